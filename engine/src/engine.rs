@@ -1,0 +1,98 @@
+//! The engine: a network and its stock, loaded once, routing orders from many threads.
+
+use crate::load::inventory::InventoryRecord;
+use crate::model::decision::Decision;
+use crate::model::network::Network;
+use crate::model::order::Order;
+use crate::router::{plan_order, RouterTables};
+use crate::stock::Stock;
+
+/// Routes orders against one network and its stock.
+///
+/// `Engine` is `Send + Sync`: share it (for instance in an `Arc`) and call
+/// [`Engine::route`] from as many threads as you like. Each call takes its order's units
+/// atomically; no lock is held while an order is planned.
+#[derive(Debug)]
+pub struct Engine {
+    network: Network,
+    stock: Stock,
+    tables: RouterTables,
+}
+
+/// How hard the search worked for one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SearchStats {
+    /// Branch-and-bound nodes visited (0 when one location settled the order).
+    pub nodes: u64,
+    /// True when a work limit cut the search short (orders of more than
+    /// [`EXACT_LINE_LIMIT`](crate::EXACT_LINE_LIMIT) lines, or pathological ones).
+    pub truncated: bool,
+    /// How many times the order was planned again because another thread took its stock.
+    pub retries: u32,
+}
+
+impl Engine {
+    /// An engine over a network and its inventory rows (see [`crate::load`]).
+    pub fn new(network: Network, inventory: &[InventoryRecord]) -> Engine {
+        let stock = Stock::new(&network, inventory);
+        let tables = RouterTables::new(&network);
+        Engine {
+            network,
+            stock,
+            tables,
+        }
+    }
+
+    /// The network this engine routes over.
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// The stock as it is now.
+    pub fn stock(&self) -> &Stock {
+        &self.stock
+    }
+
+    /// The cheapest plan for an order against the stock as it is now, taking nothing.
+    pub fn quote(&self, order: &Order) -> Decision {
+        self.quote_with_stats(order).0
+    }
+
+    /// [`Engine::quote`], with how hard the search worked.
+    pub fn quote_with_stats(&self, order: &Order) -> (Decision, SearchStats) {
+        let routed = plan_order(&self.network, &self.stock, &self.tables, order);
+        let stats = SearchStats {
+            nodes: routed.nodes,
+            truncated: routed.truncated,
+            retries: 0,
+        };
+        (routed.decision, stats)
+    }
+
+    /// Sources an order and takes its units from the stock, all or nothing.
+    ///
+    /// If another thread takes some of the planned units first, the order is planned again
+    /// against what is left, so no unit is ever promised twice.
+    pub fn route(&self, order: &Order) -> Decision {
+        self.route_with_stats(order).0
+    }
+
+    /// [`Engine::route`], with how hard the search worked.
+    pub fn route_with_stats(&self, order: &Order) -> (Decision, SearchStats) {
+        let mut retries = 0;
+        loop {
+            let routed = plan_order(&self.network, &self.stock, &self.tables, order);
+            // INVARIANT: a failed take changes nothing, and fails only because another
+            // order took units since this plan read them, so every retry sees less stock.
+            if self.stock.take(&routed.takes) {
+                let stats = SearchStats {
+                    nodes: routed.nodes,
+                    truncated: routed.truncated,
+                    retries,
+                };
+                return (routed.decision, stats);
+            }
+            retries += 1;
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The spatial index over each SKU's holders: a ball tree of 3-D unit vectors, so that
+//! a search can visit holders in increasing order of a lower bound on their shipment
+//! cost and stop long before it has looked at every holder.
+//!
+//! In: for every SKU, its holders' positions and handling costs. Out: a [`Cursor`] that
+//! yields holder slots of one SKU for one destination, lowest bound first. Chord distance
+//! is Euclidean in 3-D, so `|q - c| - r` bounds every member of a ball of centre `c` and
+//! radius `r`, and an arc is never shorter than its chord: the bound is always safe.
+
+use crate::geo::{chord, km_lower_bound, Unit};
+use ordered_float::OrderedFloat;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Holders per leaf: small enough to prune, large enough to keep the tree shallow.
+const LEAF_SIZE: usize = 12;
+
+/// One ball of the tree: a leaf owns a run of slots, an inner node two children.
+#[derive(Debug, Clone)]
+struct Node {
+    centre: Unit,
+    radius: f64,
+    min_handling: f64,
+    /// Leaf: first slot; inner: left child.
+    a: u32,
+    /// Leaf: one past the last slot; inner: right child.
+    b: u32,
+    leaf: bool,
+}
+
+/// A holder as the tree is built: slot position, location, unit vector, handling cost.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Point {
+    pub location: u32,
+    pub unit: Unit,
+    pub handling: f64,
+}
+
+/// Ball trees for every SKU, flattened into one node array.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HolderIndex {
+    nodes: Vec<Node>,
+    /// Root node per SKU.
+    roots: Vec<u32>,
+}
+
+/// The cheapest way to cover a distance, over every service: `min(base + per_km * d)`.
+/// It never decreases with distance, which is what makes distance bounds cost bounds.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DistanceCost {
+    terms: Vec<(f64, f64)>,
+}
+
+impl DistanceCost {
+    pub fn new(terms: impl IntoIterator<Item = (f64, f64)>) -> DistanceCost {
+        DistanceCost {
+            terms: terms.into_iter().collect(),
+        }
+    }
+
+    #[inline]
+    pub fn at(&self, km: f64) -> f64 {
+        let mut best = f64::INFINITY;
+        for &(base, per_km) in &self.terms {
+            best = best.min(base + per_km * km);
+        }
+        best
+    }
+}
+
+impl HolderIndex {
+    /// Builds one tree per SKU. `points` holds every SKU's holders back to back, as given by
+    /// `starts` (`starts[s]..starts[s + 1]`); the points of each SKU are reordered in place
+    /// into leaf order, and the caller lays out its slots in that order.
+    pub fn build(points: &mut [Point], starts: &[usize]) -> HolderIndex {
+        let mut index = HolderIndex::default();
+        for w in starts.windows(2) {
+            let (start, end) = (w[0], w[1]);
+            let root = index.build_node(points, start, end);
+            index.roots.push(root);
+        }
+        index
+    }
+
+    fn build_node(&mut self, points: &mut [Point], start: usize, end: usize) -> u32 {
+        let members = points.get(start..end).unwrap_or(&[]);
+        let n = members.len().max(1) as f64;
+        let mut centre = [0.0; 3];
+        let mut min_handling = f64::INFINITY;
+        for p in members {
+            for (c, u) in centre.iter_mut().zip(p.unit) {
+                *c += u / n;
+            }
+            min_handling = min_handling.min(p.handling);
+        }
+        let radius = members
+            .iter()
+            .map(|p| chord(&p.unit, &centre))
+            .fold(0.0, f64::max);
+        let id = self.nodes.len() as u32;
+        self.nodes.push(Node {
+            centre,
+            radius,
+            min_handling,
+            a: start as u32,
+            b: end as u32,
+            leaf: true,
+        });
+        if end - start > LEAF_SIZE {
+            // Split at the median of the widest axis; location breaks ties, so the tree
+            // (and with it every search) is the same on every run.
+            let axis = widest_axis(members);
+            let mid = start + (end - start) / 2;
+            if let Some(slice) = points.get_mut(start..end) {
+                slice.select_nth_unstable_by(mid - start, |x, y| {
+                    x.unit[axis]
+                        .total_cmp(&y.unit[axis])
+                        .then(x.location.cmp(&y.location))
+                });
+            }
+            let left = self.build_node(points, start, mid);
+            let right = self.build_node(points, mid, end);
+            if let Some(node) = self.nodes.get_mut(id as usize) {
+                node.a = left;
+                node.b = right;
+                node.leaf = false;
+            }
+        }
+        id
+    }
+
+    /// Starts a walk over one SKU's holders towards `dest`.
+    pub fn cursor<'a>(
+        &'a self,
+        sku: u32,
+        dest: Unit,
+        cost: &'a DistanceCost,
+        heap: BinaryHeap<Reverse<(OrderedFloat<f64>, u32)>>,
+    ) -> Cursor<'a> {
+        let mut cursor = Cursor {
+            index: self,
+            dest,
+            cost,
+            heap,
+        };
+        cursor.heap.clear();
+        if let Some(&root) = self.roots.get(sku as usize) {
+            cursor.push_node(root);
+        }
+        cursor
+    }
+}
+
+fn widest_axis(points: &[Point]) -> usize {
+    let mut lo = [f64::INFINITY; 3];
+    let mut hi = [f64::NEG_INFINITY; 3];
+    for p in points {
+        for k in 0..3 {
+            lo[k] = lo[k].min(p.unit[k]);
+            hi[k] = hi[k].max(p.unit[k]);
+        }
+    }
+    let ext = [hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]];
+    if ext[0] >= ext[1] && ext[0] >= ext[2] {
+        0
+    } else if ext[1] >= ext[2] {
+        1
+    } else {
+        2
+    }
+}
+
+/// Marks heap entries that are slots rather than nodes.
+const SLOT_BIT: u32 = 1 << 31;
+
+/// A best-first walk over one SKU's holders: each call to [`Cursor::next`] yields the slot
+/// with the lowest cost bound not yet yielded, with that bound.
+pub(crate) struct Cursor<'a> {
+    index: &'a HolderIndex,
+    dest: Unit,
+    cost: &'a DistanceCost,
+    heap: BinaryHeap<Reverse<(OrderedFloat<f64>, u32)>>,
+}
+
+impl Cursor<'_> {
+    fn push_node(&mut self, id: u32) {
+        if let Some(node) = self.index.nodes.get(id as usize) {
+            if node.a == node.b && node.leaf {
+                return; // a SKU without holders
+            }
+            let gap = (chord(&self.dest, &node.centre) - node.radius).max(0.0);
+            let bound = node.min_handling + self.cost.at(km_lower_bound(gap));
+            self.heap.push(Reverse((OrderedFloat(bound), id)));
+        }
+    }
+
+    /// The bound of the next slot or node, `None` when the walk is over.
+    pub fn peek_bound(&self) -> Option<f64> {
+        self.heap.peek().map(|Reverse((b, _))| b.0)
+    }
+
+    /// The next slot and its cost bound (handling plus the cheapest distance cost).
+    pub fn next(&mut self, units: &[Unit], slot_location: &[u32], handling: &[f64]) -> Option<(u32, f64)> {
+        while let Some(Reverse((bound, item))) = self.heap.pop() {
+            if item & SLOT_BIT != 0 {
+                return Some((item & !SLOT_BIT, bound.0));
+            }
+            let Some(node) = self.index.nodes.get(item as usize) else {
+                continue;
+            };
+            if node.leaf {
+                for slot in node.a..node.b {
+                    let Some(&loc) = slot_location.get(slot as usize) else {
+                        continue;
+                    };
+                    let (Some(unit), Some(&h)) = (units.get(loc as usize), handling.get(loc as usize)) else {
+                        continue;
+                    };
+                    let b = h + self.cost.at(km_lower_bound(chord(&self.dest, unit)));
+                    self.heap.push(Reverse((OrderedFloat(b), slot | SLOT_BIT)));
+                }
+            } else {
+                let (l, r) = (node.a, node.b);
+                self.push_node(l);
+                self.push_node(r);
+            }
+        }
+        None
+    }
+
+    /// Gives the heap back for reuse.
+    pub fn into_heap(self) -> BinaryHeap<Reverse<(OrderedFloat<f64>, u32)>> {
+        self.heap
+    }
+}

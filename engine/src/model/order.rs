@@ -1,0 +1,85 @@
+//! Orders as OMS services send them (contract section 3).
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// How the customer receives the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fulfillment {
+    /// Shipped to `ship_to`.
+    Ship,
+    /// Collected at the store named by `pickup_location` (click & collect).
+    Pickup,
+}
+
+/// Where the order goes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShipTo {
+    /// Latitude in degrees.
+    pub lat: f64,
+    /// Longitude in degrees.
+    pub lon: f64,
+    /// ISO country code, when given.
+    pub country: Option<String>,
+    /// Region code, when given.
+    pub region: Option<String>,
+    /// Postal code, when given.
+    pub postal_code: Option<String>,
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderLine {
+    /// The SKU ordered.
+    pub sku: String,
+    /// Units ordered (≥ 1).
+    pub qty: u32,
+    /// Weight of one unit in kilograms (≥ 0).
+    pub unit_weight_kg: f64,
+    /// Price of one unit (≥ 0); 0 when absent.
+    pub unit_price: f64,
+    /// Free tags that rules may test (e.g. `hazmat`).
+    pub tags: Vec<String>,
+    /// Kit id: lines with the same group ship together.
+    pub group: Option<String>,
+    /// Units per pack; a location ships whole packs only.
+    pub pack_size: Option<u32>,
+    /// Fields the contract does not name, kept for rules.
+    pub attr: BTreeMap<String, serde_json::Value>,
+}
+
+/// An order to source.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Order {
+    /// Unique order id.
+    pub id: String,
+    /// Sales channel (`web`, `app`, `marketplace`, `store`, …), when given.
+    pub channel: Option<String>,
+    /// When the order was placed, RFC 3339 as received.
+    pub placed_at: Option<String>,
+    /// Customer tier (`gold`, `standard`, …), when given.
+    pub customer_tier: Option<String>,
+    /// Destination (for pickup: the pickup store's position).
+    pub ship_to: ShipTo,
+    /// Ship or pickup.
+    pub fulfillment: Fulfillment,
+    /// The store that hands out a pickup order.
+    pub pickup_location: Option<String>,
+    /// Days within which the order must arrive; `None` means no promise.
+    pub promise_days: Option<u32>,
+    /// The lines, in order; decisions refer to them by 0-based index.
+    pub lines: Vec<OrderLine>,
+    /// Fields the contract does not name, kept for rules.
+    pub attr: BTreeMap<String, serde_json::Value>,
+}
+
+impl Order {
+    /// Total weight of every unit ordered, in kilograms.
+    pub fn total_weight_kg(&self) -> f64 {
+        self.lines
+            .iter()
+            .map(|l| f64::from(l.qty) * l.unit_weight_kg)
+            .sum()
+    }
+}

@@ -1,0 +1,553 @@
+//! The built-in `min-cost` strategy for one order: from the order to a plan and a decision.
+//!
+//! In: an order, the network and the current stock. Out: the decision and the units it
+//! takes, per stock slot. The search runs in three steps, cheapest first:
+//!
+//! 1. **One location.** Every single-shipment plan must come from a holder of the order's
+//!    rarest SKU, so the search walks those holders nearest-bound first and stops when the
+//!    bound passes the best plan found.
+//! 2. **Is a split worth a look?** Any plan of two or more shipments pays at least two
+//!    fixed costs; when even the network's two cheapest ones exceed the best single plan,
+//!    the search is over. This settles most orders.
+//! 3. **Several locations.** Otherwise the holders of every SKU whose bound leaves room
+//!    under the best plan become candidates for the branch and bound of [`crate::alloc`].
+//!
+//! When no complete plan exists, the demand is cut to what the network holds and the
+//! search runs again, so the units that can be placed are placed at least cost.
+
+use crate::alloc::exact::search;
+use crate::alloc::{best_plan_for_set, Candidate, Plan, SkuDemand, COST_EPS};
+use crate::cost::LocationOffer;
+use crate::geo::{unit_vector, Unit};
+use crate::index::DistanceCost;
+use crate::model::decision::{Decision, Shipment, ShipmentLine, Status, Unsourced};
+use crate::model::network::{LocationKind, Network};
+use crate::model::order::{Fulfillment, Order};
+use crate::stock::Stock;
+use rustc_hash::FxHashMap;
+
+/// Orders with at most this many lines are solved exactly.
+pub const EXACT_LINE_LIMIT: usize = 6;
+/// Search nodes for an exact search: far beyond what real orders need, it only stops
+/// pathological inputs from running away (the decision then says so in `explain`).
+const EXACT_BUDGET: u64 = 5_000_000;
+/// Search nodes and candidates for orders beyond [`EXACT_LINE_LIMIT`] lines.
+const HEURISTIC_BUDGET: u64 = 20_000;
+const HEURISTIC_CANDIDATES: usize = 256;
+
+/// What the router knows of the network beyond the plain data.
+#[derive(Debug, Clone)]
+pub(crate) struct RouterTables {
+    pub distance_cost: DistanceCost,
+    /// Least handling plus base cost of any location and service: the floor of any shipment.
+    pub fixed_floor: f64,
+    /// Least cost per kg of any service.
+    pub rate_floor: f64,
+    /// Rank of every location by (priority, id).
+    pub ranks: Vec<u32>,
+}
+
+impl RouterTables {
+    pub fn new(network: &Network) -> RouterTables {
+        let min_base = network
+            .services
+            .iter()
+            .map(|s| s.base_cost)
+            .fold(f64::INFINITY, f64::min);
+        let min_handling = network
+            .locations
+            .iter()
+            .map(|l| l.handling_cost)
+            .fold(f64::INFINITY, f64::min);
+        let rate_floor = network
+            .services
+            .iter()
+            .map(|s| s.cost_per_kg)
+            .fold(f64::INFINITY, f64::min);
+        let mut order: Vec<usize> = (0..network.locations.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (la, lb) = (&network.locations[a], &network.locations[b]);
+            la.tie_key().cmp(&lb.tie_key())
+        });
+        let mut ranks = vec![0u32; order.len()];
+        for (rank, &loc) in order.iter().enumerate() {
+            if let Some(r) = ranks.get_mut(loc) {
+                *r = rank as u32;
+            }
+        }
+        RouterTables {
+            distance_cost: DistanceCost::new(
+                network.services.iter().map(|s| (s.base_cost, s.cost_per_km)),
+            ),
+            fixed_floor: if min_base.is_finite() && min_handling.is_finite() {
+                min_handling + min_base
+            } else {
+                0.0
+            },
+            rate_floor: if rate_floor.is_finite() { rate_floor } else { 0.0 },
+            ranks,
+        }
+    }
+}
+
+/// A decision with the units it takes from each stock slot.
+#[derive(Debug, Clone)]
+pub(crate) struct Routed {
+    pub decision: Decision,
+    pub takes: Vec<(u32, u64)>,
+    /// Search nodes visited (for benchmarks and explanations).
+    pub nodes: u64,
+    /// True when a work limit cut the search short.
+    pub truncated: bool,
+}
+
+/// The per-order search state.
+struct Ctx<'a> {
+    network: &'a Network,
+    stock: &'a Stock,
+    tables: &'a RouterTables,
+    order: &'a Order,
+    dest: Unit,
+    /// The pickup store, for a pickup order.
+    pickup: Option<u32>,
+    exact: bool,
+    nodes: u64,
+    truncated: bool,
+}
+
+/// Plans one order against the stock as it is now, taking nothing.
+pub(crate) fn plan_order(
+    network: &Network,
+    stock: &Stock,
+    tables: &RouterTables,
+    order: &Order,
+) -> Routed {
+    let mut unsourced: Vec<Unsourced> = Vec::new();
+    let pickup = match order.fulfillment {
+        Fulfillment::Ship => None,
+        Fulfillment::Pickup => {
+            let store = order
+                .pickup_location
+                .as_deref()
+                .and_then(|id| network.location_index(id))
+                .filter(|&i| network.locations[i].kind == LocationKind::Store);
+            match store {
+                Some(i) => Some(i as u32),
+                None => {
+                    // The loader rejects such orders; a library caller gets a clear answer.
+                    let all = order
+                        .lines
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| Unsourced {
+                            line: i,
+                            sku: l.sku.clone(),
+                            qty: l.qty,
+                            reason: "invalid_pickup_store".into(),
+                        })
+                        .collect();
+                    return finish(order, Vec::new(), all, 0, false);
+                }
+            }
+        }
+    };
+    let mut ctx = Ctx {
+        network,
+        stock,
+        tables,
+        order,
+        dest: unit_vector(order.ship_to.lat, order.ship_to.lon),
+        pickup,
+        exact: order.lines.len() <= EXACT_LINE_LIMIT,
+        nodes: 0,
+        truncated: false,
+    };
+
+    // Demand per known SKU; lines of a SKU nobody lists cannot be placed at all.
+    let mut by_sku: FxHashMap<u32, SkuDemand> = FxHashMap::default();
+    let mut sku_order: Vec<u32> = Vec::new();
+    for (i, line) in order.lines.iter().enumerate() {
+        match stock.sku_id(&line.sku) {
+            Some(s) => {
+                let d = by_sku.entry(s).or_insert_with(|| {
+                    sku_order.push(s);
+                    SkuDemand {
+                        sku: s,
+                        lines: Vec::new(),
+                    }
+                });
+                d.lines.push((i, u64::from(line.qty), line.unit_weight_kg));
+            }
+            None => unsourced.push(Unsourced {
+                line: i,
+                sku: line.sku.clone(),
+                qty: line.qty,
+                reason: "no_stock".into(),
+            }),
+        }
+    }
+    let mut demand: Vec<SkuDemand> = sku_order
+        .iter()
+        .filter_map(|s| by_sku.remove(s))
+        .map(|mut d| {
+            d.lines
+                .sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+            d
+        })
+        .collect();
+
+    let mut result = ctx.solve(&demand);
+    if result.is_none() && !demand.is_empty() {
+        // No complete plan: place what the network holds, at least cost.
+        let available = ctx.available(&demand);
+        demand = cut_to_available(&demand, &available, order, &mut unsourced);
+        if !demand.is_empty() {
+            result = ctx.solve(&demand);
+        }
+    }
+    let mut takes = Vec::new();
+    let mut shipments = Vec::new();
+    if let Some((plan, cands)) = result {
+        for ps in &plan.shipments {
+            let Some(c) = cands.get(ps.candidate) else { continue };
+            let loc = &network.locations[c.location as usize];
+            // The contract's service at the final weight (cheapest, earlier on ties).
+            let opt = c.offer.choose(ps.weight).copied().unwrap_or(ps.option);
+            let mut lines = Vec::with_capacity(ps.lines.len());
+            for &(line, qty) in &ps.lines {
+                let sku = &order.lines[line].sku;
+                if let Some(slot) = stock.sku_id(sku).and_then(|s| stock.slot(c.location, s)) {
+                    takes.push((slot, qty));
+                }
+                lines.push(ShipmentLine {
+                    line,
+                    sku: sku.clone(),
+                    qty: qty as u32,
+                });
+            }
+            shipments.push(Shipment {
+                location: loc.id.clone(),
+                service: opt
+                    .service
+                    .and_then(|s| network.services.get(s as usize))
+                    .map(|s| s.id.clone()),
+                lines,
+                distance_km: c.offer.distance_km,
+                days: opt.days,
+                cost: opt.cost(ps.weight),
+                meets_promise: opt.meets_promise,
+            });
+        }
+    }
+    let mut routed = finish(order, shipments, unsourced, ctx.nodes, ctx.truncated);
+    takes.sort_unstable();
+    routed.takes = takes;
+    routed
+}
+
+fn finish(
+    order: &Order,
+    mut shipments: Vec<Shipment>,
+    mut unsourced: Vec<Unsourced>,
+    nodes: u64,
+    truncated: bool,
+) -> Routed {
+    shipments.sort_by(|a, b| a.location.cmp(&b.location));
+    unsourced.sort_by_key(|u| u.line);
+    let total_cost = shipments.iter().map(|s| s.cost).sum();
+    let placed: u64 = shipments
+        .iter()
+        .flat_map(|s| &s.lines)
+        .map(|l| u64::from(l.qty))
+        .sum();
+    let status = if unsourced.is_empty() {
+        Status::Sourced
+    } else if placed > 0 {
+        Status::Partial
+    } else {
+        Status::Unsourced
+    };
+    Routed {
+        decision: Decision {
+            order: order.id.clone(),
+            status,
+            rule: "min-cost".into(),
+            shipments,
+            unsourced,
+            total_cost,
+        },
+        takes: Vec::new(),
+        nodes,
+        truncated,
+    }
+}
+
+/// Cuts each SKU's demand to what is available, earlier lines first, and lists the rest.
+fn cut_to_available(
+    demand: &[SkuDemand],
+    available: &[u64],
+    order: &Order,
+    unsourced: &mut Vec<Unsourced>,
+) -> Vec<SkuDemand> {
+    let mut kept = Vec::new();
+    for (d, &avail) in demand.iter().zip(available) {
+        let mut left = avail;
+        let mut lines: Vec<(usize, u64, f64)> = d.lines.clone();
+        lines.sort_by_key(|l| l.0);
+        let mut placed = Vec::new();
+        for (line, qty, w) in lines {
+            let take = qty.min(left);
+            left -= take;
+            if take > 0 {
+                placed.push((line, take, w));
+            }
+            if take < qty {
+                unsourced.push(Unsourced {
+                    line,
+                    sku: order.lines[line].sku.clone(),
+                    qty: (qty - take) as u32,
+                    reason: if avail == 0 {
+                        "no_stock".into()
+                    } else {
+                        "insufficient_stock".into()
+                    },
+                });
+            }
+        }
+        if !placed.is_empty() {
+            placed.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+            kept.push(SkuDemand {
+                sku: d.sku,
+                lines: placed,
+            });
+        }
+    }
+    kept
+}
+
+impl Ctx<'_> {
+    fn budget(&self) -> u64 {
+        if self.exact {
+            EXACT_BUDGET
+        } else {
+            HEURISTIC_BUDGET
+        }
+    }
+
+    /// Units of each SKU the whole network can promise now (the pickup store included).
+    fn available(&self, demand: &[SkuDemand]) -> Vec<u64> {
+        demand
+            .iter()
+            .map(|d| {
+                self.stock
+                    .slots_of(d.sku)
+                    .map(|slot| self.stock.slot_atp(slot))
+                    .sum()
+            })
+            .collect()
+    }
+
+    /// A candidate for one location, with its stock of every demanded SKU.
+    fn candidate(&self, location: u32, demand: &[SkuDemand]) -> Candidate {
+        let loc = &self.network.locations[location as usize];
+        let offer = if Some(location) == self.pickup {
+            LocationOffer::pickup_counter(loc, self.order.promise_days)
+        } else {
+            LocationOffer::shipping(
+                loc,
+                &self.network.services,
+                self.order.ship_to.lat,
+                self.order.ship_to.lon,
+                self.order.promise_days,
+            )
+        };
+        let atp = demand
+            .iter()
+            .map(|d| self.stock.atp_at(location, d.sku))
+            .collect();
+        let rank = self.tables.ranks.get(location as usize).copied().unwrap_or(u32::MAX);
+        Candidate::new(location, rank, offer, atp)
+    }
+
+    fn holds_all(&self, location: u32, demand: &[SkuDemand]) -> bool {
+        demand
+            .iter()
+            .all(|d| self.stock.atp_at(location, d.sku) >= d.total())
+    }
+
+    /// The cheapest complete plan and the candidates it refers to; `None` when the
+    /// network cannot cover the demand.
+    fn solve(&mut self, demand: &[SkuDemand]) -> Option<(Plan, Vec<Candidate>)> {
+        let weight: f64 = demand.iter().map(SkuDemand::weight).sum();
+        let pickup_loc = self.pickup.map(|p| &self.network.locations[p as usize]);
+        let rate_floor = if self.pickup.is_some() { 0.0 } else { self.tables.rate_floor };
+        let fixed_floor = pickup_loc.map_or(self.tables.fixed_floor, |l| {
+            self.tables.fixed_floor.min(l.handling_cost)
+        });
+        let weight_floor = weight * rate_floor;
+
+        // Step 1: the best single location.
+        let mut cands: Vec<Candidate> = Vec::new();
+        let mut best: Option<Plan> = None;
+        if let Some(p) = self.pickup {
+            if self.holds_all(p, demand) {
+                cands.push(self.candidate(p, demand));
+                best = best_plan_for_set(demand, &cands, &[0]);
+            }
+        }
+        let rarest = demand
+            .iter()
+            .min_by_key(|d| (self.stock.holder_count(d.sku), d.sku))?;
+        let dc = &self.tables.distance_cost;
+        let heap = std::collections::BinaryHeap::new();
+        let mut cursor = self.stock.index.cursor(rarest.sku, self.dest, dc, heap);
+        let slot_locs = self.stock.slot_locations();
+        let (units, handling) = (&self.stock.units, &self.stock.handling);
+        loop {
+            let bound = best.as_ref().map_or(f64::INFINITY, |b| b.cost);
+            match cursor.peek_bound() {
+                Some(lb) if lb + weight_floor < bound - COST_EPS => {}
+                _ => break,
+            }
+            let Some((slot, _)) = cursor.next(units, slot_locs, handling) else { break };
+            let loc = self.stock.slot_location(slot);
+            if Some(loc) == self.pickup
+                || self.stock.slot_atp(slot) < rarest.total()
+                || !self.holds_all(loc, demand)
+            {
+                continue;
+            }
+            cands.push(self.candidate(loc, demand));
+            let k = cands.len() - 1;
+            if let Some(plan) = best_plan_for_set(demand, &cands, &[k]) {
+                if plan.better_than(best.as_ref()) {
+                    best = Some(plan);
+                }
+            }
+        }
+
+        // Step 2: can two shipments ever beat it?
+        if let Some(b) = &best {
+            if 2.0 * fixed_floor + weight_floor >= b.cost - COST_EPS {
+                return best.map(|p| (p, cands));
+            }
+        }
+
+        // Step 3: gather every holder that could be part of a cheaper split, and search.
+        let mut pool: Vec<Candidate> = Vec::new();
+        let mut seen: FxHashMap<u32, ()> = FxHashMap::default();
+        if let Some(p) = self.pickup {
+            if demand.iter().any(|d| self.stock.atp_at(p, d.sku) > 0) {
+                pool.push(self.candidate(p, demand));
+            }
+            seen.insert(p, ());
+        }
+        let mut cursors: Vec<_> = demand
+            .iter()
+            .map(|d| {
+                let heap = std::collections::BinaryHeap::new();
+                self.stock.index.cursor(d.sku, self.dest, dc, heap)
+            })
+            .collect();
+        let cap = if self.exact { usize::MAX } else { HEURISTIC_CANDIDATES };
+        let mut covered = vec![0u64; demand.len()];
+        for c in &pool {
+            for (cov, a) in covered.iter_mut().zip(&c.atp) {
+                *cov += a;
+            }
+        }
+        let mut bound = best.as_ref().map_or(f64::INFINITY, |b| b.cost);
+        let mut best_split: Option<Located> = None;
+        let mut searched_once = false;
+        loop {
+            let threshold = bound - COST_EPS - fixed_floor - weight_floor;
+            // The cursor with the lowest next bound, ties to the first SKU.
+            let next = cursors
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.peek_bound().map(|b| (b, i)))
+                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let open = match next {
+                Some((b, i)) if b < threshold && pool.len() < cap => Some(i),
+                _ => None,
+            };
+            let enough = covered.iter().zip(demand).all(|(&c, d)| c >= d.total());
+            let first_look = bound.is_infinite() && enough && !searched_once;
+            if let (Some(i), false) = (open, first_look) {
+                let Some((slot, _)) = cursors
+                    .get_mut(i)
+                    .and_then(|c| c.next(units, slot_locs, handling))
+                else {
+                    continue;
+                };
+                let loc = self.stock.slot_location(slot);
+                if seen.insert(loc, ()).is_some() {
+                    continue;
+                }
+                let c = self.candidate(loc, demand);
+                if c.atp.iter().all(|&a| a == 0) {
+                    continue;
+                }
+                for (cov, a) in covered.iter_mut().zip(&c.atp) {
+                    *cov += a;
+                }
+                pool.push(c);
+                continue;
+            }
+            if !enough {
+                break;
+            }
+            // Search what is gathered. Without any plan yet, this first search gives a
+            // bound, and the gathering goes on up to it.
+            sort_candidates(&mut pool);
+            let out = search(demand, &pool, bound, self.budget());
+            self.nodes += out.nodes;
+            self.truncated |= out.truncated;
+            if let Some(p) = out.plan {
+                bound = p.cost;
+                best_split = Some(to_locations(&p, &pool));
+            }
+            if open.is_none() || out.truncated {
+                break;
+            }
+            searched_once = true;
+        }
+        match best_split.and_then(|(_, ships)| from_locations(&ships, &pool, demand)) {
+            Some(split) if split.better_than(best.as_ref()) => Some((split, pool)),
+            _ => best.map(|p| (p, cands)),
+        }
+    }
+}
+
+/// A plan kept across re-sorting of the candidates: its cost and (location, lines).
+type Located = (f64, Vec<(u32, Vec<(usize, u64)>)>);
+
+fn to_locations(plan: &Plan, cands: &[Candidate]) -> Located {
+    let ships = plan
+        .shipments
+        .iter()
+        .filter_map(|s| cands.get(s.candidate).map(|c| (c.location, s.lines.clone())))
+        .collect();
+    (plan.cost, ships)
+}
+
+/// The incumbent again, over the candidate pool (re-evaluated there).
+fn from_locations(
+    ships: &[(u32, Vec<(usize, u64)>)],
+    pool: &[Candidate],
+    demand: &[SkuDemand],
+) -> Option<Plan> {
+    let chosen: Option<Vec<usize>> = ships
+        .iter()
+        .map(|(loc, _)| pool.iter().position(|c| c.location == *loc))
+        .collect();
+    best_plan_for_set(demand, pool, &chosen?)
+}
+
+fn sort_candidates(pool: &mut [Candidate]) {
+    pool.sort_by(|a, b| {
+        a.min_fixed
+            .total_cmp(&b.min_fixed)
+            .then(a.rank.cmp(&b.rank))
+    });
+}

@@ -1,0 +1,278 @@
+//! Available-to-promise stock, indexed by SKU.
+//!
+//! In: the network and the inventory rows. Out: [`Stock`], which answers "who holds this
+//! SKU, nearest first" through the spatial index, "how many units can location L promise"
+//! through a slot per (location, SKU) pair, and takes an order's units atomically.
+//!
+//! Every listed (location, SKU) pair owns one slot, an atomic counter of units to promise.
+//! Planning reads the counters without locks; taking units locks the few stripes the plan
+//! touches, in ascending order, checks every quantity and only then subtracts: an order
+//! takes all of its units or none, and two orders can never both take the last unit.
+
+use crate::geo::{unit_vector, Unit};
+use crate::index::{HolderIndex, Point};
+use crate::load::inventory::InventoryRecord;
+use crate::model::network::Network;
+use rustc_hash::FxHashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+/// Lock stripes for taking stock: enough that concurrent orders rarely share one.
+const STRIPES: usize = 256;
+
+/// Stock of every (location, SKU) pair, safe to read and take from many threads.
+#[derive(Debug)]
+pub struct Stock {
+    sku_ids: FxHashMap<Box<str>, u32>,
+    sku_names: Vec<Box<str>>,
+    /// Slots of SKU `s` are `sku_start[s]..sku_start[s + 1]`, in the index's leaf order.
+    sku_start: Vec<u32>,
+    slot_location: Vec<u32>,
+    atp: Vec<AtomicU64>,
+    /// Per location, its (SKU, slot) pairs sorted by SKU: `loc_start[l]..loc_start[l + 1]`.
+    loc_start: Vec<u32>,
+    loc_entries: Vec<(u32, u32)>,
+    pub(crate) index: HolderIndex,
+    /// Unit vectors and handling costs of every location, by location index.
+    pub(crate) units: Vec<Unit>,
+    pub(crate) handling: Vec<f64>,
+    stripes: Box<[Mutex<()>]>,
+}
+
+impl Stock {
+    /// Builds the stock of a network from its inventory rows (see [`crate::load`]).
+    ///
+    /// Rows must name locations of this network (the loader guarantees it); a repeated
+    /// (location, SKU) pair keeps the last row.
+    pub fn new(network: &Network, records: &[InventoryRecord]) -> Stock {
+        let units: Vec<Unit> = network
+            .locations
+            .iter()
+            .map(|l| unit_vector(l.lat, l.lon))
+            .collect();
+        let handling: Vec<f64> = network.locations.iter().map(|l| l.handling_cost).collect();
+
+        // SKU ids in first-seen order of a sorted listing, so ids do not depend on row order.
+        let mut pairs: FxHashMap<(u32, &str), u64> = FxHashMap::default();
+        for r in records {
+            if r.location < network.locations.len() {
+                pairs.insert((r.location as u32, r.sku.as_str()), r.atp());
+            }
+        }
+        let mut names: Vec<&str> = pairs.keys().map(|&(_, s)| s).collect();
+        names.sort_unstable();
+        names.dedup();
+        let sku_ids: FxHashMap<Box<str>, u32> = names
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (Box::from(n), i as u32))
+            .collect();
+
+        let mut rows: Vec<(u32, u32, u64)> = pairs
+            .iter()
+            .filter_map(|(&(loc, sku), &atp)| sku_ids.get(sku).map(|&s| (s, loc, atp)))
+            .collect();
+        rows.sort_unstable();
+
+        let mut sku_start = vec![0usize; names.len() + 1];
+        for &(s, _, _) in &rows {
+            if let Some(c) = sku_start.get_mut(s as usize + 1) {
+                *c += 1;
+            }
+        }
+        for i in 1..sku_start.len() {
+            sku_start[i] += sku_start[i - 1];
+        }
+        let atp_of: FxHashMap<(u32, u32), u64> =
+            rows.iter().map(|&(s, l, a)| ((s, l), a)).collect();
+        let mut points: Vec<Point> = rows
+            .iter()
+            .map(|&(_, loc, _)| Point {
+                location: loc,
+                unit: units.get(loc as usize).copied().unwrap_or([0.0; 3]),
+                handling: handling.get(loc as usize).copied().unwrap_or(0.0),
+            })
+            .collect();
+        let index = HolderIndex::build(&mut points, &sku_start);
+
+        let mut slot_location = Vec::with_capacity(points.len());
+        let mut atp = Vec::with_capacity(points.len());
+        let mut by_location: Vec<Vec<(u32, u32)>> = vec![Vec::new(); network.locations.len()];
+        for s in 0..names.len() {
+            for slot in sku_start[s]..sku_start[s + 1] {
+                let loc = points.get(slot).map_or(0, |p| p.location);
+                slot_location.push(loc);
+                atp.push(AtomicU64::new(
+                    atp_of.get(&(s as u32, loc)).copied().unwrap_or(0),
+                ));
+                if let Some(list) = by_location.get_mut(loc as usize) {
+                    list.push((s as u32, slot as u32));
+                }
+            }
+        }
+        let mut loc_start = Vec::with_capacity(by_location.len() + 1);
+        let mut loc_entries = Vec::with_capacity(slot_location.len());
+        loc_start.push(0);
+        for mut list in by_location {
+            list.sort_unstable();
+            loc_entries.extend(list);
+            loc_start.push(loc_entries.len() as u32);
+        }
+
+        Stock {
+            sku_ids,
+            sku_names: names.into_iter().map(Box::from).collect(),
+            sku_start: sku_start.into_iter().map(|x| x as u32).collect(),
+            slot_location,
+            atp,
+            loc_start,
+            loc_entries,
+            index,
+            units,
+            handling,
+            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+        }
+    }
+
+    /// The internal id of a SKU, `None` when no location lists it.
+    pub(crate) fn sku_id(&self, sku: &str) -> Option<u32> {
+        self.sku_ids.get(sku).copied()
+    }
+
+    /// How many locations list the SKU (whatever their current stock).
+    pub(crate) fn holder_count(&self, sku: u32) -> usize {
+        let s = sku as usize;
+        match (self.sku_start.get(s), self.sku_start.get(s + 1)) {
+            (Some(&a), Some(&b)) => (b - a) as usize,
+            _ => 0,
+        }
+    }
+
+    /// The slots of one SKU.
+    pub(crate) fn slots_of(&self, sku: u32) -> std::ops::Range<u32> {
+        let s = sku as usize;
+        match (self.sku_start.get(s), self.sku_start.get(s + 1)) {
+            (Some(&a), Some(&b)) => a..b,
+            _ => 0..0,
+        }
+    }
+
+    /// The slot of a (location, SKU) pair.
+    #[inline]
+    pub(crate) fn slot(&self, location: u32, sku: u32) -> Option<u32> {
+        let l = location as usize;
+        let (a, b) = (*self.loc_start.get(l)?, *self.loc_start.get(l + 1)?);
+        let entries = self.loc_entries.get(a as usize..b as usize)?;
+        entries
+            .binary_search_by_key(&sku, |&(s, _)| s)
+            .ok()
+            .and_then(|i| entries.get(i))
+            .map(|&(_, slot)| slot)
+    }
+
+    /// The location of a slot.
+    #[inline]
+    pub(crate) fn slot_location(&self, slot: u32) -> u32 {
+        self.slot_location.get(slot as usize).copied().unwrap_or(u32::MAX)
+    }
+
+    pub(crate) fn slot_locations(&self) -> &[u32] {
+        &self.slot_location
+    }
+
+    /// Units a slot can promise now.
+    #[inline]
+    pub(crate) fn slot_atp(&self, slot: u32) -> u64 {
+        self.atp
+            .get(slot as usize)
+            .map_or(0, |a| a.load(Ordering::Relaxed))
+    }
+
+    /// Units that location `location` (index) can promise of `sku` now.
+    pub(crate) fn atp_at(&self, location: u32, sku: u32) -> u64 {
+        self.slot(location, sku).map_or(0, |s| self.slot_atp(s))
+    }
+
+    /// Units that the location with this index can promise of this SKU now.
+    pub fn atp(&self, location: usize, sku: &str) -> u64 {
+        self.sku_id(sku)
+            .map_or(0, |s| self.atp_at(location as u32, s))
+    }
+
+    /// Units of this SKU that the whole network can promise now.
+    pub fn total_atp(&self, sku: &str) -> u64 {
+        self.sku_id(sku).map_or(0, |s| {
+            self.slots_of(s).map(|slot| self.slot_atp(slot)).sum()
+        })
+    }
+
+    /// Every SKU that some location lists, sorted.
+    pub fn skus(&self) -> impl Iterator<Item = &str> {
+        self.sku_names.iter().map(|s| &**s)
+    }
+
+    /// Takes `qty` units from each slot, all or nothing. Returns false, changing nothing,
+    /// when any slot has fewer units than asked.
+    pub(crate) fn take(&self, takes: &[(u32, u64)]) -> bool {
+        let mut stripes: Vec<usize> = takes.iter().map(|&(s, _)| s as usize % STRIPES).collect();
+        stripes.sort_unstable();
+        stripes.dedup();
+        // Ascending lock order: no two takers can wait on each other.
+        let _guards: Vec<_> = stripes
+            .iter()
+            .filter_map(|&i| self.stripes.get(i))
+            .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner))
+            .collect();
+        // INVARIANT: every writer of the touched counters holds their stripes now, so the
+        // check and the subtraction below see the same values.
+        let enough = takes.iter().all(|&(slot, qty)| {
+            let need: u64 = takes.iter().filter(|t| t.0 == slot).map(|t| t.1).sum();
+            qty == 0 || self.slot_atp(slot) >= need
+        });
+        if !enough {
+            return false;
+        }
+        for &(slot, qty) in takes {
+            if let Some(a) = self.atp.get(slot as usize) {
+                a.fetch_sub(qty, Ordering::Relaxed);
+            }
+        }
+        true
+    }
+
+    /// Gives units back to their slots (a released reservation or an undone take).
+    pub(crate) fn give_back(&self, takes: &[(u32, u64)]) {
+        for &(slot, qty) in takes {
+            if let Some(a) = self.atp.get(slot as usize) {
+                let _guard = self
+                    .stripes
+                    .get(slot as usize % STRIPES)
+                    .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
+                a.fetch_add(qty, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Clone for Stock {
+    /// A copy with the same units, independent from now on.
+    fn clone(&self) -> Stock {
+        Stock {
+            sku_ids: self.sku_ids.clone(),
+            sku_names: self.sku_names.clone(),
+            sku_start: self.sku_start.clone(),
+            slot_location: self.slot_location.clone(),
+            atp: self
+                .atp
+                .iter()
+                .map(|a| AtomicU64::new(a.load(Ordering::Relaxed)))
+                .collect(),
+            loc_start: self.loc_start.clone(),
+            loc_entries: self.loc_entries.clone(),
+            index: self.index.clone(),
+            units: self.units.clone(),
+            handling: self.handling.clone(),
+            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+        }
+    }
+}

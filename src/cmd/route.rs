@@ -1,0 +1,165 @@
+//! `sourcing route`: one decision per order, in input order, streamed to stdout.
+//!
+//! The orders file is read twice: once to check every line (so a bad file produces no
+//! decision at all, only its problems), then again to route, one order at a time, so a
+//! file of millions of orders never sits in memory.
+
+use crate::Failure;
+use clap::Args;
+use rayon::prelude::*;
+use sourcing_engine::load::{self, LoadErrors, OrderReader};
+use sourcing_engine::{Engine, Order};
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::PathBuf;
+
+/// Orders planned together when stock is not consumed (they are independent then).
+const BATCH: usize = 4096;
+
+/// Arguments of `sourcing route`.
+#[derive(Debug, Args)]
+pub struct RouteArgs {
+    /// Rule file to route with (default: the built-in `min-cost` strategy).
+    #[arg(long, value_name = "R")]
+    pub rules: Option<PathBuf>,
+    /// The network: locations and services (`network.json`).
+    #[arg(long, value_name = "N")]
+    pub network: PathBuf,
+    /// Stock per location and SKU (`inventory.csv` or `inventory.json`).
+    #[arg(long, value_name = "I")]
+    pub inventory: PathBuf,
+    /// Orders, one JSON object per line (`orders.jsonl`).
+    #[arg(long, value_name = "O")]
+    pub orders: PathBuf,
+    /// Add an `explain` object to each decision.
+    #[arg(long)]
+    pub explain: bool,
+    /// Source every order against the unchanged initial stock.
+    #[arg(long)]
+    pub no_consume: bool,
+}
+
+fn input(errors: LoadErrors) -> Failure {
+    Failure::Input(errors.to_string())
+}
+
+/// Loads the network and the stock and checks the whole orders file.
+pub fn prepare(network: &PathBuf, inventory: &PathBuf, orders: &PathBuf) -> Result<Engine, Failure> {
+    let network = load::load_network(network).map_err(input)?;
+    let records = load::load_inventory(inventory, &network).map_err(input)?;
+    let file = File::open(orders).map_err(|e| {
+        Failure::Input(format!("{}:1:1: cannot read file: {e}", orders.display()))
+    })?;
+    load::check_orders(&orders.display().to_string(), BufReader::new(file), &network)
+        .map_err(input)?;
+    Ok(Engine::new(network, &records))
+}
+
+/// Runs `sourcing route`.
+pub fn run(args: &RouteArgs) -> Result<(), Failure> {
+    if let Some(rules) = &args.rules {
+        return Err(Failure::Usage(format!(
+            "`--rules {}`: this build routes with the built-in `min-cost` strategy only; \
+             leave out `--rules`",
+            rules.display()
+        )));
+    }
+    let engine = prepare(&args.network, &args.inventory, &args.orders)?;
+    let name = args.orders.display().to_string();
+    let file = File::open(&args.orders)
+        .map_err(|e| Failure::Input(format!("{name}:1:1: cannot read file: {e}")))?;
+    let mut reader = OrderReader::new(&name, BufReader::new(file), engine.network());
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let written = if args.no_consume {
+        write_batched(&engine, &mut reader, &mut out, args.explain)
+    } else {
+        write_in_order(&engine, &mut reader, &mut out, args.explain)
+    };
+    match written.and_then(|()| out.flush().map_err(Into::into)) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is the reader saying it has seen enough.
+        Err(Stop::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(Stop::Io(e)) => Err(Failure::Input(format!("cannot write the decisions: {e}"))),
+        Err(Stop::Input(e)) => Err(input(e)),
+    }
+}
+
+enum Stop {
+    Io(io::Error),
+    Input(LoadErrors),
+}
+
+impl From<io::Error> for Stop {
+    fn from(e: io::Error) -> Stop {
+        Stop::Io(e)
+    }
+}
+
+fn write_decision(
+    out: &mut impl Write,
+    decision: &sourcing_engine::Decision,
+    stats: Option<&sourcing_engine::SearchStats>,
+) -> Result<(), Stop> {
+    match stats {
+        None => serde_json::to_writer(&mut *out, decision).map_err(io::Error::from)?,
+        Some(stats) => {
+            let mut value = serde_json::to_value(decision).map_err(io::Error::from)?;
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert(
+                    "explain".into(),
+                    serde_json::json!({
+                        "strategy": "min-cost",
+                        "exact": !stats.truncated,
+                        "search_nodes": stats.nodes,
+                    }),
+                );
+            }
+            serde_json::to_writer(&mut *out, &value).map_err(io::Error::from)?;
+        }
+    }
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Consuming stock: strictly one order after the other, in input order.
+fn write_in_order<R: io::BufRead>(
+    engine: &Engine,
+    reader: &mut OrderReader<'_, R>,
+    out: &mut impl Write,
+    explain: bool,
+) -> Result<(), Stop> {
+    for order in reader {
+        let order = order.map_err(Stop::Input)?;
+        let (decision, stats) = engine.route_with_stats(&order);
+        write_decision(out, &decision, explain.then_some(&stats))?;
+    }
+    Ok(())
+}
+
+/// Not consuming: orders are independent, so batches are planned on every core and
+/// written in input order.
+fn write_batched<R: io::BufRead>(
+    engine: &Engine,
+    reader: &mut OrderReader<'_, R>,
+    out: &mut impl Write,
+    explain: bool,
+) -> Result<(), Stop> {
+    loop {
+        let batch: Vec<Order> = reader
+            .by_ref()
+            .take(BATCH)
+            .collect::<Result<_, _>>()
+            .map_err(Stop::Input)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let decisions: Vec<_> = batch
+            .par_iter()
+            .map(|o| engine.quote_with_stats(o))
+            .collect();
+        for (decision, stats) in &decisions {
+            write_decision(out, decision, explain.then_some(stats))?;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! The `sourcing` command line as a library, so tests can drive every command directly.
+//!
+//! Exit codes (contract section 6): 0 success, 1 invalid input (rules, data), 2 usage error.
+
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+pub mod cmd;
+
+/// Rule-driven order sourcing: decide which locations ship which units.
+#[derive(Debug, Parser)]
+#[command(name = "sourcing", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Source every order of a JSONL file and write one decision per order (JSONL) to stdout.
+    Route(cmd::route::RouteArgs),
+}
+
+/// How a command failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// Invalid input (rules, data): exit 1, with every problem found.
+    Input(String),
+    /// The command was used wrongly: exit 2.
+    Usage(String),
+}
+
+impl Failure {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            Failure::Input(_) => ExitCode::from(1),
+            Failure::Usage(_) => ExitCode::from(2),
+        }
+    }
+}
+
+/// Runs the command line and returns its exit code.
+pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help and version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Route(args) => cmd::route::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            match &failure {
+                Failure::Input(text) => eprintln!("{text}"),
+                Failure::Usage(text) => eprintln!("error: {text}"),
+            }
+            failure.exit_code()
+        }
+    }
+}
