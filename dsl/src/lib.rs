@@ -1,0 +1,1 @@
+//! The sourcing-rule language: parsing, checking and formatting of rule files.
