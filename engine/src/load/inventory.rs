@@ -222,9 +222,12 @@ pub fn parse_inventory_csv(
             }
         };
         let on_hand = row.quantity(on_hand, "on_hand", true, &mut problems);
-        let reserved = reserved.map_or(Some(0), |i| row.quantity(i, "reserved", false, &mut problems));
-        let safety_stock =
-            safety_stock.map_or(Some(0), |i| row.quantity(i, "safety_stock", false, &mut problems));
+        let reserved = reserved.map_or(Some(0), |i| {
+            row.quantity(i, "reserved", false, &mut problems)
+        });
+        let safety_stock = safety_stock.map_or(Some(0), |i| {
+            row.quantity(i, "safety_stock", false, &mut problems)
+        });
         if let (Some(location), Some(sku)) = (location, &sku) {
             if let Err(message) = checker.first_time(location, sku, row.line) {
                 problems.push(LoadError::new(file, row.line, 1, None, message));
@@ -235,8 +238,14 @@ pub fn parse_inventory_csv(
         for problem in problems {
             errors.push(problem);
         }
-        if let (true, Some(location), Some(sku), Some(on_hand), Some(reserved), Some(safety_stock)) =
-            (ok, location, sku, on_hand, reserved, safety_stock)
+        if let (
+            true,
+            Some(location),
+            Some(sku),
+            Some(on_hand),
+            Some(reserved),
+            Some(safety_stock),
+        ) = (ok, location, sku, on_hand, reserved, safety_stock)
         {
             records.push(InventoryRecord {
                 location,
@@ -567,8 +576,7 @@ mod tests {
 
     #[test]
     fn csv_header_only_is_no_stock() {
-        let records =
-            parse_inventory_csv("i.csv", b"location,sku,on_hand\n", &network()).unwrap();
+        let records = parse_inventory_csv("i.csv", b"location,sku,on_hand\n", &network()).unwrap();
         assert!(records.is_empty());
     }
 
@@ -682,7 +690,10 @@ mod tests {
     #[test]
     fn json_malformed() {
         insta::assert_snapshot!(json_errors("[\n  {\"location\": \"DC-KASSEL\",}\n]"));
-        insta::assert_snapshot!("json_not_a_list", json_errors("{\"location\": \"DC-KASSEL\"}"));
+        insta::assert_snapshot!(
+            "json_not_a_list",
+            json_errors("{\"location\": \"DC-KASSEL\"}")
+        );
     }
 
     #[test]
@@ -698,7 +709,10 @@ mod tests {
         let missing = load_inventory(&dir.join("none.csv"), &network());
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(from_json.unwrap(), from_csv.unwrap());
-        assert!(missing.unwrap_err().to_string().contains("cannot read file"));
+        assert!(missing
+            .unwrap_err()
+            .to_string()
+            .contains("cannot read file"));
     }
 
     #[test]

@@ -239,7 +239,11 @@ impl<'a> Doc<'a> {
         expected: &str,
     ) -> Option<Fields<'a, 'd>> {
         if kind(raw) != Kind::Object {
-            self.error(raw, &path, format!("expected {expected}, found {}", found(raw)));
+            self.error(
+                raw,
+                &path,
+                format!("expected {expected}, found {}", found(raw)),
+            );
             return None;
         }
         match serde_json::from_str::<RawObject<'a>>(raw.get()) {
@@ -255,7 +259,11 @@ impl<'a> Doc<'a> {
             }
             Err(err) => {
                 // Only reachable past serde_json's nesting limit; the syntax is already valid.
-                self.error(raw, &path, format!("cannot read object: {}", bare_message(&err)));
+                self.error(
+                    raw,
+                    &path,
+                    format!("cannot read object: {}", bare_message(&err)),
+                );
                 None
             }
         }
@@ -269,13 +277,21 @@ impl<'a> Doc<'a> {
         expected: &str,
     ) -> Option<Vec<&'a RawValue>> {
         if kind(raw) != Kind::Array {
-            self.error(raw, path, format!("expected {expected}, found {}", found(raw)));
+            self.error(
+                raw,
+                path,
+                format!("expected {expected}, found {}", found(raw)),
+            );
             return None;
         }
         match serde_json::from_str::<Vec<&'a RawValue>>(raw.get()) {
             Ok(items) => Some(items),
             Err(err) => {
-                self.error(raw, path, format!("cannot read list: {}", bare_message(&err)));
+                self.error(
+                    raw,
+                    path,
+                    format!("cannot read list: {}", bare_message(&err)),
+                );
                 None
             }
         }
@@ -284,13 +300,21 @@ impl<'a> Doc<'a> {
     /// Reads a string.
     pub(crate) fn string(&self, raw: &'a RawValue, path: &str) -> Option<String> {
         if kind(raw) != Kind::String {
-            self.error(raw, path, format!("expected a string, found {}", found(raw)));
+            self.error(
+                raw,
+                path,
+                format!("expected a string, found {}", found(raw)),
+            );
             return None;
         }
         match serde_json::from_str::<String>(raw.get()) {
             Ok(s) => Some(s),
             Err(err) => {
-                self.error(raw, path, format!("cannot read string: {}", bare_message(&err)));
+                self.error(
+                    raw,
+                    path,
+                    format!("cannot read string: {}", bare_message(&err)),
+                );
                 None
             }
         }
@@ -310,7 +334,11 @@ impl<'a> Doc<'a> {
     pub(crate) fn number(&self, raw: &'a RawValue, path: &str, range: Range) -> Option<f64> {
         if kind(raw) != Kind::Number {
             let expected = range.describe();
-            self.error(raw, path, format!("expected {expected}, found {}", found(raw)));
+            self.error(
+                raw,
+                path,
+                format!("expected {expected}, found {}", found(raw)),
+            );
             return None;
         }
         // JSON number syntax is a subset of Rust's float syntax; overflow gives infinity.
@@ -335,7 +363,11 @@ impl<'a> Doc<'a> {
     pub(crate) fn whole(&self, raw: &'a RawValue, path: &str, min: u64, max: u64) -> Option<u64> {
         let expected = describe_whole(min);
         if kind(raw) != Kind::Number {
-            self.error(raw, path, format!("expected {expected}, found {}", found(raw)));
+            self.error(
+                raw,
+                path,
+                format!("expected {expected}, found {}", found(raw)),
+            );
             return None;
         }
         match parse_whole(raw.get()) {
@@ -357,7 +389,11 @@ impl<'a> Doc<'a> {
     pub(crate) fn integer(&self, raw: &'a RawValue, path: &str) -> Option<i64> {
         let expected = "a whole number";
         if kind(raw) != Kind::Number {
-            self.error(raw, path, format!("expected {expected}, found {}", found(raw)));
+            self.error(
+                raw,
+                path,
+                format!("expected {expected}, found {}", found(raw)),
+            );
             return None;
         }
         match parse_whole(raw.get()).map(i64::try_from) {
@@ -402,9 +438,11 @@ fn parse_whole(text: &str) -> Option<i128> {
         return Some(n);
     }
     let x = text.parse::<f64>().ok()?;
-    // The cast is exact: x is whole and |x| ≤ 2^53.
+    let exact = x.is_finite() && x.fract() == 0.0 && x.abs() <= MAX_EXACT_F64;
+    // The cast is exact when `exact` holds: x is whole and |x| ≤ 2^53.
     #[allow(clippy::cast_possible_truncation)]
-    (x.is_finite() && x.fract() == 0.0 && x.abs() <= MAX_EXACT_F64).then(|| x as i128)
+    let n = x as i128;
+    exact.then_some(n)
 }
 
 /// An object's fields in file order, each borrowed unparsed from the text.
@@ -499,14 +537,17 @@ impl<'a, 'd> Fields<'a, 'd> {
     /// Records that a required field is absent.
     pub(crate) fn missing(&self, name: &str, expected: &str) {
         let message = format!("required field is missing; expected {expected}");
-        self.doc.error_at(self.start, Some(self.path(name)), message);
+        self.doc
+            .error_at(self.start, Some(self.path(name)), message);
     }
 
     /// Records a problem about a field's value (at the object's start if the field is absent).
     pub(crate) fn error(&self, name: &str, message: String) {
         match self.raw(name) {
             Some(raw) => self.doc.error(raw, &self.path(name), message),
-            None => self.doc.error_at(self.start, Some(self.path(name)), message),
+            None => self
+                .doc
+                .error_at(self.start, Some(self.path(name)), message),
         }
     }
 

@@ -13,9 +13,7 @@ pub mod network;
 pub mod orders;
 
 pub use error::{LoadError, LoadErrors};
-pub use inventory::{
-    load_inventory, parse_inventory_csv, parse_inventory_json, InventoryRecord,
-};
+pub use inventory::{load_inventory, parse_inventory_csv, parse_inventory_json, InventoryRecord};
 pub use network::{load_network, parse_network};
 pub use orders::{check_orders, load_orders, parse_order, OrderReader};
 
@@ -111,10 +109,16 @@ mod tests {
     #[test]
     fn did_you_mean_prefers_case_then_nearest() {
         let ids = ["DC-KASSEL", "DC-LEIPZIG", "ST-HAMBURG"];
-        assert_eq!(did_you_mean("dc-leipzig", ids.into_iter()), Some("DC-LEIPZIG"));
+        assert_eq!(
+            did_you_mean("dc-leipzig", ids.into_iter()),
+            Some("DC-LEIPZIG")
+        );
         assert_eq!(did_you_mean("DC-KASEL", ids.into_iter()), Some("DC-KASSEL"));
         assert_eq!(did_you_mean("DC-BERLIN", ids.into_iter()), None);
-        assert_eq!(suggestion("ST-HAMBURK", ids.into_iter()), "; did you mean `ST-HAMBURG`?");
+        assert_eq!(
+            suggestion("ST-HAMBURK", ids.into_iter()),
+            "; did you mean `ST-HAMBURG`?"
+        );
     }
 
     #[test]

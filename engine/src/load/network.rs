@@ -29,7 +29,11 @@ const LOCATION_FIELDS: &[&str] = &[
     "priority",
 ];
 
-const KINDS: [LocationKind; 3] = [LocationKind::Dc, LocationKind::Store, LocationKind::Dropship];
+const KINDS: [LocationKind; 3] = [
+    LocationKind::Dc,
+    LocationKind::Store,
+    LocationKind::Dropship,
+];
 
 /// Parses the text of `network.json`; `file` is the name shown in problems.
 pub fn parse_network(file: &str, text: &str) -> Result<Network, LoadErrors> {
@@ -82,7 +86,10 @@ fn read_list<'a, T>(
     let doc = fields.doc();
     let items = fields.req_array(name, &format!("a list of {noun}s"))?;
     if items.is_empty() {
-        fields.error(name, format!("must list at least one {noun}, found an empty list"));
+        fields.error(
+            name,
+            format!("must list at least one {noun}, found an empty list"),
+        );
         return None;
     }
     // Id -> line of its first occurrence, to name it in the duplicate's problem.
@@ -97,8 +104,10 @@ fn read_list<'a, T>(
         // Checked even when other fields are bad, so every problem shows at once.
         if let Some((id, line)) = item_id(&item_fields) {
             if let Some(first) = seen.get(&id) {
-                let message =
-                    format!("duplicate {noun} id {}, first seen on line {first}", quote(&id));
+                let message = format!(
+                    "duplicate {noun} id {}, first seen on line {first}",
+                    quote(&id)
+                );
                 item_fields.error("id", message);
             } else {
                 seen.insert(id, line);
@@ -363,7 +372,11 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("network.json");
         let text = with_locations(r#"{ "id": "DC-1", "kind": "dc", "lat": 0, "lon": 0 }"#);
-        std::fs::write(&path, [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat()).unwrap();
+        std::fs::write(
+            &path,
+            [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+        )
+        .unwrap();
         let network = load_network(&path);
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(network.unwrap().locations.len(), 1);

@@ -370,8 +370,17 @@ fn scan<R: BufRead>(
         let mut problems = parsed.errors;
         if let Some((id, column)) = parsed.id {
             if let Some(&first) = seen.get(&id) {
-                let message = format!("duplicate order id {}, first seen on line {first}", quote(&id));
-                problems.push(LoadError::new(file, line, column, Some("id".into()), message));
+                let message = format!(
+                    "duplicate order id {}, first seen on line {first}",
+                    quote(&id)
+                );
+                problems.push(LoadError::new(
+                    file,
+                    line,
+                    column,
+                    Some("id".into()),
+                    message,
+                ));
                 problems.sort_by_key(|e| e.column);
             } else {
                 seen.insert(id, line);
@@ -492,7 +501,9 @@ mod tests {
 
     #[test]
     fn malformed_json_line() {
-        insta::assert_snapshot!(errors(r#"{"id":"O-1","ship_to":{"lat":50,"lon":8},"lines":[}"#));
+        insta::assert_snapshot!(errors(
+            r#"{"id":"O-1","ship_to":{"lat":50,"lon":8},"lines":[}"#
+        ));
     }
 
     #[test]
@@ -579,9 +590,8 @@ mod tests {
 
     #[test]
     fn check_counts_valid_files() {
-        let text = format!(
-            "{{\"id\":\"A\",{SHIP_TO},{LINE}}}\n\n{{\"id\":\"B\",{SHIP_TO},{LINE}}}\n"
-        );
+        let text =
+            format!("{{\"id\":\"A\",{SHIP_TO},{LINE}}}\n\n{{\"id\":\"B\",{SHIP_TO},{LINE}}}\n");
         assert_eq!(check(&text).unwrap(), 2);
         assert_eq!(check("").unwrap(), 0);
     }
@@ -642,7 +652,10 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         let ids: Vec<_> = orders.unwrap().into_iter().map(|o| o.id).collect();
         assert_eq!(ids, ["A", "B"]);
-        assert!(missing.unwrap_err().to_string().contains("cannot read file"));
+        assert!(missing
+            .unwrap_err()
+            .to_string()
+            .contains("cannot read file"));
     }
 
     #[test]
@@ -660,7 +673,11 @@ mod tests {
         for bytes in inputs {
             let _ = check_orders("o.jsonl", Cursor::new(bytes), &network());
         }
-        let deep = format!("{{\"x\":{}{}}}\n", "{\"y\":".repeat(40_000), "}".repeat(40_000));
+        let deep = format!(
+            "{{\"x\":{}{}}}\n",
+            "{\"y\":".repeat(40_000),
+            "}".repeat(40_000)
+        );
         assert!(check(&deep).is_err());
     }
 }
