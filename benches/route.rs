@@ -1,1 +1,82 @@
-fn main() {}
+//! Routing throughput and latency on a generated national network: 8 DCs, 1,200 stores,
+//! 30 dropship vendors, 50,000 SKUs, orders of 1–4 lines weighted by population.
+//!
+//! `cargo bench --bench route` prints a latency report (p50, p99, max per order, stock
+//! consumed) and then runs the criterion groups `route/consume` and `route/quote`.
+
+use criterion::{BatchSize, Criterion, Throughput};
+use sourcing_engine::generate::{scenario, Scenario, Shape};
+use sourcing_engine::Engine;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+fn national() -> Scenario {
+    scenario(42, &Shape::national())
+}
+
+fn latency_report(sc: &Scenario) {
+    let engine = Engine::new(sc.network.clone(), &sc.inventory);
+    let mut times: Vec<Duration> = Vec::with_capacity(sc.orders.len());
+    let mut nodes = 0u64;
+    let mut splits = 0usize;
+    let mut sourced = 0usize;
+    let start = Instant::now();
+    for order in &sc.orders {
+        let t = Instant::now();
+        let (d, stats) = engine.route_with_stats(black_box(order));
+        times.push(t.elapsed());
+        nodes += stats.nodes;
+        splits += usize::from(d.shipments.len() > 1);
+        sourced += usize::from(d.status == sourcing_engine::Status::Sourced);
+    }
+    let total = start.elapsed();
+    times.sort_unstable();
+    let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
+    eprintln!(
+        "route/latency (1 thread, stock consumed, {} orders): {:.0} orders/s, p50 {:.2?}, p99 {:.2?}, max {:.2?}; \
+         {} sourced, {} split, {} search nodes",
+        times.len(),
+        times.len() as f64 / total.as_secs_f64(),
+        pct(0.50),
+        pct(0.99),
+        times[times.len() - 1],
+        sourced,
+        splits,
+        nodes
+    );
+}
+
+fn benches(c: &mut Criterion, sc: &Scenario) {
+    let mut group = c.benchmark_group("route");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(sc.orders.len() as u64));
+    group.bench_function("consume/national/1-thread", |b| {
+        b.iter_batched(
+            || Engine::new(sc.network.clone(), &sc.inventory),
+            |engine| {
+                for order in &sc.orders {
+                    black_box(engine.route(order));
+                }
+                engine
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    let engine = Engine::new(sc.network.clone(), &sc.inventory);
+    group.bench_function("quote/national/1-thread", |b| {
+        b.iter(|| {
+            for order in &sc.orders {
+                black_box(engine.quote(order));
+            }
+        })
+    });
+    group.finish();
+}
+
+fn main() {
+    let sc = national();
+    let mut c = Criterion::default().configure_from_args();
+    latency_report(&sc);
+    benches(&mut c, &sc);
+    c.final_summary();
+}

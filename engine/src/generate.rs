@@ -226,7 +226,8 @@ pub fn scenario(seed: u64, shape: &Shape) -> Scenario {
                 inventory.push(InventoryRecord {
                     location: d,
                     sku: sku(r),
-                    on_hand: 20 + rng.next_u64() % 400,
+                    // Deep stock, deeper for the best sellers.
+                    on_hand: 20 + rng.next_u64() % 400 + 200_000 / (r as u64 + 1),
                     reserved: rng.next_u64() % 5,
                     safety_stock: 2,
                 });

@@ -145,7 +145,7 @@ impl HolderIndex {
         };
         cursor.heap.clear();
         if let Some(&root) = self.roots.get(sku as usize) {
-            cursor.push_node(root);
+            cursor.push_node(root, f64::INFINITY);
         }
         cursor
     }
@@ -183,14 +183,16 @@ pub(crate) struct Cursor<'a> {
 }
 
 impl Cursor<'_> {
-    fn push_node(&mut self, id: u32) {
+    fn push_node(&mut self, id: u32, cutoff: f64) {
         if let Some(node) = self.index.nodes.get(id as usize) {
             if node.a == node.b && node.leaf {
                 return; // a SKU without holders
             }
             let gap = (chord(&self.dest, &node.centre) - node.radius).max(0.0);
             let bound = node.min_handling + self.cost.at(km_lower_bound(gap));
-            self.heap.push(Reverse((OrderedFloat(bound), id)));
+            if bound < cutoff {
+                self.heap.push(Reverse((OrderedFloat(bound), id)));
+            }
         }
     }
 
@@ -199,9 +201,24 @@ impl Cursor<'_> {
         self.heap.peek().map(|Reverse((b, _))| b.0)
     }
 
-    /// The next slot and its cost bound (handling plus the cheapest distance cost).
-    pub fn next(&mut self, units: &[Unit], slot_location: &[u32], handling: &[f64]) -> Option<(u32, f64)> {
+    /// The next slot and its cost bound (handling plus the cheapest distance cost), if that
+    /// bound is below `cutoff`.
+    ///
+    /// The caller's cutoff never rises from one call to the next (it tracks the best plan
+    /// found so far), so nodes and slots at or above it are dropped for good instead of
+    /// being kept in the heap.
+    pub fn next(
+        &mut self,
+        cutoff: f64,
+        units: &[Unit],
+        slot_location: &[u32],
+        handling: &[f64],
+    ) -> Option<(u32, f64)> {
         while let Some(Reverse((bound, item))) = self.heap.pop() {
+            if bound.0 >= cutoff {
+                self.heap.clear();
+                return None;
+            }
             if item & SLOT_BIT != 0 {
                 return Some((item & !SLOT_BIT, bound.0));
             }
@@ -217,19 +234,16 @@ impl Cursor<'_> {
                         continue;
                     };
                     let b = h + self.cost.at(km_lower_bound(chord(&self.dest, unit)));
-                    self.heap.push(Reverse((OrderedFloat(b), slot | SLOT_BIT)));
+                    if b < cutoff {
+                        self.heap.push(Reverse((OrderedFloat(b), slot | SLOT_BIT)));
+                    }
                 }
             } else {
                 let (l, r) = (node.a, node.b);
-                self.push_node(l);
-                self.push_node(r);
+                self.push_node(l, cutoff);
+                self.push_node(r, cutoff);
             }
         }
         None
-    }
-
-    /// Gives the heap back for reuse.
-    pub fn into_heap(self) -> BinaryHeap<Reverse<(OrderedFloat<f64>, u32)>> {
-        self.heap
     }
 }

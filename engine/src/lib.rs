@@ -53,7 +53,11 @@ mod index;
 pub mod load;
 mod model;
 mod router;
+#[cfg(test)]
+mod reference;
 mod stock;
+#[cfg(test)]
+mod tests;
 
 pub use cost::transit_days;
 pub use engine::{Engine, SearchStats};

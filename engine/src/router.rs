@@ -31,6 +31,8 @@ pub const EXACT_LINE_LIMIT: usize = 6;
 /// Search nodes for an exact search: far beyond what real orders need, it only stops
 /// pathological inputs from running away (the decision then says so in `explain`).
 const EXACT_BUDGET: u64 = 5_000_000;
+/// Candidates checked as possible dominators of each holder gathered for a split.
+const DOMINATORS: usize = 16;
 /// Search nodes and candidates for orders beyond [`EXACT_LINE_LIMIT`] lines.
 const HEURISTIC_BUDGET: u64 = 20_000;
 const HEURISTIC_CANDIDATES: usize = 256;
@@ -122,7 +124,6 @@ pub(crate) fn plan_order(
     tables: &RouterTables,
     order: &Order,
 ) -> Routed {
-    let mut unsourced: Vec<Unsourced> = Vec::new();
     let pickup = match order.fulfillment {
         Fulfillment::Ship => None,
         Fulfillment::Pickup => {
@@ -163,39 +164,7 @@ pub(crate) fn plan_order(
         truncated: false,
     };
 
-    // Demand per known SKU; lines of a SKU nobody lists cannot be placed at all.
-    let mut by_sku: FxHashMap<u32, SkuDemand> = FxHashMap::default();
-    let mut sku_order: Vec<u32> = Vec::new();
-    for (i, line) in order.lines.iter().enumerate() {
-        match stock.sku_id(&line.sku) {
-            Some(s) => {
-                let d = by_sku.entry(s).or_insert_with(|| {
-                    sku_order.push(s);
-                    SkuDemand {
-                        sku: s,
-                        lines: Vec::new(),
-                    }
-                });
-                d.lines.push((i, u64::from(line.qty), line.unit_weight_kg));
-            }
-            None => unsourced.push(Unsourced {
-                line: i,
-                sku: line.sku.clone(),
-                qty: line.qty,
-                reason: "no_stock".into(),
-            }),
-        }
-    }
-    let mut demand: Vec<SkuDemand> = sku_order
-        .iter()
-        .filter_map(|s| by_sku.remove(s))
-        .map(|mut d| {
-            d.lines
-                .sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
-            d
-        })
-        .collect();
-
+    let (mut demand, mut unsourced) = demand_of(stock, order);
     let mut result = ctx.solve(&demand);
     if result.is_none() && !demand.is_empty() {
         // No complete plan: place what the network holds, at least cost.
@@ -243,6 +212,78 @@ pub(crate) fn plan_order(
     takes.sort_unstable();
     routed.takes = takes;
     routed
+}
+
+/// The order's demand per known SKU, lines heaviest first; lines of a SKU that no location
+/// lists cannot be placed at all and are returned as unsourced.
+fn demand_of(stock: &Stock, order: &Order) -> (Vec<SkuDemand>, Vec<Unsourced>) {
+    let mut unsourced = Vec::new();
+    let mut demand: Vec<SkuDemand> = Vec::with_capacity(order.lines.len());
+    for (i, line) in order.lines.iter().enumerate() {
+        match stock.sku_id(&line.sku) {
+            Some(s) => {
+                let entry = (i, u64::from(line.qty), line.unit_weight_kg);
+                // Orders have few lines: a scan beats a hash map here.
+                match demand.iter_mut().find(|d| d.sku == s) {
+                    Some(d) => d.lines.push(entry),
+                    None => demand.push(SkuDemand {
+                        sku: s,
+                        lines: vec![entry],
+                    }),
+                }
+            }
+            None => unsourced.push(Unsourced {
+                line: i,
+                sku: line.sku.clone(),
+                qty: line.qty,
+                reason: "no_stock".into(),
+            }),
+        }
+    }
+    for d in &mut demand {
+        d.lines.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+    }
+    (demand, unsourced)
+}
+
+/// The cost of the cheapest complete plan found by searching every holder, without the
+/// spatial index or any bound on gathering: the oracle for the pruning. `None` when the
+/// order has no complete plan.
+#[cfg(test)]
+pub(crate) fn exhaustive_cost(
+    network: &Network,
+    stock: &Stock,
+    tables: &RouterTables,
+    order: &Order,
+) -> Option<f64> {
+    let (demand, unsourced) = demand_of(stock, order);
+    if !unsourced.is_empty() {
+        return None;
+    }
+    let pickup = order
+        .pickup_location
+        .as_deref()
+        .filter(|_| order.fulfillment == Fulfillment::Pickup)
+        .and_then(|id| network.location_index(id))
+        .map(|i| i as u32);
+    let ctx = Ctx {
+        network,
+        stock,
+        tables,
+        order,
+        dest: unit_vector(order.ship_to.lat, order.ship_to.lon),
+        pickup,
+        exact: true,
+        nodes: 0,
+        truncated: false,
+    };
+    let mut pool: Vec<Candidate> = (0..network.locations.len() as u32)
+        .map(|l| ctx.candidate(l, &demand))
+        .filter(|c| c.atp.iter().any(|&a| a > 0))
+        .collect();
+    sort_candidates(&mut pool);
+    let out = search(&demand, &pool, f64::INFINITY, u64::MAX);
+    out.plan.map(|p| p.cost)
 }
 
 fn finish(
@@ -369,6 +410,43 @@ impl Ctx<'_> {
         Candidate::new(location, rank, offer, atp)
     }
 
+    /// The contract's cost of one carrier shipment of `weight` kg from `location`, without
+    /// building its offer: the cheapest service that keeps the promise, or the cheapest.
+    fn single_shipment_cost(&self, location: u32, weight: f64) -> f64 {
+        let loc = &self.network.locations[location as usize];
+        let to = &self.order.ship_to;
+        let distance = crate::geo::haversine_km(loc.lat, loc.lon, to.lat, to.lon);
+        let (mut keeping, mut any) = (f64::INFINITY, f64::INFINITY);
+        for s in &self.network.services {
+            let cost = loc.handling_cost + s.base_cost + s.cost_per_km * distance + s.cost_per_kg * weight;
+            let days = loc.processing_days.saturating_add(crate::cost::transit_days(distance, s));
+            if self.order.promise_days.is_none_or(|p| days <= p) {
+                keeping = keeping.min(cost);
+            }
+            any = any.min(cost);
+        }
+        if keeping.is_finite() {
+            keeping
+        } else {
+            any
+        }
+    }
+
+    /// Whether a holder is useless to any plan because a candidate already gathered is at
+    /// least as good in every respect: no dearer fixed cost (`lower` bounds the holder's),
+    /// no dearer rate per kg, and enough stock to ship every unit the holder could.
+    fn dominated(&self, location: u32, lower: f64, demand: &[SkuDemand], pool: &[Candidate]) -> bool {
+        let rate = self.tables.rate_floor;
+        pool.iter().take(DOMINATORS).any(|m| {
+            Some(m.location) != self.pickup
+                && m.min_fixed <= lower
+                && m.max_per_kg <= rate
+                && demand.iter().zip(&m.atp).all(|(d, &have)| {
+                    have >= d.total() || self.stock.atp_at(location, d.sku) == 0
+                })
+        })
+    }
+
     fn holds_all(&self, location: u32, demand: &[SkuDemand]) -> bool {
         demand
             .iter()
@@ -379,12 +457,35 @@ impl Ctx<'_> {
     /// network cannot cover the demand.
     fn solve(&mut self, demand: &[SkuDemand]) -> Option<(Plan, Vec<Candidate>)> {
         let weight: f64 = demand.iter().map(SkuDemand::weight).sum();
-        let pickup_loc = self.pickup.map(|p| &self.network.locations[p as usize]);
-        let rate_floor = if self.pickup.is_some() { 0.0 } else { self.tables.rate_floor };
-        let fixed_floor = pickup_loc.map_or(self.tables.fixed_floor, |l| {
-            self.tables.fixed_floor.min(l.handling_cost)
-        });
-        let weight_floor = weight * rate_floor;
+        let (ship_floor, rate) = (self.tables.fixed_floor, self.tables.rate_floor);
+        // Bounds. A shipment by carrier pays at least `ship_floor` plus `rate` per kg; the
+        // pickup counter (a pickup order's own store) pays its handling and nothing per kg,
+        // so only the units it cannot hand out must travel.
+        let (counter_fixed, travel_weight) = match self.pickup {
+            Some(p) => {
+                let handling = self.network.locations[p as usize].handling_cost;
+                let must_travel: f64 = demand
+                    .iter()
+                    .map(|d| {
+                        let short = d.total().saturating_sub(self.stock.atp_at(p, d.sku));
+                        let lightest = d.lines.iter().map(|l| l.2).fold(f64::INFINITY, f64::min);
+                        if short == 0 { 0.0 } else { short as f64 * lightest }
+                    })
+                    .sum();
+                (Some(handling), must_travel)
+            }
+            None => (None, weight),
+        };
+        // Every plan ships at least `travel_weight` by carrier; a single carrier shipment
+        // ships everything; any other shipment costs at least `fixed_floor`.
+        let weight_floor = travel_weight * rate;
+        let single_floor = weight * rate;
+        let fixed_floor = counter_fixed.map_or(ship_floor, |h| ship_floor.min(h));
+        // Two shipments or more: at most one of them is the counter.
+        let split_floor = match counter_fixed {
+            Some(h) => (h + ship_floor + weight_floor).min(2.0 * ship_floor + single_floor),
+            None => 2.0 * ship_floor + single_floor,
+        };
 
         // Step 1: the best single location.
         let mut cands: Vec<Candidate> = Vec::new();
@@ -403,13 +504,19 @@ impl Ctx<'_> {
         let mut cursor = self.stock.index.cursor(rarest.sku, self.dest, dc, heap);
         let slot_locs = self.stock.slot_locations();
         let (units, handling) = (&self.stock.units, &self.stock.handling);
+        // The best single carrier shipment so far: (cost, rank, location).
+        let mut single: Option<(f64, u32, u32)> = None;
+        let mut bound_single = f64::INFINITY;
         loop {
-            let bound = best.as_ref().map_or(f64::INFINITY, |b| b.cost);
+            let bound = best.as_ref().map_or(bound_single, |b| b.cost.min(bound_single));
             match cursor.peek_bound() {
-                Some(lb) if lb + weight_floor < bound - COST_EPS => {}
+                Some(lb) if lb + single_floor < bound - COST_EPS => {}
                 _ => break,
             }
-            let Some((slot, _)) = cursor.next(units, slot_locs, handling) else { break };
+            let cutoff = bound - single_floor - COST_EPS;
+            let Some((slot, _)) = cursor.next(cutoff, units, slot_locs, handling) else {
+                break;
+            };
             let loc = self.stock.slot_location(slot);
             if Some(loc) == self.pickup
                 || self.stock.slot_atp(slot) < rarest.total()
@@ -417,6 +524,19 @@ impl Ctx<'_> {
             {
                 continue;
             }
+            let cost = self.single_shipment_cost(loc, weight);
+            let rank = self.tables.ranks.get(loc as usize).copied().unwrap_or(u32::MAX);
+            let wins = match single {
+                None => true,
+                Some((c, r, _)) => cost < c - COST_EPS || (cost <= c + COST_EPS && rank < r),
+            };
+            let beats_counter = best.as_ref().is_none_or(|b| cost < b.cost - COST_EPS);
+            if wins && beats_counter {
+                single = Some((cost, rank, loc));
+                bound_single = cost;
+            }
+        }
+        if let Some((_, _, loc)) = single {
             cands.push(self.candidate(loc, demand));
             let k = cands.len() - 1;
             if let Some(plan) = best_plan_for_set(demand, &cands, &[k]) {
@@ -428,7 +548,7 @@ impl Ctx<'_> {
 
         // Step 2: can two shipments ever beat it?
         if let Some(b) = &best {
-            if 2.0 * fixed_floor + weight_floor >= b.cost - COST_EPS {
+            if split_floor >= b.cost - COST_EPS {
                 return best.map(|p| (p, cands));
             }
         }
@@ -474,14 +594,14 @@ impl Ctx<'_> {
             let enough = covered.iter().zip(demand).all(|(&c, d)| c >= d.total());
             let first_look = bound.is_infinite() && enough && !searched_once;
             if let (Some(i), false) = (open, first_look) {
-                let Some((slot, _)) = cursors
+                let Some((slot, lower)) = cursors
                     .get_mut(i)
-                    .and_then(|c| c.next(units, slot_locs, handling))
+                    .and_then(|c| c.next(threshold, units, slot_locs, handling))
                 else {
                     continue;
                 };
                 let loc = self.stock.slot_location(slot);
-                if seen.insert(loc, ()).is_some() {
+                if seen.insert(loc, ()).is_some() || self.dominated(loc, lower, demand, &pool) {
                     continue;
                 }
                 let c = self.candidate(loc, demand);
