@@ -227,7 +227,10 @@ mod tests {
         let offer = LocationOffer::shipping(&vendor, &services(), 47.6314, 13.0017, Some(1));
         assert_eq!(offer.options.len(), 2);
         let o = offer.choose(22.0).copied();
-        assert_eq!(o.map(|o| (o.service, o.meets_promise)), Some((Some(0), false)));
+        assert_eq!(
+            o.map(|o| (o.service, o.meets_promise)),
+            Some((Some(0), false))
+        );
         let cost = o.map(|o| o.cost(22.0)).unwrap_or(f64::NAN);
         assert!((cost - 12.866401).abs() < 1e-6, "{cost}");
     }
@@ -245,7 +248,11 @@ mod tests {
         assert_eq!(offer.choose(100.0).and_then(|o| o.service), Some(1));
         let mut pruned = offer.clone();
         pruned.prune_dominated();
-        assert_eq!(pruned.options.len(), 2, "neither option dominates the other");
+        assert_eq!(
+            pruned.options.len(),
+            2,
+            "neither option dominates the other"
+        );
     }
 
     #[test]
@@ -266,7 +273,10 @@ mod tests {
         let munich = loc(48.13743, 11.57549, 3.6, 1);
         let offer = LocationOffer::pickup_counter(&munich, Some(1));
         let o = offer.choose(1.8).copied();
-        assert_eq!(o.map(|o| (o.service, o.days, o.meets_promise)), Some((None, 1, true)));
+        assert_eq!(
+            o.map(|o| (o.service, o.days, o.meets_promise)),
+            Some((None, 1, true))
+        );
         assert_eq!(o.map(|o| o.cost(1.8)), Some(3.6));
     }
 }

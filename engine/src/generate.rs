@@ -238,7 +238,9 @@ pub fn scenario(seed: u64, shape: &Shape) -> Scenario {
     for s in 0..shape.stores {
         let mut picked = Vec::new();
         let mut tries = 0;
-        while picked.len() < shape.skus_per_store.min(shape.skus) && tries < 20 * shape.skus_per_store {
+        while picked.len() < shape.skus_per_store.min(shape.skus)
+            && tries < 20 * shape.skus_per_store
+        {
             tries += 1;
             let r = popularity.draw(&mut rng);
             if !carried[r] {
@@ -275,7 +277,11 @@ pub fn scenario(seed: u64, shape: &Shape) -> Scenario {
     inventory.dedup_by(|a, b| a.location == b.location && a.sku == b.sku);
 
     // Orders.
-    let line_counts = Weighted::new([55.0, 25.0, 12.0, 8.0, 4.0, 2.0].into_iter().take(shape.max_lines.max(1)));
+    let line_counts = Weighted::new(
+        [55.0, 25.0, 12.0, 8.0, 4.0, 2.0]
+            .into_iter()
+            .take(shape.max_lines.max(1)),
+    );
     let mut orders = Vec::with_capacity(shape.orders);
     for i in 0..shape.orders {
         let ci = by_population.draw(&mut rng);
@@ -287,7 +293,13 @@ pub fn scenario(seed: u64, shape: &Shape) -> Scenario {
             let u = rng.unit();
             lines.push(OrderLine {
                 sku: sku(r),
-                qty: if u < 0.8 { 1 } else if u < 0.95 { 2 } else { 3 },
+                qty: if u < 0.8 {
+                    1
+                } else if u < 0.95 {
+                    2
+                } else {
+                    3
+                },
                 unit_weight_kg: (rng.range(0.1, 4.0) * 100.0).round() / 100.0,
                 unit_price: (rng.range(5.0, 150.0) * 100.0).round() / 100.0,
                 tags: Vec::new(),
@@ -297,13 +309,25 @@ pub fn scenario(seed: u64, shape: &Shape) -> Scenario {
             });
         }
         let u = rng.unit();
-        let promise_days = if u < 0.4 { None } else if u < 0.7 { Some(2) } else if u < 0.9 { Some(3) } else { Some(1) };
+        let promise_days = if u < 0.4 {
+            None
+        } else if u < 0.7 {
+            Some(2)
+        } else if u < 0.9 {
+            Some(3)
+        } else {
+            Some(1)
+        };
         let minute = i as u64 * 86_400 / shape.orders.max(1) as u64 / 60;
         let (lat, lon) = (c.lat + rng.range(-0.1, 0.1), c.lon + rng.range(-0.15, 0.15));
         let mut order = Order {
             id: format!("O-{:07}", i + 1),
             channel: Some(["web", "app", "marketplace", "store"][rng.below(4)].into()),
-            placed_at: Some(format!("2026-11-23T{:02}:{:02}:00Z", minute / 60 % 24, minute % 60)),
+            placed_at: Some(format!(
+                "2026-11-23T{:02}:{:02}:00Z",
+                minute / 60 % 24,
+                minute % 60
+            )),
             customer_tier: Some(if rng.unit() < 0.1 { "gold" } else { "standard" }.into()),
             ship_to: ShipTo {
                 lat,

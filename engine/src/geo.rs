@@ -24,7 +24,11 @@ pub(crate) type Unit = [f64; 3];
 /// The unit vector of a position in degrees.
 pub(crate) fn unit_vector(lat: f64, lon: f64) -> Unit {
     let (phi, lambda) = (lat.to_radians(), lon.to_radians());
-    [phi.cos() * lambda.cos(), phi.cos() * lambda.sin(), phi.sin()]
+    [
+        phi.cos() * lambda.cos(),
+        phi.cos() * lambda.sin(),
+        phi.sin(),
+    ]
 }
 
 /// Straight-line (chord) distance between two unit vectors.

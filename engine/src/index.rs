@@ -230,7 +230,9 @@ impl Cursor<'_> {
                     let Some(&loc) = slot_location.get(slot as usize) else {
                         continue;
                     };
-                    let (Some(unit), Some(&h)) = (units.get(loc as usize), handling.get(loc as usize)) else {
+                    let (Some(unit), Some(&h)) =
+                        (units.get(loc as usize), handling.get(loc as usize))
+                    else {
                         continue;
                     };
                     let b = h + self.cost.at(km_lower_bound(chord(&self.dest, unit)));

@@ -52,9 +52,9 @@ pub mod geo;
 mod index;
 pub mod load;
 mod model;
-mod router;
 #[cfg(test)]
 mod reference;
+mod router;
 mod stock;
 #[cfg(test)]
 mod tests;

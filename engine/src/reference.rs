@@ -8,7 +8,11 @@ use crate::model::order::{Fulfillment, Order};
 /// The least cost of placing as many units as the stock allows, each SKU's available units
 /// going to its lines in line order (the router's documented rule). Returns the units
 /// placed and the cost.
-pub(crate) fn cheapest(network: &Network, atp: &dyn Fn(usize, &str) -> u64, order: &Order) -> (u64, f64) {
+pub(crate) fn cheapest(
+    network: &Network,
+    atp: &dyn Fn(usize, &str) -> u64,
+    order: &Order,
+) -> (u64, f64) {
     let pickup = match order.fulfillment {
         Fulfillment::Pickup => order
             .pickup_location
@@ -25,7 +29,13 @@ pub(crate) fn cheapest(network: &Network, atp: &dyn Fn(usize, &str) -> u64, orde
             if Some(i) == pickup {
                 LocationOffer::pickup_counter(l, order.promise_days)
             } else {
-                LocationOffer::shipping(l, &network.services, order.ship_to.lat, order.ship_to.lon, order.promise_days)
+                LocationOffer::shipping(
+                    l,
+                    &network.services,
+                    order.ship_to.lat,
+                    order.ship_to.lon,
+                    order.promise_days,
+                )
             }
         })
         .collect();
@@ -34,69 +44,78 @@ pub(crate) fn cheapest(network: &Network, atp: &dyn Fn(usize, &str) -> u64, orde
     let mut qty = Vec::new();
     for line in &order.lines {
         let avail = left.entry(&line.sku).or_insert_with(|| {
-            (0..network.locations.len()).map(|l| atp(l, &line.sku)).sum()
+            (0..network.locations.len())
+                .map(|l| atp(l, &line.sku))
+                .sum()
         });
         let q = u64::from(line.qty).min(*avail);
         *avail -= q;
         qty.push(q);
     }
-    let n_loc = network.locations.len();
-    let mut used = vec![vec![0u64; order.lines.len()]; n_loc];
-    let mut best = f64::INFINITY;
-    fn rec(
-        line: usize,
-        order: &Order,
-        qty: &[u64],
-        used: &mut Vec<Vec<u64>>,
-        offers: &[LocationOffer],
-        atp: &dyn Fn(usize, &str) -> u64,
-        best: &mut f64,
-    ) {
-        if line == qty.len() {
+    let mut brute = Brute {
+        order,
+        qty: &qty,
+        offers: &offers,
+        atp,
+        used: vec![vec![0u64; order.lines.len()]; network.locations.len()],
+        best: f64::INFINITY,
+    };
+    brute.line(0);
+    let best = brute.best;
+    (qty.iter().sum(), if best.is_finite() { best } else { 0.0 })
+}
+
+/// The exhaustive walk: every way of spreading every line over every location.
+struct Brute<'a> {
+    order: &'a Order,
+    qty: &'a [u64],
+    offers: &'a [LocationOffer],
+    atp: &'a dyn Fn(usize, &str) -> u64,
+    /// Units per location and line.
+    used: Vec<Vec<u64>>,
+    best: f64,
+}
+
+impl Brute<'_> {
+    fn line(&mut self, line: usize) {
+        if line == self.qty.len() {
             let mut cost = 0.0;
-            for (l, u) in used.iter().enumerate() {
+            for (l, u) in self.used.iter().enumerate() {
                 if u.iter().all(|&x| x == 0) {
                     continue;
                 }
                 let w: f64 = u
                     .iter()
-                    .zip(&order.lines)
+                    .zip(&self.order.lines)
                     .map(|(&x, ol)| x as f64 * ol.unit_weight_kg)
                     .sum();
-                cost += offers[l].choose(w).map_or(f64::INFINITY, |o| o.cost(w));
+                cost += self.offers[l]
+                    .choose(w)
+                    .map_or(f64::INFINITY, |o| o.cost(w));
             }
-            *best = best.min(cost);
+            self.best = self.best.min(cost);
             return;
         }
-        // Every way of spreading this line's units over the locations.
-        fn spread(
-            line: usize,
-            loc: usize,
-            rest: u64,
-            order: &Order,
-            qty: &[u64],
-            used: &mut Vec<Vec<u64>>,
-            offers: &[LocationOffer],
-            atp: &dyn Fn(usize, &str) -> u64,
-            best: &mut f64,
-        ) {
-            if loc == used.len() {
-                if rest == 0 {
-                    rec(line + 1, order, qty, used, offers, atp, best);
-                }
-                return;
-            }
-            let sku = &order.lines[line].sku;
-            let taken: u64 = (0..line).filter(|&k| &order.lines[k].sku == sku).map(|k| used[loc][k]).sum();
-            let room = atp(loc, sku).saturating_sub(taken).min(rest);
-            for x in 0..=room {
-                used[loc][line] = x;
-                spread(line, loc + 1, rest - x, order, qty, used, offers, atp, best);
-            }
-            used[loc][line] = 0;
-        }
-        spread(line, 0, qty[line], order, qty, used, offers, atp, best);
+        self.spread(line, 0, self.qty[line]);
     }
-    rec(0, order, &qty, &mut used, &offers, atp, &mut best);
-    (qty.iter().sum(), if best.is_finite() { best } else { 0.0 })
+
+    fn spread(&mut self, line: usize, loc: usize, rest: u64) {
+        if loc == self.used.len() {
+            if rest == 0 {
+                self.line(line + 1);
+            }
+            return;
+        }
+        let sku = &self.order.lines[line].sku;
+        let taken: u64 = (0..line)
+            .filter(|&k| &self.order.lines[k].sku == sku)
+            .map(|k| self.used[loc][k])
+            .sum();
+        let room = (self.atp)(loc, sku).saturating_sub(taken).min(rest);
+        for x in 0..=room {
+            self.used[loc][line] = x;
+            self.spread(line, loc + 1, rest - x);
+        }
+        self.used[loc][line] = 0;
+    }
 }

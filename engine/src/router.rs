@@ -79,14 +79,21 @@ impl RouterTables {
         }
         RouterTables {
             distance_cost: DistanceCost::new(
-                network.services.iter().map(|s| (s.base_cost, s.cost_per_km)),
+                network
+                    .services
+                    .iter()
+                    .map(|s| (s.base_cost, s.cost_per_km)),
             ),
             fixed_floor: if min_base.is_finite() && min_handling.is_finite() {
                 min_handling + min_base
             } else {
                 0.0
             },
-            rate_floor: if rate_floor.is_finite() { rate_floor } else { 0.0 },
+            rate_floor: if rate_floor.is_finite() {
+                rate_floor
+            } else {
+                0.0
+            },
             ranks,
         }
     }
@@ -178,7 +185,9 @@ pub(crate) fn plan_order(
     let mut shipments = Vec::new();
     if let Some((plan, cands)) = result {
         for ps in &plan.shipments {
-            let Some(c) = cands.get(ps.candidate) else { continue };
+            let Some(c) = cands.get(ps.candidate) else {
+                continue;
+            };
             let loc = &network.locations[c.location as usize];
             // The contract's service at the final weight (cheapest, earlier on ties).
             let opt = c.offer.choose(ps.weight).copied().unwrap_or(ps.option);
@@ -241,7 +250,8 @@ fn demand_of(stock: &Stock, order: &Order) -> (Vec<SkuDemand>, Vec<Unsourced>) {
         }
     }
     for d in &mut demand {
-        d.lines.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        d.lines
+            .sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
     }
     (demand, unsourced)
 }
@@ -406,7 +416,12 @@ impl Ctx<'_> {
             .iter()
             .map(|d| self.stock.atp_at(location, d.sku))
             .collect();
-        let rank = self.tables.ranks.get(location as usize).copied().unwrap_or(u32::MAX);
+        let rank = self
+            .tables
+            .ranks
+            .get(location as usize)
+            .copied()
+            .unwrap_or(u32::MAX);
         Candidate::new(location, rank, offer, atp)
     }
 
@@ -418,8 +433,11 @@ impl Ctx<'_> {
         let distance = crate::geo::haversine_km(loc.lat, loc.lon, to.lat, to.lon);
         let (mut keeping, mut any) = (f64::INFINITY, f64::INFINITY);
         for s in &self.network.services {
-            let cost = loc.handling_cost + s.base_cost + s.cost_per_km * distance + s.cost_per_kg * weight;
-            let days = loc.processing_days.saturating_add(crate::cost::transit_days(distance, s));
+            let cost =
+                loc.handling_cost + s.base_cost + s.cost_per_km * distance + s.cost_per_kg * weight;
+            let days = loc
+                .processing_days
+                .saturating_add(crate::cost::transit_days(distance, s));
             if self.order.promise_days.is_none_or(|p| days <= p) {
                 keeping = keeping.min(cost);
             }
@@ -435,15 +453,22 @@ impl Ctx<'_> {
     /// Whether a holder is useless to any plan because a candidate already gathered is at
     /// least as good in every respect: no dearer fixed cost (`lower` bounds the holder's),
     /// no dearer rate per kg, and enough stock to ship every unit the holder could.
-    fn dominated(&self, location: u32, lower: f64, demand: &[SkuDemand], pool: &[Candidate]) -> bool {
+    fn dominated(
+        &self,
+        location: u32,
+        lower: f64,
+        demand: &[SkuDemand],
+        pool: &[Candidate],
+    ) -> bool {
         let rate = self.tables.rate_floor;
         pool.iter().take(DOMINATORS).any(|m| {
             Some(m.location) != self.pickup
                 && m.min_fixed <= lower
                 && m.max_per_kg <= rate
-                && demand.iter().zip(&m.atp).all(|(d, &have)| {
-                    have >= d.total() || self.stock.atp_at(location, d.sku) == 0
-                })
+                && demand
+                    .iter()
+                    .zip(&m.atp)
+                    .all(|(d, &have)| have >= d.total() || self.stock.atp_at(location, d.sku) == 0)
         })
     }
 
@@ -469,7 +494,11 @@ impl Ctx<'_> {
                     .map(|d| {
                         let short = d.total().saturating_sub(self.stock.atp_at(p, d.sku));
                         let lightest = d.lines.iter().map(|l| l.2).fold(f64::INFINITY, f64::min);
-                        if short == 0 { 0.0 } else { short as f64 * lightest }
+                        if short == 0 {
+                            0.0
+                        } else {
+                            short as f64 * lightest
+                        }
                     })
                     .sum();
                 (Some(handling), must_travel)
@@ -508,7 +537,9 @@ impl Ctx<'_> {
         let mut single: Option<(f64, u32, u32)> = None;
         let mut bound_single = f64::INFINITY;
         loop {
-            let bound = best.as_ref().map_or(bound_single, |b| b.cost.min(bound_single));
+            let bound = best
+                .as_ref()
+                .map_or(bound_single, |b| b.cost.min(bound_single));
             match cursor.peek_bound() {
                 Some(lb) if lb + single_floor < bound - COST_EPS => {}
                 _ => break,
@@ -525,7 +556,12 @@ impl Ctx<'_> {
                 continue;
             }
             let cost = self.single_shipment_cost(loc, weight);
-            let rank = self.tables.ranks.get(loc as usize).copied().unwrap_or(u32::MAX);
+            let rank = self
+                .tables
+                .ranks
+                .get(loc as usize)
+                .copied()
+                .unwrap_or(u32::MAX);
             let wins = match single {
                 None => true,
                 Some((c, r, _)) => cost < c - COST_EPS || (cost <= c + COST_EPS && rank < r),
@@ -569,7 +605,11 @@ impl Ctx<'_> {
                 self.stock.index.cursor(d.sku, self.dest, dc, heap)
             })
             .collect();
-        let cap = if self.exact { usize::MAX } else { HEURISTIC_CANDIDATES };
+        let cap = if self.exact {
+            usize::MAX
+        } else {
+            HEURISTIC_CANDIDATES
+        };
         let mut covered = vec![0u64; demand.len()];
         for c in &pool {
             for (cov, a) in covered.iter_mut().zip(&c.atp) {
@@ -646,7 +686,11 @@ fn to_locations(plan: &Plan, cands: &[Candidate]) -> Located {
     let ships = plan
         .shipments
         .iter()
-        .filter_map(|s| cands.get(s.candidate).map(|c| (c.location, s.lines.clone())))
+        .filter_map(|s| {
+            cands
+                .get(s.candidate)
+                .map(|c| (c.location, s.lines.clone()))
+        })
         .collect();
     (plan.cost, ships)
 }

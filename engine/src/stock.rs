@@ -173,7 +173,10 @@ impl Stock {
     /// The location of a slot.
     #[inline]
     pub(crate) fn slot_location(&self, slot: u32) -> u32 {
-        self.slot_location.get(slot as usize).copied().unwrap_or(u32::MAX)
+        self.slot_location
+            .get(slot as usize)
+            .copied()
+            .unwrap_or(u32::MAX)
     }
 
     pub(crate) fn slot_locations(&self) -> &[u32] {
@@ -238,19 +241,6 @@ impl Stock {
             }
         }
         true
-    }
-
-    /// Gives units back to their slots (a released reservation or an undone take).
-    pub(crate) fn give_back(&self, takes: &[(u32, u64)]) {
-        for &(slot, qty) in takes {
-            if let Some(a) = self.atp.get(slot as usize) {
-                let _guard = self
-                    .stripes
-                    .get(slot as usize % STRIPES)
-                    .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
-                a.fetch_add(qty, Ordering::Relaxed);
-            }
-        }
     }
 }
 

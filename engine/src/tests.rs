@@ -8,7 +8,14 @@ use crate::{reference, Decision, Engine, Status};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
-fn location(id: &str, kind: LocationKind, lat: f64, lon: f64, handling: f64, days: u32) -> Location {
+fn location(
+    id: &str,
+    kind: LocationKind,
+    lat: f64,
+    lon: f64,
+    handling: f64,
+    days: u32,
+) -> Location {
     Location {
         id: id.into(),
         kind,
@@ -83,16 +90,25 @@ fn stock(rows: &[(usize, &str, u64)]) -> Vec<InventoryRecord> {
 
 /// Checks a decision against the contract: quantities within the order and the stock,
 /// costs equal to the formulas recomputed here, total the sum of the shipments.
-fn assert_valid(engine_net: &Network, atp: &dyn Fn(usize, &str) -> u64, order: &Order, d: &Decision) {
+fn assert_valid(
+    engine_net: &Network,
+    atp: &dyn Fn(usize, &str) -> u64,
+    order: &Order,
+    d: &Decision,
+) {
     let mut per_line = vec![0u64; order.lines.len()];
     let mut per_pair: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut total = 0.0;
     for s in &d.shipments {
-        let loc = engine_net.location(&s.location).expect("shipment from a known location");
+        let loc = engine_net
+            .location(&s.location)
+            .expect("shipment from a known location");
         let mut weight = 0.0;
         for l in &s.lines {
             per_line[l.line] += u64::from(l.qty);
-            *per_pair.entry((s.location.clone(), l.sku.clone())).or_default() += u64::from(l.qty);
+            *per_pair
+                .entry((s.location.clone(), l.sku.clone()))
+                .or_default() += u64::from(l.qty);
             weight += f64::from(l.qty) * order.lines[l.line].unit_weight_kg;
             assert_eq!(l.sku, order.lines[l.line].sku);
         }
@@ -102,21 +118,44 @@ fn assert_valid(engine_net: &Network, atp: &dyn Fn(usize, &str) -> u64, order: &
                 loc.handling_cost
             }
             Some(id) => {
-                let sv = engine_net.services.iter().find(|x| &x.id == id).expect("known service");
-                let dist = crate::geo::haversine_km(loc.lat, loc.lon, order.ship_to.lat, order.ship_to.lon);
+                let sv = engine_net
+                    .services
+                    .iter()
+                    .find(|x| &x.id == id)
+                    .expect("known service");
+                let dist = crate::geo::haversine_km(
+                    loc.lat,
+                    loc.lon,
+                    order.ship_to.lat,
+                    order.ship_to.lon,
+                );
                 assert!((dist - s.distance_km).abs() < 1e-9);
                 let days = loc.processing_days + crate::transit_days(dist, sv);
                 assert_eq!(days, s.days);
                 loc.handling_cost + sv.base_cost + sv.cost_per_km * dist + sv.cost_per_kg * weight
             }
         };
-        assert!((expected - s.cost).abs() < 1e-9, "{} vs {}", expected, s.cost);
+        assert!(
+            (expected - s.cost).abs() < 1e-9,
+            "{} vs {}",
+            expected,
+            s.cost
+        );
         total += s.cost;
     }
     assert!((total - d.total_cost).abs() < 1e-9);
     for (i, l) in order.lines.iter().enumerate() {
-        let unsourced: u64 = d.unsourced.iter().filter(|u| u.line == i).map(|u| u64::from(u.qty)).sum();
-        assert_eq!(per_line[i] + unsourced, u64::from(l.qty), "line {i} adds up");
+        let unsourced: u64 = d
+            .unsourced
+            .iter()
+            .filter(|u| u.line == i)
+            .map(|u| u64::from(u.qty))
+            .sum();
+        assert_eq!(
+            per_line[i] + unsourced,
+            u64::from(l.qty),
+            "line {i} adds up"
+        );
     }
     for ((loc, sku), qty) in per_pair {
         let idx = engine_net.location_index(&loc).expect("known");
@@ -132,13 +171,19 @@ fn example_network() -> Network {
             location("DC-B", LocationKind::Dc, 52.0, 12.0, 1.0, 0),
             location("ST-C", LocationKind::Store, 50.1, 8.7, 3.0, 1),
         ],
-        vec![service("ground", 4.0, 0.002, 0.3, 450.0), service("express", 9.0, 0.003, 0.8, 1100.0)],
+        vec![
+            service("ground", 4.0, 0.002, 0.3, 450.0),
+            service("express", 9.0, 0.003, 0.8, 1100.0),
+        ],
     )
 }
 
 #[test]
 fn a_single_cheap_location_wins() {
-    let engine = Engine::new(example_network(), &stock(&[(0, "A", 5), (1, "A", 5), (2, "A", 5)]));
+    let engine = Engine::new(
+        example_network(),
+        &stock(&[(0, "A", 5), (1, "A", 5), (2, "A", 5)]),
+    );
     let d = engine.quote(&order("O", 51.1, 9.1, None, vec![line("A", 2, 1.0)]));
     assert_eq!(d.status, Status::Sourced);
     assert_eq!(d.shipments.len(), 1);
@@ -147,11 +192,18 @@ fn a_single_cheap_location_wins() {
 
 #[test]
 fn a_line_splits_when_no_location_holds_enough() {
-    let engine = Engine::new(example_network(), &stock(&[(0, "A", 2), (1, "A", 2), (2, "A", 1)]));
+    let engine = Engine::new(
+        example_network(),
+        &stock(&[(0, "A", 2), (1, "A", 2), (2, "A", 1)]),
+    );
     let o = order("O", 51.1, 9.1, None, vec![line("A", 4, 1.0)]);
     let d = engine.route(&o);
     assert_eq!(d.status, Status::Sourced);
-    let placed: Vec<_> = d.shipments.iter().map(|s| (s.location.as_str(), s.lines[0].qty)).collect();
+    let placed: Vec<_> = d
+        .shipments
+        .iter()
+        .map(|s| (s.location.as_str(), s.lines[0].qty))
+        .collect();
     assert_eq!(placed, [("DC-A", 2), ("DC-B", 2)]);
     // The stock is consumed: the next identical order finds one unit only.
     let d = engine.route(&o);
@@ -175,15 +227,31 @@ fn a_second_shipment_pays_off_for_heavy_units_on_a_cheaper_service() {
             location("DC-A", LocationKind::Dc, 51.0, 9.0, 1.0, 0),
             location("DC-B", LocationKind::Dc, 51.5, 10.0, 1.0, 0),
         ],
-        vec![service("ground", 4.0, 0.002, 0.3, 50.0), service("express", 9.0, 0.003, 0.8, 1100.0)],
+        vec![
+            service("ground", 4.0, 0.002, 0.3, 50.0),
+            service("express", 9.0, 0.003, 0.8, 1100.0),
+        ],
     );
-    let engine = Engine::new(net.clone(), &stock(&[(0, "HEAVY", 5), (0, "LIGHT", 5), (1, "HEAVY", 5)]));
-    let o = order("O", 51.45, 9.95, Some(1), vec![line("HEAVY", 1, 60.0), line("LIGHT", 1, 0.1)]);
+    let engine = Engine::new(
+        net.clone(),
+        &stock(&[(0, "HEAVY", 5), (0, "LIGHT", 5), (1, "HEAVY", 5)]),
+    );
+    let o = order(
+        "O",
+        51.45,
+        9.95,
+        Some(1),
+        vec![line("HEAVY", 1, 60.0), line("LIGHT", 1, 0.1)],
+    );
     let d = engine.quote(&o);
     let atp = |l: usize, s: &str| engine.stock().atp(l, s);
     assert_valid(&net, &atp, &o, &d);
     let (_, best) = reference::cheapest(&net, &atp, &o);
-    assert!((d.total_cost - best).abs() < 1e-9, "{} vs {best}", d.total_cost);
+    assert!(
+        (d.total_cost - best).abs() < 1e-9,
+        "{} vs {best}",
+        d.total_cost
+    );
     assert_eq!(d.shipments.len(), 2, "{d:?}");
 }
 
@@ -191,27 +259,65 @@ fn a_second_shipment_pays_off_for_heavy_units_on_a_cheaper_service() {
 fn pickup_takes_the_counter_first_and_ships_the_rest_to_the_store() {
     let mut net = example_network();
     net.locations[2].tags = vec!["pickup".into()];
-    let net = Network::new(net.currency.clone(), net.locations.clone(), net.services.clone());
+    let net = Network::new(
+        net.currency.clone(),
+        net.locations.clone(),
+        net.services.clone(),
+    );
     let engine = Engine::new(net.clone(), &stock(&[(0, "B", 5), (2, "A", 1)]));
-    let mut o = order("O", 50.1, 8.7, Some(3), vec![line("A", 1, 1.0), line("B", 1, 1.0)]);
+    let mut o = order(
+        "O",
+        50.1,
+        8.7,
+        Some(3),
+        vec![line("A", 1, 1.0), line("B", 1, 1.0)],
+    );
     o.fulfillment = Fulfillment::Pickup;
     o.pickup_location = Some("ST-C".into());
     let d = engine.quote(&o);
     assert_eq!(d.status, Status::Sourced);
-    let counter = d.shipments.iter().find(|s| s.location == "ST-C").expect("counter shipment");
-    assert_eq!((counter.service.as_deref(), counter.distance_km, counter.cost), (None, 0.0, 3.0));
+    let counter = d
+        .shipments
+        .iter()
+        .find(|s| s.location == "ST-C")
+        .expect("counter shipment");
+    assert_eq!(
+        (
+            counter.service.as_deref(),
+            counter.distance_km,
+            counter.cost
+        ),
+        (None, 0.0, 3.0)
+    );
     assert_eq!(counter.days, 1);
-    let shipped = d.shipments.iter().find(|s| s.location == "DC-A").expect("DC shipment");
+    let shipped = d
+        .shipments
+        .iter()
+        .find(|s| s.location == "DC-A")
+        .expect("DC shipment");
     assert_eq!(shipped.service.as_deref(), Some("ground"));
 }
 
 #[test]
 fn unknown_skus_are_listed_and_the_rest_is_placed() {
     let engine = Engine::new(example_network(), &stock(&[(0, "A", 5)]));
-    let d = engine.quote(&order("O", 51.0, 9.0, None, vec![line("NOPE", 2, 1.0), line("A", 1, 1.0)]));
+    let d = engine.quote(&order(
+        "O",
+        51.0,
+        9.0,
+        None,
+        vec![line("NOPE", 2, 1.0), line("A", 1, 1.0)],
+    ));
     assert_eq!(d.status, Status::Partial);
     assert_eq!(d.unsourced.len(), 1);
-    assert_eq!((d.unsourced[0].line, d.unsourced[0].qty, d.unsourced[0].reason.as_str()), (0, 2, "no_stock"));
+    assert_eq!(
+        (
+            d.unsourced[0].line,
+            d.unsourced[0].qty,
+            d.unsourced[0].reason.as_str()
+        ),
+        (0, 2, "no_stock")
+    );
 }
 
 #[test]
@@ -224,13 +330,21 @@ fn ties_go_to_priority_then_id() {
     ];
     locs[0].priority = Some(1);
     locs[1].priority = Some(2);
-    let net = Network::new("EUR".into(), locs.clone(), vec![service("ground", 4.0, 0.002, 0.3, 450.0)]);
+    let net = Network::new(
+        "EUR".into(),
+        locs.clone(),
+        vec![service("ground", 4.0, 0.002, 0.3, 450.0)],
+    );
     let engine = Engine::new(net, &stock(&[(0, "A", 5), (1, "A", 5), (2, "A", 5)]));
     let d = engine.quote(&order("O", 50.0, 8.0, None, vec![line("A", 1, 1.0)]));
     assert_eq!(d.shipments[0].location, "DC-Z");
     locs[0].priority = None;
     locs[1].priority = None;
-    let net = Network::new("EUR".into(), locs, vec![service("ground", 4.0, 0.002, 0.3, 450.0)]);
+    let net = Network::new(
+        "EUR".into(),
+        locs,
+        vec![service("ground", 4.0, 0.002, 0.3, 450.0)],
+    );
     let engine = Engine::new(net, &stock(&[(0, "A", 5), (1, "A", 5), (2, "A", 5)]));
     let d = engine.quote(&order("O", 50.0, 8.0, None, vec![line("A", 1, 1.0)]));
     assert_eq!(d.shipments[0].location, "DC-X");
@@ -245,7 +359,13 @@ fn large_orders_get_a_valid_plan_within_bounded_work() {
         rows.push((i % 3, s.as_str(), 2u64));
     }
     let engine = Engine::new(net.clone(), &stock(&rows));
-    let o = order("BIG", 51.0, 9.0, None, skus.iter().map(|s| line(s, 2, 1.0)).collect());
+    let o = order(
+        "BIG",
+        51.0,
+        9.0,
+        None,
+        skus.iter().map(|s| line(s, 2, 1.0)).collect(),
+    );
     let (d, stats) = engine.quote_with_stats(&o);
     assert_eq!(d.status, Status::Sourced);
     assert_eq!(d.shipments.len(), 3);
@@ -257,7 +377,13 @@ fn large_orders_get_a_valid_plan_within_bounded_work() {
 #[test]
 fn concurrent_routing_never_places_more_than_the_stock() {
     let net = example_network();
-    let rows = stock(&[(0, "A", 40), (1, "A", 25), (2, "A", 10), (0, "B", 30), (2, "B", 15)]);
+    let rows = stock(&[
+        (0, "A", 40),
+        (1, "A", 25),
+        (2, "A", 10),
+        (0, "B", 30),
+        (2, "B", 15),
+    ]);
     let engine = Engine::new(net, &rows);
     let placed: Vec<Vec<Decision>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..8)
@@ -266,31 +392,54 @@ fn concurrent_routing_never_places_more_than_the_stock() {
                 scope.spawn(move || {
                     (0..60)
                         .map(|i| {
-                            let lines = vec![line("A", 1 + (i + t) % 3, 1.0), line("B", 1 + i % 2, 2.0)];
-                            engine.route(&order(&format!("T{t}-{i}"), 51.0 + t as f64 * 0.1, 9.0, None, lines))
+                            let lines =
+                                vec![line("A", 1 + (i + t) % 3, 1.0), line("B", 1 + i % 2, 2.0)];
+                            engine.route(&order(
+                                &format!("T{t}-{i}"),
+                                51.0 + t as f64 * 0.1,
+                                9.0,
+                                None,
+                                lines,
+                            ))
                         })
                         .collect()
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("no panic")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
     });
     let mut taken: BTreeMap<(String, String), u64> = BTreeMap::new();
     for d in placed.iter().flatten() {
         for s in &d.shipments {
             for l in &s.lines {
-                *taken.entry((s.location.clone(), l.sku.clone())).or_default() += u64::from(l.qty);
+                *taken
+                    .entry((s.location.clone(), l.sku.clone()))
+                    .or_default() += u64::from(l.qty);
             }
         }
     }
     for r in &rows {
         let id = &engine.network().locations[r.location].id;
-        let used = taken.get(&(id.clone(), r.sku.clone())).copied().unwrap_or(0);
+        let used = taken
+            .get(&(id.clone(), r.sku.clone()))
+            .copied()
+            .unwrap_or(0);
         assert!(used <= r.on_hand, "{id} {} oversold", r.sku);
-        assert_eq!(r.on_hand - used, engine.stock().atp(r.location, &r.sku), "{id} {} adds up", r.sku);
+        assert_eq!(
+            r.on_hand - used,
+            engine.stock().atp(r.location, &r.sku),
+            "{id} {} adds up",
+            r.sku
+        );
     }
     // 480 orders want far more than 120 units: every unit must have been placed.
-    assert_eq!(engine.stock().total_atp("A") + engine.stock().total_atp("B"), 0);
+    assert_eq!(
+        engine.stock().total_atp("A") + engine.stock().total_atp("B"),
+        0
+    );
 }
 
 fn arb_case() -> impl Strategy<Value = (Network, Vec<InventoryRecord>, Order)> {
@@ -302,10 +451,19 @@ fn arb_case() -> impl Strategy<Value = (Network, Vec<InventoryRecord>, Order)> {
         prop::collection::vec(svc, 1..3),
         prop::collection::vec(0u64..4, 12),
         prop::collection::vec(ln, 1..4),
-        (47.5f64..54.0, 6.0f64..14.0, prop::option::of(1u32..4), any::<bool>()),
+        (
+            47.5f64..54.0,
+            6.0f64..14.0,
+            prop::option::of(1u32..4),
+            any::<bool>(),
+        ),
     )
         .prop_map(|(locs, svcs, atp, lines, (lat, lon, promise, pickup))| {
-            let kinds = [LocationKind::Dc, LocationKind::Store, LocationKind::Dropship];
+            let kinds = [
+                LocationKind::Dc,
+                LocationKind::Store,
+                LocationKind::Dropship,
+            ];
             let locations: Vec<Location> = locs
                 .iter()
                 .enumerate()
@@ -322,12 +480,27 @@ fn arb_case() -> impl Strategy<Value = (Network, Vec<InventoryRecord>, Order)> {
                 for (s, sku) in skus.iter().enumerate() {
                     let a = atp[(l * 3 + s) % atp.len()];
                     if a > 0 {
-                        rows.push(InventoryRecord { location: l, sku: (*sku).into(), on_hand: a, reserved: 0, safety_stock: 0 });
+                        rows.push(InventoryRecord {
+                            location: l,
+                            sku: (*sku).into(),
+                            on_hand: a,
+                            reserved: 0,
+                            safety_stock: 0,
+                        });
                     }
                 }
             }
-            let store = locations.iter().find(|l| l.kind == LocationKind::Store).map(|l| l.id.clone());
-            let mut o = order("P", lat, lon, promise, lines.iter().map(|&(s, q, w)| line(skus[s], q, w)).collect());
+            let store = locations
+                .iter()
+                .find(|l| l.kind == LocationKind::Store)
+                .map(|l| l.id.clone());
+            let mut o = order(
+                "P",
+                lat,
+                lon,
+                promise,
+                lines.iter().map(|&(s, q, w)| line(skus[s], q, w)).collect(),
+            );
             if let (true, Some(store)) = (pickup, store) {
                 o.fulfillment = Fulfillment::Pickup;
                 let l = locations.iter().find(|l| l.id == store).expect("store");
@@ -398,7 +571,13 @@ fn pruned_search_matches_a_search_over_every_holder() {
         match oracle {
             Some(cost) => {
                 assert_eq!(d.status, Status::Sourced, "{}", o.id);
-                assert!((d.total_cost - cost).abs() < 1e-6, "{}: {} vs {}", o.id, d.total_cost, cost);
+                assert!(
+                    (d.total_cost - cost).abs() < 1e-6,
+                    "{}: {} vs {}",
+                    o.id,
+                    d.total_cost,
+                    cost
+                );
                 splits += usize::from(d.shipments.len() > 1);
             }
             None => assert_ne!(d.status, Status::Sourced, "{}", o.id),
@@ -406,5 +585,8 @@ fn pruned_search_matches_a_search_over_every_holder() {
         // Consume the orders so later ones meet thinner stock.
         engine.route(o);
     }
-    assert!(splits > 10, "the scenario should exercise split plans, got {splits}");
+    assert!(
+        splits > 10,
+        "the scenario should exercise split plans, got {splits}"
+    );
 }

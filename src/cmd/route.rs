@@ -11,7 +11,7 @@ use sourcing_engine::load::{self, LoadErrors, OrderReader};
 use sourcing_engine::{Engine, Order};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Orders planned together when stock is not consumed (they are independent then).
 const BATCH: usize = 4096;
@@ -44,14 +44,17 @@ fn input(errors: LoadErrors) -> Failure {
 }
 
 /// Loads the network and the stock and checks the whole orders file.
-pub fn prepare(network: &PathBuf, inventory: &PathBuf, orders: &PathBuf) -> Result<Engine, Failure> {
+pub fn prepare(network: &Path, inventory: &Path, orders: &Path) -> Result<Engine, Failure> {
     let network = load::load_network(network).map_err(input)?;
     let records = load::load_inventory(inventory, &network).map_err(input)?;
-    let file = File::open(orders).map_err(|e| {
-        Failure::Input(format!("{}:1:1: cannot read file: {e}", orders.display()))
-    })?;
-    load::check_orders(&orders.display().to_string(), BufReader::new(file), &network)
-        .map_err(input)?;
+    let file = File::open(orders)
+        .map_err(|e| Failure::Input(format!("{}:1:1: cannot read file: {e}", orders.display())))?;
+    load::check_orders(
+        &orders.display().to_string(),
+        BufReader::new(file),
+        &network,
+    )
+    .map_err(input)?;
     Ok(Engine::new(network, &records))
 }
 

@@ -39,7 +39,12 @@ struct Search<'a> {
 /// Finds the cheapest plan for `demand` over `cands` (sorted by least fixed cost, then
 /// rank) that costs less than `bound` (a plan known elsewhere), visiting at most `budget`
 /// nodes. `None` when no plan here beats the bound.
-pub(crate) fn search(demand: &[SkuDemand], cands: &[Candidate], bound: f64, budget: u64) -> Outcome {
+pub(crate) fn search(
+    demand: &[SkuDemand],
+    cands: &[Candidate],
+    bound: f64,
+    budget: u64,
+) -> Outcome {
     let n_sku = demand.len();
     let n = cands.len();
     let mut prefix = Vec::with_capacity(n + 1);
@@ -67,7 +72,11 @@ pub(crate) fn search(demand: &[SkuDemand], cands: &[Candidate], bound: f64, budg
         .map(|c| c.min_per_kg)
         .fold(f64::INFINITY, f64::min);
     let weight: f64 = demand.iter().map(SkuDemand::weight).sum();
-    let weight_floor = if k_floor.is_finite() { weight * k_floor } else { 0.0 };
+    let weight_floor = if k_floor.is_finite() {
+        weight * k_floor
+    } else {
+        0.0
+    };
     let mut s = Search {
         demand,
         cands,
@@ -149,10 +158,7 @@ impl Search<'_> {
                 return;
             }
             let Some(c) = self.cands.get(j) else { return };
-            let covers = residual
-                .iter()
-                .zip(&c.atp)
-                .any(|(&r, &a)| r > 0 && a > 0);
+            let covers = residual.iter().zip(&c.atp).any(|(&r, &a)| r > 0 && a > 0);
             if !covers && c.min_per_kg >= max_rate {
                 continue;
             }
@@ -161,7 +167,12 @@ impl Search<'_> {
                 *r -= (*r).min(a);
             }
             self.chosen.push(j);
-            self.explore(j + 1, sum_fixed + c.min_fixed, residual, max_rate.max(c.max_per_kg));
+            self.explore(
+                j + 1,
+                sum_fixed + c.min_fixed,
+                residual,
+                max_rate.max(c.max_per_kg),
+            );
             self.chosen.pop();
             residual.copy_from_slice(&before);
             if self.truncated {

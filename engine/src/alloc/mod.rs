@@ -57,11 +57,7 @@ pub(crate) struct Candidate {
 impl Candidate {
     pub fn new(location: u32, rank: u32, mut offer: LocationOffer, atp: Vec<u64>) -> Candidate {
         offer.prune_dominated();
-        let max_per_kg = offer
-            .options
-            .iter()
-            .map(|o| o.per_kg)
-            .fold(0.0, f64::max);
+        let max_per_kg = offer.options.iter().map(|o| o.per_kg).fold(0.0, f64::max);
         Candidate {
             location,
             rank,
@@ -142,7 +138,13 @@ pub(crate) fn allocate(
     for (i, d) in demand.iter().enumerate() {
         let mut left: Vec<u64> = order
             .iter()
-            .map(|(c, _)| candidates.get(*c).and_then(|x| x.atp.get(i)).copied().unwrap_or(0))
+            .map(|(c, _)| {
+                candidates
+                    .get(*c)
+                    .and_then(|x| x.atp.get(i))
+                    .copied()
+                    .unwrap_or(0)
+            })
             .collect();
         for &(line, qty, unit_w) in &d.lines {
             let mut need = qty;
@@ -184,7 +186,8 @@ pub(crate) fn allocate(
             weight: w,
             option: *opt,
         });
-        plan.ranks.push(candidates.get(*c).map_or(u32::MAX, |x| x.rank));
+        plan.ranks
+            .push(candidates.get(*c).map_or(u32::MAX, |x| x.rank));
     }
     plan.ranks.sort_unstable();
     Some(plan)
@@ -199,7 +202,11 @@ pub(crate) fn best_plan_for_set(
 ) -> Option<Plan> {
     let counts: Vec<usize> = chosen
         .iter()
-        .map(|&c| candidates.get(c).map_or(1, |x| x.offer.options.len().max(1)))
+        .map(|&c| {
+            candidates
+                .get(c)
+                .map_or(1, |x| x.offer.options.len().max(1))
+        })
         .collect();
     let mut choice = vec![0usize; chosen.len()];
     let mut best: Option<Plan> = None;

@@ -1,0 +1,226 @@
+//! `sourcing route` end to end: the contract's example data, stock consumption, and bad
+//! input (exit codes, messages, no partial output).
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test that cannot run is a failed test"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example")
+}
+
+fn sourcing(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sourcing"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn route(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "route",
+        "--network",
+        "network.json",
+        "--inventory",
+        "inventory.csv",
+        "--orders",
+        "orders.jsonl",
+    ];
+    args.extend_from_slice(extra);
+    sourcing(dir, &args)
+}
+
+fn decisions(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
+
+#[test]
+fn no_consume_reaches_every_least_cost_of_the_examples() {
+    let out = route(&example_dir(), &["--no-consume"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = decisions(&out);
+    let expected: Vec<serde_json::Value> =
+        std::fs::read_to_string(example_dir().join("expected-min-cost.jsonl"))
+            .expect("expected file")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json"))
+            .collect();
+    assert_eq!(got.len(), expected.len());
+    for (d, e) in got.iter().zip(&expected) {
+        assert_eq!(d["order"], e["order"], "input order is kept");
+        if e["feasible"] == true {
+            assert_eq!(d["status"], "sourced", "{}", d["order"]);
+            let cost = d["total_cost"].as_f64().expect("cost");
+            let min = e["min_cost"].as_f64().expect("min_cost");
+            assert!((cost - min).abs() < 1e-6, "{}: {cost} vs {min}", d["order"]);
+        } else {
+            assert_ne!(d["status"], "sourced", "{}", d["order"]);
+        }
+    }
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn consuming_stock_changes_later_decisions() {
+    // Two copies of EX-6 (4 sofas; Kassel holds 3, Leipzig 1): the second finds none left.
+    let dir = tempfile::tempdir().expect("temp dir");
+    for f in ["network.json", "inventory.csv"] {
+        std::fs::copy(example_dir().join(f), dir.path().join(f)).expect("copy");
+    }
+    let ex6 = std::fs::read_to_string(example_dir().join("orders.jsonl"))
+        .expect("orders")
+        .lines()
+        .find(|l| l.contains("\"EX-6\""))
+        .expect("EX-6")
+        .to_string();
+    let again = ex6.replace("\"EX-6\"", "\"EX-6-AGAIN\"");
+    std::fs::write(dir.path().join("orders.jsonl"), format!("{ex6}\n{again}\n")).expect("write");
+    let consumed = decisions(&route(dir.path(), &[]));
+    assert_eq!(consumed[0]["status"], "sourced");
+    assert_eq!(consumed[1]["status"], "unsourced");
+    assert_eq!(consumed[1]["unsourced"][0]["reason"], "no_stock");
+    let fresh = decisions(&route(dir.path(), &["--no-consume"]));
+    assert_eq!(fresh[1]["status"], "sourced");
+    insta::assert_snapshot!(String::from_utf8_lossy(&route(&example_dir(), &[]).stdout));
+}
+
+#[test]
+fn explain_adds_the_search_summary() {
+    let out = route(&example_dir(), &["--no-consume", "--explain"]);
+    let got = decisions(&out);
+    assert_eq!(got[0]["explain"]["strategy"], "min-cost");
+    assert_eq!(got[0]["explain"]["exact"], true);
+}
+
+/// Writes the example files into a temp dir, with one of them replaced.
+fn with_file(name: &str, text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for f in ["network.json", "inventory.csv", "orders.jsonl"] {
+        std::fs::copy(example_dir().join(f), dir.path().join(f)).expect("copy");
+    }
+    std::fs::write(dir.path().join(name), text).expect("write");
+    dir
+}
+
+/// Runs route on bad input: exit 1, nothing on stdout, the messages on stderr.
+fn rejected(name: &str, text: &str) -> String {
+    let dir = with_file(name, text);
+    let out = route(dir.path(), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "no partial decision stream");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn malformed_network_json() {
+    insta::assert_snapshot!(rejected(
+        "network.json",
+        "{\"locations\": [\n  {\"id\": \"A\",}\n]}"
+    ));
+}
+
+#[test]
+fn network_problems_are_all_reported() {
+    let text = r#"{"currency":"EUR","locations":[
+  {"id":"DC-1","kind":"dc","lat":51.3,"lon":9.5},
+  {"id":"DC-1","kind":"warehouse","lat":91.0,"lon":"9.5"},
+  {"id":"ST-1","kind":"store","lat":48.1,"lon":200}
+],"services":[{"id":"ground","base_cost":4.2,"cost_per_km":0.0015,"cost_per_kg":-1,"km_per_day":0}]}"#;
+    insta::assert_snapshot!(rejected("network.json", text));
+}
+
+#[test]
+fn inventory_problems_are_all_reported() {
+    let text = "location,sku,on_hand,reserved,safety_stock\n\
+                DC-KASSEL,TSHIRT-M,120,4,5\n\
+                DC-KASEL,JEANS-32,40,0,2\n\
+                DC-KASSEL,LAMP-OIL,-3,0,0\n\
+                DC-KASSEL,SOFA-3,2.5,0,0\n\
+                DC-KASSEL,TSHIRT-M,1,0,0\n\
+                ST-MUNICH,JEANS-32\n";
+    insta::assert_snapshot!(rejected("inventory.csv", text));
+}
+
+#[test]
+fn order_problems_are_all_reported_and_nothing_is_routed() {
+    let good = std::fs::read_to_string(example_dir().join("orders.jsonl")).expect("orders");
+    let mut lines: Vec<String> = good.lines().map(String::from).collect();
+    // A valid file with bad lines at the end: no decision may be written for the good ones.
+    lines.push(r#"{"id":"BAD-1","ship_to":{"lat":50,"lon":8},"lines":[{"sku":"A","qty":0,"unit_weight_kg":1}]}"#.into());
+    lines.push(r#"{"id":"BAD-2","fulfillment":"pickup","pickup_location":"DC-KASSEL","ship_to":{"lat":50,"lon":8},"lines":[{"sku":"A","qty":1,"unit_weight_kg":1}]}"#.into());
+    lines.push(r#"{"id":"EX-1","ship_to":{"lat":50,"lon":8},"lines":[{"sku":"A","qty":1,"unit_weight_kg":1}]}"#.into());
+    lines.push("{not json".into());
+    insta::assert_snapshot!(rejected("orders.jsonl", &lines.join("\n")));
+}
+
+#[test]
+fn missing_files_and_usage_errors() {
+    let dir = example_dir();
+    let out = sourcing(
+        &dir,
+        &[
+            "route",
+            "--network",
+            "nope.json",
+            "--inventory",
+            "inventory.csv",
+            "--orders",
+            "orders.jsonl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("nope.json:1:1: cannot read file"));
+    let out = sourcing(&dir, &["route", "--network", "network.json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a missing argument is a usage error"
+    );
+    let out = sourcing(&dir, &["rout"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = sourcing(&dir, &["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("route"));
+}
+
+#[test]
+fn the_bundled_examples_are_the_contracts() {
+    // The repository carries a copy of the contract's examples so that it runs on its own;
+    // where the contract's folder sits beside the checkout, the copy must not drift.
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec/examples");
+    if !shared.is_dir() {
+        return;
+    }
+    for f in [
+        "network.json",
+        "inventory.csv",
+        "orders.jsonl",
+        "expected-min-cost.jsonl",
+    ] {
+        let ours = std::fs::read(example_dir().join(f)).expect("bundled");
+        let theirs = std::fs::read(shared.join(f)).expect("shared");
+        assert!(
+            ours == theirs,
+            "data/example/{f} differs from the contract's copy"
+        );
+    }
+}
