@@ -2,7 +2,9 @@
 //! 30 dropship vendors, 50,000 SKUs, orders of 1–4 lines weighted by population.
 //!
 //! `cargo bench --bench route` prints a latency report (p50, p99, max per order, stock
-//! consumed) and then runs the criterion groups `route/consume` and `route/quote`.
+//! consumed) and then runs the criterion benchmarks `route/consume/…` (one thread, stock
+//! consumed, a fresh stock per iteration) and `route/quote/…` (stock unchanged, one
+//! thread and every core).
 
 use criterion::{BatchSize, Criterion, Throughput};
 use sourcing_engine::generate::{scenario, Scenario, Shape};
@@ -15,7 +17,14 @@ fn national() -> Scenario {
 }
 
 fn latency_report(sc: &Scenario) {
+    let built = Instant::now();
     let engine = Engine::new(sc.network.clone(), &sc.inventory);
+    eprintln!(
+        "route/build: engine over {} locations and {} stock rows built in {:.0?}",
+        sc.network.locations.len(),
+        sc.inventory.len(),
+        built.elapsed()
+    );
     let mut times: Vec<Duration> = Vec::with_capacity(sc.orders.len());
     let mut nodes = 0u64;
     let mut splits = 0usize;
@@ -68,6 +77,14 @@ fn benches(c: &mut Criterion, sc: &Scenario) {
             for order in &sc.orders {
                 black_box(engine.quote(order));
             }
+        })
+    });
+    group.bench_function("quote/national/all-cores", |b| {
+        use rayon::prelude::*;
+        b.iter(|| {
+            sc.orders.par_iter().for_each(|order| {
+                black_box(engine.quote(order));
+            })
         })
     });
     group.finish();

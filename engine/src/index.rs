@@ -28,12 +28,14 @@ struct Node {
     leaf: bool,
 }
 
-/// A holder as the tree is built: slot position, location, unit vector, handling cost.
+/// A holder as the tree is built: location, unit vector, handling cost, and the units it
+/// holds (carried along so the caller can lay out its slots in leaf order).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Point {
     pub location: u32,
     pub unit: Unit,
     pub handling: f64,
+    pub atp: u64,
 }
 
 /// Ball trees for every SKU, flattened into one node array.

@@ -17,6 +17,12 @@ use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
+/// A location gets a dense SKU → slot table when it holds at least one SKU in this many
+/// of the range, and at least `DENSE_SHARE_MIN` SKUs.
+const DENSE_SHARE: usize = 16;
+const DENSE_SHARE_MIN: usize = 1024;
+const NO_SLOT: u32 = u32::MAX;
+
 /// Lock stripes for taking stock: enough that concurrent orders rarely share one.
 const STRIPES: usize = 256;
 
@@ -32,6 +38,9 @@ pub struct Stock {
     /// Per location, its (SKU, slot) pairs sorted by SKU: `loc_start[l]..loc_start[l + 1]`.
     loc_start: Vec<u32>,
     loc_entries: Vec<(u32, u32)>,
+    /// For locations that hold a large share of the range (DCs), the slot of every SKU by
+    /// SKU id (`NO_SLOT` where none): one memory access instead of a binary search.
+    loc_dense: Vec<Option<Box<[u32]>>>,
     pub(crate) index: HolderIndex,
     /// Unit vectors and handling costs of every location, by location index.
     pub(crate) units: Vec<Unit>,
@@ -52,27 +61,44 @@ impl Stock {
             .collect();
         let handling: Vec<f64> = network.locations.iter().map(|l| l.handling_cost).collect();
 
-        // SKU ids in first-seen order of a sorted listing, so ids do not depend on row order.
-        let mut pairs: FxHashMap<(u32, &str), u64> = FxHashMap::default();
-        for r in records {
-            if r.location < network.locations.len() {
-                pairs.insert((r.location as u32, r.sku.as_str()), r.atp());
+        // SKU ids follow the sorted SKU names, so they do not depend on row order.
+        let mut first_seen: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut rows: Vec<(u32, u32, u64)> = Vec::with_capacity(records.len());
+        for r in records
+            .iter()
+            .filter(|r| r.location < network.locations.len())
+        {
+            let next = first_seen.len() as u32;
+            let id = *first_seen.entry(r.sku.as_str()).or_insert(next);
+            rows.push((id, r.location as u32, r.atp()));
+        }
+        let mut names: Vec<(&str, u32)> = first_seen.into_iter().collect();
+        names.sort_unstable();
+        let mut renumber = vec![0u32; names.len()];
+        for (sorted, &(_, seen)) in names.iter().enumerate() {
+            if let Some(r) = renumber.get_mut(seen as usize) {
+                *r = sorted as u32;
             }
         }
-        let mut names: Vec<&str> = pairs.keys().map(|&(_, s)| s).collect();
-        names.sort_unstable();
-        names.dedup();
+        for row in &mut rows {
+            row.0 = renumber.get(row.0 as usize).copied().unwrap_or(0);
+        }
+        // A repeated (location, SKU) pair keeps its last row: a stable sort keeps row order
+        // within a pair, then only the last of each run survives.
+        rows.sort_by_key(|&(s, l, _)| (s, l));
+        let mut kept: Vec<(u32, u32, u64)> = Vec::with_capacity(rows.len());
+        for row in rows {
+            match kept.last_mut() {
+                Some(last) if (last.0, last.1) == (row.0, row.1) => *last = row,
+                _ => kept.push(row),
+            }
+        }
+        let rows = kept;
         let sku_ids: FxHashMap<Box<str>, u32> = names
             .iter()
             .enumerate()
-            .map(|(i, &n)| (Box::from(n), i as u32))
+            .map(|(i, &(n, _))| (Box::from(n), i as u32))
             .collect();
-
-        let mut rows: Vec<(u32, u32, u64)> = pairs
-            .iter()
-            .filter_map(|(&(loc, sku), &atp)| sku_ids.get(sku).map(|&s| (s, loc, atp)))
-            .collect();
-        rows.sort_unstable();
 
         let mut sku_start = vec![0usize; names.len() + 1];
         for &(s, _, _) in &rows {
@@ -83,14 +109,13 @@ impl Stock {
         for i in 1..sku_start.len() {
             sku_start[i] += sku_start[i - 1];
         }
-        let atp_of: FxHashMap<(u32, u32), u64> =
-            rows.iter().map(|&(s, l, a)| ((s, l), a)).collect();
         let mut points: Vec<Point> = rows
             .iter()
-            .map(|&(_, loc, _)| Point {
+            .map(|&(_, loc, atp)| Point {
                 location: loc,
                 unit: units.get(loc as usize).copied().unwrap_or([0.0; 3]),
                 handling: handling.get(loc as usize).copied().unwrap_or(0.0),
+                atp,
             })
             .collect();
         let index = HolderIndex::build(&mut points, &sku_start);
@@ -100,16 +125,29 @@ impl Stock {
         let mut by_location: Vec<Vec<(u32, u32)>> = vec![Vec::new(); network.locations.len()];
         for s in 0..names.len() {
             for slot in sku_start[s]..sku_start[s + 1] {
-                let loc = points.get(slot).map_or(0, |p| p.location);
+                let (loc, units) = points.get(slot).map_or((0, 0), |p| (p.location, p.atp));
                 slot_location.push(loc);
-                atp.push(AtomicU64::new(
-                    atp_of.get(&(s as u32, loc)).copied().unwrap_or(0),
-                ));
+                atp.push(AtomicU64::new(units));
                 if let Some(list) = by_location.get_mut(loc as usize) {
                     list.push((s as u32, slot as u32));
                 }
             }
         }
+        let n_skus = names.len();
+        let loc_dense = by_location
+            .iter()
+            .map(|list| {
+                (list.len() >= DENSE_SHARE_MIN && list.len() * DENSE_SHARE >= n_skus).then(|| {
+                    let mut dense = vec![NO_SLOT; n_skus].into_boxed_slice();
+                    for &(sku, slot) in list {
+                        if let Some(d) = dense.get_mut(sku as usize) {
+                            *d = slot;
+                        }
+                    }
+                    dense
+                })
+            })
+            .collect();
         let mut loc_start = Vec::with_capacity(by_location.len() + 1);
         let mut loc_entries = Vec::with_capacity(slot_location.len());
         loc_start.push(0);
@@ -121,12 +159,13 @@ impl Stock {
 
         Stock {
             sku_ids,
-            sku_names: names.into_iter().map(Box::from).collect(),
+            sku_names: names.into_iter().map(|(n, _)| Box::from(n)).collect(),
             sku_start: sku_start.into_iter().map(|x| x as u32).collect(),
             slot_location,
             atp,
             loc_start,
             loc_entries,
+            loc_dense,
             index,
             units,
             handling,
@@ -161,6 +200,9 @@ impl Stock {
     #[inline]
     pub(crate) fn slot(&self, location: u32, sku: u32) -> Option<u32> {
         let l = location as usize;
+        if let Some(Some(dense)) = self.loc_dense.get(l) {
+            return dense.get(sku as usize).copied().filter(|&s| s != NO_SLOT);
+        }
         let (a, b) = (*self.loc_start.get(l)?, *self.loc_start.get(l + 1)?);
         let entries = self.loc_entries.get(a as usize..b as usize)?;
         entries
@@ -259,6 +301,7 @@ impl Clone for Stock {
                 .collect(),
             loc_start: self.loc_start.clone(),
             loc_entries: self.loc_entries.clone(),
+            loc_dense: self.loc_dense.clone(),
             index: self.index.clone(),
             units: self.units.clone(),
             handling: self.handling.clone(),

@@ -590,3 +590,58 @@ fn pruned_search_matches_a_search_over_every_holder() {
         "the scenario should exercise split plans, got {splits}"
     );
 }
+
+#[test]
+fn stock_answers_by_location_and_sku_whatever_the_row_order() {
+    let net = example_network();
+    let rows = stock(&[
+        (2, "B", 4),
+        (0, "A", 5),
+        (1, "B", 1),
+        (0, "B", 7),
+        (0, "A", 9),
+    ]);
+    let mut reversed = rows.clone();
+    reversed.reverse();
+    let a = crate::Stock::new(&net, &rows);
+    let b = crate::Stock::new(&net, &reversed);
+    // A repeated (location, SKU) pair keeps its last row.
+    assert_eq!(a.atp(0, "A"), 9);
+    assert_eq!(b.atp(0, "A"), 5);
+    for (l, sku, n) in [
+        (0, "B", 7),
+        (1, "B", 1),
+        (2, "B", 4),
+        (1, "A", 0),
+        (2, "C", 0),
+    ] {
+        assert_eq!(a.atp(l, sku), n, "{l} {sku}");
+        assert_eq!(b.atp(l, sku), n, "{l} {sku}");
+    }
+    assert_eq!(a.total_atp("B"), 12);
+    assert_eq!(a.skus().collect::<Vec<_>>(), ["A", "B"]);
+    assert_eq!(b.skus().collect::<Vec<_>>(), ["A", "B"]);
+}
+
+#[test]
+fn a_location_holding_most_of_the_range_answers_the_same() {
+    // DC-A holds 3,000 SKUs (a dense table), the store a few (a sorted list).
+    let net = example_network();
+    let skus: Vec<String> = (0..3000).map(|i| format!("S{i:04}")).collect();
+    let mut rows: Vec<(usize, &str, u64)> = skus
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (0, s.as_str(), i as u64 % 7))
+        .collect();
+    rows.push((2, "S0005", 3));
+    rows.push((1, "ONLY-B", 2));
+    let st = crate::Stock::new(&net, &stock(&rows));
+    for (i, s) in skus.iter().enumerate().step_by(97) {
+        assert_eq!(st.atp(0, s), i as u64 % 7, "{s}");
+    }
+    assert_eq!(st.atp(0, "ONLY-B"), 0);
+    assert_eq!(st.atp(1, "ONLY-B"), 2);
+    assert_eq!(st.atp(2, "S0005"), 3);
+    assert_eq!(st.atp(1, "S0005"), 0);
+    assert_eq!(st.atp(0, "NOPE"), 0);
+}

@@ -63,6 +63,7 @@ pub struct Location {
     /// Analyst-set rank, lower is preferred; `None` means no rank (after every ranked one).
     pub priority: Option<i64>,
     /// Fields the contract does not name, kept for rules.
+    #[serde(flatten)]
     pub attr: BTreeMap<String, serde_json::Value>,
 }
 
@@ -88,10 +89,10 @@ pub struct Service {
     pub km_per_day: f64,
 }
 
-/// Locations and services, as loaded from `network.json`.
+/// Locations and services, as loaded from `network.json` (and written back in that shape).
 ///
 /// Locations keep their file order; [`Network::location_index`] finds one by id.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Network {
     /// Currency of every cost, e.g. `EUR`.
     pub currency: String,
@@ -99,6 +100,7 @@ pub struct Network {
     pub locations: Vec<Location>,
     /// Every service, in file order (the order breaks cost ties).
     pub services: Vec<Service>,
+    #[serde(skip)]
     by_id: rustc_hash::FxHashMap<String, u32>,
 }
 

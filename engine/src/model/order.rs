@@ -46,6 +46,7 @@ pub struct OrderLine {
     /// Units per pack; a location ships whole packs only.
     pub pack_size: Option<u32>,
     /// Fields the contract does not name, kept for rules.
+    #[serde(flatten)]
     pub attr: BTreeMap<String, serde_json::Value>,
 }
 
@@ -71,6 +72,7 @@ pub struct Order {
     /// The lines, in order; decisions refer to them by 0-based index.
     pub lines: Vec<OrderLine>,
     /// Fields the contract does not name, kept for rules.
+    #[serde(flatten)]
     pub attr: BTreeMap<String, serde_json::Value>,
 }
 
