@@ -1,0 +1,296 @@
+//! Hostile input: garbage, every truncation of a good file, huge and deeply nested files, and
+//! bytes that are not UTF-8. Each must give diagnostics (or a rule set), never a panic or a
+//! stack overflow.
+#![allow(clippy::panic, reason = "tests fail by panicking")]
+
+mod support;
+
+use sourcing_dsl::{compile_bytes, compile_source, format, parse};
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Runs every stage on one input; returns whether it produced a rule set.
+fn all_stages(name: &str, bytes: &[u8]) -> bool {
+    let (rules, diags) = compile_bytes(name, bytes);
+    // Rendering must work for any diagnostic on any input.
+    let _ = diags.render();
+    let _ = diags.to_json();
+    if rules.is_none() {
+        assert!(diags.has_errors(), "{name}: no rule set but no error");
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        if let Ok(ast) = parse(name, text) {
+            let once = sourcing_dsl::format_ast(&ast);
+            match parse(name, &once) {
+                Ok(again) => assert_eq!(again, ast, "{name}: formatting changed the AST"),
+                Err(d) => panic!("{name}: formatted text does not parse:\n{}", d.render()),
+            }
+        }
+    }
+    rules.is_some()
+}
+
+fn good_file() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus/check/ok/ship-from-store-first.rules");
+    support::read_text(&path)
+}
+
+#[test]
+fn random_bytes() {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    for i in 0..300 {
+        let len = rng.below(200);
+        let bytes: Vec<u8> = (0..len).map(|_| (rng.next() & 0xff) as u8).collect();
+        all_stages(&format!("random-{i}"), &bytes);
+    }
+}
+
+#[test]
+fn random_tokens() {
+    const WORDS: &[&str] = &[
+        "strategy",
+        "\"s\"",
+        "{",
+        "}",
+        "when",
+        "candidates",
+        "exclude",
+        "store",
+        "location",
+        "prefer",
+        "score",
+        "rank",
+        "by",
+        "then",
+        "split",
+        "at",
+        "most",
+        "allowed",
+        "none",
+        "penalty",
+        "fallback",
+        "otherwise",
+        "backorder",
+        "promise",
+        "required",
+        "const",
+        "group",
+        "=",
+        "==",
+        "<",
+        "+",
+        "-",
+        "*",
+        "/",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        "?",
+        ":",
+        "and",
+        "or",
+        "not",
+        "in",
+        "has",
+        "if",
+        "else",
+        "cost",
+        "distance",
+        "days",
+        "order.channel",
+        "line.qty",
+        "300 km",
+        "2",
+        "4.50 EUR",
+        "15 %",
+        "dcs",
+        "stores",
+        "all",
+        "where",
+        "tagged",
+        "x",
+        "script",
+        "->",
+        "number",
+        "# c\n",
+        "\n",
+        "reason",
+        "lines",
+        "whole",
+        "desc",
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut produced = 0;
+    for i in 0..1500 {
+        let n = 1 + rng.below(40);
+        let text: Vec<&str> = (0..n).map(|_| WORDS[rng.below(WORDS.len())]).collect();
+        if all_stages(&format!("tokens-{i}"), text.join(" ").as_bytes()) {
+            produced += 1;
+        }
+    }
+    // Sanity: the generator is not so hostile that nothing ever parses.
+    let _ = produced;
+}
+
+#[test]
+fn every_prefix_of_a_good_file() {
+    let text = good_file();
+    let mut cut = 0;
+    while cut <= text.len() {
+        if text.is_char_boundary(cut) {
+            all_stages(&format!("prefix-{cut}"), &text.as_bytes()[..cut]);
+        }
+        cut += 1;
+    }
+    assert!(all_stages("whole", text.as_bytes()));
+}
+
+#[test]
+fn every_single_byte_deletion_of_a_good_file() {
+    let text = good_file();
+    // Every third byte keeps the debug-build run time reasonable while covering every token.
+    for at in (0..text.len()).step_by(3) {
+        let mut bytes = text.as_bytes().to_vec();
+        bytes.remove(at);
+        all_stages(&format!("deletion-{at}"), &bytes);
+    }
+}
+
+#[test]
+fn ten_thousand_strategies() {
+    let mut src = String::from("const keep = 2\n");
+    for i in 0..10_000 {
+        src.push_str(&format!(
+            "strategy \"s{i}\" {{\n  when order.channel == \"c{i}\"\n  candidates dcs, stores\n  \
+             exclude store when atp - line.qty < keep reason \"protect\"\n  score cost + 0.5 EUR * days\n  \
+             split at most 2\n  otherwise backorder\n}}\n"
+        ));
+    }
+    let (rules, diags) = compile_source("huge.rules", &src);
+    assert!(!diags.has_errors(), "{}", diags.render());
+    assert_eq!(rules.map(|r| r.strategies.len()), Some(10_000));
+}
+
+fn expect_error(name: &str, src: &str, code: &str) {
+    let (rules, diags) = compile_source(name, src);
+    assert!(rules.is_none(), "{name} should fail");
+    assert!(
+        diags.iter().any(|d| d.code == code),
+        "{name}: expected {code}, got:\n{}",
+        diags.render_short_all()
+    );
+    let _ = diags.render();
+    assert!(format(name, src).is_err());
+}
+
+fn strategy_with_score(expr: &str) -> String {
+    format!("strategy \"s\" {{\n  candidates all\n  score {expr}\n}}\n")
+}
+
+#[test]
+fn deep_parentheses() {
+    let e = format!("{}cost{}", "(".repeat(5000), ")".repeat(5000));
+    expect_error("parens", &strategy_with_score(&e), "S003");
+}
+
+#[test]
+fn deep_lists_and_braces() {
+    let e = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+    expect_error("lists", &strategy_with_score(&e), "S003");
+    let braces = format!(
+        "script f() -> number {{{}1{}}}",
+        "{".repeat(5000),
+        "}".repeat(5000)
+    );
+    expect_error("braces", &braces, "S003");
+}
+
+#[test]
+fn long_prefix_chains() {
+    let e = format!("{}cost", "- ".repeat(5000));
+    expect_error("negations", &strategy_with_score(&e), "S003");
+    let w = format!(
+        "strategy \"s\" {{\n  when {}true\n  candidates all\n}}\n",
+        "not ".repeat(5000)
+    );
+    expect_error("nots", &w, "S003");
+}
+
+#[test]
+fn long_operator_chains() {
+    let e = vec!["cost"; 10_000].join(" + ");
+    expect_error("sum", &strategy_with_score(&e), "S003");
+    let c = vec!["cost > 1 EUR"; 5_000].join(" and ");
+    let w = format!("strategy \"s\" {{\n  candidates all\n  exclude location when {c}\n}}\n");
+    expect_error("conjunction", &w, "S003");
+}
+
+#[test]
+fn deep_conditionals() {
+    let mut e = String::new();
+    for _ in 0..5000 {
+        e.push_str("if meets_promise then 1 EUR else ");
+    }
+    e.push_str("cost");
+    let (rules, diags) = compile_source("ifs", &strategy_with_score(&e));
+    assert!(rules.is_none());
+    assert!(
+        diags.iter().any(|d| d.code == "S003" || d.code == "S010"),
+        "{}",
+        diags.render_short_all()
+    );
+    let mut t = String::from("cost");
+    for _ in 0..5000 {
+        t = format!("meets_promise ? 1 EUR : {t}");
+    }
+    let (rules, diags) = compile_source("ternary", &strategy_with_score(&t));
+    assert!(rules.is_none());
+    assert!(diags.has_errors());
+}
+
+#[test]
+fn not_utf8() {
+    let mut bytes = b"strategy \"a\" {\n  candidates all\n  when order.channel == \"".to_vec();
+    bytes.extend([0xff, 0xfe, b'x']);
+    bytes.extend(b"\"\n}\n");
+    let (rules, diags) = compile_bytes("latin1.rules", &bytes);
+    assert!(rules.is_none());
+    assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["S002"]);
+    insta::assert_snapshot!(diags.render());
+}
+
+#[test]
+fn empty_and_comment_only_files() {
+    for src in ["", "\n\n", "# only a comment\n", "   # trailing spaces   "] {
+        let (rules, diags) = compile_source("empty.rules", src);
+        assert!(rules.is_some(), "{}", diags.render());
+        assert_eq!(
+            format("empty.rules", src).ok().as_deref(),
+            Some(formatted_comments(src).as_str())
+        );
+    }
+}
+
+fn formatted_comments(src: &str) -> String {
+    src.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
