@@ -20,6 +20,10 @@ pub struct Cli {
 enum Command {
     /// Source every order of a JSONL file and write one decision per order (JSONL) to stdout.
     Route(cmd::route::RouteArgs),
+    /// Parse and validate rule files; exit 1 with diagnostics when one has errors.
+    Check(cmd::check::CheckArgs),
+    /// Format rule files in place (or, with --check, list those that are not formatted).
+    Fmt(cmd::fmt::FmtArgs),
 }
 
 /// How a command failed.
@@ -52,6 +56,8 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
     };
     let result = match cli.command {
         Command::Route(args) => cmd::route::run(&args),
+        Command::Check(args) => cmd::check::run(&args),
+        Command::Fmt(args) => cmd::fmt::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,8 +4,10 @@ use crate::load::inventory::InventoryRecord;
 use crate::model::decision::Decision;
 use crate::model::network::Network;
 use crate::model::order::Order;
-use crate::router::{plan_order, RouterTables};
+use crate::router::{plan_order, Routed, RouterTables};
+use crate::rules::{plan_with_rules, Rules};
 use crate::stock::Stock;
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// Routes orders against one network and its stock.
 ///
@@ -17,6 +19,9 @@ pub struct Engine {
     network: Network,
     stock: Stock,
     tables: RouterTables,
+    /// The rule set in force; `None` routes with the built-in `min-cost` strategy. Each
+    /// order reads it once, so a swap never mixes two rule sets in one decision.
+    rules: RwLock<Option<Arc<Rules>>>,
 }
 
 /// How hard the search worked for one order.
@@ -40,6 +45,31 @@ impl Engine {
             network,
             stock,
             tables,
+            rules: RwLock::new(None),
+        }
+    }
+
+    /// Routes with a rule set from now on (see [`Rules::compile`]); `None` goes back to
+    /// the built-in `min-cost` strategy. Orders being routed finish with the rules they
+    /// started with. A rule file that fails to load never gets here, so the rules in force
+    /// stay as they were.
+    pub fn set_rules(&self, rules: Option<Rules>) {
+        let mut slot = self.rules.write().unwrap_or_else(PoisonError::into_inner);
+        *slot = rules.map(Arc::new);
+    }
+
+    /// The rule set in force, if any.
+    pub fn rules(&self) -> Option<Arc<Rules>> {
+        self.rules
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn plan(&self, order: &Order) -> Routed {
+        match self.rules() {
+            Some(rules) => plan_with_rules(&rules, &self.network, &self.stock, &self.tables, order),
+            None => plan_order(&self.network, &self.stock, &self.tables, order),
         }
     }
 
@@ -60,7 +90,7 @@ impl Engine {
 
     /// [`Engine::quote`], with how hard the search worked.
     pub fn quote_with_stats(&self, order: &Order) -> (Decision, SearchStats) {
-        let routed = plan_order(&self.network, &self.stock, &self.tables, order);
+        let routed = self.plan(order);
         let stats = SearchStats {
             nodes: routed.nodes,
             truncated: routed.truncated,
@@ -81,7 +111,7 @@ impl Engine {
     pub fn route_with_stats(&self, order: &Order) -> (Decision, SearchStats) {
         let mut retries = 0;
         loop {
-            let routed = plan_order(&self.network, &self.stock, &self.tables, order);
+            let routed = self.plan(order);
             // INVARIANT: a failed take changes nothing, and fails only because another
             // order took units since this plan read them, so every retry sees less stock.
             if self.stock.take(&routed.takes) {

@@ -55,6 +55,7 @@ mod model;
 #[cfg(test)]
 mod reference;
 mod router;
+pub mod rules;
 mod stock;
 #[cfg(test)]
 mod tests;
@@ -65,4 +66,5 @@ pub use model::decision::{Decision, Shipment, ShipmentLine, Status, Unsourced};
 pub use model::network::{Location, LocationKind, Network, Service};
 pub use model::order::{Fulfillment, Order, OrderLine, ShipTo};
 pub use router::EXACT_LINE_LIMIT;
+pub use rules::{Rules, RulesError};
 pub use stock::Stock;

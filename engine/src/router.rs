@@ -296,7 +296,7 @@ pub(crate) fn exhaustive_cost(
     out.plan.map(|p| p.cost)
 }
 
-fn finish(
+pub(crate) fn finish(
     order: &Order,
     mut shipments: Vec<Shipment>,
     mut unsourced: Vec<Unsourced>,
@@ -305,7 +305,8 @@ fn finish(
 ) -> Routed {
     shipments.sort_by(|a, b| a.location.cmp(&b.location));
     unsourced.sort_by_key(|u| u.line);
-    let total_cost = shipments.iter().map(|s| s.cost).sum();
+    // `+ 0.0` turns the empty sum's -0.0 into 0.0.
+    let total_cost = shipments.iter().map(|s| s.cost).sum::<f64>() + 0.0;
     let placed: u64 = shipments
         .iter()
         .flat_map(|s| &s.lines)

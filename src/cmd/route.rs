@@ -8,7 +8,7 @@ use crate::Failure;
 use clap::Args;
 use rayon::prelude::*;
 use sourcing_engine::load::{self, LoadErrors, OrderReader};
-use sourcing_engine::{Engine, Order};
+use sourcing_engine::{Engine, Order, Rules};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -58,16 +58,25 @@ pub fn prepare(network: &Path, inventory: &Path, orders: &Path) -> Result<Engine
     Ok(Engine::new(network, &records))
 }
 
+/// Reads, checks and compiles a rule file for a network; any error is reported with its
+/// position and nothing is routed.
+pub fn load_rules(path: &Path, network: &sourcing_engine::Network) -> Result<Rules, Failure> {
+    let bytes = crate::cmd::check::read_rules(path)?;
+    let name = path.display().to_string();
+    let (set, diags) = sourcing_dsl::compile_bytes(&name, &bytes);
+    let set = match set {
+        Some(set) if !diags.has_errors() => set,
+        _ => return Err(Failure::Input(diags.render().trim_end().to_string())),
+    };
+    Rules::compile(set, network).map_err(|e| Failure::Input(format!("{name}: {e}")))
+}
+
 /// Runs `sourcing route`.
 pub fn run(args: &RouteArgs) -> Result<(), Failure> {
-    if let Some(rules) = &args.rules {
-        return Err(Failure::Usage(format!(
-            "`--rules {}`: this build routes with the built-in `min-cost` strategy only; \
-             leave out `--rules`",
-            rules.display()
-        )));
-    }
     let engine = prepare(&args.network, &args.inventory, &args.orders)?;
+    if let Some(path) = &args.rules {
+        engine.set_rules(Some(load_rules(path, engine.network())?));
+    }
     let name = args.orders.display().to_string();
     let file = File::open(&args.orders)
         .map_err(|e| Failure::Input(format!("{name}:1:1: cannot read file: {e}")))?;
@@ -112,7 +121,7 @@ fn write_decision(
                 obj.insert(
                     "explain".into(),
                     serde_json::json!({
-                        "strategy": "min-cost",
+                        "strategy": decision.rule,
                         "exact": !stats.truncated,
                         "search_nodes": stats.nodes,
                     }),

@@ -7,7 +7,7 @@
 //! locations as the open demand needs, plus the whole weight at the least rate per kg —
 //! reaches the best plan found. Without a work limit the result is the cheapest plan.
 
-use super::{best_plan_for_set, Candidate, Plan, SkuDemand, COST_EPS};
+use super::{best_plan_within, Candidate, Limits, Plan, SkuDemand, COST_EPS};
 
 /// The outcome of a search.
 pub(crate) struct Outcome {
@@ -21,8 +21,10 @@ pub(crate) struct Outcome {
 struct Search<'a> {
     demand: &'a [SkuDemand],
     cands: &'a [Candidate],
-    /// `prefix[j]` = sum of the least fixed costs of candidates `0..j`.
+    /// `prefix[j]` = sum of the non-negative parts of the least fixed costs of `0..j`.
     prefix: Vec<f64>,
+    /// `negative[j]` = sum of the negative parts of the least fixed costs of `j..`.
+    negative: Vec<f64>,
     /// `suffix_max[j * n_sku + i]` = most units of SKU i any candidate `j..` holds.
     suffix_max: Vec<u64>,
     /// Every unit's weight at the least rate per kg of any candidate.
@@ -34,6 +36,7 @@ struct Search<'a> {
     nodes: u64,
     budget: u64,
     truncated: bool,
+    limits: Limits,
 }
 
 /// Finds the cheapest plan for `demand` over `cands` (sorted by least fixed cost, then
@@ -45,13 +48,32 @@ pub(crate) fn search(
     bound: f64,
     budget: u64,
 ) -> Outcome {
+    search_within(demand, cands, bound, budget, Limits::FREE)
+}
+
+/// [`search`] under limits on the plan's shape.
+pub(crate) fn search_within(
+    demand: &[SkuDemand],
+    cands: &[Candidate],
+    bound: f64,
+    budget: u64,
+    limits: Limits,
+) -> Outcome {
     let n_sku = demand.len();
     let n = cands.len();
+    // Fixed parts may be negative when a rule's score rewards a location. Any completion
+    // from candidate `j` on adds at most every negative part there is, plus the smallest
+    // non-negative parts of as many locations as it needs.
     let mut prefix = Vec::with_capacity(n + 1);
     prefix.push(0.0);
     for c in cands {
         let last = prefix.last().copied().unwrap_or(0.0);
-        prefix.push(last + c.min_fixed);
+        prefix.push(last + c.min_fixed.max(0.0));
+    }
+    let mut negative = vec![0.0; n + 1];
+    for j in (0..n).rev() {
+        let here = cands.get(j).map_or(0.0, |c| c.min_fixed.min(0.0));
+        negative[j] = negative[j + 1] + here;
     }
     let mut suffix_max = vec![0u64; (n + 1) * n_sku];
     for j in (0..n).rev() {
@@ -81,6 +103,7 @@ pub(crate) fn search(
         demand,
         cands,
         prefix,
+        negative,
         suffix_max,
         weight_floor,
         best: None,
@@ -89,6 +112,7 @@ pub(crate) fn search(
         nodes: 0,
         budget,
         truncated: false,
+        limits,
     };
     let mut residual: Vec<u64> = demand.iter().map(SkuDemand::total).collect();
     s.explore(0, 0.0, &mut residual, 0.0);
@@ -130,7 +154,8 @@ impl Search<'_> {
         }
         let covered = residual.iter().all(|&r| r == 0);
         if covered && !self.chosen.is_empty() {
-            if let Some(plan) = best_plan_for_set(self.demand, self.cands, &self.chosen) {
+            if let Some(plan) = best_plan_within(self.demand, self.cands, &self.chosen, self.limits)
+            {
                 let wins = match &self.best {
                     Some(_) => plan.better_than(self.best.as_ref()),
                     None => plan.cost < self.outside - COST_EPS,
@@ -140,6 +165,7 @@ impl Search<'_> {
                 }
             }
         }
+        let room = self.limits.max_shipments.saturating_sub(self.chosen.len());
         for j in start..self.cands.len() {
             let need = if covered {
                 1
@@ -149,11 +175,17 @@ impl Search<'_> {
                     None => return,
                 }
             };
+            if need > room {
+                return;
+            }
             let (Some(&from), Some(&to)) = (self.prefix.get(j), self.prefix.get(j + need)) else {
                 return;
             };
             // Candidates are sorted by fixed cost, so this bound only grows with `j`.
-            let lower = sum_fixed + (to - from) + self.weight_floor;
+            let lower = sum_fixed
+                + self.negative.get(j).copied().unwrap_or(0.0)
+                + (to - from)
+                + self.weight_floor;
             if lower >= self.bound() - COST_EPS {
                 return;
             }

@@ -126,12 +126,17 @@ pub(crate) fn allocate(
                 .map(|opt| (c, *opt))
         })
         .collect();
+    // Equal rates: the location with the lower fixed part first, so a set's cheapest
+    // member carries the units (and a member a rule rewards is really used).
     order.sort_by(|a, b| {
-        a.1.per_kg.total_cmp(&b.1.per_kg).then_with(|| {
-            let ra = candidates.get(a.0).map_or(u32::MAX, |c| c.rank);
-            let rb = candidates.get(b.0).map_or(u32::MAX, |c| c.rank);
-            ra.cmp(&rb)
-        })
+        a.1.per_kg
+            .total_cmp(&b.1.per_kg)
+            .then(a.1.fixed.total_cmp(&b.1.fixed))
+            .then_with(|| {
+                let ra = candidates.get(a.0).map_or(u32::MAX, |c| c.rank);
+                let rb = candidates.get(b.0).map_or(u32::MAX, |c| c.rank);
+                ra.cmp(&rb)
+            })
     });
     let mut lines: Vec<Vec<(usize, u64)>> = vec![Vec::new(); order.len()];
     let mut weight = vec![0.0f64; order.len()];
@@ -193,12 +198,39 @@ pub(crate) fn allocate(
     Some(plan)
 }
 
+/// What a plan may look like, beyond covering the demand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// The most shipments a plan may have.
+    pub max_shipments: usize,
+    /// Whether each order line must ship whole from one location.
+    pub lines_whole: bool,
+}
+
+impl Limits {
+    /// Any number of shipments, lines may split: the built-in `min-cost` strategy.
+    pub const FREE: Limits = Limits {
+        max_shipments: usize::MAX,
+        lines_whole: false,
+    };
+}
+
 /// The cheapest plan over a chosen set of candidates, trying every combination of their
 /// options (after dominated options are dropped there is usually one per location).
 pub(crate) fn best_plan_for_set(
     demand: &[SkuDemand],
     candidates: &[Candidate],
     chosen: &[usize],
+) -> Option<Plan> {
+    best_plan_within(demand, candidates, chosen, Limits::FREE)
+}
+
+/// [`best_plan_for_set`] under limits: with whole lines, each line goes to one location.
+pub(crate) fn best_plan_within(
+    demand: &[SkuDemand],
+    candidates: &[Candidate],
+    chosen: &[usize],
+    limits: Limits,
 ) -> Option<Plan> {
     let counts: Vec<usize> = chosen
         .iter()
@@ -211,7 +243,12 @@ pub(crate) fn best_plan_for_set(
     let mut choice = vec![0usize; chosen.len()];
     let mut best: Option<Plan> = None;
     loop {
-        if let Some(p) = allocate(demand, candidates, chosen, &choice) {
+        let plan = if limits.lines_whole {
+            allocate_whole(demand, candidates, chosen, &choice)
+        } else {
+            allocate(demand, candidates, chosen, &choice)
+        };
+        if let Some(p) = plan {
             if p.better_than(best.as_ref()) {
                 best = Some(p);
             }
@@ -228,6 +265,166 @@ pub(crate) fn best_plan_for_set(
             }
             *c = 0;
             k += 1;
+        }
+    }
+}
+
+/// Most assignments of whole lines to locations tried for one set; beyond, lines go
+/// greedily to the cheapest location that can hold them whole.
+const WHOLE_ASSIGNMENTS: usize = 4096;
+
+/// The cheapest allocation in which every line ships whole from one chosen location.
+pub(crate) fn allocate_whole(
+    demand: &[SkuDemand],
+    candidates: &[Candidate],
+    chosen: &[usize],
+    choice: &[usize],
+) -> Option<Plan> {
+    // Every line with its SKU's position in the demand, heaviest first.
+    let mut lines: Vec<(usize, usize, u64, f64)> = demand
+        .iter()
+        .enumerate()
+        .flat_map(|(i, d)| d.lines.iter().map(move |&(line, qty, w)| (i, line, qty, w)))
+        .collect();
+    lines.sort_by(|a, b| {
+        (b.2 as f64 * b.3)
+            .total_cmp(&(a.2 as f64 * a.3))
+            .then(a.1.cmp(&b.1))
+    });
+    let opts: Vec<(usize, ShipOption)> = chosen
+        .iter()
+        .zip(choice)
+        .filter_map(|(&c, &o)| {
+            candidates
+                .get(c)
+                .and_then(|x| x.offer.options.get(o))
+                .map(|opt| (c, *opt))
+        })
+        .collect();
+    let mut left: Vec<Vec<u64>> = opts
+        .iter()
+        .map(|(c, _)| {
+            candidates
+                .get(*c)
+                .map(|x| x.atp.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    let exhaustive = opts
+        .len()
+        .checked_pow(lines.len() as u32)
+        .is_some_and(|n| n <= WHOLE_ASSIGNMENTS);
+    let mut assign = vec![usize::MAX; lines.len()];
+    let mut best: Option<(f64, Vec<usize>)> = None;
+    if exhaustive {
+        assign_lines(0, &lines, &opts, &mut left, &mut assign, &mut best);
+    } else {
+        // Greedy: each line to the location with the lowest rate per kg that holds it whole.
+        let mut order: Vec<usize> = (0..opts.len()).collect();
+        order.sort_by(|&a, &b| opts[a].1.per_kg.total_cmp(&opts[b].1.per_kg));
+        for (k, &(sku, _, qty, _)) in lines.iter().enumerate() {
+            let at = order
+                .iter()
+                .copied()
+                .find(|&o| left[o].get(sku).is_some_and(|&a| a >= qty))?;
+            if let Some(a) = left[at].get_mut(sku) {
+                *a -= qty;
+            }
+            assign[k] = at;
+        }
+        best = Some((whole_cost(&lines, &opts, &assign), assign));
+    }
+    let (_, assign) = best?;
+    let mut plan = Plan {
+        cost: 0.0,
+        shipments: Vec::new(),
+        ranks: Vec::new(),
+    };
+    for (o, (c, opt)) in opts.iter().enumerate() {
+        let mine: Vec<(usize, u64)> = lines
+            .iter()
+            .zip(&assign)
+            .filter(|(_, &a)| a == o)
+            .map(|(l, _)| (l.1, l.2))
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let weight: f64 = lines
+            .iter()
+            .zip(&assign)
+            .filter(|(_, &a)| a == o)
+            .map(|(l, _)| l.2 as f64 * l.3)
+            .sum();
+        let mut mine = mine;
+        mine.sort_unstable();
+        plan.cost += opt.cost(weight);
+        plan.shipments.push(PlanShipment {
+            candidate: *c,
+            lines: mine,
+            weight,
+            option: *opt,
+        });
+        plan.ranks
+            .push(candidates.get(*c).map_or(u32::MAX, |x| x.rank));
+    }
+    plan.ranks.sort_unstable();
+    Some(plan)
+}
+
+fn whole_cost(
+    lines: &[(usize, usize, u64, f64)],
+    opts: &[(usize, ShipOption)],
+    assign: &[usize],
+) -> f64 {
+    opts.iter()
+        .enumerate()
+        .map(|(o, (_, opt))| {
+            let w: f64 = lines
+                .iter()
+                .zip(assign)
+                .filter(|(_, &a)| a == o)
+                .map(|(l, _)| l.2 as f64 * l.3)
+                .sum();
+            let used = assign.contains(&o);
+            if used {
+                opt.cost(w)
+            } else {
+                0.0
+            }
+        })
+        .sum()
+}
+
+fn assign_lines(
+    k: usize,
+    lines: &[(usize, usize, u64, f64)],
+    opts: &[(usize, ShipOption)],
+    left: &mut [Vec<u64>],
+    assign: &mut [usize],
+    best: &mut Option<(f64, Vec<usize>)>,
+) {
+    let Some(&(sku, _, qty, _)) = lines.get(k) else {
+        let cost = whole_cost(lines, opts, assign);
+        if best.as_ref().is_none_or(|(b, _)| cost < *b - COST_EPS) {
+            *best = Some((cost, assign.to_vec()));
+        }
+        return;
+    };
+    for o in 0..opts.len() {
+        let Some(avail) = left.get_mut(o).and_then(|l| l.get_mut(sku)) else {
+            continue;
+        };
+        if *avail < qty {
+            continue;
+        }
+        *avail -= qty;
+        if let Some(a) = assign.get_mut(k) {
+            *a = o;
+        }
+        assign_lines(k + 1, lines, opts, left, assign, best);
+        if let Some(avail) = left.get_mut(o).and_then(|l| l.get_mut(sku)) {
+            *avail += qty;
         }
     }
 }

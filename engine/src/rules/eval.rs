@@ -1,0 +1,615 @@
+//! One strategy, run for the units of an order that are still open.
+//!
+//! In: a compiled strategy, the order, the units still open per line, and the units earlier
+//! strategies of the same order already planned (so two strategies never count the same
+//! stock). Out: the shipments it plans and, for each line it could not fill, why.
+//!
+//! The stages: candidates (the union of the strategy's sets, holders of the open SKUs
+//! only), exclusions (per location, then per line), the objective (score or rank key,
+//! turned into a fixed part and a part per kg for every service a candidate may use),
+//! then the branch and bound of [`crate::alloc`] under the split policy — tier by tier when
+//! the strategy prefers some locations.
+
+use super::expr::{OrderFacts, Scope, Terms, Val};
+use super::{CompiledStrategy, Rules};
+use crate::alloc::exact::search_within;
+use crate::alloc::{Candidate, Limits, Plan, SkuDemand};
+use crate::cost::{LocationOffer, ShipOption};
+use crate::model::network::{LocationKind, Network};
+use crate::model::order::Fulfillment;
+use crate::stock::Stock;
+use rustc_hash::{FxHashMap, FxHashSet};
+use sourcing_dsl::ir::{self, Criterion, ExprKind, Fact, PromisePolicy, Term};
+
+/// Search nodes per strategy step.
+const BUDGET: u64 = 1_000_000;
+
+/// A shipment planned by a strategy.
+#[derive(Debug, Clone)]
+pub(crate) struct Planned {
+    pub location: u32,
+    pub lines: Vec<(usize, u64)>,
+    pub weight: f64,
+}
+
+/// What one strategy did with the open units.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StepResult {
+    pub shipments: Vec<Planned>,
+    /// For each line left (partly) open: why.
+    pub reasons: FxHashMap<usize, String>,
+    pub nodes: u64,
+    pub truncated: bool,
+}
+
+/// The order-wide inputs of a strategy step.
+pub(crate) struct Step<'a> {
+    pub rules: &'a Rules,
+    pub network: &'a Network,
+    pub stock: &'a Stock,
+    pub ranks: &'a [u32],
+    pub facts: &'a OrderFacts<'a>,
+    /// Units per stock slot already planned by earlier strategies of this order.
+    pub planned: &'a FxHashMap<u32, u64>,
+}
+
+/// A candidate with what the objective needs beyond the allocator's view.
+struct Cand {
+    location: u32,
+    distance_km: f64,
+    /// Which preference tier it is in (`prefer.len()` for none).
+    tier: usize,
+    /// Units it may ship per SKU demand, after per-line exclusions.
+    atp: Vec<u64>,
+    /// Options in objective units, with the original options beside them.
+    options: Vec<(ShipOption, ShipOption)>,
+}
+
+impl Step<'_> {
+    fn scope(&self) -> Scope<'_> {
+        Scope {
+            consts: &self.rules.set.consts,
+            scripts: &self.rules.scripts,
+            order: self.facts,
+            line: None,
+            location: None,
+            terms: Terms::default(),
+        }
+    }
+
+    fn atp(&self, location: u32, sku: u32) -> u64 {
+        match self.stock.slot(location, sku) {
+            Some(slot) => self
+                .stock
+                .slot_atp(slot)
+                .saturating_sub(self.planned.get(&slot).copied().unwrap_or(0)),
+            None => 0,
+        }
+    }
+
+    /// Runs strategy `s` on the open units (`open[line]`).
+    pub fn run(&self, s: &CompiledStrategy, open: &[u64]) -> StepResult {
+        let order = self.facts.order;
+        let strategy = &s.ir;
+        let mut result = StepResult::default();
+        // Demand per SKU; unknown SKUs cannot be placed by anyone.
+        let mut demand: Vec<SkuDemand> = Vec::new();
+        for (i, line) in order.lines.iter().enumerate() {
+            let qty = open.get(i).copied().unwrap_or(0);
+            if qty == 0 {
+                continue;
+            }
+            match self.stock.sku_id(&line.sku) {
+                Some(sku) => match demand.iter_mut().find(|d| d.sku == sku) {
+                    Some(d) => d.lines.push((i, qty, line.unit_weight_kg)),
+                    None => demand.push(SkuDemand {
+                        sku,
+                        lines: vec![(i, qty, line.unit_weight_kg)],
+                    }),
+                },
+                None => {
+                    result.reasons.insert(i, "no_stock".into());
+                }
+            }
+        }
+        for d in &mut demand {
+            d.lines
+                .sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        }
+        if demand.is_empty() {
+            return result;
+        }
+
+        let pickup = match order.fulfillment {
+            Fulfillment::Pickup => order
+                .pickup_location
+                .as_deref()
+                .and_then(|id| self.network.location_index(id))
+                .map(|i| i as u32),
+            Fulfillment::Ship => None,
+        };
+        // Why each line's holders were dropped, first reason first.
+        let mut dropped: Vec<Option<String>> = vec![None; order.lines.len()];
+        let mut held_in_set = vec![false; order.lines.len()];
+        let mut cands: Vec<Cand> = Vec::new();
+        let mut seen: FxHashSet<u32> = FxHashSet::default();
+        for d in &demand {
+            for slot in self.stock.slots_of(d.sku) {
+                let loc = self.stock.slot_location(slot);
+                if !seen.insert(loc) {
+                    continue;
+                }
+                if let Some(c) =
+                    self.candidate(s, loc, pickup, &demand, &mut dropped, &mut held_in_set)
+                {
+                    cands.push(c);
+                }
+            }
+        }
+
+        // Tier by tier: what the preferred locations can place, they place.
+        let tiers = strategy.prefer.len();
+        let limits = Limits {
+            max_shipments: strategy
+                .split
+                .max_shipments
+                .map_or(usize::MAX, |m| m as usize),
+            lines_whole: !strategy.split.lines_may_split,
+        };
+        let mut left: Vec<SkuDemand> = demand.clone();
+        let mut used: FxHashSet<u32> = FxHashSet::default();
+        for tier in 0..=tiers {
+            if left.iter().all(|d| d.total() == 0) {
+                break;
+            }
+            let pool: Vec<&Cand> = cands
+                .iter()
+                .filter(|c| c.tier <= tier && !used.contains(&c.location))
+                .collect();
+            let room = limits.max_shipments.saturating_sub(result.shipments.len());
+            if room == 0 {
+                break;
+            }
+            let tier_limits = Limits {
+                max_shipments: room,
+                ..limits
+            };
+            // Place as many units as this tier holds: cut the demand to its stock.
+            let placeable = cut(&left, &pool, tier_limits.lines_whole);
+            if placeable.iter().all(|d| d.total() == 0) {
+                continue;
+            }
+            let mut found = self.best_plan(s, &placeable, &pool, tier_limits, &mut result);
+            if found.is_none() && tier_limits.max_shipments < pool.len() {
+                // The shipment limit leaves some units unplaceable: the `room` locations that
+                // can supply the most units (then the cheapest) place what they hold.
+                let mut best: Vec<&Cand> = pool.clone();
+                let supply = |c: &Cand| -> u64 {
+                    placeable
+                        .iter()
+                        .zip(&c.atp)
+                        .map(|(d, &a)| a.min(d.total()))
+                        .sum()
+                };
+                let floor = |c: &Cand| {
+                    c.options
+                        .iter()
+                        .map(|o| o.0.fixed)
+                        .fold(f64::INFINITY, f64::min)
+                };
+                best.sort_by(|a, b| {
+                    supply(b)
+                        .cmp(&supply(a))
+                        .then(floor(a).total_cmp(&floor(b)))
+                });
+                best.truncate(tier_limits.max_shipments);
+                let reduced = cut(&placeable, &best, tier_limits.lines_whole);
+                found = self.best_plan(s, &reduced, &best, tier_limits, &mut result);
+            }
+            let Some((plan, pool_cands)) = found else {
+                continue;
+            };
+            for ps in &plan.shipments {
+                let Some(c) = pool_cands.get(ps.candidate) else {
+                    continue;
+                };
+                let Some(src) = pool.iter().find(|x| x.location == c.location) else {
+                    continue;
+                };
+                // The service reported is the contract's: the cheapest of the options the
+                // strategy allows, at the shipment's final weight.
+                let allowed = LocationOffer {
+                    distance_km: src.distance_km,
+                    options: src.options.iter().map(|(_, o)| *o).collect(),
+                };
+                if allowed.choose(ps.weight).is_none() {
+                    continue;
+                }
+                used.insert(c.location);
+                result.shipments.push(Planned {
+                    location: c.location,
+                    lines: ps.lines.clone(),
+                    weight: ps.weight,
+                });
+            }
+            // Take what was placed off the demand.
+            for d in &mut left {
+                for line in &mut d.lines {
+                    let placed: u64 = plan
+                        .shipments
+                        .iter()
+                        .flat_map(|p| &p.lines)
+                        .filter(|(l, _)| *l == line.0)
+                        .map(|x| x.1)
+                        .sum();
+                    line.1 = line.1.saturating_sub(placed);
+                }
+                d.lines.retain(|l| l.1 > 0);
+            }
+        }
+
+        if strategy.all_or_nothing && left.iter().any(|d| d.total() > 0) {
+            result.shipments.clear();
+            left = demand.clone();
+        }
+        for d in &left {
+            for &(line, _, _) in &d.lines {
+                let reason = match (&dropped.get(line), held_in_set.get(line)) {
+                    (Some(Some(r)), _) => r.clone(),
+                    (_, Some(true)) => "insufficient_stock".into(),
+                    _ => "no_stock".into(),
+                };
+                result.reasons.insert(line, reason);
+            }
+        }
+        result
+    }
+
+    /// A holder as a candidate of strategy `s`, or `None` when it is not in the candidate
+    /// sets or an exclusion drops it (the reason is kept per line).
+    fn candidate(
+        &self,
+        s: &CompiledStrategy,
+        loc: u32,
+        pickup: Option<u32>,
+        demand: &[SkuDemand],
+        dropped: &mut [Option<String>],
+        held_in_set: &mut [bool],
+    ) -> Option<Cand> {
+        let order = self.facts.order;
+        let location = self.network.locations.get(loc as usize)?;
+        let strategy = &s.ir;
+        let base = self.scope();
+        let in_set = |sets: &[ir::LocationSet], statics: &[Option<Vec<bool>>]| {
+            sets.iter().zip(statics).any(|(set, st)| match st {
+                Some(bits) => bits.get(loc as usize).copied().unwrap_or(false),
+                None => self.rules.in_dynamic_set(set, loc, pickup, &base, location),
+            })
+        };
+        if !in_set(&strategy.candidates, &s.candidate_statics) {
+            return None;
+        }
+        let raw_atp: Vec<u64> = demand.iter().map(|d| self.atp(loc, d.sku)).collect();
+        if raw_atp.iter().all(|&a| a == 0) {
+            return None;
+        }
+        let mark = |dropped: &mut [Option<String>], reason: &str| {
+            for (d, &a) in demand.iter().zip(&raw_atp) {
+                if a == 0 {
+                    continue;
+                }
+                for &(line, _, _) in &d.lines {
+                    if let Some(slot) = dropped.get_mut(line) {
+                        slot.get_or_insert_with(|| reason.to_string());
+                    }
+                }
+            }
+        };
+        for (d, &a) in demand.iter().zip(&raw_atp) {
+            if a > 0 {
+                for &(line, _, _) in &d.lines {
+                    if let Some(h) = held_in_set.get_mut(line) {
+                        *h = true;
+                    }
+                }
+            }
+        }
+        let mut offer = if Some(loc) == pickup {
+            LocationOffer::pickup_counter(location, order.promise_days)
+        } else {
+            LocationOffer::shipping(
+                location,
+                &self.network.services,
+                order.ship_to.lat,
+                order.ship_to.lon,
+                order.promise_days,
+            )
+        };
+        let meets = offer.options.iter().any(|o| o.meets_promise);
+        let weight: f64 = demand
+            .iter()
+            .zip(&raw_atp)
+            .map(|(d, &a)| {
+                let units = a.min(d.total());
+                units as f64 * d.lines.first().map_or(0.0, |l| l.2)
+            })
+            .sum();
+        let chosen = offer.choose(weight).copied();
+        let capacity = location.daily_capacity.map_or(f64::INFINITY, f64::from);
+        let mut terms = Terms {
+            distance: offer.distance_km,
+            in_market: match (&location.country, &order.ship_to.country) {
+                (Some(a), Some(b)) => a == b,
+                _ => false,
+            },
+            meets_promise: meets,
+            capacity_left: capacity,
+            capacity_utilisation: 0.0,
+            days: chosen.map_or(0.0, |o| f64::from(o.days)),
+            cost: chosen.map_or(0.0, |o| o.cost(weight)),
+            atp: raw_atp.iter().sum::<u64>() as f64,
+            stock_cover: demand
+                .iter()
+                .zip(&raw_atp)
+                .map(|(d, &a)| a as f64 / d.total().max(1) as f64)
+                .fold(f64::INFINITY, f64::min),
+            shipments: 1.0,
+        };
+        let loc_scope = Scope {
+            location: Some(location),
+            terms,
+            ..base
+        };
+        // Exclusions of the location as a whole.
+        for ex in strategy.exclusions.iter().filter(|e| !e.per_line) {
+            if ex.applies_to.is_some_and(|k| k != kind_of(location.kind)) {
+                continue;
+            }
+            // An exclusion that cannot be evaluated (a failed script) excludes.
+            if !matches!(loc_scope.eval(&ex.cond), Val::Bool(false)) {
+                mark(dropped, &ex.reason);
+                return None;
+            }
+        }
+        if matches!(strategy.promise, PromisePolicy::Required) {
+            offer.options.retain(|o| o.meets_promise);
+            if offer.options.is_empty() {
+                mark(dropped, "promise");
+                return None;
+            }
+        }
+        // Exclusions per line: a SKU is kept only if every line of it may come from here.
+        let mut atp = raw_atp.clone();
+        for (k, d) in demand.iter().enumerate() {
+            if atp.get(k).copied().unwrap_or(0) == 0 {
+                continue;
+            }
+            'lines: for &(line, qty, _) in &d.lines {
+                let Some(ol) = order.lines.get(line) else {
+                    continue;
+                };
+                let a = raw_atp.get(k).copied().unwrap_or(0) as f64;
+                terms.atp = a;
+                terms.stock_cover = a / qty.max(1) as f64;
+                let line_scope = Scope {
+                    line: Some((line, ol)),
+                    terms,
+                    ..loc_scope
+                };
+                for ex in strategy.exclusions.iter().filter(|e| e.per_line) {
+                    if ex.applies_to.is_some_and(|kd| kd != kind_of(location.kind)) {
+                        continue;
+                    }
+                    if !matches!(line_scope.eval(&ex.cond), Val::Bool(false)) {
+                        if let Some(slot) = dropped.get_mut(line) {
+                            slot.get_or_insert_with(|| ex.reason.clone());
+                        }
+                        if let Some(x) = atp.get_mut(k) {
+                            *x = 0;
+                        }
+                        break 'lines;
+                    }
+                }
+            }
+        }
+        if atp.iter().all(|&a| a == 0) {
+            return None;
+        }
+        // The objective of each option.
+        let options = offer
+            .options
+            .iter()
+            .map(|o| {
+                let t = Terms {
+                    days: f64::from(o.days),
+                    ..terms
+                };
+                (self.rules.objective_option(s, &loc_scope, t, o), *o)
+            })
+            .collect();
+        let tier = strategy
+            .prefer
+            .iter()
+            .zip(&s.prefer_statics)
+            .position(|(sets, statics)| in_set(sets, statics))
+            .unwrap_or(strategy.prefer.len());
+        Some(Cand {
+            location: loc,
+            distance_km: offer.distance_km,
+            tier,
+            atp,
+            options,
+        })
+    }
+
+    /// The best plan for `demand` over `pool` by the strategy's ranking.
+    fn best_plan(
+        &self,
+        s: &CompiledStrategy,
+        demand: &[SkuDemand],
+        pool: &[&Cand],
+        limits: Limits,
+        result: &mut StepResult,
+    ) -> Option<(Plan, Vec<Candidate>)> {
+        // Leading constraint keys: fewest shipments first, or the latest day / the worst
+        // priority as low as possible; then the first additive key is the objective.
+        let mut max_days = f64::INFINITY;
+        let mut max_priority = f64::INFINITY;
+        let mut max_shipments = limits.max_shipments;
+        let build = |max_days: f64, max_priority: f64| -> Vec<Candidate> {
+            let mut out: Vec<Candidate> = pool
+                .iter()
+                .filter(|c| self.priority(c.location) <= max_priority)
+                .filter_map(|c| {
+                    let options: Vec<ShipOption> = c
+                        .options
+                        .iter()
+                        .filter(|(_, o)| f64::from(o.days) <= max_days)
+                        .map(|(obj, _)| *obj)
+                        .collect();
+                    if options.is_empty() {
+                        return None;
+                    }
+                    let offer = LocationOffer {
+                        distance_km: c.distance_km,
+                        options,
+                    };
+                    let rank = self
+                        .ranks
+                        .get(c.location as usize)
+                        .copied()
+                        .unwrap_or(u32::MAX);
+                    Some(Candidate::new(c.location, rank, offer, c.atp.clone()))
+                })
+                .collect();
+            out.sort_by(|a, b| {
+                a.min_fixed
+                    .total_cmp(&b.min_fixed)
+                    .then(a.rank.cmp(&b.rank))
+            });
+            out
+        };
+        let run = |cands: &[Candidate], max_shipments: usize, result: &mut StepResult| {
+            let out = search_within(
+                demand,
+                cands,
+                f64::INFINITY,
+                BUDGET,
+                Limits {
+                    max_shipments,
+                    ..limits
+                },
+            );
+            result.nodes += out.nodes;
+            result.truncated |= out.truncated;
+            out.plan
+        };
+        for key in &s.ir.objective.rank {
+            match &key.criterion {
+                Criterion::FewestShipments => {
+                    let cands = build(max_days, max_priority);
+                    let found = (1..=max_shipments.min(cands.len()))
+                        .find(|&k| run(&cands, k, result).is_some());
+                    max_shipments = found?;
+                }
+                Criterion::Days => {
+                    let mut days: Vec<f64> = pool
+                        .iter()
+                        .flat_map(|c| c.options.iter().map(|(_, o)| f64::from(o.days)))
+                        .collect();
+                    days.sort_by(f64::total_cmp);
+                    days.dedup();
+                    max_days = *days.iter().find(|&&d| {
+                        let cands = build(d, max_priority);
+                        run(&cands, max_shipments, result).is_some()
+                    })?;
+                }
+                Criterion::Priority => {
+                    let mut prios: Vec<f64> =
+                        pool.iter().map(|c| self.priority(c.location)).collect();
+                    prios.sort_by(f64::total_cmp);
+                    prios.dedup();
+                    max_priority = *prios.iter().find(|&&p| {
+                        let cands = build(max_days, p);
+                        run(&cands, max_shipments, result).is_some()
+                    })?;
+                }
+                // The first additive key is the objective the options already carry.
+                _ => break,
+            }
+        }
+        let cands = build(max_days, max_priority);
+        let plan = run(&cands, max_shipments, result)?;
+        Some((plan, cands))
+    }
+
+    fn priority(&self, location: u32) -> f64 {
+        self.network
+            .locations
+            .get(location as usize)
+            .and_then(|l| l.priority)
+            .map_or(f64::INFINITY, |p| p as f64)
+    }
+}
+
+/// Cuts each SKU's demand to what the pool holds (whole lines only where lines may not
+/// split), earlier lines first.
+fn cut(demand: &[SkuDemand], pool: &[&Cand], lines_whole: bool) -> Vec<SkuDemand> {
+    let mut out = Vec::new();
+    for (k, d) in demand.iter().enumerate() {
+        let total: u64 = pool
+            .iter()
+            .map(|c| c.atp.get(k).copied().unwrap_or(0))
+            .sum();
+        let most_at_one: u64 = pool
+            .iter()
+            .map(|c| c.atp.get(k).copied().unwrap_or(0))
+            .max()
+            .unwrap_or(0);
+        let mut left = total;
+        let mut lines: Vec<(usize, u64, f64)> = d.lines.clone();
+        lines.sort_by_key(|l| l.0);
+        let mut kept = Vec::new();
+        for (line, qty, w) in lines {
+            let take = if lines_whole {
+                if qty <= left && qty <= most_at_one {
+                    qty
+                } else {
+                    0
+                }
+            } else {
+                qty.min(left)
+            };
+            left -= take;
+            if take > 0 {
+                kept.push((line, take, w));
+            }
+        }
+        kept.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        // INVARIANT: one entry per SKU position, even when empty, so the candidates' stock
+        // vectors stay aligned with the demand.
+        out.push(SkuDemand {
+            sku: d.sku,
+            lines: kept,
+        });
+    }
+    out
+}
+
+fn kind_of(k: LocationKind) -> ir::LocationKind {
+    match k {
+        LocationKind::Dc => ir::LocationKind::Dc,
+        LocationKind::Store => ir::LocationKind::Store,
+        LocationKind::Dropship => ir::LocationKind::Dropship,
+    }
+}
+
+/// Whether an objective expression is exactly the term `cost`.
+pub(crate) fn is_cost(e: &ir::Expr) -> bool {
+    matches!(e.kind, ExprKind::Fact(Fact::Term(Term::Cost)))
+}
+
+/// Whether a location of kind `k` is of the rules' kind `rk`.
+pub(crate) fn kind_matches(rk: ir::LocationKind, k: LocationKind) -> bool {
+    kind_of(k) == rk
+}

@@ -1,0 +1,606 @@
+//! Rule sets, compiled for one network and evaluated natively.
+//!
+//! In: a checked [`sourcing_dsl::RuleSet`] and the [`Network`]. Out: [`Rules`]: the
+//! decision graph ([`graph`]), the candidate sets that depend on location facts only
+//! precomputed as membership tables, the scripts compiled once ([`script`]). Routing an
+//! order walks the graph: the first strategy whose `when` holds runs ([`eval`]), and what
+//! it cannot place follows its fallback edge.
+//!
+//! A strategy that is plain least cost — every location, no exclusion, no preference,
+//! ranked by cost alone, any split, promise ignored — runs the built-in `min-cost` router
+//! with its spatial index: same decisions, same speed.
+
+pub(crate) mod eval;
+pub(crate) mod expr;
+pub mod graph;
+pub(crate) mod script;
+
+use crate::cost::{LocationOffer, ShipOption};
+use crate::model::decision::{Shipment, ShipmentLine, Unsourced};
+use crate::model::network::{Location, Network};
+use crate::model::order::Order;
+use crate::router::{finish, plan_order, Routed, RouterTables};
+use crate::stock::Stock;
+use eval::{is_cost, Planned, Step};
+use expr::{OrderFacts, Scope, Terms, Val};
+use graph::{DecisionGraph, Edge, Node};
+use rustc_hash::FxHashMap;
+use script::Scripts;
+use sourcing_dsl::ir::{self, Criterion, PromisePolicy, SetBase};
+
+/// A rule set that cannot be used with a network.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RulesError {
+    /// A script does not compile.
+    #[error("script `{script}` does not compile: {message}")]
+    Script {
+        /// The script's name.
+        script: String,
+        /// Byte offset of the script's code in the rule file.
+        offset: usize,
+        /// The line within the script's code, when rhai says.
+        line_in_script: Option<usize>,
+        /// rhai's message.
+        message: String,
+    },
+    /// Fallbacks form a cycle.
+    #[error("the fallbacks of the rule set form a cycle")]
+    Cycle,
+    /// The rules write money in another currency than the network's.
+    #[error("the rules are written in `{rules}` but the network's currency is `{network}`")]
+    Currency {
+        /// The rules' currency.
+        rules: String,
+        /// The network's currency.
+        network: String,
+    },
+}
+
+/// One strategy with what was precomputed for it.
+#[derive(Debug)]
+pub(crate) struct CompiledStrategy {
+    pub ir: ir::Strategy,
+    /// Membership per location of each candidate set that reads location facts only.
+    pub candidate_statics: Vec<Option<Vec<bool>>>,
+    /// The same for each preference tier's sets.
+    pub prefer_statics: Vec<Vec<Option<Vec<bool>>>>,
+    /// Runs as the built-in `min-cost` router.
+    pub plain_min_cost: bool,
+}
+
+/// A rule set compiled for one network.
+#[derive(Debug)]
+pub struct Rules {
+    pub(crate) set: ir::RuleSet,
+    pub(crate) scripts: Scripts,
+    pub(crate) graph: DecisionGraph,
+    pub(crate) strategies: Vec<CompiledStrategy>,
+    groups: Vec<Vec<bool>>,
+}
+
+impl Rules {
+    /// Compiles a checked rule set for a network.
+    pub fn compile(set: ir::RuleSet, network: &Network) -> Result<Rules, RulesError> {
+        if let Some(cur) = &set.currency {
+            if cur != &network.currency {
+                return Err(RulesError::Currency {
+                    rules: cur.clone(),
+                    network: network.currency.clone(),
+                });
+            }
+        }
+        let scripts = if set.scripts.is_empty() {
+            Scripts::none()
+        } else {
+            Scripts::compile(&set)?
+        };
+        let graph = DecisionGraph::build(&set).ok_or(RulesError::Cycle)?;
+        let mut rules = Rules {
+            scripts,
+            graph,
+            strategies: Vec::new(),
+            groups: Vec::new(),
+            set,
+        };
+        // Groups read location facts only: one membership table each.
+        for g in 0..rules.set.groups.len() {
+            let sets = rules.set.groups[g].sets.clone();
+            let table = network
+                .locations
+                .iter()
+                .enumerate()
+                .map(|(i, l)| sets.iter().any(|s| rules.static_member(s, i as u32, l)))
+                .collect();
+            rules.groups.push(table);
+        }
+        let statics = |rules: &Rules, sets: &[ir::LocationSet]| -> Vec<Option<Vec<bool>>> {
+            sets.iter()
+                .map(|s| {
+                    s.is_static.then(|| {
+                        network
+                            .locations
+                            .iter()
+                            .enumerate()
+                            .map(|(i, l)| rules.static_member(s, i as u32, l))
+                            .collect()
+                    })
+                })
+                .collect()
+        };
+        let mut compiled = Vec::new();
+        for s in &rules.set.strategies {
+            let plain_min_cost = s.candidates.len() == 1
+                && s.candidates[0].base == SetBase::All
+                && s.candidates[0].filters.is_empty()
+                && s.exclusions.is_empty()
+                && s.prefer.is_empty()
+                && s.split.max_shipments.is_none()
+                && s.split.penalty.is_none()
+                && s.split.lines_may_split
+                && matches!(s.promise, PromisePolicy::Ignored)
+                && !s.all_or_nothing
+                && match s.objective.rank.first().map(|k| &k.criterion) {
+                    Some(Criterion::Cost) => true,
+                    Some(Criterion::Score) => s.objective.score.as_ref().is_some_and(is_cost),
+                    _ => false,
+                };
+            compiled.push(CompiledStrategy {
+                candidate_statics: statics(&rules, &s.candidates),
+                prefer_statics: s.prefer.iter().map(|t| statics(&rules, t)).collect(),
+                plain_min_cost,
+                ir: s.clone(),
+            });
+        }
+        rules.strategies = compiled;
+        Ok(rules)
+    }
+
+    /// The strategies' names, in file order.
+    pub fn strategy_names(&self) -> impl Iterator<Item = &str> {
+        self.set.strategies.iter().map(|s| s.name.as_str())
+    }
+
+    /// The decision graph.
+    pub fn graph(&self) -> &DecisionGraph {
+        &self.graph
+    }
+
+    fn static_member(&self, set: &ir::LocationSet, index: u32, l: &Location) -> bool {
+        let base = match &set.base {
+            SetBase::All => true,
+            SetBase::Kind(k) => eval::kind_matches(*k, l.kind),
+            SetBase::PickupStore => false,
+            SetBase::Ids(ids) => ids.iter().any(|id| id == &l.id),
+            SetBase::Group(g) => self
+                .groups
+                .get(g.0)
+                .and_then(|t| t.get(index as usize))
+                .copied()
+                .unwrap_or(false),
+        };
+        base && set.filters.iter().all(|f| self.filter_holds(f, l, None))
+    }
+
+    fn filter_holds(
+        &self,
+        f: &ir::LocationFilter,
+        l: &Location,
+        scope: Option<&Scope<'_>>,
+    ) -> bool {
+        match f {
+            ir::LocationFilter::Tagged(t) => l.tags.iter().any(|x| x == t),
+            ir::LocationFilter::Country(c) => l.country.as_deref() == Some(c.as_str()),
+            ir::LocationFilter::Region(r) => l.region.as_deref() == Some(r.as_str()),
+            ir::LocationFilter::Where(e) => match scope {
+                Some(s) => Scope {
+                    location: Some(l),
+                    ..*s
+                }
+                .eval(e)
+                .truthy(),
+                None => {
+                    // A static filter reads location facts only; no order is needed.
+                    let order = Order {
+                        id: String::new(),
+                        channel: None,
+                        placed_at: None,
+                        customer_tier: None,
+                        ship_to: crate::model::order::ShipTo {
+                            lat: 0.0,
+                            lon: 0.0,
+                            country: None,
+                            region: None,
+                            postal_code: None,
+                        },
+                        fulfillment: crate::model::order::Fulfillment::Ship,
+                        pickup_location: None,
+                        promise_days: None,
+                        lines: Vec::new(),
+                        attr: Default::default(),
+                    };
+                    let facts = OrderFacts::new(&order);
+                    Scope {
+                        consts: &self.set.consts,
+                        scripts: &self.scripts,
+                        order: &facts,
+                        line: None,
+                        location: Some(l),
+                        terms: Terms::default(),
+                    }
+                    .eval(e)
+                    .truthy()
+                }
+            },
+        }
+    }
+
+    /// Membership of a set that depends on the order (the pickup store, order facts).
+    pub(crate) fn in_dynamic_set(
+        &self,
+        set: &ir::LocationSet,
+        index: u32,
+        pickup: Option<u32>,
+        scope: &Scope<'_>,
+        l: &Location,
+    ) -> bool {
+        let base = match &set.base {
+            SetBase::PickupStore => pickup == Some(index),
+            _ => {
+                let plain = ir::LocationSet {
+                    filters: Vec::new(),
+                    ..set.clone()
+                };
+                self.static_member(&plain, index, l)
+            }
+        };
+        base && set
+            .filters
+            .iter()
+            .all(|f| self.filter_holds(f, l, Some(scope)))
+    }
+
+    fn number(&self, e: &Option<ir::Expr>, scope: &Scope<'_>) -> f64 {
+        e.as_ref()
+            .map(|e| scope.eval(e).num())
+            .filter(|x| x.is_finite())
+            .unwrap_or(0.0)
+    }
+
+    /// One service option of a candidate in the units of the strategy's objective:
+    /// `fixed + per_kg * weight` is what a shipment adds to the objective.
+    pub(crate) fn objective_option(
+        &self,
+        s: &CompiledStrategy,
+        scope: &Scope<'_>,
+        terms: Terms,
+        o: &ShipOption,
+    ) -> ShipOption {
+        let strategy = &s.ir;
+        let key = strategy
+            .objective
+            .rank
+            .iter()
+            .map(|k| &k.criterion)
+            .find(|c| {
+                !matches!(
+                    c,
+                    Criterion::FewestShipments | Criterion::Days | Criterion::Priority
+                )
+            })
+            .unwrap_or(&Criterion::Cost);
+        let with_cost = |cost: f64| Scope {
+            terms: Terms { cost, ..terms },
+            ..*scope
+        };
+        // A linear term in `cost`: a·cost + b, read off at cost 0 and 1.
+        let linear = |e: &ir::Expr| -> (f64, f64) {
+            let b = with_cost(0.0).eval(e);
+            let a1 = with_cost(1.0).eval(e);
+            match (b, a1) {
+                (Val::Num(b), Val::Num(a1)) => (a1 - b, b),
+                (Val::Bool(x), _) => (0.0, if x { 0.0 } else { 1.0 }),
+                _ => (0.0, f64::INFINITY),
+            }
+        };
+        let penalties = |base: f64| {
+            let mut p = base + self.number(&strategy.split.penalty, scope);
+            if let PromisePolicy::Preferred { penalty } = &strategy.promise {
+                if !o.meets_promise {
+                    p += self.number(penalty, scope);
+                }
+            }
+            p
+        };
+        let (a, b) = match key {
+            Criterion::Cost => (1.0, penalties(0.0)),
+            Criterion::Score => match &strategy.objective.score {
+                Some(e) => {
+                    let (a, b) = linear(e);
+                    (a, penalties(b))
+                }
+                None => (1.0, penalties(0.0)),
+            },
+            Criterion::Distance => (0.0, terms.distance),
+            Criterion::InMarket => (0.0, if terms.in_market { 0.0 } else { 1.0 }),
+            Criterion::Expr(e) => linear(e),
+            _ => (1.0, 0.0),
+        };
+        // A score that falls as cost rises makes no sense for a search that bounds by weight:
+        // its rate per kg counts as zero. A part that cannot be computed makes the option
+        // the last resort.
+        let fixed = a * o.fixed + b;
+        let per_kg = a * o.per_kg;
+        ShipOption {
+            fixed: if fixed.is_nan() {
+                1e18
+            } else {
+                fixed.clamp(-1e18, 1e18)
+            },
+            per_kg: if per_kg.is_nan() {
+                0.0
+            } else {
+                per_kg.max(0.0)
+            },
+            ..*o
+        }
+    }
+}
+
+/// Routes one order with a rule set: the decision and the units it takes.
+pub(crate) fn plan_with_rules(
+    rules: &Rules,
+    network: &Network,
+    stock: &Stock,
+    tables: &RouterTables,
+    order: &Order,
+) -> Routed {
+    let facts = OrderFacts::new(order);
+    let base = Scope {
+        consts: &rules.set.consts,
+        scripts: &rules.scripts,
+        order: &facts,
+        line: None,
+        location: None,
+        terms: Terms::default(),
+    };
+    // Selection: the first strategy whose `when` holds.
+    let mut at = rules.graph.entry;
+    let chosen = loop {
+        match rules.graph.node(at) {
+            Some(Node::Select(i)) => {
+                let holds = rules
+                    .set
+                    .strategies
+                    .get(*i)
+                    .and_then(|s| s.when.as_ref())
+                    .is_none_or(|w| base.eval(w).truthy());
+                let edge = if holds { Edge::Chosen } else { Edge::NotChosen };
+                match rules.graph.follow(at, edge) {
+                    Some(next) => at = next,
+                    None => break None,
+                }
+                if holds {
+                    break Some(*i);
+                }
+            }
+            _ => break None,
+        }
+    };
+    let Some(first) = chosen else {
+        let all = order
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| Unsourced {
+                line: i,
+                sku: l.sku.clone(),
+                qty: l.qty,
+                reason: "no_strategy".into(),
+            })
+            .collect();
+        let mut r = finish(order, Vec::new(), all, 0, false);
+        r.decision.rule = String::new();
+        return r;
+    };
+
+    let mut open: Vec<u64> = order.lines.iter().map(|l| u64::from(l.qty)).collect();
+    let mut planned: FxHashMap<u32, u64> = FxHashMap::default();
+    let mut shipments: Vec<Planned> = Vec::new();
+    let mut reasons: FxHashMap<usize, String> = FxHashMap::default();
+    let (mut nodes, mut truncated) = (0u64, false);
+    let mut strategy = Some(first);
+    let mut visited = vec![false; rules.strategies.len()];
+    while let Some(i) = strategy {
+        let Some(s) = rules.strategies.get(i) else {
+            break;
+        };
+        if std::mem::replace(&mut visited[i], true) {
+            break; // INVARIANT: the graph is acyclic; this only guards the walk.
+        }
+        if s.plain_min_cost && planned.is_empty() {
+            // The built-in router: exact, spatially indexed.
+            let routed = plan_order(network, stock, tables, order);
+            nodes += routed.nodes;
+            truncated |= routed.truncated;
+            for sh in &routed.decision.shipments {
+                let Some(loc) = network.location_index(&sh.location) else {
+                    continue;
+                };
+                let lines: Vec<(usize, u64)> = sh
+                    .lines
+                    .iter()
+                    .map(|l| (l.line, u64::from(l.qty)))
+                    .collect();
+                shipments.push(Planned {
+                    location: loc as u32,
+                    weight: sh
+                        .lines
+                        .iter()
+                        .map(|l| f64::from(l.qty) * order.lines[l.line].unit_weight_kg)
+                        .sum(),
+                    lines,
+                });
+            }
+            for &(slot, qty) in &routed.takes {
+                *planned.entry(slot).or_default() += qty;
+            }
+            for u in &routed.decision.unsourced {
+                reasons.insert(u.line, u.reason.clone());
+            }
+            for (line, o) in open.iter_mut().enumerate() {
+                *o = routed
+                    .decision
+                    .unsourced
+                    .iter()
+                    .filter(|u| u.line == line)
+                    .map(|u| u64::from(u.qty))
+                    .sum();
+            }
+        } else {
+            let step = Step {
+                rules,
+                network,
+                stock,
+                ranks: &tables.ranks,
+                facts: &facts,
+                planned: &planned,
+            };
+            let result = step.run(s, &open);
+            nodes += result.nodes;
+            truncated |= result.truncated;
+            for p in &result.shipments {
+                for &(line, qty) in &p.lines {
+                    if let Some(o) = open.get_mut(line) {
+                        *o = o.saturating_sub(qty);
+                    }
+                    let sku = &order.lines[line].sku;
+                    if let Some(slot) = stock.sku_id(sku).and_then(|k| stock.slot(p.location, k)) {
+                        *planned.entry(slot).or_default() += qty;
+                    }
+                }
+            }
+            shipments.extend(result.shipments);
+            reasons = result.reasons;
+        }
+        if open.iter().all(|&o| o == 0) {
+            break;
+        }
+        // What is left follows the strategy's `Rest` edge.
+        let rest = rules
+            .graph
+            .ends
+            .get(i)
+            .and_then(|&end| rules.graph.follow(end, Edge::Rest));
+        strategy = match rest.and_then(|n| rules.graph.node(n)) {
+            Some(Node::Candidates(j)) => Some(*j),
+            Some(Node::Backorder) => {
+                for (line, &o) in open.iter().enumerate() {
+                    if o > 0 {
+                        reasons.insert(line, "backorder".into());
+                    }
+                }
+                None
+            }
+            _ => None,
+        };
+    }
+
+    // One shipment per location: units planned there by several strategies travel together.
+    let mut by_location: Vec<Planned> = Vec::new();
+    for p in shipments {
+        match by_location.iter_mut().find(|x| x.location == p.location) {
+            Some(x) => {
+                x.lines.extend(p.lines);
+                x.weight += p.weight;
+            }
+            None => by_location.push(p),
+        }
+    }
+    let pickup = order
+        .pickup_location
+        .as_deref()
+        .filter(|_| order.fulfillment == crate::model::order::Fulfillment::Pickup)
+        .and_then(|id| network.location_index(id));
+    let mut out = Vec::new();
+    let mut takes: Vec<(u32, u64)> = planned.into_iter().collect();
+    takes.sort_unstable();
+    for Planned {
+        location: loc,
+        mut lines,
+        weight,
+        ..
+    } in by_location
+    {
+        let Some(l) = network.locations.get(loc as usize) else {
+            continue;
+        };
+        let offer = if Some(loc as usize) == pickup {
+            LocationOffer::pickup_counter(l, order.promise_days)
+        } else {
+            LocationOffer::shipping(
+                l,
+                &network.services,
+                order.ship_to.lat,
+                order.ship_to.lon,
+                order.promise_days,
+            )
+        };
+        let Some(opt) = offer.choose(weight).copied() else {
+            continue;
+        };
+        lines.sort_unstable();
+        // Merge repeated lines.
+        let mut merged: Vec<(usize, u64)> = Vec::new();
+        for (line, q) in lines {
+            match merged.last_mut() {
+                Some(last) if last.0 == line => last.1 += q,
+                _ => merged.push((line, q)),
+            }
+        }
+        out.push(Shipment {
+            location: l.id.clone(),
+            service: opt
+                .service
+                .and_then(|s| network.services.get(s as usize))
+                .map(|s| s.id.clone()),
+            lines: merged
+                .iter()
+                .map(|&(line, qty)| ShipmentLine {
+                    line,
+                    sku: order.lines[line].sku.clone(),
+                    qty: qty as u32,
+                })
+                .collect(),
+            distance_km: offer.distance_km,
+            days: opt.days,
+            cost: opt.cost(weight),
+            meets_promise: opt.meets_promise,
+        });
+    }
+    let unsourced = open
+        .iter()
+        .enumerate()
+        .filter(|(_, &o)| o > 0)
+        .map(|(line, &o)| Unsourced {
+            line,
+            sku: order.lines[line].sku.clone(),
+            qty: o as u32,
+            reason: reasons
+                .get(&line)
+                .cloned()
+                .unwrap_or_else(|| "no_stock".into()),
+        })
+        .collect();
+    let mut routed = finish(order, out, unsourced, nodes, truncated);
+    routed.decision.rule = rules
+        .set
+        .strategies
+        .get(first)
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    routed.takes = takes;
+    routed
+}
+#[cfg(test)]
+mod tests;

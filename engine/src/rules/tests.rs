@@ -1,0 +1,417 @@
+//! Each rule construct, routed on a small network and checked in full.
+
+use super::Rules;
+use crate::load::inventory::InventoryRecord;
+use crate::model::network::{Location, LocationKind, Network, Service};
+use crate::model::order::{Fulfillment, Order, OrderLine, ShipTo};
+use crate::{Decision, Engine, Status};
+
+fn loc(
+    id: &str,
+    kind: LocationKind,
+    lat: f64,
+    lon: f64,
+    handling: f64,
+    days: u32,
+    tags: &[&str],
+) -> Location {
+    Location {
+        id: id.into(),
+        kind,
+        lat,
+        lon,
+        country: Some("DE".into()),
+        region: None,
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        handling_cost: handling,
+        processing_days: days,
+        daily_capacity: None,
+        priority: None,
+        attr: Default::default(),
+    }
+}
+
+/// A DC in Kassel, stores in Frankfurt and Hamburg, a vendor in Stuttgart.
+fn network() -> Network {
+    Network::new(
+        "EUR".into(),
+        vec![
+            loc(
+                "DC-KASSEL",
+                LocationKind::Dc,
+                51.31667,
+                9.5,
+                1.1,
+                0,
+                &["hazmat"],
+            ),
+            loc(
+                "ST-FRANKFURT",
+                LocationKind::Store,
+                50.11,
+                8.68,
+                3.0,
+                1,
+                &["pickup"],
+            ),
+            loc(
+                "ST-HAMBURG",
+                LocationKind::Store,
+                53.55,
+                9.99,
+                3.0,
+                1,
+                &["pickup"],
+            ),
+            loc(
+                "VD-STUTTGART",
+                LocationKind::Dropship,
+                48.78,
+                9.18,
+                0.5,
+                3,
+                &[],
+            ),
+        ],
+        vec![
+            Service {
+                id: "ground".into(),
+                base_cost: 4.2,
+                cost_per_km: 0.0015,
+                cost_per_kg: 0.35,
+                km_per_day: 450.0,
+            },
+            Service {
+                id: "express".into(),
+                base_cost: 9.9,
+                cost_per_km: 0.003,
+                cost_per_kg: 0.8,
+                km_per_day: 1100.0,
+            },
+        ],
+    )
+}
+
+fn stock(rows: &[(usize, &str, u64)]) -> Vec<InventoryRecord> {
+    rows.iter()
+        .map(|&(location, sku, on_hand)| InventoryRecord {
+            location,
+            sku: sku.into(),
+            on_hand,
+            reserved: 0,
+            safety_stock: 0,
+        })
+        .collect()
+}
+
+fn line(sku: &str, qty: u32, tags: &[&str]) -> OrderLine {
+    OrderLine {
+        sku: sku.into(),
+        qty,
+        unit_weight_kg: 1.0,
+        unit_price: 10.0,
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        group: None,
+        pack_size: None,
+        attr: Default::default(),
+    }
+}
+
+/// An order to Frankfurt.
+fn order(lines: Vec<OrderLine>) -> Order {
+    Order {
+        id: "O-1".into(),
+        channel: Some("web".into()),
+        placed_at: Some("2026-11-23T17:30:00Z".into()),
+        customer_tier: Some("standard".into()),
+        ship_to: ShipTo {
+            lat: 50.12,
+            lon: 8.69,
+            country: Some("DE".into()),
+            region: Some("HE".into()),
+            postal_code: None,
+        },
+        fulfillment: Fulfillment::Ship,
+        pickup_location: None,
+        promise_days: None,
+        lines,
+        attr: Default::default(),
+    }
+}
+
+fn engine(rules: &str, rows: &[(usize, &str, u64)]) -> Engine {
+    let (set, diags) = sourcing_dsl::compile_source("test.rules", rules);
+    assert!(!diags.has_errors(), "{}", diags.render());
+    let net = network();
+    let compiled = Rules::compile(set.expect("rule set"), &net).expect("compiles");
+    let engine = Engine::new(net, &stock(rows));
+    engine.set_rules(Some(compiled));
+    engine
+}
+
+/// (location, [(line, qty)]) of every shipment.
+fn placed(d: &Decision) -> Vec<(&str, Vec<(usize, u32)>)> {
+    d.shipments
+        .iter()
+        .map(|s| {
+            (
+                s.location.as_str(),
+                s.lines.iter().map(|l| (l.line, l.qty)).collect(),
+            )
+        })
+        .collect()
+}
+
+fn reasons(d: &Decision) -> Vec<(usize, u32, &str)> {
+    d.unsourced
+        .iter()
+        .map(|u| (u.line, u.qty, u.reason.as_str()))
+        .collect()
+}
+
+#[test]
+fn when_selects_the_first_matching_strategy() {
+    let rules = r#"
+strategy "app-only" {
+  when order.channel == "app"
+  candidates stores
+  score cost
+}
+strategy "web" {
+  when order.channel == "web" and order.placed_at.hour >= 17
+  candidates dcs
+  score cost
+}
+"#;
+    let e = engine(rules, &[(0, "A", 5), (1, "A", 5)]);
+    let d = e.quote(&order(vec![line("A", 1, &[])]));
+    assert_eq!(d.rule, "web");
+    assert_eq!(placed(&d), [("DC-KASSEL", vec![(0, 1)])]);
+    let mut o = order(vec![line("A", 1, &[])]);
+    o.channel = Some("marketplace".into());
+    let d = e.quote(&o);
+    assert_eq!(
+        (d.status, reasons(&d)),
+        (Status::Unsourced, vec![(0, 1, "no_strategy")])
+    );
+}
+
+#[test]
+fn exclusions_drop_locations_and_lines_with_their_reasons() {
+    let rules = r#"
+const keep = 2
+strategy "s" {
+  candidates all
+  exclude store when atp - line.qty < keep reason "store protection"
+  exclude location when line.tags has "hazmat" and not location.tags has "hazmat" reason "hazmat"
+  exclude dropship when distance > 100 km reason "vendor too far"
+  score cost
+}
+"#;
+    // The Frankfurt store is next door but would drop below 2 units; the DC ships instead.
+    let e = engine(
+        rules,
+        &[(0, "A", 5), (1, "A", 2), (3, "B", 9), (1, "OIL", 9)],
+    );
+    let d = e.quote(&order(vec![line("A", 1, &[])]));
+    assert_eq!(placed(&d), [("DC-KASSEL", vec![(0, 1)])]);
+    // Hazmat only from a hazmat location: the store holds it, the DC does not: unsourced.
+    let d = e.quote(&order(vec![line("OIL", 1, &["hazmat"])]));
+    assert_eq!(reasons(&d), [(0, 1, "hazmat")]);
+    // The vendor is 150 km away: excluded for the whole location.
+    let d = e.quote(&order(vec![line("B", 1, &[])]));
+    assert_eq!(reasons(&d), [(0, 1, "vendor too far")]);
+}
+
+#[test]
+fn a_score_can_prefer_stores_over_the_cheapest_location() {
+    let rules = r#"
+strategy "stores-first" {
+  candidates all
+  score cost + (location.kind == dc ? 5 EUR : 0 EUR)
+}
+"#;
+    let e = engine(rules, &[(0, "A", 5), (1, "A", 5)]);
+    let d = e.quote(&order(vec![line("A", 1, &[])]));
+    assert_eq!(placed(&d), [("ST-FRANKFURT", vec![(0, 1)])]);
+    // The decision's cost is still the contract's cost of that shipment.
+    assert!((d.total_cost - (3.0 + 4.2 + 0.0015 * d.shipments[0].distance_km + 0.35)).abs() < 1e-9);
+}
+
+#[test]
+fn split_policies_limit_shipments_and_keep_lines_whole() {
+    let rows = [(0, "A", 2), (1, "A", 2), (2, "A", 2)];
+    let none = engine(
+        "strategy \"s\" {\n  candidates all\n  score cost\n  split none\n}\n",
+        &rows,
+    );
+    // No location holds 3: one parcel places what it can, the rest is unsourced.
+    let d = none.quote(&order(vec![line("A", 3, &[])]));
+    assert_eq!((d.status, d.shipments.len()), (Status::Partial, 1));
+    assert_eq!(reasons(&d), [(0, 1, "insufficient_stock")]);
+    let two = engine(
+        "strategy \"s\" {\n  candidates all\n  score cost\n  split at most 2\n}\n",
+        &rows,
+    );
+    let d = two.quote(&order(vec![line("A", 4, &[])]));
+    assert_eq!(d.status, Status::Sourced);
+    assert_eq!(d.shipments.len(), 2);
+    let d = two.quote(&order(vec![line("A", 6, &[])]));
+    assert_eq!((d.status, d.shipments.len()), (Status::Partial, 2));
+    let whole = engine(
+        "strategy \"s\" {\n  candidates all\n  score cost\n  split allowed, lines whole\n}\n",
+        &rows,
+    );
+    let d = whole.quote(&order(vec![line("A", 2, &[]), line("A", 2, &[])]));
+    assert_eq!(d.status, Status::Sourced);
+    for s in &d.shipments {
+        for l in &s.lines {
+            assert_eq!(l.qty, 2, "a line ships whole");
+        }
+    }
+}
+
+#[test]
+fn a_split_penalty_makes_one_parcel_win() {
+    // Line A is at the Frankfurt store and the DC; line B only at the DC. The score makes the
+    // store's parcel nearly free, so without a penalty A comes from the store; with a large
+    // penalty per parcel, everything comes from the DC.
+    let rows = [(0, "A", 5), (0, "B", 5), (1, "A", 5)];
+    let rules = "strategy \"s\" {\n  candidates all\n  score cost - (location.kind == store ? 7.3 EUR : 0 EUR)\n  split allowed, penalty 20 EUR\n}\n";
+    let d = engine(rules, &rows).quote(&order(vec![line("A", 1, &[]), line("B", 1, &[])]));
+    assert_eq!(placed(&d), [("DC-KASSEL", vec![(0, 1), (1, 1)])]);
+    let rules = "strategy \"s\" {\n  candidates all\n  score cost - (location.kind == store ? 7.3 EUR : 0 EUR)\n  split allowed\n}\n";
+    let d = engine(rules, &rows).quote(&order(vec![line("A", 1, &[]), line("B", 1, &[])]));
+    assert_eq!(
+        placed(&d),
+        [("DC-KASSEL", vec![(1, 1)]), ("ST-FRANKFURT", vec![(0, 1)])]
+    );
+}
+
+#[test]
+fn fallback_hands_on_the_rest_and_backorder_ends_the_chain() {
+    let rules = r#"
+strategy "stores" {
+  candidates stores
+  score cost
+  fallback "dcs"
+}
+strategy "dcs" {
+  candidates dcs
+  score cost
+  otherwise backorder
+}
+"#;
+    let e = engine(rules, &[(1, "A", 1), (0, "A", 1)]);
+    let d = e.quote(&order(vec![line("A", 3, &[])]));
+    assert_eq!(d.rule, "stores");
+    assert_eq!(
+        placed(&d),
+        [("DC-KASSEL", vec![(0, 1)]), ("ST-FRANKFURT", vec![(0, 1)])]
+    );
+    assert_eq!(reasons(&d), [(0, 1, "backorder")]);
+    // Routing takes the units of both strategies.
+    let d = e.route(&order(vec![line("A", 3, &[])]));
+    assert_eq!(d.status, Status::Partial);
+    assert_eq!(e.stock().total_atp("A"), 0);
+}
+
+#[test]
+fn prefer_takes_the_pickup_store_first() {
+    let rules = r#"
+strategy "c&c" {
+  when order.fulfillment == pickup
+  candidates pickup_store, dcs
+  prefer pickup_store
+  score cost
+}
+"#;
+    let e = engine(rules, &[(1, "A", 1), (0, "A", 5)]);
+    let mut o = order(vec![line("A", 3, &[])]);
+    o.fulfillment = Fulfillment::Pickup;
+    o.pickup_location = Some("ST-FRANKFURT".into());
+    o.ship_to.lat = 50.11;
+    o.ship_to.lon = 8.68;
+    let d = e.quote(&o);
+    assert_eq!(
+        placed(&d),
+        [("DC-KASSEL", vec![(0, 2)]), ("ST-FRANKFURT", vec![(0, 1)])]
+    );
+    let counter = &d.shipments[1];
+    assert_eq!((counter.service.as_deref(), counter.cost), (None, 3.0));
+}
+
+#[test]
+fn promise_required_drops_late_locations() {
+    let rules = "strategy \"s\" {\n  candidates all\n  score cost\n  promise required\n}\n";
+    // The vendor (3 processing days) is the only holder: a 2-day promise cannot be kept.
+    let e = engine(rules, &[(3, "A", 5)]);
+    let mut o = order(vec![line("A", 1, &[])]);
+    o.promise_days = Some(2);
+    let d = e.quote(&o);
+    assert_eq!(reasons(&d), [(0, 1, "promise")]);
+    o.promise_days = Some(5);
+    assert_eq!(e.quote(&o).status, Status::Sourced);
+}
+
+#[test]
+fn fewest_shipments_ranks_before_cost() {
+    // Cheapest: A from the nearby store and B from the DC (two parcels); fewest: both from
+    // the DC. `rank by fewest_shipments, then cost` must pick the DC alone.
+    let rows = [(0, "A", 5), (0, "B", 5), (1, "A", 5)];
+    let rules = "strategy \"s\" {\n  candidates all\n  score cost - (location.kind == store ? 7.3 EUR : 0 EUR)\n  rank by fewest_shipments, then score\n}\n";
+    let d = engine(rules, &rows).quote(&order(vec![line("A", 1, &[]), line("B", 1, &[])]));
+    assert_eq!(placed(&d), [("DC-KASSEL", vec![(0, 1), (1, 1)])]);
+}
+
+#[test]
+fn scripts_compute_custom_terms_in_a_sandbox() {
+    let rules = r#"
+strategy "s" {
+  candidates all
+  score cost + late_fee(order.placed_at.hour, days)
+}
+script late_fee(hour: number, transit: days) -> money {
+  if hour >= 17 && transit > 1 { 50.0 } else { 0.0 }
+}
+"#;
+    // Ordered at 17:30: the store's 2 days cost 50 extra; the DC (1 day) wins.
+    let e = engine(rules, &[(0, "A", 5), (1, "A", 5)]);
+    let d = e.quote(&order(vec![line("A", 1, &[])]));
+    assert_eq!(placed(&d), [("DC-KASSEL", vec![(0, 1)])]);
+    // A script that never ends is stopped by the operation limit: the candidate's score is
+    // unusable and the order still gets an answer.
+    let looping = r#"
+strategy "s" {
+  candidates all
+  score cost + spin(1)
+}
+script spin(x: number) -> money {
+  let n = 0; loop { n += 1; } n
+}
+"#;
+    let e = engine(looping, &[(0, "A", 5)]);
+    let d = e.quote(&order(vec![line("A", 1, &[])]));
+    assert!(matches!(d.status, Status::Sourced | Status::Unsourced));
+}
+
+#[test]
+fn constants_can_be_overridden() {
+    let rules = "const bonus = 5 EUR\nstrategy \"s\" {\n  candidates all\n  score cost + (location.kind == dc ? bonus : 0 EUR)\n}\n";
+    let (set, _) = sourcing_dsl::compile_source("t.rules", rules);
+    let mut set = set.expect("rules");
+    let e = Engine::new(network(), &stock(&[(0, "A", 5), (1, "A", 5)]));
+    e.set_rules(Some(
+        Rules::compile(set.clone(), e.network()).expect("compiles"),
+    ));
+    assert_eq!(
+        e.quote(&order(vec![line("A", 1, &[])])).shipments[0].location,
+        "ST-FRANKFURT"
+    );
+    set.set_const("bonus", "0").expect("override");
+    e.set_rules(Some(Rules::compile(set, e.network()).expect("compiles")));
+    assert_eq!(
+        e.quote(&order(vec![line("A", 1, &[])])).shipments[0].location,
+        "DC-KASSEL"
+    );
+}

@@ -1,0 +1,78 @@
+//! `sourcing check RULES...`: parse and validate rule files, print every diagnostic.
+
+use crate::Failure;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+/// How diagnostics are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ErrorFormat {
+    /// rustc-style: file:line:col, the source line, a caret, a help line.
+    #[default]
+    Human,
+    /// One line per diagnostic: `file:line:col: error[C001]: message`.
+    Short,
+    /// A JSON array per file, for editors and CI tools.
+    Json,
+}
+
+/// Arguments of `sourcing check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Rule files to check.
+    #[arg(required = true, value_name = "RULES")]
+    pub files: Vec<PathBuf>,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t)]
+    pub error_format: ErrorFormat,
+}
+
+/// Reads a rule file as bytes (the parser reports text that is not UTF-8).
+pub(crate) fn read_rules(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path)
+        .map_err(|e| Failure::Input(format!("{}:1:1: cannot read file: {e}", path.display())))
+}
+
+/// Renders diagnostics in the chosen format.
+pub(crate) fn render(diags: &sourcing_dsl::Diagnostics, format: ErrorFormat) -> String {
+    match format {
+        ErrorFormat::Human => diags.render(),
+        ErrorFormat::Short => diags.render_short_all(),
+        ErrorFormat::Json => format!("{}\n", diags.to_json()),
+    }
+}
+
+/// Runs `sourcing check`.
+pub fn run(args: &CheckArgs) -> Result<(), Failure> {
+    let mut failed = false;
+    let mut report = String::new();
+    for path in &args.files {
+        let bytes = match read_rules(path) {
+            Ok(b) => b,
+            Err(Failure::Input(text)) | Err(Failure::Usage(text)) => {
+                report.push_str(&text);
+                report.push('\n');
+                failed = true;
+                continue;
+            }
+        };
+        let name = path.display().to_string();
+        let (_, diags) = sourcing_dsl::compile_bytes(&name, &bytes);
+        if !diags.is_empty() {
+            report.push_str(&render(&diags, args.error_format));
+        }
+        failed |= diags.has_errors() || (args.deny_warnings && diags.has_warnings());
+    }
+    if failed {
+        Err(Failure::Input(report.trim_end().to_string()))
+    } else {
+        // Warnings alone do not fail the check, but they are still shown.
+        if !report.is_empty() {
+            eprint!("{report}");
+        }
+        Ok(())
+    }
+}
