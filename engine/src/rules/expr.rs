@@ -41,26 +41,54 @@ impl Val<'_> {
     }
 }
 
-/// Facts of the order computed once per order.
+/// Facts of the order, each computed once per order and only if a rule reads it.
 #[derive(Debug, Clone)]
 pub(crate) struct OrderFacts<'a> {
     pub order: &'a Order,
-    pub value: f64,
-    pub units: f64,
-    pub weight: f64,
-    pub weekday: Option<ir::Weekday>,
-    pub hour: Option<f64>,
+    value: std::cell::OnceCell<f64>,
+    units: std::cell::OnceCell<f64>,
+    weight: std::cell::OnceCell<f64>,
+    /// UTC weekday and hour of `placed_at`.
+    placed: std::cell::OnceCell<Option<(ir::Weekday, f64)>>,
 }
 
 impl<'a> OrderFacts<'a> {
     pub fn new(order: &'a Order) -> OrderFacts<'a> {
-        let placed = order
-            .placed_at
-            .as_deref()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&chrono::Utc));
-        let weekday = placed.map(|t| {
-            use chrono::Datelike;
+        OrderFacts {
+            order,
+            value: Default::default(),
+            units: Default::default(),
+            weight: Default::default(),
+            placed: Default::default(),
+        }
+    }
+
+    fn value(&self) -> f64 {
+        *self.value.get_or_init(|| {
+            self.order
+                .lines
+                .iter()
+                .map(|l| f64::from(l.qty) * l.unit_price)
+                .sum()
+        })
+    }
+
+    fn units(&self) -> f64 {
+        *self
+            .units
+            .get_or_init(|| self.order.lines.iter().map(|l| f64::from(l.qty)).sum())
+    }
+
+    fn weight(&self) -> f64 {
+        *self.weight.get_or_init(|| self.order.total_weight_kg())
+    }
+
+    fn placed(&self) -> Option<(ir::Weekday, f64)> {
+        *self.placed.get_or_init(|| {
+            use chrono::{Datelike, Timelike};
+            let t = chrono::DateTime::parse_from_rfc3339(self.order.placed_at.as_deref()?)
+                .ok()?
+                .with_timezone(&chrono::Utc);
             let days = [
                 ir::Weekday::Mon,
                 ir::Weekday::Tue,
@@ -70,24 +98,9 @@ impl<'a> OrderFacts<'a> {
                 ir::Weekday::Sat,
                 ir::Weekday::Sun,
             ];
-            days[t.weekday().num_days_from_monday() as usize % 7]
-        });
-        let hour = placed.map(|t| {
-            use chrono::Timelike;
-            f64::from(t.hour())
-        });
-        OrderFacts {
-            order,
-            value: order
-                .lines
-                .iter()
-                .map(|l| f64::from(l.qty) * l.unit_price)
-                .sum(),
-            units: order.lines.iter().map(|l| f64::from(l.qty)).sum(),
-            weight: order.total_weight_kg(),
-            weekday,
-            hour,
-        }
+            let day = days[t.weekday().num_days_from_monday() as usize % 7];
+            Some((day, f64::from(t.hour())))
+        })
     }
 }
 
@@ -255,12 +268,15 @@ impl<'a> Scope<'a> {
                 },
                 OrderFact::PromiseDays => Val::Num(o.promise_days.map_or(f64::INFINITY, f64::from)),
                 OrderFact::HasPromise => Val::Bool(o.promise_days.is_some()),
-                OrderFact::Value => Val::Num(self.order.value),
+                OrderFact::Value => Val::Num(self.order.value()),
                 OrderFact::Lines => Val::Num(o.lines.len() as f64),
-                OrderFact::Units => Val::Num(self.order.units),
-                OrderFact::Weight => Val::Num(self.order.weight),
-                OrderFact::Weekday => self.order.weekday.map_or(Val::Missing, Val::Weekday),
-                OrderFact::Hour => self.order.hour.map_or(Val::Missing, Val::Num),
+                OrderFact::Units => Val::Num(self.order.units()),
+                OrderFact::Weight => Val::Num(self.order.weight()),
+                OrderFact::Weekday => self
+                    .order
+                    .placed()
+                    .map_or(Val::Missing, |p| Val::Weekday(p.0)),
+                OrderFact::Hour => self.order.placed().map_or(Val::Missing, |p| Val::Num(p.1)),
                 // A list: only readable through `has`.
                 OrderFact::Tags => Val::Missing,
                 OrderFact::Attr(name) => json(o.attr.get(name)),

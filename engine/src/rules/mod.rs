@@ -420,7 +420,18 @@ pub(crate) fn plan_with_rules(
         }
         if s.plain_min_cost && planned.is_empty() {
             // The built-in router: exact, spatially indexed.
-            let routed = plan_order(network, stock, tables, order);
+            let mut routed = plan_order(network, stock, tables, order);
+            let ends_here = !matches!(s.ir.next, ir::Next::Fallback { .. });
+            if routed.decision.unsourced.is_empty() || ends_here {
+                // Nothing goes on to another strategy: the built-in decision is final.
+                routed.decision.rule = s.ir.name.clone();
+                if matches!(s.ir.next, ir::Next::Backorder) {
+                    for u in &mut routed.decision.unsourced {
+                        u.reason = "backorder".into();
+                    }
+                }
+                return routed;
+            }
             nodes += routed.nodes;
             truncated |= routed.truncated;
             for sh in &routed.decision.shipments {
