@@ -77,16 +77,6 @@ impl Step<'_> {
         }
     }
 
-    fn atp(&self, location: u32, sku: u32) -> u64 {
-        match self.stock.slot(location, sku) {
-            Some(slot) => self
-                .stock
-                .slot_atp(slot)
-                .saturating_sub(self.planned.get(&slot).copied().unwrap_or(0)),
-            None => 0,
-        }
-    }
-
     /// Runs strategy `s` on the open units (`open[line]`).
     pub fn run(&self, s: &CompiledStrategy, open: &[u64]) -> StepResult {
         let order = self.facts.order;
@@ -131,19 +121,37 @@ impl Step<'_> {
         // Why each line's holders were dropped, first reason first.
         let mut dropped: Vec<Option<String>> = vec![None; order.lines.len()];
         let mut held_in_set = vec![false; order.lines.len()];
-        let mut cands: Vec<Cand> = Vec::new();
-        let mut seen: FxHashSet<u32> = FxHashSet::default();
-        for d in &demand {
+        // Every holder's stock of every open SKU, read SKU by SKU (each SKU's slots lie
+        // together), then visited in location order so reasons do not depend on hashing.
+        let mut holdings: FxHashMap<u32, Vec<u64>> = FxHashMap::default();
+        for (k, d) in demand.iter().enumerate() {
             for slot in self.stock.slots_of(d.sku) {
                 let loc = self.stock.slot_location(slot);
-                if !seen.insert(loc) {
-                    continue;
+                let mut units = self.stock.slot_atp(slot);
+                if !self.planned.is_empty() {
+                    units = units.saturating_sub(self.planned.get(&slot).copied().unwrap_or(0));
                 }
-                if let Some(c) =
-                    self.candidate(s, loc, pickup, &demand, &mut dropped, &mut held_in_set)
-                {
-                    cands.push(c);
+                let entry = holdings.entry(loc).or_insert_with(|| vec![0; demand.len()]);
+                if let Some(a) = entry.get_mut(k) {
+                    *a = units;
                 }
+            }
+        }
+        let mut holdings: Vec<(u32, Vec<u64>)> = holdings.into_iter().collect();
+        holdings.sort_unstable_by_key(|h| h.0);
+        let mut cands: Vec<Cand> = Vec::new();
+        for (loc, raw_atp) in holdings {
+            let found = self.candidate(
+                s,
+                loc,
+                raw_atp,
+                pickup,
+                &demand,
+                &mut dropped,
+                &mut held_in_set,
+            );
+            if let Some(c) = found {
+                cands.push(c);
             }
         }
 
@@ -267,10 +275,15 @@ impl Step<'_> {
 
     /// A holder as a candidate of strategy `s`, or `None` when it is not in the candidate
     /// sets or an exclusion drops it (the reason is kept per line).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one call site; the inputs are all distinct"
+    )]
     fn candidate(
         &self,
         s: &CompiledStrategy,
         loc: u32,
+        raw_atp: Vec<u64>,
         pickup: Option<u32>,
         demand: &[SkuDemand],
         dropped: &mut [Option<String>],
@@ -289,7 +302,6 @@ impl Step<'_> {
         if !in_set(&strategy.candidates, &s.candidate_statics) {
             return None;
         }
-        let raw_atp: Vec<u64> = demand.iter().map(|d| self.atp(loc, d.sku)).collect();
         if raw_atp.iter().all(|&a| a == 0) {
             return None;
         }

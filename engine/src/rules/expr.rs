@@ -50,6 +50,9 @@ pub(crate) struct OrderFacts<'a> {
     weight: std::cell::OnceCell<f64>,
     /// UTC weekday and hour of `placed_at`.
     placed: std::cell::OnceCell<Option<(ir::Weekday, f64)>>,
+    /// Script results of this order by (script, arguments): a script is a pure function of
+    /// its arguments, and candidates share few distinct ones.
+    pub(crate) memo: std::cell::RefCell<Vec<(usize, Vec<u64>, Val<'static>)>>,
 }
 
 impl<'a> OrderFacts<'a> {
@@ -60,6 +63,7 @@ impl<'a> OrderFacts<'a> {
             units: Default::default(),
             weight: Default::default(),
             placed: Default::default(),
+            memo: Default::default(),
         }
     }
 

@@ -81,9 +81,25 @@ impl Scripts {
         let Some((name, ast)) = self.compiled.get(id) else {
             return Val::Missing;
         };
-        let values: Vec<Dynamic> = args
+        let vals: Vec<Val<'a>> = args.iter().map(|a| scope.eval(a)).collect();
+        // Numbers and booleans make a memo key; text arguments are not memoised.
+        let key: Option<Vec<u64>> = vals
             .iter()
-            .map(|a| match scope.eval(a) {
+            .map(|v| match v {
+                Val::Num(n) => Some(n.to_bits()),
+                Val::Bool(b) => Some(u64::from(*b) | 1 << 63),
+                _ => None,
+            })
+            .collect();
+        if let Some(key) = &key {
+            let memo = scope.order.memo.borrow();
+            if let Some((_, _, v)) = memo.iter().find(|(i, k, _)| *i == id && k == key) {
+                return *v;
+            }
+        }
+        let values: Vec<Dynamic> = vals
+            .iter()
+            .map(|v| match *v {
                 Val::Num(n) => Dynamic::from_float(n),
                 Val::Bool(b) => Dynamic::from_bool(b),
                 Val::Str(s) => Dynamic::from(s.to_string()),
@@ -93,6 +109,19 @@ impl Scripts {
                 Val::Missing => Dynamic::UNIT,
             })
             .collect();
+        let result = self.run(name, ast, values);
+        if let Some(key) = key {
+            let stored: Val<'static> = match result {
+                Val::Num(n) => Val::Num(n),
+                Val::Bool(b) => Val::Bool(b),
+                _ => Val::Missing,
+            };
+            scope.order.memo.borrow_mut().push((id, key, stored));
+        }
+        result
+    }
+
+    fn run<'a>(&self, name: &str, ast: &AST, values: Vec<Dynamic>) -> Val<'a> {
         let mut rhai_scope = rhai::Scope::new();
         match self
             .engine

@@ -21,7 +21,7 @@ fn loc(
         lat,
         lon,
         country: Some("DE".into()),
-        region: None,
+        region: Some(if id.contains("HAMBURG") { "HH" } else { "HE" }.into()),
         tags: tags.iter().map(|t| t.to_string()).collect(),
         handling_cost: handling,
         processing_days: days,
@@ -414,4 +414,71 @@ fn constants_can_be_overridden() {
         e.quote(&order(vec![line("A", 1, &[])])).shipments[0].location,
         "DC-KASSEL"
     );
+}
+
+#[test]
+fn when_reads_every_kind_of_order_fact() {
+    // Each strategy tests one fact; the order matches only the last condition listed in
+    // each pair, so the chosen strategy names the fact that was read correctly.
+    let mut o = order(vec![line("A", 2, &["gift"]), line("B", 1, &[])]);
+    o.customer_tier = Some("gold".into());
+    o.ship_to.postal_code = Some("60311".into());
+    o.promise_days = Some(2);
+    o.attr.insert("segment".into(), serde_json::json!("b2b"));
+    let cases = [
+        ("order.customer_tier == \"gold\"", true),
+        ("order.customer_tier == \"silver\"", false),
+        ("order.ship_to.postal_code starts with \"60\"", true),
+        ("order.ship_to.postal_code starts with \"80\"", false),
+        (
+            "order.ship_to.region == \"HE\" and order.ship_to.country == \"DE\"",
+            true,
+        ),
+        ("order.promise_days <= 2 days", true),
+        ("order.promise_days < 2 days", false),
+        ("order.value >= 30 EUR", true),
+        ("order.value > 30 EUR", false),
+        ("order.lines == 2", true),
+        ("order.weight == 3 kg", true),
+        ("order.tags has \"gift\"", true),
+        ("order.tags has \"bulky\"", false),
+        (
+            "order.placed_at.weekday == \"mon\" and order.placed_at.hour == 17",
+            true,
+        ),
+        ("order.placed_at.weekday in [\"sat\", \"sun\"]", false),
+        ("order.attr.segment == \"b2b\"", true),
+        ("order.attr.missing == \"x\"", false),
+        ("order.fulfillment == ship", true),
+    ];
+    for (cond, expected) in cases {
+        let rules = format!(
+            "strategy \"hit\" {{\n  when {cond}\n  candidates all\n  score cost\n}}\nstrategy \"miss\" {{\n  candidates all\n  score cost\n}}\n"
+        );
+        let d = engine(&rules, &[(0, "A", 5), (0, "B", 5)]).quote(&o);
+        assert_eq!(d.rule == "hit", expected, "{cond}");
+    }
+}
+
+#[test]
+fn candidate_sets_by_kind_tag_place_ids_and_groups() {
+    let rows = [(0, "A", 5), (1, "A", 5), (2, "A", 5), (3, "A", 5)];
+    let cases = [
+        ("dropship", "VD-STUTTGART"),
+        ("locations tagged \"hazmat\"", "DC-KASSEL"),
+        ("[\"ST-HAMBURG\"]", "ST-HAMBURG"),
+        ("north", "ST-HAMBURG"),
+        ("stores in region \"HH\"", "ST-HAMBURG"),
+        ("stores where location.id != \"ST-FRANKFURT\"", "ST-HAMBURG"),
+        ("locations in country \"DE\"", "VD-STUTTGART"),
+    ];
+    for (set, expected) in cases {
+        let rules = format!(
+            "group north = [\"ST-HAMBURG\", \"DC-NOWHERE\"]\nstrategy \"s\" {{\n  candidates {set}, north\n  score cost\n}}\n"
+        );
+        // `north` is always a candidate too (so the group is used); Hamburg is the dearest
+        // location, so it wins only where the set itself adds nothing cheaper.
+        let d = engine(&rules, &rows).quote(&order(vec![line("A", 1, &[])]));
+        assert_eq!(placed(&d).first().map(|p| p.0), Some(expected), "{set}");
+    }
 }
