@@ -2,8 +2,8 @@
 //!
 //! In: a checked [`sourcing_dsl::RuleSet`] and the [`Network`]. Out: [`Rules`]: the
 //! decision graph ([`graph`]), the candidate sets that depend on location facts only
-//! precomputed as membership tables, the scripts compiled once ([`script`]). Routing an
-//! order walks the graph: the first strategy whose `when` holds runs ([`eval`]), and what
+//! precomputed as membership tables, the scripts compiled once (`script.rs`). Routing an
+//! order walks the graph: the first strategy whose `when` holds runs (`eval.rs`), and what
 //! it cannot place follows its fallback edge.
 //!
 //! A strategy that is plain least cost — every location, no exclusion, no preference,
