@@ -24,6 +24,29 @@ pub struct Engine {
     rules: RwLock<Option<Arc<Rules>>>,
 }
 
+/// Units held for one order: taken from the stock when reserved, given back exactly by
+/// [`Engine::release`], kept for good by [`Engine::confirm`].
+///
+/// A reservation is a handle that cannot be copied: it is released or confirmed once.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "a reservation holds stock until it is released or confirmed"]
+pub struct Reservation {
+    order: String,
+    takes: Vec<(u32, u64)>,
+}
+
+impl Reservation {
+    /// The order the units are held for.
+    pub fn order(&self) -> &str {
+        &self.order
+    }
+
+    /// How many units are held.
+    pub fn units(&self) -> u64 {
+        self.takes.iter().map(|t| t.1).sum()
+    }
+}
+
 /// How hard the search worked for one order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SearchStats {
@@ -107,22 +130,51 @@ impl Engine {
         self.route_with_stats(order).0
     }
 
-    /// [`Engine::route`], with how hard the search worked.
-    pub fn route_with_stats(&self, order: &Order) -> (Decision, SearchStats) {
+    /// Sources an order and holds its units: they are taken from the stock now (no other
+    /// order can have them) and given back by [`Engine::release`], or kept by
+    /// [`Engine::confirm`]. The decision is the same as [`Engine::route`]'s.
+    pub fn reserve(&self, order: &Order) -> (Decision, Reservation) {
+        let (routed, _) = self.plan_and_take(order);
+        let reservation = Reservation {
+            order: order.id.clone(),
+            takes: routed.takes,
+        };
+        (routed.decision, reservation)
+    }
+
+    /// Gives a reservation's units back to the stock, exactly those it holds.
+    pub fn release(&self, reservation: Reservation) {
+        self.stock.give_back(&reservation.takes);
+    }
+
+    /// Keeps a reservation's units for good (they were taken when reserved).
+    pub fn confirm(&self, reservation: Reservation) {
+        drop(reservation);
+    }
+
+    /// Plans an order and takes its units; plans again whenever another thread took some
+    /// of them first. Returns the plan and how many times it was redone.
+    fn plan_and_take(&self, order: &Order) -> (Routed, u32) {
         let mut retries = 0;
         loop {
             let routed = self.plan(order);
             // INVARIANT: a failed take changes nothing, and fails only because another
             // order took units since this plan read them, so every retry sees less stock.
             if self.stock.take(&routed.takes) {
-                let stats = SearchStats {
-                    nodes: routed.nodes,
-                    truncated: routed.truncated,
-                    retries,
-                };
-                return (routed.decision, stats);
+                return (routed, retries);
             }
             retries += 1;
         }
+    }
+
+    /// [`Engine::route`], with how hard the search worked.
+    pub fn route_with_stats(&self, order: &Order) -> (Decision, SearchStats) {
+        let (routed, retries) = self.plan_and_take(order);
+        let stats = SearchStats {
+            nodes: routed.nodes,
+            truncated: routed.truncated,
+            retries,
+        };
+        (routed.decision, stats)
     }
 }

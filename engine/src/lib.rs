@@ -61,7 +61,7 @@ mod stock;
 mod tests;
 
 pub use cost::transit_days;
-pub use engine::{Engine, SearchStats};
+pub use engine::{Engine, Reservation, SearchStats};
 pub use model::decision::{Decision, Shipment, ShipmentLine, Status, Unsourced};
 pub use model::network::{Location, LocationKind, Network, Service};
 pub use model::order::{Fulfillment, Order, OrderLine, ShipTo};

@@ -286,6 +286,21 @@ impl Stock {
     }
 }
 
+impl Stock {
+    /// Gives units back to their slots (a released reservation).
+    pub(crate) fn give_back(&self, takes: &[(u32, u64)]) {
+        for &(slot, qty) in takes {
+            if let Some(a) = self.atp.get(slot as usize) {
+                let _guard = self
+                    .stripes
+                    .get(slot as usize % STRIPES)
+                    .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
+                a.fetch_add(qty, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 impl Clone for Stock {
     /// A copy with the same units, independent from now on.
     fn clone(&self) -> Stock {

@@ -645,3 +645,89 @@ fn a_location_holding_most_of_the_range_answers_the_same() {
     assert_eq!(st.atp(1, "S0005"), 0);
     assert_eq!(st.atp(0, "NOPE"), 0);
 }
+
+#[test]
+fn reservations_hold_units_and_release_exactly_what_they_held() {
+    let net = example_network();
+    let engine = Engine::new(net, &stock(&[(0, "A", 10), (1, "A", 4), (0, "B", 3)]));
+    let o = order(
+        "R1",
+        51.1,
+        9.1,
+        None,
+        vec![line("A", 12, 1.0), line("B", 2, 1.0)],
+    );
+    let (d, r) = engine.reserve(&o);
+    assert_eq!(d.status, Status::Sourced);
+    assert_eq!((r.order(), r.units()), ("R1", 14));
+    assert_eq!(
+        engine.stock().total_atp("A") + engine.stock().total_atp("B"),
+        3
+    );
+    // While held, nobody else gets those units.
+    assert_eq!(engine.quote(&o).status, Status::Partial);
+    engine.release(r);
+    assert_eq!(
+        (
+            engine.stock().atp(0, "A"),
+            engine.stock().atp(1, "A"),
+            engine.stock().atp(0, "B")
+        ),
+        (10, 4, 3)
+    );
+    let (_, r) = engine.reserve(&o);
+    engine.confirm(r);
+    assert_eq!(engine.stock().total_atp("A"), 2);
+}
+
+#[test]
+fn concurrent_reservations_never_share_a_unit_and_add_up() {
+    let net = example_network();
+    let rows = stock(&[(0, "A", 30), (1, "A", 20), (2, "A", 10)]);
+    let engine = Engine::new(net, &rows);
+    let kept: u64 = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..6)
+            .map(|t| {
+                let engine = &engine;
+                scope.spawn(move || {
+                    let mut kept = 0;
+                    for i in 0..40 {
+                        let o = order(
+                            &format!("T{t}-{i}"),
+                            51.0,
+                            9.0,
+                            None,
+                            vec![line("A", 1 + (i % 3), 1.0)],
+                        );
+                        let (d, r) = engine.reserve(&o);
+                        let placed: u64 = d
+                            .shipments
+                            .iter()
+                            .flat_map(|s| &s.lines)
+                            .map(|l| u64::from(l.qty))
+                            .sum();
+                        assert_eq!(placed, r.units());
+                        // Release every other reservation, keep the rest.
+                        if i % 2 == 0 {
+                            engine.release(r);
+                        } else {
+                            kept += r.units();
+                            engine.confirm(r);
+                        }
+                    }
+                    kept
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .sum()
+    });
+    assert!(kept <= 60, "never more than the stock");
+    assert_eq!(
+        engine.stock().total_atp("A"),
+        60 - kept,
+        "released units are all back"
+    );
+}
