@@ -33,6 +33,9 @@ pub struct Engine {
 pub struct Reservation {
     order: String,
     takes: Vec<(u32, u64)>,
+    /// The shipping locations and the day their capacity was counted on.
+    locations: Vec<u32>,
+    day: i32,
 }
 
 impl Reservation {
@@ -134,17 +137,23 @@ impl Engine {
     /// order can have them) and given back by [`Engine::release`], or kept by
     /// [`Engine::confirm`]. The decision is the same as [`Engine::route`]'s.
     pub fn reserve(&self, order: &Order) -> (Decision, Reservation) {
-        let (routed, _) = self.plan_and_take(order);
+        let (routed, _, locations, day) = self.plan_and_take(order);
         let reservation = Reservation {
             order: order.id.clone(),
             takes: routed.takes,
+            locations,
+            day,
         };
         (routed.decision, reservation)
     }
 
-    /// Gives a reservation's units back to the stock, exactly those it holds.
+    /// Gives a reservation's units back to the stock, exactly those it holds, and its
+    /// shipments back to the locations' daily capacity.
     pub fn release(&self, reservation: Reservation) {
         self.stock.give_back(&reservation.takes);
+        self.stock
+            .capacity
+            .remove(&reservation.locations, reservation.day);
     }
 
     /// Keeps a reservation's units for good (they were taken when reserved).
@@ -154,14 +163,26 @@ impl Engine {
 
     /// Plans an order and takes its units; plans again whenever another thread took some
     /// of them first. Returns the plan and how many times it was redone.
-    fn plan_and_take(&self, order: &Order) -> (Routed, u32) {
+    fn plan_and_take(&self, order: &Order) -> (Routed, u32, Vec<u32>, i32) {
+        let day = crate::capacity::day_of(order.placed_at.as_deref());
         let mut retries = 0;
         loop {
             let routed = self.plan(order);
-            // INVARIANT: a failed take changes nothing, and fails only because another
-            // order took units since this plan read them, so every retry sees less stock.
-            if self.stock.take(&routed.takes) {
-                return (routed, retries);
+            let locations: Vec<u32> = routed
+                .decision
+                .shipments
+                .iter()
+                .filter_map(|s| self.network.location_index(&s.location))
+                .map(|i| i as u32)
+                .collect();
+            // INVARIANT: a failed count or take changes nothing, and fails only because
+            // another order took capacity or units since this plan read them, so every
+            // retry sees less of them.
+            if self.stock.capacity.add(&locations, day) {
+                if self.stock.take(&routed.takes) {
+                    return (routed, retries, locations, day);
+                }
+                self.stock.capacity.remove(&locations, day);
             }
             retries += 1;
         }
@@ -169,7 +190,7 @@ impl Engine {
 
     /// [`Engine::route`], with how hard the search worked.
     pub fn route_with_stats(&self, order: &Order) -> (Decision, SearchStats) {
-        let (routed, retries) = self.plan_and_take(order);
+        let (routed, retries, _, _) = self.plan_and_take(order);
         let stats = SearchStats {
             nodes: routed.nodes,
             truncated: routed.truncated,

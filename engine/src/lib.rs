@@ -45,6 +45,7 @@
 //! ```
 
 mod alloc;
+mod capacity;
 mod cost;
 mod engine;
 pub mod generate;

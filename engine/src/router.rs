@@ -119,6 +119,8 @@ struct Ctx<'a> {
     dest: Unit,
     /// The pickup store, for a pickup order.
     pickup: Option<u32>,
+    /// The order's capacity day (UTC date of `placed_at`).
+    day: i32,
     exact: bool,
     nodes: u64,
     truncated: bool,
@@ -166,6 +168,7 @@ pub(crate) fn plan_order(
         order,
         dest: unit_vector(order.ship_to.lat, order.ship_to.lon),
         pickup,
+        day: crate::capacity::day_of(order.placed_at.as_deref()),
         exact: order.lines.len() <= EXACT_LINE_LIMIT,
         nodes: 0,
         truncated: false,
@@ -175,8 +178,8 @@ pub(crate) fn plan_order(
     let mut result = ctx.solve(&demand);
     if result.is_none() && !demand.is_empty() {
         // No complete plan: place what the network holds, at least cost.
-        let available = ctx.available(&demand);
-        demand = cut_to_available(&demand, &available, order, &mut unsourced);
+        let (available, blocked) = ctx.available(&demand);
+        demand = cut_to_available(&demand, &available, &blocked, order, &mut unsourced);
         if !demand.is_empty() {
             result = ctx.solve(&demand);
         }
@@ -283,6 +286,7 @@ pub(crate) fn exhaustive_cost(
         order,
         dest: unit_vector(order.ship_to.lat, order.ship_to.lon),
         pickup,
+        day: crate::capacity::day_of(order.placed_at.as_deref()),
         exact: true,
         nodes: 0,
         truncated: false,
@@ -338,11 +342,12 @@ pub(crate) fn finish(
 fn cut_to_available(
     demand: &[SkuDemand],
     available: &[u64],
+    blocked: &[u64],
     order: &Order,
     unsourced: &mut Vec<Unsourced>,
 ) -> Vec<SkuDemand> {
     let mut kept = Vec::new();
-    for (d, &avail) in demand.iter().zip(available) {
+    for ((d, &avail), &held) in demand.iter().zip(available).zip(blocked) {
         let mut left = avail;
         let mut lines: Vec<(usize, u64, f64)> = d.lines.clone();
         lines.sort_by_key(|l| l.0);
@@ -358,7 +363,10 @@ fn cut_to_available(
                     line,
                     sku: order.lines[line].sku.clone(),
                     qty: (qty - take) as u32,
-                    reason: if avail == 0 {
+                    reason: if held > 0 {
+                        // Stock is there, but its locations have sent all they can today.
+                        "capacity".into()
+                    } else if avail == 0 {
                         "no_stock".into()
                     } else {
                         "insufficient_stock".into()
@@ -386,17 +394,28 @@ impl Ctx<'_> {
         }
     }
 
-    /// Units of each SKU the whole network can promise now (the pickup store included).
-    fn available(&self, demand: &[SkuDemand]) -> Vec<u64> {
+    /// Units of each SKU the network can promise now (the pickup store included), from
+    /// locations with shipment capacity left today, and the units held where there is none.
+    fn available(&self, demand: &[SkuDemand]) -> (Vec<u64>, Vec<u64>) {
         demand
             .iter()
             .map(|d| {
-                self.stock
-                    .slots_of(d.sku)
-                    .map(|slot| self.stock.slot_atp(slot))
-                    .sum()
+                let (mut open, mut blocked) = (0, 0);
+                for slot in self.stock.slots_of(d.sku) {
+                    let units = self.stock.slot_atp(slot);
+                    if self
+                        .stock
+                        .capacity
+                        .full(self.stock.slot_location(slot), self.day)
+                    {
+                        blocked += units;
+                    } else {
+                        open += units;
+                    }
+                }
+                (open, blocked)
             })
-            .collect()
+            .unzip()
     }
 
     /// A candidate for one location, with its stock of every demanded SKU.
@@ -520,7 +539,10 @@ impl Ctx<'_> {
         // Step 1: the best single location.
         let mut cands: Vec<Candidate> = Vec::new();
         let mut best: Option<Plan> = None;
-        if let Some(p) = self.pickup {
+        let counter = self
+            .pickup
+            .filter(|&p| !self.stock.capacity.full(p, self.day));
+        if let Some(p) = counter {
             if self.holds_all(p, demand) {
                 cands.push(self.candidate(p, demand));
                 best = best_plan_for_set(demand, &cands, &[0]);
@@ -552,6 +574,7 @@ impl Ctx<'_> {
             let loc = self.stock.slot_location(slot);
             if Some(loc) == self.pickup
                 || self.stock.slot_atp(slot) < rarest.total()
+                || self.stock.capacity.full(loc, self.day)
                 || !self.holds_all(loc, demand)
             {
                 continue;
@@ -594,7 +617,7 @@ impl Ctx<'_> {
         let mut pool: Vec<Candidate> = Vec::new();
         let mut seen: FxHashMap<u32, ()> = FxHashMap::default();
         if let Some(p) = self.pickup {
-            if demand.iter().any(|d| self.stock.atp_at(p, d.sku) > 0) {
+            if counter.is_some() && demand.iter().any(|d| self.stock.atp_at(p, d.sku) > 0) {
                 pool.push(self.candidate(p, demand));
             }
             seen.insert(p, ());
@@ -642,7 +665,10 @@ impl Ctx<'_> {
                     continue;
                 };
                 let loc = self.stock.slot_location(slot);
-                if seen.insert(loc, ()).is_some() || self.dominated(loc, lower, demand, &pool) {
+                if seen.insert(loc, ()).is_some()
+                    || self.stock.capacity.full(loc, self.day)
+                    || self.dominated(loc, lower, demand, &pool)
+                {
                     continue;
                 }
                 let c = self.candidate(loc, demand);

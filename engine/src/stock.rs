@@ -9,6 +9,7 @@
 //! touches, in ascending order, checks every quantity and only then subtracts: an order
 //! takes all of its units or none, and two orders can never both take the last unit.
 
+use crate::capacity::Capacity;
 use crate::geo::{unit_vector, Unit};
 use crate::index::{HolderIndex, Point};
 use crate::load::inventory::InventoryRecord;
@@ -46,6 +47,8 @@ pub struct Stock {
     pub(crate) units: Vec<Unit>,
     pub(crate) handling: Vec<f64>,
     stripes: Box<[Mutex<()>]>,
+    /// Shipments each location can still send per day.
+    pub(crate) capacity: Capacity,
 }
 
 impl Stock {
@@ -170,6 +173,7 @@ impl Stock {
             units,
             handling,
             stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            capacity: Capacity::new(network.locations.iter().map(|l| l.daily_capacity)),
         }
     }
 
@@ -302,7 +306,7 @@ impl Stock {
 }
 
 impl Clone for Stock {
-    /// A copy with the same units, independent from now on.
+    /// A copy with the same units and shipment counts, independent from now on.
     fn clone(&self) -> Stock {
         Stock {
             sku_ids: self.sku_ids.clone(),
@@ -321,6 +325,7 @@ impl Clone for Stock {
             units: self.units.clone(),
             handling: self.handling.clone(),
             stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            capacity: self.capacity.clone(),
         }
     }
 }

@@ -731,3 +731,60 @@ fn concurrent_reservations_never_share_a_unit_and_add_up() {
         "released units are all back"
     );
 }
+
+fn dated(id: &str, day: u32, lines: Vec<OrderLine>) -> Order {
+    let mut o = order(id, 51.0, 9.0, None, lines);
+    o.placed_at = Some(format!("2026-11-{day:02}T10:00:00Z"));
+    o
+}
+
+#[test]
+fn daily_capacity_fills_up_and_returns_the_next_day() {
+    let mut net = example_network();
+    net.locations[0].daily_capacity = Some(2);
+    let net = Network::new(
+        net.currency.clone(),
+        net.locations.clone(),
+        net.services.clone(),
+    );
+    let engine = Engine::new(net, &stock(&[(0, "A", 10), (1, "A", 10), (0, "ONLY", 10)]));
+    let first: Vec<String> = (0..3)
+        .map(|i| {
+            engine
+                .route(&dated(&format!("O{i}"), 23, vec![line("A", 1, 1.0)]))
+                .shipments[0]
+                .location
+                .clone()
+        })
+        .collect();
+    assert_eq!(
+        first,
+        ["DC-A", "DC-A", "DC-B"],
+        "the third order finds DC-A full"
+    );
+    // A SKU only the full location holds: unsourced, and the reason says why.
+    let d = engine.route(&dated("O3", 23, vec![line("ONLY", 1, 1.0)]));
+    assert_eq!(
+        (d.status, d.unsourced[0].reason.as_str()),
+        (Status::Unsourced, "capacity")
+    );
+    // The next day DC-A ships again.
+    let d = engine.route(&dated("O4", 24, vec![line("ONLY", 1, 1.0)]));
+    assert_eq!(d.shipments[0].location, "DC-A");
+    // Releasing a reservation gives its shipment back to the day's capacity.
+    let (d, r) = engine.reserve(&dated("O5", 24, vec![line("A", 1, 1.0)]));
+    assert_eq!(d.shipments[0].location, "DC-A");
+    assert_eq!(
+        engine
+            .quote(&dated("O6", 24, vec![line("ONLY", 1, 1.0)]))
+            .status,
+        Status::Unsourced
+    );
+    engine.release(r);
+    assert_eq!(
+        engine
+            .quote(&dated("O6", 24, vec![line("ONLY", 1, 1.0)]))
+            .status,
+        Status::Sourced
+    );
+}

@@ -47,6 +47,8 @@ pub(crate) struct Step<'a> {
     pub rules: &'a Rules,
     pub network: &'a Network,
     pub stock: &'a Stock,
+    /// The order's capacity day.
+    pub day: i32,
     pub ranks: &'a [u32],
     pub facts: &'a OrderFacts<'a>,
     /// Units per stock slot already planned by earlier strategies of this order.
@@ -347,7 +349,17 @@ impl Step<'_> {
             })
             .sum();
         let chosen = offer.choose(weight).copied();
-        let capacity = location.daily_capacity.map_or(f64::INFINITY, f64::from);
+        // A location that has sent all it can today is skipped, whatever the rules say.
+        let left = self.stock.capacity.left(loc, self.day);
+        if left == Some(0) {
+            mark(dropped, "capacity");
+            return None;
+        }
+        let capacity = left.map_or(f64::INFINITY, f64::from);
+        let utilisation = match (left, location.daily_capacity) {
+            (Some(l), Some(c)) if c > 0 => f64::from(c - l.min(c)) / f64::from(c),
+            _ => 0.0,
+        };
         let mut terms = Terms {
             distance: offer.distance_km,
             in_market: match (&location.country, &order.ship_to.country) {
@@ -356,7 +368,7 @@ impl Step<'_> {
             },
             meets_promise: meets,
             capacity_left: capacity,
-            capacity_utilisation: 0.0,
+            capacity_utilisation: utilisation,
             days: chosen.map_or(0.0, |o| f64::from(o.days)),
             cost: chosen.map_or(0.0, |o| o.cost(weight)),
             atp: raw_atp.iter().sum::<u64>() as f64,

@@ -473,6 +473,7 @@ pub(crate) fn plan_with_rules(
                 rules,
                 network,
                 stock,
+                day: crate::capacity::day_of(order.placed_at.as_deref()),
                 ranks: &tables.ranks,
                 facts: &facts,
                 planned: &planned,

@@ -482,3 +482,28 @@ fn candidate_sets_by_kind_tag_place_ids_and_groups() {
         assert_eq!(placed(&d).first().map(|p| p.0), Some(expected), "{set}");
     }
 }
+
+#[test]
+fn rules_see_capacity_and_skip_full_locations() {
+    let mut net = network();
+    net.locations[1].daily_capacity = Some(1);
+    let net = Network::new(
+        net.currency.clone(),
+        net.locations.clone(),
+        net.services.clone(),
+    );
+    let rules = "strategy \"stores\" {\n  candidates stores\n  exclude store when capacity_left < 1 reason \"store busy\"\n  score cost\n  otherwise backorder\n}\n";
+    let (set, _) = sourcing_dsl::compile_source("t.rules", rules);
+    let e = Engine::new(net.clone(), &stock(&[(1, "A", 5)]));
+    e.set_rules(Some(
+        Rules::compile(set.expect("rules"), &net).expect("compiles"),
+    ));
+    let d = e.route(&order(vec![line("A", 1, &[])]));
+    assert_eq!(placed(&d), [("ST-FRANKFURT", vec![(0, 1)])]);
+    // Full for today: the engine skips it before any rule is read.
+    let d = e.route(&order(vec![line("A", 1, &[])]));
+    assert_eq!(reasons(&d), [(0, 1, "backorder")]);
+    let mut tomorrow = order(vec![line("A", 1, &[])]);
+    tomorrow.placed_at = Some("2026-11-24T08:00:00Z".into());
+    assert_eq!(e.route(&tomorrow).status, Status::Sourced);
+}
