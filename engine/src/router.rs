@@ -145,18 +145,7 @@ pub(crate) fn plan_order(
                 Some(i) => Some(i as u32),
                 None => {
                     // The loader rejects such orders; a library caller gets a clear answer.
-                    let all = order
-                        .lines
-                        .iter()
-                        .enumerate()
-                        .map(|(i, l)| Unsourced {
-                            line: i,
-                            sku: l.sku.clone(),
-                            qty: l.qty,
-                            reason: "invalid_pickup_store".into(),
-                        })
-                        .collect();
-                    return finish(order, Vec::new(), all, 0, false);
+                    return nothing_placed(order, "invalid_pickup_store");
                 }
             }
         }
@@ -298,6 +287,22 @@ pub(crate) fn exhaustive_cost(
     sort_candidates(&mut pool);
     let out = search(&demand, &pool, f64::INFINITY, u64::MAX);
     out.plan.map(|p| p.cost)
+}
+
+/// A decision that places nothing: every line unsourced for the same reason.
+pub(crate) fn nothing_placed(order: &Order, reason: &str) -> Routed {
+    let all = order
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Unsourced {
+            line: i,
+            sku: l.sku.clone(),
+            qty: l.qty,
+            reason: reason.to_string(),
+        })
+        .collect();
+    finish(order, Vec::new(), all, 0, false)
 }
 
 pub(crate) fn finish(

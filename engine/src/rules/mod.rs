@@ -19,7 +19,7 @@ use crate::cost::{LocationOffer, ShipOption};
 use crate::model::decision::{Shipment, ShipmentLine, Unsourced};
 use crate::model::network::{Location, Network};
 use crate::model::order::Order;
-use crate::router::{finish, plan_order, Routed, RouterTables};
+use crate::router::{finish, nothing_placed, plan_order, Routed, RouterTables};
 use crate::stock::Stock;
 use eval::{is_cost, Planned, Step};
 use expr::{OrderFacts, Scope, Terms, Val};
@@ -388,18 +388,7 @@ pub(crate) fn plan_with_rules(
         }
     };
     let Some(first) = chosen else {
-        let all = order
-            .lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| Unsourced {
-                line: i,
-                sku: l.sku.clone(),
-                qty: l.qty,
-                reason: "no_strategy".into(),
-            })
-            .collect();
-        let mut r = finish(order, Vec::new(), all, 0, false);
+        let mut r = nothing_placed(order, "no_strategy");
         r.decision.rule = String::new();
         return r;
     };
