@@ -209,7 +209,8 @@ pub struct ScriptDecl {
     pub ret: TypeName,
     /// Where the result type is written.
     pub ret_span: Span,
-    /// The rhai source between the braces, verbatim.
+    /// The rhai source between the braces, verbatim, except for spaces between the `{` and
+    /// the end of its line (they belong to the header).
     pub code: String,
     /// Where the rhai source is (between the braces).
     pub code_span: Span,

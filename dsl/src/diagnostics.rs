@@ -309,7 +309,7 @@ pub(crate) fn invalid_utf8(span: Span) -> Diagnostic {
     .with_help("save the rule file as UTF-8")
 }
 
-/// S003: nesting too deep or an expression too long.
+/// S003: an expression nests too deeply (brackets, `not`, unary `-`, conditionals).
 pub(crate) fn too_deep(span: Span, limit: usize) -> Diagnostic {
     Diagnostic::error(
         "S003",
@@ -317,7 +317,7 @@ pub(crate) fn too_deep(span: Span, limit: usize) -> Diagnostic {
         span,
         "too deeply nested",
     )
-    .with_help("split the expression with named constants or simplify it")
+    .with_help("simplify the expression: fewer nested brackets, `not`, `-` or conditionals")
 }
 
 /// S004: `=` where `==` was meant.
@@ -366,17 +366,23 @@ pub(crate) fn unclosed_string(span: Span) -> Diagnostic {
 
 /// S008: a unit the language does not know.
 pub(crate) fn unknown_unit(span: Span, unit: &str) -> Diagnostic {
-    let help = match unit {
-        "eur" | "usd" | "gbp" | "chf" | "Eur" => {
+    let lower = unit.to_ascii_lowercase();
+    let help = match lower.as_str() {
+        "km" | "kg" | "day" | "days" if unit != lower => {
+            format!("units are written in lowercase: `{lower}`")
+        }
+        "euro" | "euros" => "write the currency code: `EUR`".to_string(),
+        "eur" | "usd" | "gbp" | "chf" => {
             format!(
                 "currency codes are written in capitals: `{}`",
-                unit.to_uppercase()
+                unit.to_ascii_uppercase()
             )
         }
         "percent" => "write `%` for percent".to_string(),
         "h" | "hour" | "hours" | "week" | "weeks" => "durations are written in `days`".to_string(),
         "mi" | "mile" | "miles" | "m" => "distances are written in `km`".to_string(),
-        _ => "weights are written in `kg`".to_string(),
+        "g" | "lb" | "lbs" => "weights are written in `kg`".to_string(),
+        _ => "a currency code is three capital letters".to_string(),
     };
     Diagnostic::error("S008", format!("unknown unit `{unit}`"), span, "not a unit").with_help(
         format!("{help}; the units are `km`, `kg`, `days`, `%` and currency codes such as `EUR`"),
@@ -409,6 +415,20 @@ pub(crate) fn parser_limit(span: Span, what: &str) -> Diagnostic {
     .with_help("split the rule file or simplify its expressions")
 }
 
+/// S010: an expression with more binary operators than the passes after parsing can walk.
+pub(crate) fn too_many_operators(span: Span, limit: usize) -> Diagnostic {
+    Diagnostic::error(
+        "S010",
+        format!("this expression has more than {limit} operators"),
+        span,
+        "too long",
+    )
+    .with_help(
+        "simplify it; a chain like `x == \"a\" or x == \"b\" or …` is shorter as \
+         `x in [\"a\", \"b\", …]`",
+    )
+}
+
 /// S011: a `test` block; rule tests live in `*.cases.toml`.
 pub(crate) fn test_block(span: Span) -> Diagnostic {
     Diagnostic::error(
@@ -429,6 +449,17 @@ pub(crate) fn chained_comparison(span: Span) -> Diagnostic {
         "second comparison",
     )
     .with_help("combine two comparisons with `and`: `a < b and b < c`")
+}
+
+/// S013: a script whose code is not closed with `}`.
+pub(crate) fn unclosed_script(open: Span) -> Diagnostic {
+    Diagnostic::error(
+        "S013",
+        "this script is not closed".to_string(),
+        open,
+        "this `{` has no matching `}`",
+    )
+    .with_help("add `}` after the script's code")
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@
 //! one blank line around strategies and scripts, other blank lines kept (at most one in a
 //! row). Every comment is kept: a comment on the same line as code stays at the end of that
 //! line (two spaces before `#`); any other comment goes on its own line before the next
-//! line of code, indented like it. Script bodies are kept verbatim.
+//! line of code, indented like it. A script's header line is canonical; its code (from the
+//! end of the header line to the closing `}`) is kept verbatim, trailing spaces included,
+//! since rhai strings may span lines.
 //!
 //! Invariants (tested over the corpus): formatting is idempotent, and
 //! `parse(format(x)) == parse(x)`.

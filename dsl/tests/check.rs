@@ -71,3 +71,26 @@ fn set_const_overrides() {
     ];
     insta::assert_debug_snapshot!(errors);
 }
+
+/// The diagnostic shown in `docs/language.md` is what the checker prints for the file shown
+/// there (line ends trimmed: the renderer pads some lines with spaces).
+#[test]
+fn docs_example_is_real_output() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/language.md");
+    let docs = support::read_text(&path);
+    let section = docs
+        .split("\n## Diagnostics\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("docs/language.md has no diagnostics section"));
+    // The first two code blocks: the file, then the output.
+    let blocks: Vec<&str> = section.split("```\n").skip(1).step_by(2).take(2).collect();
+    let [source, shown] = blocks[..] else {
+        panic!("the diagnostics section should show a file and its diagnostics");
+    };
+    let (_, diags) = sourcing_dsl::compile_source("rules/standard.rules", source);
+    let trim = |s: &str| {
+        let lines: Vec<&str> = s.lines().map(str::trim_end).collect();
+        lines.join("\n").trim_end().to_string()
+    };
+    assert_eq!(trim(shown), trim(&diags.render()));
+}

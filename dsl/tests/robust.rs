@@ -31,6 +31,15 @@ fn all_stages(name: &str, bytes: &[u8]) -> bool {
     if rules.is_none() {
         assert!(diags.has_errors(), "{name}: no rule set but no error");
     }
+    // Parse errors name what was expected in words, never by a grammar rule's name.
+    for d in diags.iter().filter(|d| d.code == "S001") {
+        let expected = d.message.split(", found ").next().unwrap_or_default();
+        assert!(
+            !expected.contains('_') && !expected.contains("bad"),
+            "{name}: a rule name in `{}`",
+            d.message
+        );
+    }
     if let Ok(text) = std::str::from_utf8(bytes) {
         if let Ok(ast) = parse(name, text) {
             let once = sourcing_dsl::format_ast(&ast);
@@ -118,6 +127,8 @@ fn random_tokens() {
         "300 km",
         "2",
         "4.50 EUR",
+        "0.01 EU",
+        "EURO",
         "15 %",
         "dcs",
         "stores",
@@ -232,13 +243,113 @@ fn long_prefix_chains() {
     expect_error("nots", &w, "S003");
 }
 
+/// Long flat chains are not deep: up to the operator limit they are fine, beyond it they are
+/// `S010` (too long), never `S003` (too deep), and never a stack overflow.
 #[test]
 fn long_operator_chains() {
-    let e = vec!["cost"; 10_000].join(" + ");
-    expect_error("sum", &strategy_with_score(&e), "S003");
+    let sum = |n: usize| strategy_with_score(&vec!["cost"; n].join(" + "));
+    for n in [101, 500, 501] {
+        let (rules, diags) = compile_source("sum", &sum(n));
+        assert!(rules.is_some(), "{n} terms: {}", diags.render_short_all());
+    }
+    for n in [502, 10_000] {
+        expect_error("sum", &sum(n), "S010");
+        let (_, diags) = compile_source("sum", &sum(n));
+        assert!(diags.iter().all(|d| d.code != "S003"), "{n} terms");
+    }
     let c = vec!["cost > 1 EUR"; 5_000].join(" and ");
     let w = format!("strategy \"s\" {{\n  candidates all\n  exclude location when {c}\n}}\n");
-    expect_error("conjunction", &w, "S003");
+    expect_error("conjunction", &w, "S010");
+}
+
+/// The limit counts one level per bracket, prefix operator and conditional: 100 are fine,
+/// 101 are `S003`, and the whole pipeline (check, format, drop) handles the deepest file
+/// allowed within a test thread's stack.
+#[test]
+fn nesting_counts_what_a_reader_sees() {
+    type Make = fn(usize) -> String;
+    let shapes: [(&str, Make); 7] = [
+        ("parens", |n| {
+            format!("{}cost{}", "(".repeat(n), ")".repeat(n))
+        }),
+        ("calls", |n| {
+            format!("{}cost{}", "abs(".repeat(n), ")".repeat(n))
+        }),
+        ("negations", |n| format!("{}cost", "- ".repeat(n))),
+        ("ternaries", |n| {
+            format!("{}cost", "meets_promise ? 1 EUR : ".repeat(n))
+        }),
+        ("ifs", |n| {
+            format!("{}cost", "if meets_promise then 1 EUR else ".repeat(n))
+        }),
+        ("then branches", |n| {
+            format!(
+                "{}cost{}",
+                "meets_promise ? ".repeat(n),
+                " : 1 EUR".repeat(n)
+            )
+        }),
+        ("mixed", |n| {
+            let third = n / 3;
+            let rest = n - 3 * third;
+            format!(
+                "{}{}cost{}",
+                "-(meets_promise ? 1 EUR : ".repeat(third),
+                "- ".repeat(rest),
+                ")".repeat(third)
+            )
+        }),
+    ];
+    for (name, make) in shapes {
+        let (rules, diags) = compile_source(name, &strategy_with_score(&make(100)));
+        assert!(rules.is_some(), "{name} x100: {}", diags.render_short_all());
+        // As deep as allowed, with a long chain innermost.
+        let deepest = make(100).replacen("cost", &vec!["cost"; 400].join(" + "), 1);
+        let (rules, diags) = compile_source(name, &strategy_with_score(&deepest));
+        assert!(rules.is_some(), "{name}: {}", diags.render_short_all());
+        assert!(format(name, &strategy_with_score(&deepest)).is_ok());
+        expect_error(name, &strategy_with_score(&make(101)), "S003");
+    }
+    let nots = |n: usize| {
+        format!(
+            "strategy \"s\" {{\n  when {}true\n  candidates all\n}}\n",
+            "not ".repeat(n)
+        )
+    };
+    assert!(compile_source("nots", &nots(100)).0.is_some());
+    expect_error("nots", &nots(101), "S003");
+    // A call and lists inside it: one level each.
+    let lists = |n: usize| {
+        let inner = format!("{}\"a\"{}", "[".repeat(n - 1), "]".repeat(n - 1));
+        strategy_with_score(&format!("max(cost, {inner})"))
+    };
+    let (_, diags) = compile_source("lists", &lists(100));
+    assert!(
+        diags.iter().all(|d| d.code != "S003"),
+        "{}",
+        diags.render_short_all()
+    );
+    expect_error("lists", &lists(101), "S003");
+}
+
+/// The strategy's braces are no level, and neither are the braces around a script's code;
+/// braces inside the code are.
+#[test]
+fn script_braces() {
+    let script = |n: usize| {
+        format!(
+            "script f() -> number {{{}1{}}}\n",
+            "{".repeat(n),
+            "}".repeat(n)
+        )
+    };
+    let (_, diags) = compile_source("braces", &script(100));
+    assert!(
+        diags.iter().all(|d| d.code != "S003"),
+        "{}",
+        diags.render_short_all()
+    );
+    expect_error("braces", &script(101), "S003");
 }
 
 #[test]
@@ -248,20 +359,18 @@ fn deep_conditionals() {
         e.push_str("if meets_promise then 1 EUR else ");
     }
     e.push_str("cost");
-    let (rules, diags) = compile_source("ifs", &strategy_with_score(&e));
-    assert!(rules.is_none());
-    assert!(
-        diags.iter().any(|d| d.code == "S003" || d.code == "S010"),
-        "{}",
-        diags.render_short_all()
-    );
+    expect_error("ifs", &strategy_with_score(&e), "S003");
     let mut t = String::from("cost");
     for _ in 0..5000 {
         t = format!("meets_promise ? 1 EUR : {t}");
     }
-    let (rules, diags) = compile_source("ternary", &strategy_with_score(&t));
-    assert!(rules.is_none());
-    assert!(diags.has_errors());
+    expect_error("ternary", &strategy_with_score(&t), "S003");
+    let then = format!(
+        "{}cost{}",
+        "meets_promise ? ".repeat(5000),
+        " : 1 EUR".repeat(5000)
+    );
+    expect_error("then branches", &strategy_with_score(&then), "S003");
 }
 
 #[test]

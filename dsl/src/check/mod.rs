@@ -71,6 +71,9 @@ pub(crate) struct Checker<'a> {
     script_index: HashMap<String, usize>,
     script_used: Vec<bool>,
     currency: Option<(String, Span)>,
+    /// The file's currency (its first currency literal, wherever it is): how messages name
+    /// money, even before the checker reaches that literal.
+    money: Option<String>,
 }
 
 /// Checks an AST.
@@ -89,6 +92,7 @@ pub(crate) fn check(ast: &Ast) -> (Option<RuleSet>, Diagnostics) {
         script_index: HashMap::new(),
         script_used: Vec::new(),
         currency: None,
+        money: first_currency(ast),
     };
     cx.declarations(ast);
     cx.group_bodies(ast);
@@ -114,6 +118,96 @@ pub(crate) fn check(ast: &Ast) -> (Option<RuleSet>, Diagnostics) {
         strategies: strategies.into_iter().map(|s| s.ir).collect(),
     };
     (Some(rules), diags)
+}
+
+/// The code of the first currency literal of the file, in file order.
+fn first_currency(ast: &Ast) -> Option<String> {
+    fn sets(sets: &[ast::SetExpr]) -> impl Iterator<Item = &ast::Expr> {
+        sets.iter().flat_map(|s| {
+            s.filters.iter().filter_map(|f| match f {
+                ast::SetFilter::Where(e) => Some(e),
+                _ => None,
+            })
+        })
+    }
+    let currency = |q: &ast::Quantity| match &q.unit {
+        Some(ast::UnitLit::Currency(c)) => Some(c.clone()),
+        _ => None,
+    };
+    for item in &ast.items {
+        let roots: Vec<&ast::Expr> = match item {
+            ast::Item::Const(c) => match &c.value {
+                ast::ConstValue::Number { quantity, .. } => match currency(quantity) {
+                    Some(c) => return Some(c),
+                    None => continue,
+                },
+                ast::ConstValue::Bool(..) => continue,
+            },
+            ast::Item::Group(g) => sets(&g.sets).collect(),
+            ast::Item::Script(_) => continue,
+            ast::Item::Strategy(s) => s
+                .clauses
+                .iter()
+                .flat_map(|c| -> Vec<&ast::Expr> {
+                    match &c.kind {
+                        ast::ClauseKind::When(e) | ast::ClauseKind::Score(e) => vec![e],
+                        ast::ClauseKind::Exclude { cond, .. } => vec![cond],
+                        ast::ClauseKind::Candidates(s) | ast::ClauseKind::Prefer(s) => {
+                            sets(s).collect()
+                        }
+                        ast::ClauseKind::Rank(keys) => keys.iter().map(|k| &k.expr).collect(),
+                        ast::ClauseKind::Split { options, .. } => options
+                            .iter()
+                            .filter_map(|o| match o {
+                                ast::SplitOption::Penalty(e, _) => Some(e),
+                                _ => None,
+                            })
+                            .collect(),
+                        ast::ClauseKind::Promise(ast::PromiseMode::Preferred(Some(e))) => {
+                            vec![e]
+                        }
+                        _ => Vec::new(),
+                    }
+                })
+                .collect(),
+        };
+        // Depth first, left to right, with an explicit stack.
+        for root in roots {
+            let mut stack = vec![root];
+            while let Some(e) = stack.pop() {
+                match &e.kind {
+                    ast::ExprKind::Number(q) => {
+                        if let Some(c) = currency(q) {
+                            return Some(c);
+                        }
+                    }
+                    ast::ExprKind::Unary(_, x) | ast::ExprKind::Paren(x) => stack.push(x),
+                    ast::ExprKind::Binary(_, l, r) => {
+                        stack.push(r);
+                        stack.push(l);
+                    }
+                    ast::ExprKind::Cond {
+                        cond,
+                        then,
+                        otherwise,
+                        ..
+                    } => {
+                        stack.push(otherwise);
+                        stack.push(then);
+                        stack.push(cond);
+                    }
+                    ast::ExprKind::List(xs) | ast::ExprKind::Call(_, xs) => {
+                        stack.extend(xs.iter().rev());
+                    }
+                    ast::ExprKind::Str(_)
+                    | ast::ExprKind::Bool(_)
+                    | ast::ExprKind::Path(_)
+                    | ast::ExprKind::Error => {}
+                }
+            }
+        }
+    }
+    None
 }
 
 /// A checked strategy plus what the later passes need from its AST.

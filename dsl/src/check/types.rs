@@ -52,28 +52,36 @@ impl Checker<'_> {
     /// Types `e`, then requires type `Bool`.
     pub(super) fn bool_expr(&mut self, e: &ast::Expr, place: Place) -> Expr {
         let out = self.expr(e, place);
-        if !matches!(out.ty, Type::Bool | Type::Any | Type::Error) {
-            let found = self.type_name(out.ty);
-            self.push(diag::type_mismatch_help(
-                e.span,
-                "a condition (true or false)",
-                &found,
-                "compare it with something, e.g. `distance > 300 km`",
-            ));
-            return error(e.span);
+        if matches!(out.ty, Type::Bool | Type::Any | Type::Error) {
+            return out;
         }
-        out
+        self.not_a_condition(e, out.ty)
+    }
+
+    fn not_a_condition(&mut self, e: &ast::Expr, ty: Type) -> Expr {
+        let found = self.type_name(ty);
+        self.push(diag::type_mismatch_help(
+            e.span,
+            "a condition (true or false)",
+            &found,
+            "compare it with something, e.g. `distance > 300 km`",
+        ));
+        error(e.span)
     }
 
     /// Types `e`, then requires a number (any unit).
     pub(super) fn number_expr(&mut self, e: &ast::Expr, place: Place) -> Expr {
         let out = self.expr(e, place);
-        if !matches!(out.ty, Type::Number(_) | Type::Any | Type::Error) {
-            let found = self.type_name(out.ty);
-            self.push(diag::type_mismatch(e.span, "a number", &found));
-            return error(e.span);
+        if matches!(out.ty, Type::Number(_) | Type::Any | Type::Error) {
+            return out;
         }
-        out
+        self.not_a_number(e, out.ty)
+    }
+
+    fn not_a_number(&mut self, e: &ast::Expr, ty: Type) -> Expr {
+        let found = self.type_name(ty);
+        self.push(diag::type_mismatch(e.span, "a number", &found));
+        error(e.span)
     }
 
     /// Types `e` and requires unit `unit` (a bare number literal takes it, with a warning).
@@ -405,30 +413,11 @@ impl Checker<'_> {
     }
 
     fn unary(&mut self, op: UnOp, inner: &ast::Expr, place: Place, span: Span) -> Expr {
-        match op {
-            UnOp::Not => {
-                let x = self.bool_expr(inner, place);
-                if x.ty == Type::Error {
-                    return error(span);
-                }
-                if let ExprKind::Bool(b) = x.kind {
-                    return node(ExprKind::Bool(!b), Type::Bool, x.deps, span);
-                }
-                let deps = x.deps;
-                node(ExprKind::Not(Box::new(x)), Type::Bool, deps, span)
-            }
-            UnOp::Neg => {
-                let x = self.number_expr(inner, place);
-                if x.ty == Type::Error {
-                    return error(span);
-                }
-                if let ExprKind::Number(v) = x.kind {
-                    return node(ExprKind::Number(-v), x.ty, x.deps, span);
-                }
-                let (ty, deps) = (x.ty, x.deps);
-                node(ExprKind::Neg(Box::new(x)), ty, deps, span)
-            }
-        }
+        let x = match op {
+            UnOp::Not => self.bool_expr(inner, place),
+            UnOp::Neg => self.number_expr(inner, place),
+        };
+        unary_result(op, x, span)
     }
 
     /// Makes the units of two numbers agree for `what` (add, compare, ...): a bare literal takes
@@ -472,7 +461,8 @@ impl Checker<'_> {
         }
         let ln = self.unit_name(lu);
         let rn = self.unit_name(ru);
-        let help = unit_help(what, lu, ru, &ln, &rn);
+        let currency = self.money.as_deref().unwrap_or("EUR");
+        let help = unit_help(what, (lu, la), (ru, ra), (&ln, &rn), currency);
         let op = self.operator_span(la.span, ra.span, span);
         self.push(diag::unit_mismatch(
             op,
@@ -484,6 +474,9 @@ impl Checker<'_> {
         None
     }
 
+    /// A binary operator. Only the operands are typed here, and the result is built in a
+    /// separate function: this frame is what a long chain `a + b + c + …` stacks up once per
+    /// operator, so it stays small.
     fn binary(
         &mut self,
         op: BinOp,
@@ -492,122 +485,127 @@ impl Checker<'_> {
         place: Place,
         span: Span,
     ) -> Expr {
+        let l = self.operand(op, la, place);
+        let r = self.operand(op, ra, place);
+        self.binary_result(op, (l, la), (r, ra), span)
+    }
+
+    /// Types an operand of `op`: a condition for `and`/`or`, a number for arithmetic.
+    fn operand(&mut self, op: BinOp, e: &ast::Expr, place: Place) -> Expr {
         match op {
-            BinOp::And | BinOp::Or => {
-                let l = self.bool_expr(la, place);
-                let r = self.bool_expr(ra, place);
-                if l.ty == Type::Error || r.ty == Type::Error {
-                    return error(span);
-                }
-                let deps = l.deps | r.deps;
-                // Fold literal operands.
-                match (op, &l.kind, &r.kind) {
-                    (BinOp::And, ExprKind::Bool(a), ExprKind::Bool(b)) => {
-                        return node(ExprKind::Bool(*a && *b), Type::Bool, deps, span)
-                    }
-                    (BinOp::Or, ExprKind::Bool(a), ExprKind::Bool(b)) => {
-                        return node(ExprKind::Bool(*a || *b), Type::Bool, deps, span)
-                    }
-                    _ => {}
-                }
-                let kind = if op == BinOp::And {
-                    ExprKind::And(Box::new(l), Box::new(r))
-                } else {
-                    ExprKind::Or(Box::new(l), Box::new(r))
-                };
-                node(kind, Type::Bool, deps, span)
-            }
+            BinOp::And | BinOp::Or => self.bool_expr(e, place),
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => self.number_expr(e, place),
+            _ => self.expr(e, place),
+        }
+    }
+
+    fn binary_result(
+        &mut self,
+        op: BinOp,
+        (l, la): (Expr, &ast::Expr),
+        (r, ra): (Expr, &ast::Expr),
+        span: Span,
+    ) -> Expr {
+        match op {
+            BinOp::And | BinOp::Or => logic(op, l, r, span),
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
-                let mut l = self.number_expr(la, place);
-                let mut r = self.number_expr(ra, place);
-                if l.ty == Type::Error || r.ty == Type::Error {
-                    return error(span);
-                }
-                let unit = match op {
-                    BinOp::Add | BinOp::Sub => {
-                        let what = if op == BinOp::Add { "add" } else { "subtract" };
-                        match self.reconcile(what, (&mut l, la), (&mut r, ra), span) {
-                            Some(u) => u,
-                            None => return error(span),
-                        }
-                    }
-                    BinOp::Mul => match self.multiply_units(&l, &r, la, ra, span) {
-                        Some(u) => u,
-                        None => return error(span),
-                    },
-                    _ => divide_units(&l, &r),
-                };
-                let aop = match op {
-                    BinOp::Add => ArithOp::Add,
-                    BinOp::Sub => ArithOp::Sub,
-                    BinOp::Mul => ArithOp::Mul,
-                    _ => ArithOp::Div,
-                };
-                let deps = l.deps | r.deps;
-                let ty = Type::Number(unit);
-                if let (ExprKind::Number(a), ExprKind::Number(b)) = (&l.kind, &r.kind) {
-                    let v = match aop {
-                        ArithOp::Add => Some(a + b),
-                        ArithOp::Sub => Some(a - b),
-                        ArithOp::Mul => Some(a * b),
-                        ArithOp::Div => (*b != 0.0).then(|| a / b),
-                    };
-                    if let Some(v) = v.filter(|v| v.is_finite()) {
-                        return node(ExprKind::Number(v), ty, deps, span);
-                    }
-                }
-                node(
-                    ExprKind::Arith(aop, Box::new(l), Box::new(r)),
-                    ty,
-                    deps,
-                    span,
-                )
+                self.arith(op, (l, la), (r, ra), span)
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                self.compare(op, la, ra, place, span)
+                self.compare(op, (l, la), (r, ra), span)
             }
-            BinOp::In => {
-                let item = self.expr(la, place);
-                let list = self.expr(ra, place);
-                self.contains(list, item, ra, la, span)
+            BinOp::In => self.contains(r, l, ra, la, span),
+            BinOp::Has => self.contains(l, r, la, ra, span),
+            BinOp::StartsWith => self.starts_with((l, la), (r, ra), span),
+        }
+    }
+
+    /// `+`, `-`, `*`, `/` on typed operands.
+    fn arith(
+        &mut self,
+        op: BinOp,
+        (mut l, la): (Expr, &ast::Expr),
+        (mut r, ra): (Expr, &ast::Expr),
+        span: Span,
+    ) -> Expr {
+        if l.ty == Type::Error || r.ty == Type::Error {
+            return error(span);
+        }
+        let unit = match op {
+            BinOp::Add | BinOp::Sub => {
+                let what = if op == BinOp::Add { "add" } else { "subtract" };
+                match self.reconcile(what, (&mut l, la), (&mut r, ra), span) {
+                    Some(u) => u,
+                    None => return error(span),
+                }
             }
-            BinOp::Has => {
-                let list = self.expr(la, place);
-                let item = self.expr(ra, place);
-                self.contains(list, item, la, ra, span)
-            }
-            BinOp::StartsWith => {
-                let text = self.expr(la, place);
-                let prefix = self.expr(ra, place);
-                if text.ty == Type::Error || prefix.ty == Type::Error {
-                    return error(span);
-                }
-                if !matches!(text.ty, Type::Str | Type::Any) {
-                    let found = self.type_name(text.ty);
-                    self.push(diag::type_mismatch(la.span, "text", &found));
-                    return error(span);
-                }
-                if !matches!(prefix.ty, Type::Str | Type::List(Elem::Str | Elem::Any)) {
-                    let found = self.type_name(prefix.ty);
-                    self.push(diag::type_mismatch(
-                        ra.span,
-                        "text or a list of text",
-                        &found,
-                    ));
-                    return error(span);
-                }
-                let deps = text.deps | prefix.deps;
-                node(
-                    ExprKind::StartsWith {
-                        text: Box::new(text),
-                        prefix: Box::new(prefix),
-                    },
-                    Type::Bool,
-                    deps,
-                    span,
-                )
+            BinOp::Mul => match self.multiply_units(&l, &r, la, ra, span) {
+                Some(u) => u,
+                None => return error(span),
+            },
+            _ => divide_units(&l, &r),
+        };
+        let aop = match op {
+            BinOp::Add => ArithOp::Add,
+            BinOp::Sub => ArithOp::Sub,
+            BinOp::Mul => ArithOp::Mul,
+            _ => ArithOp::Div,
+        };
+        let deps = l.deps | r.deps;
+        let ty = Type::Number(unit);
+        if let (ExprKind::Number(a), ExprKind::Number(b)) = (&l.kind, &r.kind) {
+            let v = match aop {
+                ArithOp::Add => Some(a + b),
+                ArithOp::Sub => Some(a - b),
+                ArithOp::Mul => Some(a * b),
+                ArithOp::Div => (*b != 0.0).then(|| a / b),
+            };
+            if let Some(v) = v.filter(|v| v.is_finite()) {
+                return node(ExprKind::Number(v), ty, deps, span);
             }
         }
+        node(
+            ExprKind::Arith(aop, Box::new(l), Box::new(r)),
+            ty,
+            deps,
+            span,
+        )
+    }
+
+    /// `text starts with prefix` on typed operands.
+    fn starts_with(
+        &mut self,
+        (text, la): (Expr, &ast::Expr),
+        (prefix, ra): (Expr, &ast::Expr),
+        span: Span,
+    ) -> Expr {
+        if text.ty == Type::Error || prefix.ty == Type::Error {
+            return error(span);
+        }
+        if !matches!(text.ty, Type::Str | Type::Any) {
+            let found = self.type_name(text.ty);
+            self.push(diag::type_mismatch(la.span, "text", &found));
+            return error(span);
+        }
+        if !matches!(prefix.ty, Type::Str | Type::List(Elem::Str | Elem::Any)) {
+            let found = self.type_name(prefix.ty);
+            self.push(diag::type_mismatch(
+                ra.span,
+                "text or a list of text",
+                &found,
+            ));
+            return error(span);
+        }
+        let deps = text.deps | prefix.deps;
+        node(
+            ExprKind::StartsWith {
+                text: Box::new(text),
+                prefix: Box::new(prefix),
+            },
+            Type::Bool,
+            deps,
+            span,
+        )
     }
 
     fn multiply_units(
@@ -649,16 +647,14 @@ impl Checker<'_> {
         }
     }
 
+    /// A comparison on typed operands.
     fn compare(
         &mut self,
         op: BinOp,
-        la: &ast::Expr,
-        ra: &ast::Expr,
-        place: Place,
+        (mut l, la): (Expr, &ast::Expr),
+        (mut r, ra): (Expr, &ast::Expr),
         span: Span,
     ) -> Expr {
-        let mut l = self.expr(la, place);
-        let mut r = self.expr(ra, place);
         if l.ty == Type::Error || r.ty == Type::Error {
             return error(span);
         }
@@ -901,8 +897,19 @@ impl Checker<'_> {
         span: Span,
     ) -> Expr {
         let cond = self.bool_expr(c, place);
-        let mut then = self.expr(t, place);
-        let mut otherwise = self.expr(o, place);
+        let then = self.expr(t, place);
+        let otherwise = self.expr(o, place);
+        self.cond_result(cond, (then, t), (otherwise, o), span)
+    }
+
+    /// A conditional on typed parts.
+    fn cond_result(
+        &mut self,
+        cond: Expr,
+        (mut then, t): (Expr, &ast::Expr),
+        (mut otherwise, o): (Expr, &ast::Expr),
+        span: Span,
+    ) -> Expr {
         if cond.ty == Type::Error || then.ty == Type::Error || otherwise.ty == Type::Error {
             return error(span);
         }
@@ -949,7 +956,24 @@ impl Checker<'_> {
         )
     }
 
+    /// A call. As in [`Self::binary`], this frame only types the arguments; checking the
+    /// callee and building the result happen in separate functions.
     fn call(&mut self, name: &ast::Ident, args: &[ast::Expr], place: Place, span: Span) -> Expr {
+        let Some(callee) = self.callee(name, args.len(), span) else {
+            return error(span);
+        };
+        let typed: Vec<Expr> = match callee {
+            Callee::Builtin(_) => args.iter().map(|a| self.number_expr(a, place)).collect(),
+            Callee::Script(_) => args.iter().map(|a| self.expr(a, place)).collect(),
+        };
+        match callee {
+            Callee::Builtin(b) => self.builtin_result(b, args, typed, span),
+            Callee::Script(id) => self.script_result(id, args, typed, span),
+        }
+    }
+
+    /// What `name` calls, if it exists and takes `arity` arguments (else reported).
+    fn callee(&mut self, name: &ast::Ident, arity: usize, span: Span) -> Option<Callee> {
         let builtin = match name.name.as_str() {
             "min" => Some(Builtin::Min),
             "max" => Some(Builtin::Max),
@@ -958,70 +982,86 @@ impl Checker<'_> {
         };
         if let Some(b) = builtin {
             let arity_ok = match b {
-                Builtin::Abs => args.len() == 1,
-                _ => args.len() >= 2,
+                Builtin::Abs => arity == 1,
+                _ => arity >= 2,
             };
             if !arity_ok {
                 let expected = if b == Builtin::Abs { 1 } else { 2 };
-                self.push(diag::wrong_arity(span, &name.name, expected, args.len()));
-                return error(span);
+                self.push(diag::wrong_arity(span, &name.name, expected, arity));
+                return None;
             }
-            let mut typed: Vec<Expr> = args.iter().map(|a| self.number_expr(a, place)).collect();
-            if typed.iter().any(|a| a.ty == Type::Error) {
-                return error(span);
-            }
-            let mut unit = match typed.first().map(|a| a.ty) {
-                Some(Type::Number(u)) => u,
-                _ => Unit::None,
-            };
-            for i in 1..typed.len() {
-                let (head, tail) = typed.split_at_mut(i);
-                let (Some(first), Some(x), Some(fa), Some(xa)) = (
-                    head.first_mut(),
-                    tail.first_mut(),
-                    args.first(),
-                    args.get(i),
-                ) else {
-                    continue;
-                };
-                match self.reconcile("compare", (first, fa), (x, xa), span) {
-                    Some(u) => unit = u,
-                    None => return error(span),
-                }
-            }
-            let deps = typed.iter().fold(Deps::default(), |d, a| d | a.deps);
-            return node(ExprKind::Builtin(b, typed), Type::Number(unit), deps, span);
+            return Some(Callee::Builtin(b));
         }
         let Some(&id) = self.script_index.get(&name.name) else {
             let mut names: Vec<String> = schema::FUNCTIONS.iter().map(|s| s.to_string()).collect();
             names.extend(self.scripts.iter().map(|s| s.name.clone()));
             let suggestion = suggest::closest(&name.name, names.iter().map(String::as_str));
             self.push(diag::unknown_function(name.span, &name.name, suggestion));
-            return error(span);
+            return None;
         };
         if let Some(flag) = self.script_used.get_mut(id) {
             *flag = true;
         }
+        let params = self.scripts.get(id)?.params.len();
+        if params != arity {
+            self.push(diag::wrong_arity(span, &name.name, params, arity));
+            return None;
+        }
+        Some(Callee::Script(id))
+    }
+
+    /// `min`, `max`, `abs` on typed arguments.
+    fn builtin_result(
+        &mut self,
+        b: Builtin,
+        args: &[ast::Expr],
+        mut typed: Vec<Expr>,
+        span: Span,
+    ) -> Expr {
+        if typed.iter().any(|a| a.ty == Type::Error) {
+            return error(span);
+        }
+        let mut unit = match typed.first().map(|a| a.ty) {
+            Some(Type::Number(u)) => u,
+            _ => Unit::None,
+        };
+        for i in 1..typed.len() {
+            let (head, tail) = typed.split_at_mut(i);
+            let (Some(first), Some(x), Some(fa), Some(xa)) = (
+                head.first_mut(),
+                tail.first_mut(),
+                args.first(),
+                args.get(i),
+            ) else {
+                continue;
+            };
+            match self.reconcile("compare", (first, fa), (x, xa), span) {
+                Some(u) => unit = u,
+                None => return error(span),
+            }
+        }
+        let deps = typed.iter().fold(Deps::default(), |d, a| d | a.deps);
+        node(ExprKind::Builtin(b, typed), Type::Number(unit), deps, span)
+    }
+
+    /// A script call on typed arguments.
+    fn script_result(
+        &mut self,
+        id: usize,
+        args: &[ast::Expr],
+        typed: Vec<Expr>,
+        span: Span,
+    ) -> Expr {
         let Some(script) = self.scripts.get(id).cloned() else {
             return error(span);
         };
-        if script.params.len() != args.len() {
-            self.push(diag::wrong_arity(
-                span,
-                &name.name,
-                script.params.len(),
-                args.len(),
-            ));
-            return error(span);
-        }
-        let mut typed = Vec::new();
+        let mut out = Vec::with_capacity(typed.len());
         let mut deps = Deps {
             script: true,
             ..Deps::default()
         };
         let mut failed = false;
-        for (arg, (pname, pty)) in args.iter().zip(&script.params) {
-            let mut x = self.expr(arg, place);
+        for ((arg, mut x), (pname, pty)) in args.iter().zip(typed).zip(&script.params) {
             if x.ty == Type::Error {
                 failed = true;
                 continue;
@@ -1048,13 +1088,13 @@ impl Checker<'_> {
                 continue;
             }
             deps = deps | x.deps;
-            typed.push(x);
+            out.push(x);
         }
         if failed {
             return error(span);
         }
         node(
-            ExprKind::Script(crate::ir::ScriptId(id), typed),
+            ExprKind::Script(crate::ir::ScriptId(id), out),
             script.ret,
             deps,
             span,
@@ -1106,7 +1146,7 @@ impl Checker<'_> {
     }
 
     pub(super) fn unit_name(&self, u: Unit) -> String {
-        unit_name(u, self.currency.as_ref().map(|(c, _)| c.as_str()))
+        unit_name(u, self.money.as_deref())
     }
 }
 
@@ -1122,20 +1162,115 @@ pub(crate) fn unit_name(u: Unit, currency: Option<&str>) -> String {
     }
 }
 
-fn unit_help(what: &str, lu: Unit, ru: Unit, ln: &str, rn: &str) -> String {
+/// How to make two units fit. Every example in it is valid rule syntax: money is written
+/// with the file's currency code (`EUR` when the file has none).
+fn unit_help(
+    what: &str,
+    (lu, la): (Unit, &ast::Expr),
+    (ru, ra): (Unit, &ast::Expr),
+    (ln, rn): (&str, &str),
+    currency: &str,
+) -> String {
     if what == "compare" && (lu == Unit::None || ru == Unit::None) {
         let other = if lu == Unit::None { rn } else { ln };
         return format!("give the plain side a unit, or compare with a quantity in {other}");
     }
     if lu == Unit::Money || ru == Unit::Money {
-        let other = if lu == Unit::Money { rn } else { ln };
-        let money = if lu == Unit::Money { ln } else { rn };
-        let money = if money == "money" { "EUR" } else { money };
+        let (money, other, other_unit) = if lu == Unit::Money {
+            (la, ra, ru)
+        } else {
+            (ra, la, lu)
+        };
+        if other_unit == Unit::Percent {
+            return format!(
+                "a percentage of an amount is a product, e.g. `{} * {}`",
+                example_operand(money, true, "cost"),
+                example_operand(other, true, "15 %")
+            );
+        }
+        let (what, sample) = match other_unit {
+            Unit::Km => ("the km", "distance"),
+            Unit::Days => ("the days", "days"),
+            Unit::Kg => ("the kg", "order.weight"),
+            _ => ("the plain number", "order.units"),
+        };
         return format!(
-            "turn the {other} into money first by multiplying with a price, e.g. `0.01 {money} * distance`"
+            "turn {what} into money first by multiplying with a price, e.g. `0.01 {currency} * {}`",
+            example_operand(other, false, sample)
         );
     }
     format!("both sides must be in the same unit; {ln} and {rn} cannot be mixed")
+}
+
+/// The text of `e` for an example in a help line when it is a short name or call (or, with
+/// `literals`, a number), else `fallback`.
+fn example_operand(e: &ast::Expr, literals: bool, fallback: &str) -> String {
+    let fits = match &e.kind {
+        ast::ExprKind::Path(_) | ast::ExprKind::Call(..) => true,
+        ast::ExprKind::Number(_) => literals,
+        _ => false,
+    };
+    let text = crate::fmt::expr_text(e);
+    if fits && text.len() <= 40 {
+        text
+    } else {
+        fallback.to_string()
+    }
+}
+
+/// `not x`, `-x` on a typed operand.
+fn unary_result(op: UnOp, x: Expr, span: Span) -> Expr {
+    if x.ty == Type::Error {
+        return error(span);
+    }
+    match op {
+        UnOp::Not => {
+            if let ExprKind::Bool(b) = x.kind {
+                return node(ExprKind::Bool(!b), Type::Bool, x.deps, span);
+            }
+            let deps = x.deps;
+            node(ExprKind::Not(Box::new(x)), Type::Bool, deps, span)
+        }
+        UnOp::Neg => {
+            if let ExprKind::Number(v) = x.kind {
+                return node(ExprKind::Number(-v), x.ty, x.deps, span);
+            }
+            let (ty, deps) = (x.ty, x.deps);
+            node(ExprKind::Neg(Box::new(x)), ty, deps, span)
+        }
+    }
+}
+
+/// What a call calls.
+#[derive(Clone, Copy)]
+enum Callee {
+    Builtin(Builtin),
+    /// The index of a script.
+    Script(usize),
+}
+
+/// `and`, `or` on typed operands.
+fn logic(op: BinOp, l: Expr, r: Expr, span: Span) -> Expr {
+    if l.ty == Type::Error || r.ty == Type::Error {
+        return error(span);
+    }
+    let deps = l.deps | r.deps;
+    // Fold literal operands.
+    match (op, &l.kind, &r.kind) {
+        (BinOp::And, ExprKind::Bool(a), ExprKind::Bool(b)) => {
+            return node(ExprKind::Bool(*a && *b), Type::Bool, deps, span)
+        }
+        (BinOp::Or, ExprKind::Bool(a), ExprKind::Bool(b)) => {
+            return node(ExprKind::Bool(*a || *b), Type::Bool, deps, span)
+        }
+        _ => {}
+    }
+    let kind = if op == BinOp::And {
+        ExprKind::And(Box::new(l), Box::new(r))
+    } else {
+        ExprKind::Or(Box::new(l), Box::new(r))
+    };
+    node(kind, Type::Bool, deps, span)
 }
 
 fn divide_units(l: &Expr, r: &Expr) -> Unit {

@@ -3,12 +3,15 @@
 //! One method per grammar rule. Error alternatives (`bad_*` rules) are reported here with a
 //! precise diagnostic and lowered to a best guess, so the rest of the file is still lowered and
 //! every mistake is reported. Expressions arrive as a flat sequence of prefix operators,
-//! operands and infix operators and are built with a Pratt parser; nesting deeper than
-//! [`MAX_NESTING`] is refused so later recursive passes stay within the stack.
+//! operands and infix operators and are built with a Pratt parser. Two limits keep the trees
+//! small enough for the recursive passes after parsing: nesting deeper than [`MAX_NESTING`]
+//! levels as a reader counts them (brackets, `not`, unary `-`, conditionals; `S003`), and
+//! more than [`MAX_OPERATORS`] binary operators in one expression (`S010`), since a long flat
+//! chain `a + b + c + …` is a deep tree too.
 
 use pest::iterators::{Pair, Pairs};
 
-use super::{Rule, MAX_NESTING};
+use super::{Rule, MAX_NESTING, MAX_OPERATORS};
 use crate::ast::*;
 use crate::diagnostics::{self as diag, Diagnostic};
 
@@ -20,12 +23,18 @@ pub(crate) struct Lowerer<'t> {
     offset: usize,
     diags: Vec<Diagnostic>,
     too_deep_reported: bool,
+    too_long_reported: bool,
+    /// Binary operators of the expression being lowered so far.
+    operators: usize,
+    /// The whole expression being lowered (where `S010` points).
+    top_span: Span,
 }
 
-/// An element of the flat operator sequence.
-enum Tok {
+/// An element of the flat operator sequence. Operands are lowered when the Pratt parser takes
+/// them, so that they know how many prefix operators enclose them.
+enum Tok<'i> {
     Prefix(UnOp, Span),
-    Operand(Expr, usize),
+    Operand(Pair<'i, Rule>),
     Infix(BinOp, Span),
 }
 
@@ -37,6 +46,9 @@ impl<'t> Lowerer<'t> {
             offset,
             diags: Vec::new(),
             too_deep_reported: false,
+            too_long_reported: false,
+            operators: 0,
+            top_span: Span::default(),
         }
     }
 
@@ -277,8 +289,20 @@ impl<'t> Lowerer<'t> {
                 }
                 Rule::script_body => {
                     if let Some(t) = kids(k).next() {
-                        code_span = self.span(&t);
-                        code = t.as_str().to_string();
+                        // Spaces after the `{` that ends the header line belong to the
+                        // header, which the formatter writes canonically; the code starts
+                        // with the line break.
+                        let raw = t.as_str();
+                        let rest = raw.trim_start_matches([' ', '\t']);
+                        let header_end = rest.starts_with('\n') || rest.starts_with("\r\n");
+                        let skip = if header_end {
+                            raw.len() - rest.len()
+                        } else {
+                            0
+                        };
+                        let s = self.span(&t);
+                        code_span = Span::new(s.start + skip, s.end.max(s.start + skip));
+                        code = raw.get(skip..).unwrap_or(raw).to_string();
                     }
                 }
                 _ => {}
@@ -375,7 +399,7 @@ impl<'t> Lowerer<'t> {
                     let mut expr = None;
                     for x in kids(k.clone()) {
                         match x.as_rule() {
-                            Rule::expr => expr = Some(self.expr(x, 0).0),
+                            Rule::expr => expr = Some(self.top_expr(x)),
                             Rule::kw_desc => desc = Some(true),
                             Rule::kw_asc => desc = Some(false),
                             _ => {}
@@ -474,7 +498,7 @@ impl<'t> Lowerer<'t> {
     /// The first `expr` child among `parts`.
     fn expr_child(&mut self, parts: &[Pair<'_, Rule>], span: Span) -> Expr {
         match parts.iter().find(|k| k.as_rule() == Rule::expr) {
-            Some(e) => self.expr(e.clone(), 0).0,
+            Some(e) => self.top_expr(e.clone()),
             None => error_expr(span),
         }
     }
@@ -545,39 +569,49 @@ impl<'t> Lowerer<'t> {
     }
 
     // -----------------------------------------------------------------------------------------
-    // Expressions. Each returns the expression and its height (for the nesting limit).
+    // Expressions. `nest` is the number of levels around the expression being lowered.
     // -----------------------------------------------------------------------------------------
 
-    fn deep(&mut self, span: Span) -> (Expr, usize) {
+    /// The expression of a clause (or a filter, a penalty, a ranking key).
+    fn top_expr(&mut self, p: Pair<'_, Rule>) -> Expr {
+        self.operators = 0;
+        self.top_span = self.span(&p);
+        self.expr(p, 0)
+    }
+
+    /// Refuses a level beyond [`MAX_NESTING`]; `span` is the token that opens it.
+    fn deep(&mut self, span: Span) -> Expr {
         if !self.too_deep_reported {
             self.too_deep_reported = true;
             self.diags.push(diag::too_deep(span, MAX_NESTING));
         }
-        (error_expr(span), 1)
+        error_expr(span)
     }
 
-    /// `expr = op_expr (? expr : expr)?`.
-    fn expr(&mut self, p: Pair<'_, Rule>, nest: usize) -> (Expr, usize) {
+    /// `expr = op_expr (? expr : expr)?`. A conditional is one level.
+    fn expr(&mut self, p: Pair<'_, Rule>, nest: usize) -> Expr {
         let span = self.span(&p);
-        if nest > MAX_NESTING {
-            return self.deep(span);
-        }
-        let mut parts: Vec<Pair<'_, Rule>> = kids(p)
+        let children: Vec<Pair<'_, Rule>> = kids(p).collect();
+        let mut parts: Vec<Pair<'_, Rule>> = children
+            .iter()
             .filter(|k| matches!(k.as_rule(), Rule::op_expr | Rule::expr))
+            .cloned()
             .collect();
         if parts.len() == 3 {
+            let level = nest + 1;
+            if level > MAX_NESTING {
+                let question = children.iter().find(|k| k.as_rule() == Rule::question);
+                let at = question.map_or(span, |q| self.span(q));
+                return self.deep(at);
+            }
             let otherwise = parts.pop();
             let then = parts.pop();
             let cond = parts.pop();
             if let (Some(c), Some(t), Some(o)) = (cond, then, otherwise) {
-                let (c, hc) = self.op_expr(c, nest + 1);
-                let (t, ht) = self.expr(t, nest + 1);
-                let (o, ho) = self.expr(o, nest + 1);
-                let h = 1 + hc.max(ht).max(ho);
-                if h > MAX_NESTING {
-                    return self.deep(span);
-                }
-                let e = Expr {
+                let c = self.op_expr(c, level);
+                let t = self.expr(t, level);
+                let o = self.expr(o, level);
+                return Expr {
                     kind: ExprKind::Cond {
                         style: CondStyle::Ternary,
                         cond: Box::new(c),
@@ -586,34 +620,44 @@ impl<'t> Lowerer<'t> {
                     },
                     span,
                 };
-                return (e, h);
             }
-            return (error_expr(span), 1);
+            return error_expr(span);
         }
         match parts.pop() {
-            Some(op) => self.op_expr(op, nest + 1),
-            None => (error_expr(span), 1),
+            Some(op) => self.op_expr(op, nest),
+            None => error_expr(span),
         }
     }
 
-    /// The flat operator sequence, built with a Pratt parser.
-    fn op_expr(&mut self, p: Pair<'_, Rule>, nest: usize) -> (Expr, usize) {
+    /// The flat operator sequence, built with a Pratt parser. Binary operators add no level.
+    fn op_expr(&mut self, p: Pair<'_, Rule>, nest: usize) -> Expr {
         let span = self.span(&p);
-        if nest > MAX_NESTING {
-            return self.deep(span);
+        let children: Vec<Pair<'_, Rule>> = kids(p).collect();
+        self.operators += children
+            .iter()
+            .filter(|k| infix_op(k.as_rule()).is_some())
+            .count();
+        if self.operators > MAX_OPERATORS {
+            // Refused before any tree is built: the passes after parsing walk trees
+            // recursively, and a chain this long would be a tree this deep.
+            if !self.too_long_reported {
+                self.too_long_reported = true;
+                let at = self.top_span;
+                self.diags.push(diag::too_many_operators(at, MAX_OPERATORS));
+            }
+            return error_expr(span);
         }
-        let mut toks: Vec<Option<Tok>> = Vec::new();
-        for k in kids(p) {
+        let mut toks: Vec<Option<Tok>> = Vec::with_capacity(children.len());
+        for k in children {
             let ks = self.span(&k);
-            let tok = match k.as_rule() {
+            let rule = k.as_rule();
+            let tok = match rule {
                 Rule::op_not => Tok::Prefix(UnOp::Not, ks),
                 Rule::op_neg => Tok::Prefix(UnOp::Neg, ks),
                 Rule::bad_not => {
                     self.diags.push(diag::foreign_operator(ks, "!", "not"));
                     Tok::Prefix(UnOp::Not, ks)
                 }
-                Rule::op_or => Tok::Infix(BinOp::Or, ks),
-                Rule::op_and => Tok::Infix(BinOp::And, ks),
                 Rule::bad_and => {
                     self.diags.push(diag::foreign_operator(ks, "&&", "and"));
                     Tok::Infix(BinOp::And, ks)
@@ -622,27 +666,14 @@ impl<'t> Lowerer<'t> {
                     self.diags.push(diag::foreign_operator(ks, "||", "or"));
                     Tok::Infix(BinOp::Or, ks)
                 }
-                Rule::op_eq => Tok::Infix(BinOp::Eq, ks),
                 Rule::bad_eq => {
                     self.diags.push(diag::single_equals(ks));
                     Tok::Infix(BinOp::Eq, ks)
                 }
-                Rule::op_ne => Tok::Infix(BinOp::Ne, ks),
-                Rule::op_lt => Tok::Infix(BinOp::Lt, ks),
-                Rule::op_le => Tok::Infix(BinOp::Le, ks),
-                Rule::op_gt => Tok::Infix(BinOp::Gt, ks),
-                Rule::op_ge => Tok::Infix(BinOp::Ge, ks),
-                Rule::op_in => Tok::Infix(BinOp::In, ks),
-                Rule::op_has => Tok::Infix(BinOp::Has, ks),
-                Rule::op_starts_with => Tok::Infix(BinOp::StartsWith, ks),
-                Rule::op_add => Tok::Infix(BinOp::Add, ks),
-                Rule::op_sub => Tok::Infix(BinOp::Sub, ks),
-                Rule::op_mul => Tok::Infix(BinOp::Mul, ks),
-                Rule::op_div => Tok::Infix(BinOp::Div, ks),
-                _ => {
-                    let (e, h) = self.primary(k, nest + 1);
-                    Tok::Operand(e, h)
-                }
+                _ => match infix_op(rule) {
+                    Some(op) => Tok::Infix(op, ks),
+                    None => Tok::Operand(k),
+                },
             };
             toks.push(Some(tok));
         }
@@ -650,38 +681,40 @@ impl<'t> Lowerer<'t> {
         self.pratt(&mut toks, &mut pos, 0, nest, span)
     }
 
+    /// Precedence climbing over `toks`. It recurses once per prefix operator (a level each,
+    /// so at most [`MAX_NESTING`] deep) and once per precedence step; a chain of operators of
+    /// one precedence is a loop, however long.
     fn pratt(
         &mut self,
-        toks: &mut [Option<Tok>],
+        toks: &mut [Option<Tok<'_>>],
         pos: &mut usize,
         min_bp: u8,
         nest: usize,
         span: Span,
-    ) -> (Expr, usize) {
-        if nest > MAX_NESTING {
-            *pos = toks.len();
-            return self.deep(span);
-        }
+    ) -> Expr {
         let first = toks.get_mut(*pos).and_then(Option::take);
         *pos += 1;
-        let (mut lhs, mut height) = match first {
-            Some(Tok::Operand(e, h)) => (e, h),
+        let mut lhs = match first {
+            Some(Tok::Operand(p)) => self.primary(p, nest),
             Some(Tok::Prefix(op, ospan)) => {
+                if nest + 1 > MAX_NESTING {
+                    *pos = toks.len();
+                    return self.deep(ospan);
+                }
                 let rbp = match op {
                     UnOp::Not => 3,
                     UnOp::Neg => 7,
                 };
-                let (rhs, h) = self.pratt(toks, pos, rbp, nest + 1, span);
+                let rhs = self.pratt(toks, pos, rbp, nest + 1, span);
                 let espan = ospan.to(rhs.span);
-                let e = Expr {
+                Expr {
                     kind: ExprKind::Unary(op, Box::new(rhs)),
                     span: espan,
-                };
-                (e, h + 1)
+                }
             }
             // The grammar never starts or continues with an infix operator here.
-            Some(Tok::Infix(_, s)) => (error_expr(s), 1),
-            None => (error_expr(span), 1),
+            Some(Tok::Infix(_, s)) => error_expr(s),
+            None => error_expr(span),
         };
         let mut last_was_comparison = false;
         while let Some(Some(Tok::Infix(op, ospan))) = toks.get(*pos) {
@@ -695,52 +728,45 @@ impl<'t> Lowerer<'t> {
                 self.diags.push(diag::chained_comparison(ospan));
             }
             last_was_comparison = op.is_comparison();
-            let (rhs, h) = self.pratt(toks, pos, prec + 1, nest + 1, span);
-            height = 1 + height.max(h);
-            if height > MAX_NESTING {
-                *pos = toks.len();
-                return self.deep(lhs.span.to(rhs.span));
-            }
+            let rhs = self.pratt(toks, pos, prec + 1, nest, span);
             let espan = lhs.span.to(rhs.span);
             lhs = Expr {
                 kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
                 span: espan,
             };
         }
-        (lhs, height)
+        lhs
     }
 
-    fn primary(&mut self, p: Pair<'_, Rule>, nest: usize) -> (Expr, usize) {
+    /// An operand. Brackets (`( )`, lists, calls) and `if … then … else` are a level each.
+    fn primary(&mut self, p: Pair<'_, Rule>, nest: usize) -> Expr {
         let span = self.span(&p);
-        if nest > MAX_NESTING {
-            return self.deep(span);
-        }
         let rule = p.as_rule();
+        if matches!(rule, Rule::paren | Rule::if_expr | Rule::list | Rule::call)
+            && nest + 1 > MAX_NESTING
+        {
+            let opening = kids(p)
+                .find(|k| matches!(k.as_rule(), Rule::lparen | Rule::lbracket | Rule::kw_if));
+            let at = opening.map_or(span, |k| self.span(&k));
+            return self.deep(at);
+        }
+        let level = nest + 1;
         match rule {
-            Rule::quantity => (
-                Expr {
-                    kind: ExprKind::Number(self.quantity(p)),
-                    span,
-                },
-                1,
-            ),
+            Rule::quantity => Expr {
+                kind: ExprKind::Number(self.quantity(p)),
+                span,
+            },
             Rule::string | Rule::bad_string | Rule::bad_quote => {
                 let s = self.str_lit(p);
-                (
-                    Expr {
-                        kind: ExprKind::Str(s.value),
-                        span,
-                    },
-                    1,
-                )
-            }
-            Rule::boolean => (
                 Expr {
-                    kind: ExprKind::Bool(p.as_str() == "true"),
+                    kind: ExprKind::Str(s.value),
                     span,
-                },
-                1,
-            ),
+                }
+            }
+            Rule::boolean => Expr {
+                kind: ExprKind::Bool(p.as_str() == "true"),
+                span,
+            },
             Rule::path => {
                 let segs = kids(p)
                     .map(|k| Ident {
@@ -748,69 +774,49 @@ impl<'t> Lowerer<'t> {
                         span: self.span(&k),
                     })
                     .collect();
-                (
-                    Expr {
-                        kind: ExprKind::Path(segs),
-                        span,
-                    },
-                    1,
-                )
-            }
-            Rule::paren => {
-                let inner = kids(p).find(|k| k.as_rule() == Rule::expr);
-                match inner {
-                    Some(e) => {
-                        let (e, h) = self.expr(e, nest + 1);
-                        (
-                            Expr {
-                                kind: ExprKind::Paren(Box::new(e)),
-                                span,
-                            },
-                            h + 1,
-                        )
-                    }
-                    None => (error_expr(span), 1),
+                Expr {
+                    kind: ExprKind::Path(segs),
+                    span,
                 }
             }
+            Rule::paren => match kids(p).find(|k| k.as_rule() == Rule::expr) {
+                Some(e) => {
+                    let e = self.expr(e, level);
+                    Expr {
+                        kind: ExprKind::Paren(Box::new(e)),
+                        span,
+                    }
+                }
+                None => error_expr(span),
+            },
             Rule::if_expr => {
                 let mut es = Vec::new();
-                let mut h = 0;
                 for k in kids(p).filter(|k| k.as_rule() == Rule::expr) {
-                    let (e, eh) = self.expr(k, nest + 1);
-                    h = h.max(eh);
-                    es.push(e);
+                    es.push(self.expr(k, level));
                 }
                 let otherwise = es.pop();
                 let then = es.pop();
                 let cond = es.pop();
                 match (cond, then, otherwise) {
-                    (Some(c), Some(t), Some(o)) => (
-                        Expr {
-                            kind: ExprKind::Cond {
-                                style: CondStyle::IfThenElse,
-                                cond: Box::new(c),
-                                then: Box::new(t),
-                                otherwise: Box::new(o),
-                            },
-                            span,
+                    (Some(c), Some(t), Some(o)) => Expr {
+                        kind: ExprKind::Cond {
+                            style: CondStyle::IfThenElse,
+                            cond: Box::new(c),
+                            then: Box::new(t),
+                            otherwise: Box::new(o),
                         },
-                        h + 1,
-                    ),
-                    _ => (error_expr(span), 1),
+                        span,
+                    },
+                    _ => error_expr(span),
                 }
             }
             Rule::list | Rule::call => {
                 let mut name = None;
                 let mut es = Vec::new();
-                let mut h = 0;
                 for k in kids(p) {
                     match k.as_rule() {
                         Rule::ident => name = Some(self.ident(k)),
-                        Rule::expr => {
-                            let (e, eh) = self.expr(k, nest + 1);
-                            h = h.max(eh);
-                            es.push(e);
-                        }
+                        Rule::expr => es.push(self.expr(k, level)),
                         _ => {}
                     }
                 }
@@ -818,11 +824,33 @@ impl<'t> Lowerer<'t> {
                     (Rule::call, Some(n)) => ExprKind::Call(n, es),
                     _ => ExprKind::List(es),
                 };
-                (Expr { kind, span }, h + 1)
+                Expr { kind, span }
             }
-            _ => (error_expr(span), 1),
+            _ => error_expr(span),
         }
     }
+}
+
+/// The binary operator a token rule stands for (error alternatives excluded).
+fn infix_op(rule: Rule) -> Option<BinOp> {
+    Some(match rule {
+        Rule::op_or | Rule::bad_or => BinOp::Or,
+        Rule::op_and | Rule::bad_and => BinOp::And,
+        Rule::op_eq | Rule::bad_eq => BinOp::Eq,
+        Rule::op_ne => BinOp::Ne,
+        Rule::op_lt => BinOp::Lt,
+        Rule::op_le => BinOp::Le,
+        Rule::op_gt => BinOp::Gt,
+        Rule::op_ge => BinOp::Ge,
+        Rule::op_in => BinOp::In,
+        Rule::op_has => BinOp::Has,
+        Rule::op_starts_with => BinOp::StartsWith,
+        Rule::op_add => BinOp::Add,
+        Rule::op_sub => BinOp::Sub,
+        Rule::op_mul => BinOp::Mul,
+        Rule::op_div => BinOp::Div,
+        _ => return None,
+    })
 }
 
 /// Children of a pair, without comments.

@@ -7,6 +7,7 @@
 //! on its own, so one broken strategy does not hide the errors of the next.
 
 mod lower;
+mod scan;
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Once};
@@ -26,8 +27,14 @@ struct RuleParser;
 /// Larger files are refused before parsing.
 pub(crate) const MAX_SOURCE_BYTES: usize = 16 * 1024 * 1024;
 
-/// How deeply brackets and expressions may nest.
+/// How deeply expressions may nest, counted as a reader sees it: one level per bracket, per
+/// prefix operator (`not`, unary `-`) and per nested conditional (`S003` beyond it).
 pub(crate) const MAX_NESTING: usize = 100;
+
+/// How many binary operators one expression (a condition, a score, a penalty, …) may have
+/// (`S010` beyond it). A long flat chain is not deep for a reader, but it is a deep tree for
+/// every pass that walks the expression, so its length is limited separately.
+pub(crate) const MAX_OPERATORS: usize = 500;
 
 /// The most parser steps pest may take on one file (process-wide, see `pest::set_call_limit`).
 const CALL_LIMIT: usize = 400_000_000;
@@ -65,8 +72,9 @@ pub(crate) fn parse_str(name: &str, text: &str) -> (Option<Ast>, Diagnostics) {
         ));
         return (None, diags);
     }
-    if let Some(d) = nesting_scan(text) {
-        diags.push(d);
+    let scanned = scan::scan(text);
+    if let Some(span) = scanned.too_deep {
+        diags.push(diag::too_deep(span, MAX_NESTING));
         return (None, diags);
     }
     SET_LIMIT.call_once(|| pest::set_call_limit(NonZeroUsize::new(CALL_LIMIT)));
@@ -93,7 +101,7 @@ pub(crate) fn parse_str(name: &str, text: &str) -> (Option<Ast>, Diagnostics) {
             }
         }
         Err(first) => {
-            let recovered = recover(text);
+            let recovered = recover(text, &scanned.script_bodies);
             if recovered.iter().any(Diagnostic::is_error) {
                 for d in recovered {
                     diags.push(d);
@@ -107,43 +115,15 @@ pub(crate) fn parse_str(name: &str, text: &str) -> (Option<Ast>, Diagnostics) {
     }
 }
 
-/// Refuses nesting deeper than [`MAX_NESTING`] before pest recurses into it.
-fn nesting_scan(text: &str) -> Option<Diagnostic> {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'#' | b'"' => {
-                // Skip a comment or a one-line string (good enough for counting brackets).
-                let close = if b == b'"' { Some(b'"') } else { None };
-                i += 1;
-                while let Some(&c) = bytes.get(i) {
-                    if c == b'\n' || Some(c) == close {
-                        break;
-                    }
-                    if c == b'\\' && close.is_some() {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(diag::too_deep(Span::new(i, i + 1), MAX_NESTING));
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-/// After a failed parse: cut the file at top-level items and parse each on its own.
-fn recover(text: &str) -> Vec<Diagnostic> {
+/// After a failed parse: cut the file at top-level items and parse each on its own. A line
+/// inside the code of a (closed) script is rhai, so it never starts an item, whatever its
+/// first word.
+fn recover(text: &str, script_bodies: &[(usize, Option<usize>)]) -> Vec<Diagnostic> {
+    let in_script = |offset: usize| {
+        script_bodies
+            .iter()
+            .any(|&(open, close)| close.is_some_and(|close| open < offset && offset <= close))
+    };
     let mut starts = vec![0usize];
     let mut offset = 0usize;
     for line in text.split_inclusive('\n') {
@@ -156,6 +136,7 @@ fn recover(text: &str) -> Vec<Diagnostic> {
                 first_word.as_str(),
                 "const" | "group" | "script" | "strategy" | "test"
             )
+            && !in_script(offset)
         {
             starts.push(offset);
         }
@@ -170,6 +151,13 @@ fn recover(text: &str) -> Vec<Diagnostic> {
         let Some(chunk) = text.get(start..end) else {
             continue;
         };
+        // The whole text was scanned, but a chunk may be read differently (after a script
+        // that is never closed, for one), so each chunk is scanned before pest sees it.
+        if let Some(span) = scan::scan(chunk).too_deep {
+            let span = Span::new(span.start + start, span.end + start);
+            out.push(diag::too_deep(span, MAX_NESTING));
+            continue;
+        }
         match RuleParser::parse(Rule::file, chunk) {
             Ok(pairs) => {
                 let mut lowerer = lower::Lowerer::new(chunk, start);
@@ -196,6 +184,11 @@ fn convert_error(
     let pos = pos.min(end);
     match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => {
+            // `script_body` fails at its `{` only when the braces never balance.
+            let at_brace = text.get(pos..).is_some_and(|rest| rest.starts_with('{'));
+            if positives.contains(&Rule::script_body) && at_brace {
+                return diag::unclosed_script(Span::new(pos, pos + 1));
+            }
             let (found, span) = describe_found(text, pos);
             let expected = describe_expected(positives);
             let mut d = match help_for(positives, &found) {
@@ -207,7 +200,15 @@ fn convert_error(
             }
             d
         }
-        ErrorVariant::CustomError { message } => diag::parser_limit(Span::new(pos, pos), message),
+        ErrorVariant::CustomError { message } => {
+            // pest's resource limits, in the user's words.
+            let what = match message.as_str() {
+                "stack limit reached" => "it nests too deeply for the parser",
+                "call limit reached" => "it takes the parser too many steps",
+                other => other,
+            };
+            diag::parser_limit(Span::new(pos, pos), what)
+        }
     }
 }
 
@@ -348,9 +349,11 @@ fn describe_expected(positives: &[Rule]) -> String {
         {
             continue;
         }
-        let name = friendly_name(*rule);
-        if !parts.contains(&name) {
-            parts.push(name);
+        let Some(name) = friendly_name(*rule) else {
+            continue;
+        };
+        if !parts.iter().any(|p| p == name) {
+            parts.push(name.to_string());
         }
     }
     match parts.len() {
@@ -401,13 +404,39 @@ fn help_for(positives: &[Rule], found: &str) -> Option<&'static str> {
     None
 }
 
-/// The user-facing name of a grammar rule (pest's `renamed_rules`, done by hand).
-fn friendly_name(rule: Rule) -> String {
+/// The user-facing name of a grammar rule (pest's `renamed_rules`, done by hand), or `None`
+/// for rules never worth naming: error alternatives (`bad_*`, whose good twin is named),
+/// whitespace and comments. The match lists every rule, so a new rule cannot reach a message
+/// under its internal name.
+fn friendly_name(rule: Rule) -> Option<&'static str> {
     let s = match rule {
+        Rule::WHITESPACE
+        | Rule::COMMENT
+        | Rule::inline_space
+        | Rule::reserved
+        | Rule::bad_test_block
+        | Rule::bad_eq
+        | Rule::bad_and
+        | Rule::bad_or
+        | Rule::bad_not
+        | Rule::bad_unit
+        | Rule::bad_string
+        | Rule::bad_quote => return None,
         Rule::EOI => "end of file",
+        Rule::file | Rule::item => "a declaration (`const`, `group`, `script` or `strategy`)",
+        Rule::const_decl => "a constant",
+        Rule::group_decl => "a group",
+        Rule::script_decl => "a script",
+        Rule::strategy => "a strategy",
+        Rule::kw_const => "`const`",
+        Rule::kw_group => "`group`",
+        Rule::kw_script => "`script`",
+        Rule::kw_strategy => "`strategy`",
+        Rule::kw_test => "`test`",
         Rule::eq_sign => "`=`",
         Rule::comma => "`,`",
         Rule::colon => "`:`",
+        Rule::question => "`?`",
         Rule::arrow => "`->`",
         Rule::lparen => "`(`",
         Rule::rparen => "`)`",
@@ -416,20 +445,59 @@ fn friendly_name(rule: Rule) -> String {
         Rule::lbracket => "`[`",
         Rule::rbracket => "`]`",
         Rule::minus => "`-`",
-        Rule::ident | Rule::path | Rule::field => "a name",
+        Rule::ident | Rule::ident_char | Rule::path | Rule::field => "a name",
         Rule::number | Rule::quantity => "a number",
         Rule::unit => "a unit",
-        Rule::string | Rule::str_lit => "a string",
+        Rule::string | Rule::string_inner | Rule::str_lit => "a string",
         Rule::boolean => "`true` or `false`",
         Rule::type_name => {
             "a type (`number`, `bool`, `string`, `money`, `km`, `days`, `kg`, `percent`)"
         }
         Rule::script_body => "`{` and the script's code",
+        Rule::script_text
+        | Rule::script_chunk
+        | Rule::rhai_string
+        | Rule::rhai_backtick
+        | Rule::rhai_line_comment
+        | Rule::rhai_block_comment => "the script's code",
+        Rule::clause
+        | Rule::when_clause
+        | Rule::candidates_clause
+        | Rule::exclude_clause
+        | Rule::prefer_clause
+        | Rule::score_clause
+        | Rule::rank_clause
+        | Rule::split_clause
+        | Rule::fallback_clause
+        | Rule::otherwise_clause
+        | Rule::promise_clause => "a strategy clause (`when`, `candidates`, `exclude`, `score`, …)",
+        Rule::kw_when => "`when`",
+        Rule::kw_candidates => "`candidates`",
+        Rule::kw_exclude => "`exclude`",
+        Rule::kw_prefer => "`prefer`",
+        Rule::kw_score => "`score`",
+        Rule::kw_rank => "`rank`",
+        Rule::kw_fallback => "`fallback`",
+        Rule::kw_otherwise => "`otherwise`",
+        Rule::kw_promise => "`promise`",
+        Rule::all_or_nothing | Rule::kw_all => "`all or nothing`",
         Rule::exclude_target => "`location`, `store`, `dc` or `dropship`",
-        Rule::kw_none | Rule::kw_at | Rule::kw_allowed => "`none`, `at most` or `allowed`",
-        Rule::kw_required | Rule::kw_preferred | Rule::kw_ignored => {
-            "`required`, `preferred` or `ignored`"
+        Rule::split_mode
+        | Rule::split_none
+        | Rule::split_at_most
+        | Rule::split_allowed
+        | Rule::kw_none
+        | Rule::kw_at
+        | Rule::kw_allowed => "`none`, `at most` or `allowed`",
+        Rule::split_option | Rule::penalty | Rule::lines_whole | Rule::lines_may_split => {
+            "`penalty`, `lines whole` or `lines may split`"
         }
+        Rule::promise_required
+        | Rule::promise_preferred
+        | Rule::promise_ignored
+        | Rule::kw_required
+        | Rule::kw_preferred
+        | Rule::kw_ignored => "`required`, `preferred` or `ignored`",
         Rule::kw_backorder | Rule::kw_unsourced => "`backorder` or `unsourced`",
         Rule::kw_penalty => "`penalty`",
         Rule::kw_lines => "`lines`",
@@ -438,26 +506,84 @@ fn friendly_name(rule: Rule) -> String {
         Rule::kw_by => "`by`",
         Rule::kw_then => "`then`",
         Rule::kw_else => "`else`",
+        Rule::kw_if => "`if`",
         Rule::kw_desc | Rule::kw_asc => "`desc` or `asc`",
-        Rule::kw_reason => "`reason`",
+        Rule::reason | Rule::kw_reason => "`reason`",
         Rule::kw_tagged => "`tagged`",
         Rule::kw_in => "`in`",
         Rule::kw_country | Rule::kw_region => "`country` or `region`",
-        Rule::kw_where => "`where`",
+        Rule::kw_where | Rule::where_filter => "`where`",
         Rule::kw_or => "`or`",
         Rule::kw_nothing => "`nothing`",
+        Rule::kw_starts => "`starts with`",
         Rule::kw_with => "`with`",
         Rule::kw_split => "`split`",
         Rule::set_filter | Rule::tagged_filter | Rule::country_filter | Rule::region_filter => {
             "a filter (`tagged`, `in country`, `in region`, `where`)"
         }
-        Rule::where_filter => "`where`",
         Rule::const_value => "a number or `true`/`false`",
-        Rule::set_expr | Rule::set_list => "a location set",
-        Rule::expr | Rule::op_expr => "a value",
+        Rule::set_list
+        | Rule::set_expr
+        | Rule::set_base
+        | Rule::set_all
+        | Rule::set_dcs
+        | Rule::set_stores
+        | Rule::set_dropship
+        | Rule::set_pickup
+        | Rule::id_list => "a location set",
+        Rule::expr
+        | Rule::op_expr
+        | Rule::primary
+        | Rule::paren
+        | Rule::if_expr
+        | Rule::list
+        | Rule::call
+        | Rule::prefix => "a value",
+        Rule::op_not => "`not`",
+        Rule::op_neg => "`-`",
+        Rule::infix
+        | Rule::op_or
+        | Rule::op_and
+        | Rule::op_eq
+        | Rule::op_ne
+        | Rule::op_le
+        | Rule::op_ge
+        | Rule::op_lt
+        | Rule::op_gt
+        | Rule::op_in
+        | Rule::op_has
+        | Rule::op_starts_with
+        | Rule::op_add
+        | Rule::op_sub
+        | Rule::op_mul
+        | Rule::op_div => "an operator",
         Rule::rank_key => "a ranking criterion",
         Rule::param | Rule::params => "a parameter (`name: type`)",
-        _ => return format!("`{rule:?}`").replace('_', " "),
     };
-    s.to_string()
+    Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every rule that pest may list as expected has a name for people, not a rule name.
+    #[test]
+    fn friendly_names_never_show_rule_names() {
+        for &rule in Rule::all_rules() {
+            let Some(name) = friendly_name(rule) else {
+                continue;
+            };
+            let raw = format!("{rule:?}");
+            assert!(!name.contains('_'), "{raw}: {name}");
+            assert!(!name.contains(&raw) || !raw.contains('_'), "{raw}: {name}");
+            assert!(!name.contains("bad"), "{raw}: {name}");
+        }
+    }
+
+    #[test]
+    fn error_alternatives_are_never_expected() {
+        let expected = describe_expected(&[Rule::unit, Rule::bad_unit, Rule::rbrace]);
+        assert_eq!(expected, "a unit or `}`");
+    }
 }
