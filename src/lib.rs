@@ -24,6 +24,8 @@ enum Command {
     Check(cmd::check::CheckArgs),
     /// Format rule files in place (or, with --check, list those that are not formatted).
     Fmt(cmd::fmt::FmtArgs),
+    /// Explain, for a person, why one order was sourced the way it was.
+    Explain(cmd::explain::ExplainArgs),
 }
 
 /// How a command failed.
@@ -58,6 +60,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::Route(args) => cmd::route::run(&args),
         Command::Check(args) => cmd::check::run(&args),
         Command::Fmt(args) => cmd::fmt::run(&args),
+        Command::Explain(args) => cmd::explain::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -99,11 +99,87 @@ fn consuming_stock_changes_later_decisions() {
 }
 
 #[test]
-fn explain_adds_the_search_summary() {
+fn explain_lists_the_candidates_and_why() {
     let out = route(&example_dir(), &["--no-consume", "--explain"]);
     let got = decisions(&out);
     assert_eq!(got[0]["explain"]["strategy"], "min-cost");
     assert_eq!(got[0]["explain"]["exact"], true);
+    // Every shipping location is listed as shipped; EX-9's counter says it is one.
+    for d in &got {
+        for s in d["shipments"].as_array().expect("shipments") {
+            let listed = d["explain"]["candidates"]
+                .as_array()
+                .expect("candidates")
+                .iter()
+                .any(|c| c["location"] == s["location"] && c["shipped"] == true);
+            assert!(listed, "{}: {} not explained", d["order"], s["location"]);
+        }
+    }
+    // With --explain the decision keeps its fields and their order; `explain` comes last.
+    let plain =
+        String::from_utf8_lossy(&route(&example_dir(), &["--no-consume"]).stdout).into_owned();
+    let explained = String::from_utf8_lossy(&out.stdout).into_owned();
+    for (p, e) in plain.lines().zip(explained.lines()) {
+        assert!(e.starts_with(&p[..p.len() - 1]), "{e}");
+    }
+    // A person's view of one order, and of one routed by rules with exclusions.
+    let dir = example_dir();
+    let text = sourcing(
+        &dir,
+        &[
+            "explain",
+            "--order",
+            "EX-9",
+            "--network",
+            "network.json",
+            "--inventory",
+            "inventory.csv",
+            "--orders",
+            "orders.jsonl",
+        ],
+    );
+    assert!(text.status.success());
+    insta::assert_snapshot!("explain_ex9", String::from_utf8_lossy(&text.stdout));
+    let rules = format!(
+        "{}/rules/ship-from-store-first.rules",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = sourcing(
+        &dir,
+        &[
+            "explain",
+            "--order",
+            "EX-2",
+            "--rules",
+            &rules,
+            "--network",
+            "network.json",
+            "--inventory",
+            "inventory.csv",
+            "--orders",
+            "orders.jsonl",
+        ],
+    );
+    assert!(text.status.success());
+    insta::assert_snapshot!(
+        "explain_ex2_ship_from_store",
+        String::from_utf8_lossy(&text.stdout)
+    );
+    let missing = sourcing(
+        &dir,
+        &[
+            "explain",
+            "--order",
+            "NOPE",
+            "--network",
+            "network.json",
+            "--inventory",
+            "inventory.csv",
+            "--orders",
+            "orders.jsonl",
+        ],
+    );
+    assert_eq!(missing.status.code(), Some(1));
 }
 
 /// Writes the example files into a temp dir, with one of them replaced.

@@ -1,5 +1,6 @@
 //! The engine: a network and its stock, loaded once, routing orders from many threads.
 
+use crate::explain::Explain;
 use crate::load::inventory::InventoryRecord;
 use crate::model::decision::Decision;
 use crate::model::network::Network;
@@ -186,6 +187,33 @@ impl Engine {
             }
             retries += 1;
         }
+    }
+
+    /// [`Engine::quote`], with an explanation: the strategy, every candidate considered,
+    /// kept or dropped and why.
+    pub fn quote_explained(&self, order: &Order) -> (Decision, Explain) {
+        let (routed, considered) = crate::explain::collect(|| self.plan(order));
+        let explain = Explain::new(
+            &routed.decision,
+            routed.chain,
+            !routed.truncated,
+            routed.nodes,
+            considered,
+        );
+        (routed.decision, explain)
+    }
+
+    /// [`Engine::route`], with an explanation (see [`Engine::quote_explained`]).
+    pub fn route_explained(&self, order: &Order) -> (Decision, Explain) {
+        let ((routed, _, _, _), considered) = crate::explain::collect(|| self.plan_and_take(order));
+        let explain = Explain::new(
+            &routed.decision,
+            routed.chain,
+            !routed.truncated,
+            routed.nodes,
+            considered,
+        );
+        (routed.decision, explain)
     }
 
     /// [`Engine::route`], with how hard the search worked.

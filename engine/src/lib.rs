@@ -48,6 +48,7 @@ mod alloc;
 mod capacity;
 mod cost;
 mod engine;
+mod explain;
 pub mod generate;
 pub mod geo;
 mod index;
@@ -63,6 +64,7 @@ mod tests;
 
 pub use cost::transit_days;
 pub use engine::{Engine, Reservation, SearchStats};
+pub use explain::{Considered, Explain};
 pub use model::decision::{Decision, Shipment, ShipmentLine, Status, Unsourced};
 pub use model::network::{Location, LocationKind, Network, Service};
 pub use model::order::{Fulfillment, Order, OrderLine, ShipTo};

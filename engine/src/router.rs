@@ -18,6 +18,7 @@
 use crate::alloc::exact::search;
 use crate::alloc::{best_plan_for_set, Candidate, Plan, SkuDemand, COST_EPS};
 use crate::cost::LocationOffer;
+use crate::explain::Considered;
 use crate::geo::{unit_vector, Unit};
 use crate::index::DistanceCost;
 use crate::model::decision::{Decision, Shipment, ShipmentLine, Status, Unsourced};
@@ -108,6 +109,8 @@ pub(crate) struct Routed {
     pub nodes: u64,
     /// True when a work limit cut the search short.
     pub truncated: bool,
+    /// The strategies that ran, in order.
+    pub chain: Vec<String>,
 }
 
 /// The per-order search state.
@@ -340,6 +343,7 @@ pub(crate) fn finish(
         takes: Vec::new(),
         nodes,
         truncated,
+        chain: vec!["min-cost".into()],
     }
 }
 
@@ -450,6 +454,24 @@ impl Ctx<'_> {
         Candidate::new(location, rank, offer, atp)
     }
 
+    /// Tells an explanation being collected about a candidate.
+    fn note(&self, location: u32, kept: bool, reason: Option<&str>, cost: Option<f64>) {
+        crate::explain::record(|| {
+            let l = &self.network.locations[location as usize];
+            let to = &self.order.ship_to;
+            Considered {
+                location: l.id.clone(),
+                strategy: "min-cost".into(),
+                kept,
+                reason: reason.map(str::to_string),
+                distance_km: crate::geo::haversine_km(l.lat, l.lon, to.lat, to.lon),
+                cost,
+                score: None,
+                shipped: false,
+            }
+        });
+    }
+
     /// The contract's cost of one carrier shipment of `weight` kg from `location`, without
     /// building its offer: the cheapest service that keeps the promise, or the cheapest.
     fn single_shipment_cost(&self, location: u32, weight: f64) -> f64 {
@@ -547,6 +569,20 @@ impl Ctx<'_> {
         let counter = self
             .pickup
             .filter(|&p| !self.stock.capacity.full(p, self.day));
+        if let Some(p) = self.pickup {
+            let reason = if counter.is_none() {
+                "capacity"
+            } else {
+                "pickup counter"
+            };
+            let handling = self.network.locations[p as usize].handling_cost;
+            self.note(
+                p,
+                counter.is_some(),
+                Some(reason),
+                counter.map(|_| handling),
+            );
+        }
         if let Some(p) = counter {
             if self.holds_all(p, demand) {
                 cands.push(self.candidate(p, demand));
@@ -577,14 +613,19 @@ impl Ctx<'_> {
                 break;
             };
             let loc = self.stock.slot_location(slot);
-            if Some(loc) == self.pickup
-                || self.stock.slot_atp(slot) < rarest.total()
-                || self.stock.capacity.full(loc, self.day)
-                || !self.holds_all(loc, demand)
-            {
+            if Some(loc) == self.pickup {
+                continue;
+            }
+            if self.stock.capacity.full(loc, self.day) {
+                self.note(loc, false, Some("capacity"), None);
+                continue;
+            }
+            if self.stock.slot_atp(slot) < rarest.total() || !self.holds_all(loc, demand) {
+                self.note(loc, true, Some("does not hold every unit alone"), None);
                 continue;
             }
             let cost = self.single_shipment_cost(loc, weight);
+            self.note(loc, true, None, Some(cost));
             let rank = self
                 .tables
                 .ranks
@@ -670,10 +711,16 @@ impl Ctx<'_> {
                     continue;
                 };
                 let loc = self.stock.slot_location(slot);
-                if seen.insert(loc, ()).is_some()
-                    || self.stock.capacity.full(loc, self.day)
-                    || self.dominated(loc, lower, demand, &pool)
-                {
+                if seen.insert(loc, ()).is_some() {
+                    continue;
+                }
+                if self.stock.capacity.full(loc, self.day) {
+                    self.note(loc, false, Some("capacity"), None);
+                    continue;
+                }
+                if self.dominated(loc, lower, demand, &pool) {
+                    let why = "another candidate is as cheap, with the stock";
+                    self.note(loc, false, Some(why), None);
                     continue;
                 }
                 let c = self.candidate(loc, demand);
@@ -683,6 +730,7 @@ impl Ctx<'_> {
                 for (cov, a) in covered.iter_mut().zip(&c.atp) {
                     *cov += a;
                 }
+                self.note(loc, true, Some("candidate for a split"), None);
                 pool.push(c);
                 continue;
             }

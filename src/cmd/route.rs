@@ -111,23 +111,18 @@ impl From<io::Error> for Stop {
 fn write_decision(
     out: &mut impl Write,
     decision: &sourcing_engine::Decision,
-    stats: Option<&sourcing_engine::SearchStats>,
+    explain: Option<&sourcing_engine::Explain>,
 ) -> Result<(), Stop> {
-    match stats {
+    match explain {
         None => serde_json::to_writer(&mut *out, decision).map_err(io::Error::from)?,
-        Some(stats) => {
-            let mut value = serde_json::to_value(decision).map_err(io::Error::from)?;
-            if let Some(obj) = value.as_object_mut() {
-                obj.insert(
-                    "explain".into(),
-                    serde_json::json!({
-                        "strategy": decision.rule,
-                        "exact": !stats.truncated,
-                        "search_nodes": stats.nodes,
-                    }),
-                );
-            }
-            serde_json::to_writer(&mut *out, &value).map_err(io::Error::from)?;
+        Some(explain) => {
+            // The decision's fields keep their contract order; `explain` comes last.
+            let mut text = serde_json::to_string(decision).map_err(io::Error::from)?;
+            text.pop();
+            out.write_all(text.as_bytes())?;
+            out.write_all(b",\"explain\":")?;
+            serde_json::to_writer(&mut *out, explain).map_err(io::Error::from)?;
+            out.write_all(b"}")?;
         }
     }
     out.write_all(b"\n")?;
@@ -143,8 +138,12 @@ fn write_in_order<R: io::BufRead>(
 ) -> Result<(), Stop> {
     for order in reader {
         let order = order.map_err(Stop::Input)?;
-        let (decision, stats) = engine.route_with_stats(&order);
-        write_decision(out, &decision, explain.then_some(&stats))?;
+        if explain {
+            let (decision, why) = engine.route_explained(&order);
+            write_decision(out, &decision, Some(&why))?;
+        } else {
+            write_decision(out, &engine.route(&order), None)?;
+        }
     }
     Ok(())
 }
@@ -168,10 +167,17 @@ fn write_batched<R: io::BufRead>(
         }
         let decisions: Vec<_> = batch
             .par_iter()
-            .map(|o| engine.quote_with_stats(o))
+            .map(|o| {
+                if explain {
+                    let (d, why) = engine.quote_explained(o);
+                    (d, Some(why))
+                } else {
+                    (engine.quote(o), None)
+                }
+            })
             .collect();
-        for (decision, stats) in &decisions {
-            write_decision(out, decision, explain.then_some(stats))?;
+        for (decision, why) in &decisions {
+            write_decision(out, decision, why.as_ref())?;
         }
     }
 }

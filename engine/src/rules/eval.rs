@@ -353,6 +353,15 @@ impl Step<'_> {
         let left = self.stock.capacity.left(loc, self.day);
         if left == Some(0) {
             mark(dropped, "capacity");
+            self.note(
+                s,
+                location,
+                offer_distance(location, order),
+                false,
+                "capacity",
+                None,
+                None,
+            );
             return None;
         }
         let capacity = left.map_or(f64::INFINITY, f64::from);
@@ -392,6 +401,15 @@ impl Step<'_> {
             // An exclusion that cannot be evaluated (a failed script) excludes.
             if !matches!(loc_scope.eval(&ex.cond), Val::Bool(false)) {
                 mark(dropped, &ex.reason);
+                self.note(
+                    s,
+                    location,
+                    terms.distance,
+                    false,
+                    &ex.reason,
+                    Some(terms.cost),
+                    None,
+                );
                 return None;
             }
         }
@@ -399,6 +417,15 @@ impl Step<'_> {
             offer.options.retain(|o| o.meets_promise);
             if offer.options.is_empty() {
                 mark(dropped, "promise");
+                self.note(
+                    s,
+                    location,
+                    terms.distance,
+                    false,
+                    "promise",
+                    Some(terms.cost),
+                    None,
+                );
                 return None;
             }
         }
@@ -437,10 +464,20 @@ impl Step<'_> {
             }
         }
         if atp.iter().all(|&a| a == 0) {
+            let why = "excluded for every line it holds";
+            self.note(
+                s,
+                location,
+                terms.distance,
+                false,
+                why,
+                Some(terms.cost),
+                None,
+            );
             return None;
         }
         // The objective of each option.
-        let options = offer
+        let options: Vec<(ShipOption, ShipOption)> = offer
             .options
             .iter()
             .map(|o| {
@@ -457,6 +494,21 @@ impl Step<'_> {
             .zip(&s.prefer_statics)
             .position(|(sets, statics)| in_set(sets, statics))
             .unwrap_or(strategy.prefer.len());
+        if crate::explain::active() {
+            let score = options
+                .iter()
+                .map(|(obj, _): &(ShipOption, ShipOption)| obj.cost(weight))
+                .fold(f64::INFINITY, f64::min);
+            self.note(
+                s,
+                location,
+                terms.distance,
+                true,
+                "",
+                Some(terms.cost),
+                Some(score),
+            );
+        }
         Some(Cand {
             location: loc,
             distance_km: offer.distance_km,
@@ -567,6 +619,30 @@ impl Step<'_> {
         Some((plan, cands))
     }
 
+    /// Tells an explanation being collected about a candidate of strategy `s`.
+    #[allow(clippy::too_many_arguments, reason = "a record of a candidate's facts")]
+    fn note(
+        &self,
+        s: &CompiledStrategy,
+        location: &crate::model::network::Location,
+        distance_km: f64,
+        kept: bool,
+        reason: &str,
+        cost: Option<f64>,
+        score: Option<f64>,
+    ) {
+        crate::explain::record(|| crate::explain::Considered {
+            location: location.id.clone(),
+            strategy: s.ir.name.clone(),
+            kept,
+            reason: (!reason.is_empty()).then(|| reason.to_string()),
+            distance_km,
+            cost,
+            score,
+            shipped: false,
+        });
+    }
+
     fn priority(&self, location: u32) -> f64 {
         self.network
             .locations
@@ -636,4 +712,8 @@ pub(crate) fn is_cost(e: &ir::Expr) -> bool {
 /// Whether a location of kind `k` is of the rules' kind `rk`.
 pub(crate) fn kind_matches(rk: ir::LocationKind, k: LocationKind) -> bool {
     kind_of(k) == rk
+}
+
+fn offer_distance(l: &crate::model::network::Location, order: &crate::model::order::Order) -> f64 {
+    crate::geo::haversine_km(l.lat, l.lon, order.ship_to.lat, order.ship_to.lon)
 }

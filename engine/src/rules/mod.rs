@@ -414,6 +414,7 @@ pub(crate) fn plan_with_rules(
             if routed.decision.unsourced.is_empty() || ends_here {
                 // Nothing goes on to another strategy: the built-in decision is final.
                 routed.decision.rule = s.ir.name.clone();
+                routed.chain = vec![s.ir.name.clone()];
                 if matches!(s.ir.next, ir::Next::Backorder) {
                     for u in &mut routed.decision.unsourced {
                         u.reason = "backorder".into();
@@ -594,6 +595,12 @@ pub(crate) fn plan_with_rules(
         })
         .collect();
     let mut routed = finish(order, out, unsourced, nodes, truncated);
+    routed.chain = visited
+        .iter()
+        .enumerate()
+        .filter(|(_, &v)| v)
+        .filter_map(|(i, _)| rules.set.strategies.get(i).map(|s| s.name.clone()))
+        .collect();
     routed.decision.rule = rules
         .set
         .strategies

@@ -1,0 +1,129 @@
+//! Explanations: which candidates a decision considered, which it kept, which it dropped
+//! and why.
+//!
+//! In: the router and the rule evaluation report each candidate they look at, but only
+//! while an explanation is being collected (a thread-local switch, so routing without
+//! `--explain` pays one flag test per candidate). Out: [`Explain`], attached to a
+//! decision by [`crate::Engine::quote_explained`] and [`crate::Engine::route_explained`].
+
+use serde::Serialize;
+use std::cell::RefCell;
+
+/// The most candidates listed in one explanation; the rest are counted in `omitted`.
+const LISTED: usize = 100;
+
+/// One candidate location as the search saw it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Considered {
+    /// The location's id.
+    pub location: String,
+    /// The strategy that considered it.
+    pub strategy: String,
+    /// Whether it stayed a candidate.
+    pub kept: bool,
+    /// Why it was dropped (the exclusion's reason, `capacity`, `promise`, …) or a note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Great-circle distance to the destination.
+    pub distance_km: f64,
+    /// The contract's cost of shipping from here what it could ship of the order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
+    /// The strategy's score of that shipment (rules only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// Whether the decision ships from here.
+    pub shipped: bool,
+}
+
+/// Why a decision is what it is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explain {
+    /// The strategy chosen for the order.
+    pub strategy: String,
+    /// Every strategy that ran, in order (the chosen one, then its fallbacks).
+    pub strategies: Vec<String>,
+    /// False when a work limit cut the search short.
+    pub exact: bool,
+    /// Branch-and-bound nodes visited.
+    pub search_nodes: u64,
+    /// The candidates considered: those shipping first, then those kept, then those
+    /// dropped.
+    pub candidates: Vec<Considered>,
+    /// Candidates considered but not listed (beyond the first 100).
+    pub omitted: usize,
+    /// How the search ended.
+    pub note: String,
+}
+
+thread_local! {
+    static TRACE: RefCell<Option<Vec<Considered>>> = const { RefCell::new(None) };
+}
+
+/// Records a candidate if an explanation is being collected on this thread.
+#[inline]
+pub(crate) fn record(make: impl FnOnce() -> Considered) {
+    TRACE.with(|t| {
+        if let Some(list) = t.borrow_mut().as_mut() {
+            list.push(make());
+        }
+    });
+}
+
+/// Whether an explanation is being collected on this thread.
+#[inline]
+pub(crate) fn active() -> bool {
+    TRACE.with(|t| t.borrow().is_some())
+}
+
+/// Runs `f` while collecting what it considers.
+pub(crate) fn collect<T>(f: impl FnOnce() -> T) -> (T, Vec<Considered>) {
+    TRACE.with(|t| *t.borrow_mut() = Some(Vec::new()));
+    let out = f();
+    let list = TRACE.with(|t| t.borrow_mut().take()).unwrap_or_default();
+    (out, list)
+}
+
+impl Explain {
+    /// Puts the considered candidates in order, marks those shipping, cuts the list.
+    pub(crate) fn new(
+        decision: &crate::Decision,
+        strategies: Vec<String>,
+        exact: bool,
+        search_nodes: u64,
+        mut considered: Vec<Considered>,
+    ) -> Explain {
+        // One entry per (strategy, location): the last word on it wins.
+        let mut seen: Vec<(String, String)> = Vec::new();
+        let mut unique: Vec<Considered> = Vec::new();
+        for c in considered.drain(..).rev() {
+            let key = (c.strategy.clone(), c.location.clone());
+            if !seen.contains(&key) {
+                seen.push(key);
+                unique.push(c);
+            }
+        }
+        unique.reverse();
+        for c in &mut unique {
+            c.shipped = c.kept && decision.shipments.iter().any(|s| s.location == c.location);
+        }
+        unique.sort_by_key(|c| (!c.shipped, !c.kept));
+        let omitted = unique.len().saturating_sub(LISTED);
+        unique.truncate(LISTED);
+        let note = if strategies.iter().any(|s| s == "min-cost") || decision.rule == "min-cost" {
+            "holders are visited by a lower bound on their cost; those not listed could not beat the plan".to_string()
+        } else {
+            "every holder of the order's SKUs in the strategy's candidate sets was considered"
+                .to_string()
+        };
+        Explain {
+            strategy: decision.rule.clone(),
+            strategies,
+            exact,
+            search_nodes,
+            candidates: unique,
+            omitted,
+            note,
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! `sourcing explain --order ID ...`: why one order was sourced the way it was, for a person.
+//!
+//! The orders before it are routed first, in file order, taking their stock (as
+//! `sourcing route` would), unless `--no-consume`; then the order is explained against the
+//! stock it met.
+
+use crate::cmd::route::{load_rules, prepare};
+use crate::Failure;
+use clap::Args;
+use sourcing_engine::load::OrderReader;
+use sourcing_engine::{Decision, Explain, Network};
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::PathBuf;
+
+/// Arguments of `sourcing explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The id of the order to explain.
+    #[arg(long, value_name = "ID")]
+    pub order: String,
+    /// Rule file to route with (default: the built-in `min-cost` strategy).
+    #[arg(long, value_name = "R")]
+    pub rules: Option<PathBuf>,
+    /// The network (`network.json`).
+    #[arg(long, value_name = "N")]
+    pub network: PathBuf,
+    /// Stock (`inventory.csv` or `inventory.json`).
+    #[arg(long, value_name = "I")]
+    pub inventory: PathBuf,
+    /// Orders (`orders.jsonl`).
+    #[arg(long, value_name = "O")]
+    pub orders: PathBuf,
+    /// Explain against the initial stock, without routing the orders before it.
+    #[arg(long)]
+    pub no_consume: bool,
+}
+
+/// Runs `sourcing explain`.
+pub fn run(args: &ExplainArgs) -> Result<(), Failure> {
+    let engine = prepare(&args.network, &args.inventory, &args.orders)?;
+    if let Some(path) = &args.rules {
+        engine.set_rules(Some(load_rules(path, engine.network())?));
+    }
+    let name = args.orders.display().to_string();
+    let file = File::open(&args.orders)
+        .map_err(|e| Failure::Input(format!("{name}:1:1: cannot read file: {e}")))?;
+    for order in OrderReader::new(&name, BufReader::new(file), engine.network()) {
+        let order = order.map_err(|e| Failure::Input(e.to_string()))?;
+        if order.id == args.order {
+            let (decision, why) = engine.quote_explained(&order);
+            print!("{}", render(&decision, &why, engine.network()));
+            return Ok(());
+        }
+        if !args.no_consume {
+            engine.route(&order);
+        }
+    }
+    Err(Failure::Input(format!(
+        "{name}: no order has the id `{}`",
+        args.order
+    )))
+}
+
+/// The explanation as text a person reads top to bottom.
+pub fn render(d: &Decision, why: &Explain, network: &Network) -> String {
+    let currency = &network.currency;
+    let mut out = String::new();
+    let status = format!("{:?}", d.status).to_lowercase();
+    let _ = writeln!(
+        out,
+        "order {}: {status} by strategy `{}`{}",
+        d.order,
+        why.strategy,
+        if why.strategies.len() > 1 {
+            format!(" (then {})", why.strategies[1..].join(", then "))
+        } else {
+            String::new()
+        }
+    );
+    let _ = writeln!(
+        out,
+        "search: {}, {} branch-and-bound nodes",
+        if why.exact {
+            "exact"
+        } else {
+            "cut short by its work limit"
+        },
+        why.search_nodes
+    );
+    if d.shipments.is_empty() {
+        let _ = writeln!(out, "\nships nothing");
+    } else {
+        let _ = writeln!(out, "\nships");
+    }
+    for s in &d.shipments {
+        let lines: Vec<String> = s
+            .lines
+            .iter()
+            .map(|l| format!("line {} {} x{}", l.line, l.sku, l.qty))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:<14} {:<8} {:>8.1} km  {:>2} day(s)  {:>9.2} {currency}  {}  {}",
+            s.location,
+            s.service.as_deref().unwrap_or("counter"),
+            s.distance_km,
+            s.days,
+            s.cost,
+            if s.meets_promise {
+                "on time"
+            } else {
+                "late   "
+            },
+            lines.join(", ")
+        );
+    }
+    let _ = writeln!(out, "  total {:.2} {currency}", d.total_cost);
+    for u in &d.unsourced {
+        let _ = writeln!(
+            out,
+            "  not placed: line {} {} x{} ({})",
+            u.line, u.sku, u.qty, u.reason
+        );
+    }
+    let _ = writeln!(out, "\ncandidates considered");
+    for c in &why.candidates {
+        let mark = if c.shipped {
+            "ships  "
+        } else if c.kept {
+            "kept   "
+        } else {
+            "dropped"
+        };
+        let cost = c.cost.map(|x| format!("cost {x:.2}")).unwrap_or_default();
+        let score = c.score.map(|x| format!("score {x:.2}")).unwrap_or_default();
+        let line = format!(
+            "  {mark} {:<14} {:>8.1} km  {:<12} {:<13} [{}] {}",
+            c.location,
+            c.distance_km,
+            cost,
+            score,
+            c.strategy,
+            c.reason.as_deref().unwrap_or("")
+        );
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    if why.omitted > 0 {
+        let _ = writeln!(out, "  … and {} more", why.omitted);
+    }
+    let _ = writeln!(out, "\nnote: {}", why.note);
+    out
+}
