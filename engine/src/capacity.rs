@@ -20,6 +20,8 @@ struct Counter {
     by_day: Mutex<FxHashMap<i32, u32>>,
     /// `day << 32 | count` of the last day counted.
     latest: AtomicU64,
+    /// Whether any day besides the latest has counts (else other days are known empty).
+    other_days: std::sync::atomic::AtomicBool,
 }
 
 fn pack(day: i32, count: u32) -> u64 {
@@ -49,6 +51,9 @@ impl Clone for Capacity {
                                 .clone(),
                         ),
                         latest: AtomicU64::new(c.latest.load(Ordering::Acquire)),
+                        other_days: std::sync::atomic::AtomicBool::new(
+                            c.other_days.load(Ordering::Acquire),
+                        ),
                     })
                 })
                 .collect(),
@@ -66,6 +71,7 @@ impl Capacity {
                         limit,
                         by_day: Mutex::new(FxHashMap::default()),
                         latest: AtomicU64::new(pack(UNDATED, 0)),
+                        other_days: std::sync::atomic::AtomicBool::new(false),
                     })
                 })
                 .collect(),
@@ -78,6 +84,9 @@ impl Capacity {
         let latest = c.latest.load(Ordering::Acquire);
         let used = if (latest >> 32) as u32 == day as u32 {
             latest as u32
+        } else if !c.other_days.load(Ordering::Acquire) {
+            // Only the latest day has counts, and this is another day.
+            0
         } else {
             let by_day = c.by_day.lock().unwrap_or_else(PoisonError::into_inner);
             by_day.get(&day).copied().unwrap_or(0)
@@ -108,6 +117,10 @@ impl Capacity {
             }
         }
         for (c, g) in &mut guards {
+            let before = c.latest.load(Ordering::Acquire);
+            if (before >> 32) as u32 != day as u32 && before as u32 > 0 {
+                c.other_days.store(true, Ordering::Release);
+            }
             let n = g.entry(day).or_insert(0);
             *n += 1;
             // INVARIANT: written under the day map's lock, so it always equals the map.
