@@ -26,6 +26,8 @@ enum Command {
     Fmt(cmd::fmt::FmtArgs),
     /// Explain, for a person, why one order was sourced the way it was.
     Explain(cmd::explain::ExplainArgs),
+    /// Run the test cases written beside rule files (`NAME.cases.toml`).
+    Test(cmd::test::TestArgs),
 }
 
 /// How a command failed.
@@ -61,6 +63,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::Check(args) => cmd::check::run(&args),
         Command::Fmt(args) => cmd::fmt::run(&args),
         Command::Explain(args) => cmd::explain::run(&args),
+        Command::Test(args) => cmd::test::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
