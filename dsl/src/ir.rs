@@ -626,6 +626,8 @@ pub enum OrderFact {
     Hour,
     /// `order.tags`: the union of the lines' tags.
     Tags,
+    /// `order.pickup_store.tags`: the tags of the pickup store (none for shipped orders).
+    PickupStoreTags,
     /// `order.attr.<name>`: an unknown field of the order.
     Attr(String),
 }

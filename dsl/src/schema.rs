@@ -79,6 +79,11 @@ pub(crate) const ORDER: &[FactInfo] = &[
     ),
     info("placed_at.hour", Fact::Order(OrderFact::Hour), NUM),
     info("tags", Fact::Order(OrderFact::Tags), STRS),
+    info(
+        "pickup_store.tags",
+        Fact::Order(OrderFact::PickupStoreTags),
+        STRS,
+    ),
 ];
 
 /// `line.*`.

@@ -53,6 +53,8 @@ pub(crate) struct OrderFacts<'a> {
     /// Script results of this order by (script, arguments): a script is a pure function of
     /// its arguments, and candidates share few distinct ones.
     pub(crate) memo: std::cell::RefCell<Vec<(usize, Vec<u64>, Val<'static>)>>,
+    /// The pickup store's tags, for a pickup order at a store of the network.
+    pub pickup_tags: Option<&'a [String]>,
 }
 
 impl<'a> OrderFacts<'a> {
@@ -64,6 +66,7 @@ impl<'a> OrderFacts<'a> {
             weight: Default::default(),
             placed: Default::default(),
             memo: Default::default(),
+            pickup_tags: None,
         }
     }
 
@@ -282,7 +285,7 @@ impl<'a> Scope<'a> {
                     .map_or(Val::Missing, |p| Val::Weekday(p.0)),
                 OrderFact::Hour => self.order.placed().map_or(Val::Missing, |p| Val::Num(p.1)),
                 // A list: only readable through `has`.
-                OrderFact::Tags => Val::Missing,
+                OrderFact::Tags | OrderFact::PickupStoreTags => Val::Missing,
                 OrderFact::Attr(name) => json(o.attr.get(name)),
             },
             Fact::Line(lf) => {
@@ -348,6 +351,9 @@ impl<'a> Scope<'a> {
             |tags: &[String]| matches!(item, Val::Str(s) if tags.iter().any(|t| t == s));
         match &list.kind {
             ExprKind::List(items) => items.iter().any(|x| compare(CmpOp::Eq, self.eval(x), item)),
+            ExprKind::Fact(Fact::Order(OrderFact::PickupStoreTags)) => {
+                self.order.pickup_tags.is_some_and(|tags| in_strings(tags))
+            }
             ExprKind::Fact(Fact::Order(OrderFact::Tags)) => {
                 self.order.order.lines.iter().any(|l| in_strings(&l.tags))
             }

@@ -355,7 +355,14 @@ pub(crate) fn plan_with_rules(
     tables: &RouterTables,
     order: &Order,
 ) -> Routed {
-    let facts = OrderFacts::new(order);
+    let mut facts = OrderFacts::new(order);
+    if order.fulfillment == crate::model::order::Fulfillment::Pickup {
+        facts.pickup_tags = order
+            .pickup_location
+            .as_deref()
+            .and_then(|id| network.location(id))
+            .map(|l| l.tags.as_slice());
+    }
     let base = Scope {
         consts: &rules.set.consts,
         scripts: &rules.scripts,

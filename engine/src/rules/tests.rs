@@ -507,3 +507,49 @@ fn rules_see_capacity_and_skip_full_locations() {
     tomorrow.placed_at = Some("2026-11-24T08:00:00Z".into());
     assert_eq!(e.route(&tomorrow).status, Status::Sourced);
 }
+
+#[test]
+fn a_pickup_at_a_store_without_a_counter_is_rejected_with_a_reason() {
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../rules/click-and-collect.rules"
+    ))
+    .expect("the shipped rule file");
+    let mut net = network();
+    net.locations[2].tags.clear(); // ST-HAMBURG has no pickup counter
+    let net = Network::new(
+        net.currency.clone(),
+        net.locations.clone(),
+        net.services.clone(),
+    );
+    let (set, diags) = sourcing_dsl::compile_source("click-and-collect.rules", &src);
+    assert!(!diags.has_errors(), "{}", diags.render());
+    let e = Engine::new(net.clone(), &stock(&[(2, "A", 5), (0, "A", 5)]));
+    e.set_rules(Some(
+        Rules::compile(set.expect("rules"), &net).expect("compiles"),
+    ));
+    let mut o = order(vec![line("A", 1, &[])]);
+    o.fulfillment = Fulfillment::Pickup;
+    o.pickup_location = Some("ST-HAMBURG".into());
+    let d = e.quote(&o);
+    assert_eq!(d.rule, "no-pickup-counter");
+    assert_eq!(
+        (d.status, reasons(&d)),
+        (
+            Status::Unsourced,
+            vec![(0, 1, "store does not offer pickup")]
+        )
+    );
+    // The same order at a store with a counter is collected there.
+    o.pickup_location = Some("ST-FRANKFURT".into());
+    let e = Engine::new(net.clone(), &stock(&[(1, "A", 5)]));
+    let (set, _) = sourcing_dsl::compile_source("click-and-collect.rules", &src);
+    e.set_rules(Some(
+        Rules::compile(set.expect("rules"), &net).expect("compiles"),
+    ));
+    let d = e.quote(&o);
+    assert_eq!(
+        (d.rule.as_str(), placed(&d)),
+        ("click-and-collect", vec![("ST-FRANKFURT", vec![(0, 1)])])
+    );
+}
