@@ -352,7 +352,7 @@ impl<'a> Scope<'a> {
         match &list.kind {
             ExprKind::List(items) => items.iter().any(|x| compare(CmpOp::Eq, self.eval(x), item)),
             ExprKind::Fact(Fact::Order(OrderFact::PickupStoreTags)) => {
-                self.order.pickup_tags.is_some_and(|tags| in_strings(tags))
+                self.order.pickup_tags.is_some_and(in_strings)
             }
             ExprKind::Fact(Fact::Order(OrderFact::Tags)) => {
                 self.order.order.lines.iter().any(|l| in_strings(&l.tags))
