@@ -4,7 +4,7 @@
 //! `sourcing route` would), unless `--no-consume`; then the order is explained against the
 //! stock it met.
 
-use crate::cmd::route::{load_rules, prepare};
+use crate::cmd::route::Inputs;
 use crate::Failure;
 use clap::Args;
 use sourcing_engine::load::OrderReader;
@@ -12,7 +12,6 @@ use sourcing_engine::{Decision, Explain, Network};
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::BufReader;
-use std::path::PathBuf;
 
 /// Arguments of `sourcing explain`.
 #[derive(Debug, Args)]
@@ -20,18 +19,9 @@ pub struct ExplainArgs {
     /// The id of the order to explain.
     #[arg(long, value_name = "ID")]
     pub order: String,
-    /// Rule file to route with (default: the built-in `min-cost` strategy).
-    #[arg(long, value_name = "R")]
-    pub rules: Option<PathBuf>,
-    /// The network (`network.json`).
-    #[arg(long, value_name = "N")]
-    pub network: PathBuf,
-    /// Stock (`inventory.csv` or `inventory.json`).
-    #[arg(long, value_name = "I")]
-    pub inventory: PathBuf,
-    /// Orders (`orders.jsonl`).
-    #[arg(long, value_name = "O")]
-    pub orders: PathBuf,
+    /// The input files.
+    #[command(flatten)]
+    pub inputs: Inputs,
     /// Explain against the initial stock, without routing the orders before it.
     #[arg(long)]
     pub no_consume: bool,
@@ -39,12 +29,9 @@ pub struct ExplainArgs {
 
 /// Runs `sourcing explain`.
 pub fn run(args: &ExplainArgs) -> Result<(), Failure> {
-    let engine = prepare(&args.network, &args.inventory, &args.orders)?;
-    if let Some(path) = &args.rules {
-        engine.set_rules(Some(load_rules(path, engine.network())?));
-    }
-    let name = args.orders.display().to_string();
-    let file = File::open(&args.orders)
+    let engine = args.inputs.engine()?;
+    let name = args.inputs.orders.display().to_string();
+    let file = File::open(&args.inputs.orders)
         .map_err(|e| Failure::Input(format!("{name}:1:1: cannot read file: {e}")))?;
     for order in OrderReader::new(&name, BufReader::new(file), engine.network()) {
         let order = order.map_err(|e| Failure::Input(e.to_string()))?;

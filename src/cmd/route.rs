@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 /// Orders planned together when stock is not consumed (they are independent then).
 const BATCH: usize = 4096;
 
-/// Arguments of `sourcing route`.
+/// The input files of a run: the network, the stock, the orders, and optional rules.
 #[derive(Debug, Args)]
-pub struct RouteArgs {
+pub struct Inputs {
     /// Rule file to route with (default: the built-in `min-cost` strategy).
     #[arg(long, value_name = "R")]
     pub rules: Option<PathBuf>,
@@ -31,6 +31,26 @@ pub struct RouteArgs {
     /// Orders, one JSON object per line (`orders.jsonl`).
     #[arg(long, value_name = "O")]
     pub orders: PathBuf,
+}
+
+impl Inputs {
+    /// Loads everything, checks the whole orders file and the rules: an engine ready to
+    /// route, or every problem found.
+    pub fn engine(&self) -> Result<Engine, Failure> {
+        let engine = prepare(&self.network, &self.inventory, &self.orders)?;
+        if let Some(path) = &self.rules {
+            engine.set_rules(Some(load_rules(path, engine.network())?));
+        }
+        Ok(engine)
+    }
+}
+
+/// Arguments of `sourcing route`.
+#[derive(Debug, Args)]
+pub struct RouteArgs {
+    /// The input files.
+    #[command(flatten)]
+    pub inputs: Inputs,
     /// Add an `explain` object to each decision.
     #[arg(long)]
     pub explain: bool,
@@ -73,12 +93,9 @@ pub fn load_rules(path: &Path, network: &sourcing_engine::Network) -> Result<Rul
 
 /// Runs `sourcing route`.
 pub fn run(args: &RouteArgs) -> Result<(), Failure> {
-    let engine = prepare(&args.network, &args.inventory, &args.orders)?;
-    if let Some(path) = &args.rules {
-        engine.set_rules(Some(load_rules(path, engine.network())?));
-    }
-    let name = args.orders.display().to_string();
-    let file = File::open(&args.orders)
+    let engine = args.inputs.engine()?;
+    let name = args.inputs.orders.display().to_string();
+    let file = File::open(&args.inputs.orders)
         .map_err(|e| Failure::Input(format!("{name}:1:1: cannot read file: {e}")))?;
     let mut reader = OrderReader::new(&name, BufReader::new(file), engine.network());
     let stdout = io::stdout();
