@@ -28,6 +28,8 @@ enum Command {
     Explain(cmd::explain::ExplainArgs),
     /// Run the test cases written beside rule files (`NAME.cases.toml`).
     Test(cmd::test::TestArgs),
+    /// Replay the orders in time order and report key figures (DIR/kpis.json, report.html).
+    Simulate(cmd::simulate::SimulateArgs),
 }
 
 /// How a command failed.
@@ -64,6 +66,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::Fmt(args) => cmd::fmt::run(&args),
         Command::Explain(args) => cmd::explain::run(&args),
         Command::Test(args) => cmd::test::run(&args),
+        Command::Simulate(args) => cmd::simulate::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -58,6 +58,7 @@ mod model;
 mod reference;
 mod router;
 pub mod rules;
+pub mod simulate;
 mod stock;
 #[cfg(test)]
 mod tests;

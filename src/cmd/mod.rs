@@ -4,4 +4,5 @@ pub mod check;
 pub mod explain;
 pub mod fmt;
 pub mod route;
+pub mod simulate;
 pub mod test;

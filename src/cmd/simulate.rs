@@ -1,0 +1,298 @@
+//! `sourcing simulate`: replay the orders in time order against the stock, and report.
+//!
+//! Writes `DIR/decisions.jsonl`, `DIR/kpis.json` and `DIR/report.html` (with `--vs`, also
+//! `DIR/decisions-vs.jsonl`). Every input is checked before anything is written, and each
+//! file is written beside its final name and renamed into place, so a failed run never
+//! leaves files that look complete.
+
+use crate::cmd::route::{load_rules, prepare};
+use crate::Failure;
+use clap::Args;
+use serde::Serialize;
+use sourcing_engine::simulate::{replay, Block, Kpis};
+use sourcing_engine::{load, Decision, Engine};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `sourcing simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The rule file to replay with.
+    #[arg(long, value_name = "R")]
+    pub rules: PathBuf,
+    /// A second rule file, replayed over the same orders and starting stock.
+    #[arg(long, value_name = "R2")]
+    pub vs: Option<PathBuf>,
+    /// The network (`network.json`).
+    #[arg(long, value_name = "N")]
+    pub network: PathBuf,
+    /// Stock (`inventory.csv` or `inventory.json`).
+    #[arg(long, value_name = "I")]
+    pub inventory: PathBuf,
+    /// Orders (`orders.jsonl`).
+    #[arg(long, value_name = "O")]
+    pub orders: PathBuf,
+    /// The folder to write the results to (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// One replay's output.
+struct Run {
+    name: String,
+    kpis: Kpis,
+    decisions: Vec<Decision>,
+}
+
+fn run_one(
+    args: &SimulateArgs,
+    rules: &Path,
+    orders: &[sourcing_engine::Order],
+) -> Result<Run, Failure> {
+    let engine: Engine = prepare(&args.network, &args.inventory, &args.orders)?;
+    engine.set_rules(Some(load_rules(rules, engine.network())?));
+    let mut decisions = Vec::with_capacity(orders.len());
+    let kpis = replay(&engine, orders, |_, d| decisions.push(d.clone()));
+    let name = rules.file_stem().map_or_else(
+        || rules.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    Ok(Run {
+        name,
+        kpis,
+        decisions,
+    })
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Failure::Input(format!("{}: cannot write: {e}", path.display()))
+        })
+}
+
+fn jsonl(decisions: &[Decision]) -> Result<Vec<u8>, Failure> {
+    let mut out = Vec::new();
+    for d in decisions {
+        serde_json::to_writer(&mut out, d).map_err(|e| Failure::Input(e.to_string()))?;
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+/// The figures compared side by side: name, value, and whether higher is better.
+fn figures(b: &Block) -> Vec<(&'static str, f64, bool)> {
+    vec![
+        ("orders", b.orders as f64, true),
+        ("units ordered", b.units_ordered as f64, true),
+        ("units placed", b.units_placed as f64, true),
+        ("fill rate (units)", b.fill_rate_units, true),
+        ("fill rate (orders)", b.fill_rate_orders, true),
+        ("split rate", b.split_rate, false),
+        ("shipments per order", b.shipments_per_order, false),
+        ("total cost", b.total_cost, false),
+        ("cost per order", b.cost_per_order, false),
+        ("cost per unit", b.cost_per_unit, false),
+        ("mean distance (km)", b.mean_distance_km, false),
+        ("p95 distance (km)", b.p95_distance_km, false),
+        ("promise attainment", b.promise_attainment, true),
+    ]
+}
+
+#[derive(Serialize)]
+struct Comparison<'a> {
+    rules: &'a str,
+    vs: &'a str,
+    a: &'a Kpis,
+    b: &'a Kpis,
+    difference: BTreeMap<&'static str, f64>,
+    changed_orders: usize,
+    changed_sample: Vec<&'a str>,
+}
+
+/// Runs `sourcing simulate`.
+pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
+    // Read and check everything first.
+    let network = load::load_network(&args.network).map_err(|e| Failure::Input(e.to_string()))?;
+    let orders =
+        load::load_orders(&args.orders, &network).map_err(|e| Failure::Input(e.to_string()))?;
+    let a = run_one(args, &args.rules, &orders)?;
+    let b = match &args.vs {
+        Some(r2) => Some(run_one(args, r2, &orders)?),
+        None => None,
+    };
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", args.out.display())))?;
+
+    let changed: Vec<(&Decision, &Decision)> = match &b {
+        Some(b) => a
+            .decisions
+            .iter()
+            .zip(&b.decisions)
+            .filter(|(x, y)| x.shipments != y.shipments || x.unsourced != y.unsourced)
+            .collect(),
+        None => Vec::new(),
+    };
+    let kpis_json = match &b {
+        None => serde_json::to_vec_pretty(&a.kpis),
+        Some(b) => {
+            let difference = figures(&a.kpis.overall)
+                .into_iter()
+                .zip(figures(&b.kpis.overall))
+                .map(|((name, x, _), (_, y, _))| (name, y - x))
+                .collect();
+            serde_json::to_vec_pretty(&Comparison {
+                rules: &a.name,
+                vs: &b.name,
+                a: &a.kpis,
+                b: &b.kpis,
+                difference,
+                changed_orders: changed.len(),
+                changed_sample: changed
+                    .iter()
+                    .take(50)
+                    .map(|(x, _)| x.order.as_str())
+                    .collect(),
+            })
+        }
+    }
+    .map_err(|e| Failure::Input(e.to_string()))?;
+    let report = report(&a, b.as_ref(), &changed, orders.len())?;
+
+    write_atomically(&args.out.join("decisions.jsonl"), &jsonl(&a.decisions)?)?;
+    if let Some(b) = &b {
+        write_atomically(&args.out.join("decisions-vs.jsonl"), &jsonl(&b.decisions)?)?;
+    }
+    write_atomically(&args.out.join("kpis.json"), &kpis_json)?;
+    write_atomically(&args.out.join("report.html"), report.as_bytes())?;
+    Ok(())
+}
+
+fn plan_text(d: &Decision) -> String {
+    let mut parts: Vec<String> = d
+        .shipments
+        .iter()
+        .map(|s| {
+            let units: u32 = s.lines.iter().map(|l| l.qty).sum();
+            format!("{} ×{units}", s.location)
+        })
+        .collect();
+    if !d.unsourced.is_empty() {
+        let units: u32 = d.unsourced.iter().map(|u| u.qty).sum();
+        parts.push(format!("{units} not placed"));
+    }
+    if parts.is_empty() {
+        "nothing".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn report(
+    a: &Run,
+    b: Option<&Run>,
+    changed: &[(&Decision, &Decision)],
+    orders: usize,
+) -> Result<String, Failure> {
+    let fmt = |x: f64| {
+        if x.fract() == 0.0 && x.abs() < 1e15 {
+            format!("{x:.0}")
+        } else {
+            format!("{x:.3}")
+        }
+    };
+    let rows: Vec<BTreeMap<&str, String>> = figures(&a.kpis.overall)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, x, higher_better))| {
+            let mut row = BTreeMap::new();
+            row.insert("name", name.to_string());
+            row.insert("a", fmt(x));
+            if let Some(b) = b {
+                let y = figures(&b.kpis.overall).get(i).map_or(0.0, |f| f.1);
+                let diff = y - x;
+                row.insert("b", fmt(y));
+                row.insert(
+                    "diff",
+                    format!("{}{}", if diff > 0.0 { "+" } else { "" }, fmt(diff)),
+                );
+                let better = (diff > 0.0) == higher_better;
+                row.insert(
+                    "tone",
+                    if diff == 0.0 {
+                        ""
+                    } else if better {
+                        "better"
+                    } else {
+                        "worse"
+                    }
+                    .to_string(),
+                );
+            }
+            row
+        })
+        .collect();
+    let days: Vec<BTreeMap<&str, String>> = a
+        .kpis
+        .by_day
+        .iter()
+        .map(|(day, blk)| {
+            BTreeMap::from([
+                ("day", day.clone()),
+                ("orders", blk.orders.to_string()),
+                ("fill", format!("{:.3}", blk.fill_rate_units)),
+                ("cost", format!("{:.2}", blk.total_cost)),
+                ("cpo", format!("{:.2}", blk.cost_per_order)),
+                ("split", format!("{:.3}", blk.split_rate)),
+            ])
+        })
+        .collect();
+    let locations: Vec<BTreeMap<&str, String>> = a
+        .kpis
+        .locations
+        .iter()
+        .take(20)
+        .map(|l| {
+            BTreeMap::from([
+                ("location", l.location.clone()),
+                ("kind", l.kind.clone()),
+                ("shipments", l.shipments.to_string()),
+                ("units", l.units.to_string()),
+                ("days_at_capacity", l.days_at_capacity.to_string()),
+                ("peak", format!("{:.0} %", l.peak_utilisation * 100.0)),
+            ])
+        })
+        .collect();
+    let changed_rows: Vec<BTreeMap<&str, String>> = changed
+        .iter()
+        .take(50)
+        .map(|(x, y)| {
+            BTreeMap::from([
+                ("order", x.order.clone()),
+                ("a", plan_text(x)),
+                ("b", plan_text(y)),
+            ])
+        })
+        .collect();
+    let mut env = minijinja::Environment::new();
+    env.add_template("report", include_str!("templates/report.html"))
+        .map_err(|e| Failure::Input(format!("report template: {e}")))?;
+    let title = match b {
+        Some(b) => format!("{} vs {}", a.name, b.name),
+        None => a.name.clone(),
+    };
+    env.get_template("report")
+        .and_then(|t| {
+            t.render(minijinja::context! {
+                title, orders, vs => b.is_some(), a_name => a.name.clone(),
+                b_name => b.map(|b| b.name.clone()).unwrap_or_default(),
+                rows, days, locations, changed => changed_rows, changed_count => changed.len(),
+            })
+        })
+        .map_err(|e| Failure::Input(format!("report: {e}")))
+}

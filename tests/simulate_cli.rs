@@ -1,0 +1,99 @@
+//! `sourcing simulate`: the files it writes, `--vs`, and bad input leaving nothing behind.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test that cannot run is a failed test"
+)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn simulate(out: &Path, orders: &Path, vs: bool) -> Output {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = root.join("data/example");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sourcing"));
+    cmd.arg("simulate")
+        .arg("--rules")
+        .arg(root.join("rules/min-cost.rules"))
+        .arg("--network")
+        .arg(data.join("network.json"))
+        .arg("--inventory")
+        .arg(data.join("inventory.csv"))
+        .arg("--orders")
+        .arg(orders)
+        .arg("--out")
+        .arg(out);
+    if vs {
+        cmd.arg("--vs")
+            .arg(root.join("rules/ship-from-store-first.rules"));
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn writes_decisions_kpis_and_a_report_the_same_every_time() {
+    let orders = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example/orders.jsonl");
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("one");
+    let out = simulate(&first, &orders, true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "decisions.jsonl",
+        "decisions-vs.jsonl",
+        "kpis.json",
+        "report.html",
+    ] {
+        assert!(first.join(f).is_file(), "{f}");
+    }
+    let kpis: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(first.join("kpis.json")).unwrap()).unwrap();
+    assert_eq!(kpis["rules"], "min-cost");
+    assert_eq!(kpis["vs"], "ship-from-store-first");
+    assert_eq!(kpis["a"]["overall"]["orders"], 10);
+    let a_cost = kpis["a"]["overall"]["total_cost"].as_f64().unwrap();
+    let b_cost = kpis["b"]["overall"]["total_cost"].as_f64().unwrap();
+    assert!((kpis["difference"]["total cost"].as_f64().unwrap() - (b_cost - a_cost)).abs() < 1e-9);
+    assert!(kpis["changed_orders"].as_u64().unwrap() > 0);
+    // Replaying the example orders with consumption: the decisions are those of `route`.
+    let decisions = std::fs::read_to_string(first.join("decisions.jsonl")).unwrap();
+    assert_eq!(decisions.lines().count(), 10);
+    let report = std::fs::read_to_string(first.join("report.html")).unwrap();
+    assert!(report.contains("min-cost") && report.contains("ship-from-store-first"));
+    assert!(report.contains("<table>") && report.contains("fill rate (units)"));
+    // The same run again: byte for byte.
+    let second = dir.path().join("two");
+    assert!(simulate(&second, &orders, true).status.success());
+    for f in [
+        "decisions.jsonl",
+        "decisions-vs.jsonl",
+        "kpis.json",
+        "report.html",
+    ] {
+        assert!(
+            std::fs::read(first.join(f)).unwrap() == std::fs::read(second.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+}
+
+#[test]
+fn bad_orders_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let orders = dir.path().join("orders.jsonl");
+    std::fs::write(
+        &orders,
+        "{\"id\":\"X\",\"ship_to\":{\"lat\":95,\"lon\":8},\"lines\":[]}\n",
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    let out = simulate(&out_dir, &orders, false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("orders.jsonl:1:"));
+    assert!(!out_dir.exists(), "nothing is written for bad input");
+}
