@@ -162,7 +162,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         }
     }
     .map_err(|e| Failure::Input(e.to_string()))?;
-    let report = report(&a, b.as_ref(), &changed, orders.len())?;
+    let report = report(&a, b.as_ref(), &changed, orders.len(), &network)?;
 
     write_atomically(&args.out.join("decisions.jsonl"), &jsonl(&a.decisions)?)?;
     if let Some(b) = &b {
@@ -198,7 +198,21 @@ fn report(
     b: Option<&Run>,
     changed: &[(&Decision, &Decision)],
     orders: usize,
+    network: &sourcing_engine::Network,
 ) -> Result<String, Failure> {
+    use crate::cmd::charts;
+    let mut runs: Vec<(&str, &Kpis)> = vec![(a.name.as_str(), &a.kpis)];
+    if let Some(b) = b {
+        runs.push((b.name.as_str(), &b.kpis));
+    }
+    let charts = vec![
+        charts::per_day("Total cost per day", &runs, |blk| blk.total_cost),
+        charts::per_day("Fill rate (units) per day", &runs, |blk| {
+            blk.fill_rate_units
+        }),
+        charts::units_by_kind(&runs),
+        charts::load_map(&a.kpis, network),
+    ];
     let fmt = |x: f64| {
         if x.fract() == 0.0 && x.abs() < 1e15 {
             format!("{x:.0}")
@@ -292,6 +306,7 @@ fn report(
                 title, orders, vs => b.is_some(), a_name => a.name.clone(),
                 b_name => b.map(|b| b.name.clone()).unwrap_or_default(),
                 rows, days, locations, changed => changed_rows, changed_count => changed.len(),
+                charts,
             })
         })
         .map_err(|e| Failure::Input(format!("report: {e}")))
