@@ -100,3 +100,54 @@ fn bad_orders_write_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("orders.jsonl:1:"));
     assert!(!out_dir.exists(), "nothing is written for bad input");
 }
+
+#[test]
+fn a_sweep_gives_one_row_per_value() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = root.join("data/example");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |sweep: &str, out: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_sourcing"))
+            .arg("simulate")
+            .arg("--rules")
+            .arg(root.join("rules/ship-from-store-first.rules"))
+            .args(["--network", &data.join("network.json").to_string_lossy()])
+            .args(["--inventory", &data.join("inventory.csv").to_string_lossy()])
+            .args(["--orders", &data.join("orders.jsonl").to_string_lossy()])
+            .args(["--sweep", sweep, "--set", "max_store_km=400 km"])
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let out = dir.path().join("sweep");
+    let done = run("store_keep=0,10", &out);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let kpis: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("kpis.json")).unwrap()).unwrap();
+    let rows = kpis["sweep"]["rows"].as_array().unwrap();
+    assert_eq!(kpis["sweep"]["constant"], "store_keep");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (rows[0]["value"].as_str(), rows[1]["value"].as_str()),
+        (Some("0"), Some("10"))
+    );
+    // Keeping 10 units on every shelf stops stores shipping at all.
+    let from_stores =
+        |r: &serde_json::Value| r["overall"]["units_by_kind"]["store"].as_u64().unwrap_or(0);
+    assert!(from_stores(&rows[0]) > 0);
+    assert_eq!(from_stores(&rows[1]), 0);
+    assert!(std::fs::read_to_string(out.join("report.html"))
+        .unwrap()
+        .contains("Sweep over"));
+    // A misspelt constant fails before anything is written.
+    let bad = dir.path().join("bad");
+    let failed = run("store_kep=1", &bad);
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("did you mean `store_keep`"));
+    assert!(!bad.exists());
+}

@@ -81,14 +81,27 @@ pub fn prepare(network: &Path, inventory: &Path, orders: &Path) -> Result<Engine
 /// Reads, checks and compiles a rule file for a network; any error is reported with its
 /// position and nothing is routed.
 pub fn load_rules(path: &Path, network: &sourcing_engine::Network) -> Result<Rules, Failure> {
+    compile_rules(path, check_rules(path)?, network)
+}
+
+/// Reads and checks a rule file: its rule set, or its diagnostics.
+pub fn check_rules(path: &Path) -> Result<sourcing_dsl::RuleSet, Failure> {
     let bytes = crate::cmd::check::read_rules(path)?;
     let name = path.display().to_string();
     let (set, diags) = sourcing_dsl::compile_bytes(&name, &bytes);
-    let set = match set {
-        Some(set) if !diags.has_errors() => set,
-        _ => return Err(Failure::Input(diags.render().trim_end().to_string())),
-    };
-    Rules::compile(set, network).map_err(|e| Failure::Input(format!("{name}: {e}")))
+    match set {
+        Some(set) if !diags.has_errors() => Ok(set),
+        _ => Err(Failure::Input(diags.render().trim_end().to_string())),
+    }
+}
+
+/// Compiles a checked rule set for a network.
+pub fn compile_rules(
+    path: &Path,
+    set: sourcing_dsl::RuleSet,
+    network: &sourcing_engine::Network,
+) -> Result<Rules, Failure> {
+    Rules::compile(set, network).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
 }
 
 /// Runs `sourcing route`.

@@ -5,7 +5,7 @@
 //! file is written beside its final name and renamed into place, so a failed run never
 //! leaves files that look complete.
 
-use crate::cmd::route::{load_rules, prepare};
+use crate::cmd::route::{check_rules, compile_rules};
 use crate::Failure;
 use clap::Args;
 use serde::Serialize;
@@ -35,6 +35,36 @@ pub struct SimulateArgs {
     /// The folder to write the results to (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Override a constant of the rules (`--set split_penalty=8`); repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Replay once per value of a constant (`--sweep split_penalty=2,4,8`), in parallel:
+    /// `kpis.json` and the report get one row per value.
+    #[arg(long, value_name = "NAME=V1,V2,...")]
+    pub sweep: Option<String>,
+}
+
+/// What every run starts from: the network, the stock rows and the orders.
+struct Inputs {
+    network: sourcing_engine::Network,
+    stock: Vec<load::InventoryRecord>,
+    orders: Vec<sourcing_engine::Order>,
+}
+
+/// Applies `NAME=VALUE` overrides to a rule set.
+fn apply_sets(
+    set: &mut sourcing_dsl::RuleSet,
+    overrides: &[String],
+    path: &Path,
+) -> Result<(), Failure> {
+    for o in overrides {
+        let Some((name, value)) = o.split_once('=') else {
+            return Err(Failure::Usage(format!("`--set {o}`: expected NAME=VALUE")));
+        };
+        set.set_const(name.trim(), value.trim())
+            .map_err(|e| Failure::Input(format!("{}: --set {o}: {e}", path.display())))?;
+    }
+    Ok(())
 }
 
 /// One replay's output.
@@ -44,15 +74,11 @@ struct Run {
     decisions: Vec<Decision>,
 }
 
-fn run_one(
-    args: &SimulateArgs,
-    rules: &Path,
-    orders: &[sourcing_engine::Order],
-) -> Result<Run, Failure> {
-    let engine: Engine = prepare(&args.network, &args.inventory, &args.orders)?;
-    engine.set_rules(Some(load_rules(rules, engine.network())?));
-    let mut decisions = Vec::with_capacity(orders.len());
-    let kpis = replay(&engine, orders, |_, d| decisions.push(d.clone()));
+fn run_one(inputs: &Inputs, rules: &Path, set: sourcing_dsl::RuleSet) -> Result<Run, Failure> {
+    let engine = Engine::new(inputs.network.clone(), &inputs.stock);
+    engine.set_rules(Some(compile_rules(rules, set, engine.network())?));
+    let mut decisions = Vec::with_capacity(inputs.orders.len());
+    let kpis = replay(&engine, &inputs.orders, |_, d| decisions.push(d.clone()));
     let name = rules.file_stem().map_or_else(
         || rules.display().to_string(),
         |s| s.to_string_lossy().into_owned(),
@@ -62,6 +88,13 @@ fn run_one(
         kpis,
         decisions,
     })
+}
+
+/// One row of a sweep: the value and the figures it gave.
+#[derive(Serialize)]
+struct SweepRow {
+    value: String,
+    overall: Block,
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
@@ -118,14 +151,66 @@ struct Comparison<'a> {
 /// Runs `sourcing simulate`.
 pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     // Read and check everything first.
-    let network = load::load_network(&args.network).map_err(|e| Failure::Input(e.to_string()))?;
-    let orders =
-        load::load_orders(&args.orders, &network).map_err(|e| Failure::Input(e.to_string()))?;
-    let a = run_one(args, &args.rules, &orders)?;
-    let b = match &args.vs {
-        Some(r2) => Some(run_one(args, r2, &orders)?),
+    let input = |e: load::LoadErrors| Failure::Input(e.to_string());
+    let network = load::load_network(&args.network).map_err(input)?;
+    let stock = load::load_inventory(&args.inventory, &network).map_err(input)?;
+    let orders = load::load_orders(&args.orders, &network).map_err(input)?;
+    let inputs = Inputs {
+        network,
+        stock,
+        orders,
+    };
+    let mut set_a = check_rules(&args.rules)?;
+    apply_sets(&mut set_a, &args.set, &args.rules)?;
+    let set_b = match &args.vs {
+        Some(r2) => Some(check_rules(r2)?),
         None => None,
     };
+    let sweep: Option<(String, Vec<String>)> = match &args.sweep {
+        None => None,
+        Some(text) => {
+            let Some((name, values)) = text.split_once('=') else {
+                return Err(Failure::Usage(format!(
+                    "`--sweep {text}`: expected NAME=V1,V2,..."
+                )));
+            };
+            let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+            // Every value must be valid before anything runs.
+            for v in &values {
+                set_a
+                    .clone()
+                    .set_const(name.trim(), v)
+                    .map_err(|e| Failure::Input(format!("--sweep {name}={v}: {e}")))?;
+            }
+            Some((name.trim().to_string(), values))
+        }
+    };
+    let a = run_one(&inputs, &args.rules, set_a.clone())?;
+    let b = match (&args.vs, set_b) {
+        (Some(r2), Some(set)) => Some(run_one(&inputs, r2, set)?),
+        _ => None,
+    };
+    // Sweep values are independent replays: run them on every core, collect in order.
+    let sweep_rows: Vec<SweepRow> = match &sweep {
+        None => Vec::new(),
+        Some((name, values)) => {
+            use rayon::prelude::*;
+            values
+                .par_iter()
+                .map(|v| {
+                    let mut set = set_a.clone();
+                    set.set_const(name, v)
+                        .map_err(|e| Failure::Input(format!("--sweep {name}={v}: {e}")))?;
+                    let run = run_one(&inputs, &args.rules, set)?;
+                    Ok(SweepRow {
+                        value: v.clone(),
+                        overall: run.kpis.overall,
+                    })
+                })
+                .collect::<Result<Vec<_>, Failure>>()?
+        }
+    };
+    let orders = &inputs.orders;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", args.out.display())))?;
 
@@ -162,7 +247,41 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         }
     }
     .map_err(|e| Failure::Input(e.to_string()))?;
-    let report = report(&a, b.as_ref(), &changed, orders.len(), &network)?;
+    let kpis_json = if sweep_rows.is_empty() {
+        kpis_json
+    } else {
+        let mut value: serde_json::Value =
+            serde_json::from_slice(&kpis_json).map_err(|e| Failure::Input(e.to_string()))?;
+        if let (Some(obj), Some((name, _))) = (value.as_object_mut(), &sweep) {
+            obj.insert(
+                "sweep".into(),
+                serde_json::json!({ "constant": name, "rows": &sweep_rows }),
+            );
+        }
+        serde_json::to_vec_pretty(&value).map_err(|e| Failure::Input(e.to_string()))?
+    };
+    let sweep_table: Vec<BTreeMap<&str, String>> = sweep_rows
+        .iter()
+        .map(|r| {
+            BTreeMap::from([
+                ("value", r.value.clone()),
+                ("fill", format!("{:.3}", r.overall.fill_rate_units)),
+                ("cost", format!("{:.2}", r.overall.total_cost)),
+                ("cpo", format!("{:.2}", r.overall.cost_per_order)),
+                ("split", format!("{:.3}", r.overall.split_rate)),
+                ("promise", format!("{:.3}", r.overall.promise_attainment)),
+            ])
+        })
+        .collect();
+    let sweep_name = sweep.as_ref().map(|s| s.0.clone()).unwrap_or_default();
+    let report = report(
+        &a,
+        b.as_ref(),
+        &changed,
+        orders.len(),
+        &inputs.network,
+        (&sweep_name, &sweep_table),
+    )?;
 
     write_atomically(&args.out.join("decisions.jsonl"), &jsonl(&a.decisions)?)?;
     if let Some(b) = &b {
@@ -199,6 +318,7 @@ fn report(
     changed: &[(&Decision, &Decision)],
     orders: usize,
     network: &sourcing_engine::Network,
+    sweep: (&str, &[BTreeMap<&str, String>]),
 ) -> Result<String, Failure> {
     use crate::cmd::charts;
     let mut runs: Vec<(&str, &Kpis)> = vec![(a.name.as_str(), &a.kpis)];
@@ -306,8 +426,15 @@ fn report(
                 title, orders, vs => b.is_some(), a_name => a.name.clone(),
                 b_name => b.map(|b| b.name.clone()).unwrap_or_default(),
                 rows, days, locations, changed => changed_rows, changed_count => changed.len(),
-                charts,
+                charts, sweep_name => sweep.0.to_string(), sweep => owned(sweep.1),
             })
         })
         .map_err(|e| Failure::Input(format!("report: {e}")))
+}
+
+/// Rows the template can own.
+fn owned(rows: &[BTreeMap<&str, String>]) -> Vec<BTreeMap<String, String>> {
+    rows.iter()
+        .map(|r| r.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        .collect()
 }
