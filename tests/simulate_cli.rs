@@ -151,3 +151,57 @@ fn a_sweep_gives_one_row_per_value() {
     assert!(String::from_utf8_lossy(&failed.stderr).contains("did you mean `store_keep`"));
     assert!(!bad.exists());
 }
+
+#[test]
+fn stock_events_change_the_replay_and_bad_ones_are_located() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = root.join("data/example");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |events: &str, out: &Path| {
+        let path = dir.path().join("events.jsonl");
+        std::fs::write(&path, events).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_sourcing"))
+            .arg("simulate")
+            .arg("--rules")
+            .arg(root.join("rules/min-cost.rules"))
+            .args(["--network", &data.join("network.json").to_string_lossy()])
+            .args(["--inventory", &data.join("inventory.csv").to_string_lossy()])
+            .args(["--orders", &data.join("orders.jsonl").to_string_lossy()])
+            .arg("--events")
+            .arg(&path)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let fill = |out: &Path| {
+        let k: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("kpis.json")).unwrap()).unwrap();
+        k["overall"]["units_placed"].as_u64().unwrap()
+    };
+    let none = dir.path().join("none");
+    assert!(run("", &none).status.success());
+    // Kassel's lamp oil is written off at 09:25, before EX-5 (09:30) and EX-10 ask for it.
+    let less = dir.path().join("less");
+    let done = run("{\"at\":\"2026-11-23T09:25:00Z\",\"location\":\"DC-KASSEL\",\"sku\":\"LAMP-OIL\",\"delta\":-30}\n", &less);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_eq!(
+        fill(&less) + 3,
+        fill(&none),
+        "EX-5 (2) and EX-10 (1) lose their lamp oil"
+    );
+    // An event for a pair the inventory does not list is an error on its line.
+    let bad = dir.path().join("bad");
+    let failed = run("\n{\"at\":\"2026-11-23T09:00:00Z\",\"location\":\"ST-BERLIN\",\"sku\":\"LAMP-OIL\",\"delta\":5}\n", &bad);
+    assert_eq!(failed.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        text.contains("events.jsonl:2:1: sku:") && text.contains("does not list `LAMP-OIL`"),
+        "{text}"
+    );
+    assert!(!bad.exists());
+}

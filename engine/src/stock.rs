@@ -248,6 +248,37 @@ impl Stock {
             .map_or(0, |s| self.atp_at(location as u32, s))
     }
 
+    /// Whether the inventory lists this (location index, SKU) pair (whatever its units).
+    pub fn lists(&self, location: usize, sku: &str) -> bool {
+        self.sku_id(sku)
+            .and_then(|s| self.slot(location as u32, s))
+            .is_some()
+    }
+
+    /// Adds `delta` units to a listed pair (a receipt), or removes them (a correction;
+    /// never below 0). Returns false, changing nothing, for a pair the inventory does not
+    /// list.
+    pub fn adjust(&self, location: usize, sku: &str, delta: i64) -> bool {
+        let Some(slot) = self.sku_id(sku).and_then(|s| self.slot(location as u32, s)) else {
+            return false;
+        };
+        let Some(a) = self.atp.get(slot as usize) else {
+            return false;
+        };
+        let _guard = self
+            .stripes
+            .get(slot as usize % STRIPES)
+            .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
+        let now = a.load(Ordering::Relaxed);
+        let next = if delta >= 0 {
+            now.saturating_add(delta.unsigned_abs())
+        } else {
+            now.saturating_sub(delta.unsigned_abs())
+        };
+        a.store(next, Ordering::Relaxed);
+        true
+    }
+
     /// Units of this SKU that the whole network can promise now.
     pub fn total_atp(&self, sku: &str) -> u64 {
         self.sku_id(sku).map_or(0, |s| {

@@ -9,7 +9,7 @@ use crate::cmd::route::{check_rules, compile_rules};
 use crate::Failure;
 use clap::Args;
 use serde::Serialize;
-use sourcing_engine::simulate::{replay, Block, Kpis};
+use sourcing_engine::simulate::{replay_with_events, Block, Kpis};
 use sourcing_engine::{load, Decision, Engine};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +35,10 @@ pub struct SimulateArgs {
     /// The folder to write the results to (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Stock events over time (JSONL: `at`, `location`, `sku`, `delta`), applied before the
+    /// first order placed at or after their moment.
+    #[arg(long, value_name = "E")]
+    pub events: Option<PathBuf>,
     /// Override a constant of the rules (`--set split_penalty=8`); repeatable.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
@@ -49,6 +53,7 @@ struct Inputs {
     network: sourcing_engine::Network,
     stock: Vec<load::InventoryRecord>,
     orders: Vec<sourcing_engine::Order>,
+    events: Vec<load::StockEvent>,
 }
 
 /// Applies `NAME=VALUE` overrides to a rule set.
@@ -78,7 +83,9 @@ fn run_one(inputs: &Inputs, rules: &Path, set: sourcing_dsl::RuleSet) -> Result<
     let engine = Engine::new(inputs.network.clone(), &inputs.stock);
     engine.set_rules(Some(compile_rules(rules, set, engine.network())?));
     let mut decisions = Vec::with_capacity(inputs.orders.len());
-    let kpis = replay(&engine, &inputs.orders, |_, d| decisions.push(d.clone()));
+    let kpis = replay_with_events(&engine, &inputs.orders, &inputs.events, |_, d| {
+        decisions.push(d.clone())
+    });
     let name = rules.file_stem().map_or_else(
         || rules.display().to_string(),
         |s| s.to_string_lossy().into_owned(),
@@ -155,10 +162,28 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     let network = load::load_network(&args.network).map_err(input)?;
     let stock = load::load_inventory(&args.inventory, &network).map_err(input)?;
     let orders = load::load_orders(&args.orders, &network).map_err(input)?;
+    let events = match &args.events {
+        Some(path) => {
+            let events = load::load_events(path, &network).map_err(input)?;
+            // Every event must name a pair the inventory lists.
+            let check = sourcing_engine::Stock::new(&network, &stock);
+            let name = path.display().to_string();
+            let mut problems = load::LoadErrors::new();
+            for e in events.iter().filter(|e| !check.lists(e.location, &e.sku)) {
+                problems.push(load::events::unlisted_pair(&name, e, &network));
+            }
+            if !problems.is_empty() {
+                return Err(Failure::Input(problems.to_string()));
+            }
+            events
+        }
+        None => Vec::new(),
+    };
     let inputs = Inputs {
         network,
         stock,
         orders,
+        events,
     };
     let mut set_a = check_rules(&args.rules)?;
     apply_sets(&mut set_a, &args.set, &args.rules)?;

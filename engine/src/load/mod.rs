@@ -7,12 +7,14 @@
 //! Nothing here panics on any input.
 
 pub mod error;
+pub mod events;
 pub mod inventory;
 mod json;
 pub mod network;
 pub mod orders;
 
 pub use error::{LoadError, LoadErrors};
+pub use events::{load_events, parse_events, StockEvent};
 pub use inventory::{load_inventory, parse_inventory_csv, parse_inventory_json, InventoryRecord};
 pub use network::{load_network, parse_network};
 pub use orders::{check_orders, load_orders, parse_order, OrderReader};

@@ -7,6 +7,7 @@
 
 pub mod kpis;
 
+use crate::load::events::StockEvent;
 use crate::model::decision::Decision;
 use crate::model::order::Order;
 use crate::Engine;
@@ -32,10 +33,33 @@ pub fn replay_order(orders: &[Order]) -> Vec<usize> {
 
 /// Replays `orders` through `engine`, handing each decision to `each` in replay order, and
 /// returns the key figures.
-pub fn replay(engine: &Engine, orders: &[Order], mut each: impl FnMut(&Order, &Decision)) -> Kpis {
+pub fn replay(engine: &Engine, orders: &[Order], each: impl FnMut(&Order, &Decision)) -> Kpis {
+    replay_with_events(engine, orders, &[], each)
+}
+
+/// [`replay`] with stock events: each event is applied before the first order placed at
+/// or after its moment (events at the same moment in file order).
+pub fn replay_with_events(
+    engine: &Engine,
+    orders: &[Order],
+    events: &[StockEvent],
+    mut each: impl FnMut(&Order, &Decision),
+) -> Kpis {
     let mut kpis = Kpis::default();
+    let mut pending: Vec<&StockEvent> = events.iter().collect();
+    pending.sort_by_key(|e| e.at_ms);
+    let mut next_event = 0;
     for i in replay_order(orders) {
         let Some(order) = orders.get(i) else { continue };
+        let t = order
+            .placed_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map_or(i64::MIN, |t| t.timestamp_millis());
+        while let Some(e) = pending.get(next_event).filter(|e| e.at_ms <= t) {
+            engine.stock().adjust(e.location, &e.sku, e.delta);
+            next_event += 1;
+        }
         let d = engine.route(order);
         kpis.add(order, &d, engine.network());
         each(order, &d);

@@ -184,3 +184,69 @@ fn a_replay_is_the_same_bytes_every_time() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn a_receipt_arrives_before_the_orders_placed_after_it() {
+    let net = Network::new(
+        "EUR".into(),
+        vec![loc("DC", LocationKind::Dc, 1.0, 1.0, None)],
+        vec![Service {
+            id: "s".into(),
+            base_cost: 10.0,
+            cost_per_km: 0.1,
+            cost_per_kg: 1.0,
+            km_per_day: 200.0,
+        }],
+    );
+    let stock = vec![InventoryRecord {
+        location: 0,
+        sku: "A".into(),
+        on_hand: 1,
+        reserved: 0,
+        safety_stock: 0,
+    }];
+    let engine = Engine::new(net, &stock);
+    let at = |day: u32, hour: u32| {
+        chrono::DateTime::parse_from_rfc3339(&format!("2026-11-{day:02}T{hour:02}:00:00Z"))
+            .map(|t| t.timestamp_millis())
+            .unwrap_or(0)
+    };
+    let events = vec![
+        crate::load::StockEvent {
+            at_ms: at(23, 12),
+            at: "noon".into(),
+            location: 0,
+            sku: "A".into(),
+            delta: 5,
+            line: 1,
+        },
+        crate::load::StockEvent {
+            at_ms: at(24, 0),
+            at: "midnight".into(),
+            location: 0,
+            sku: "A".into(),
+            delta: -10,
+            line: 2,
+        },
+    ];
+    let orders = vec![
+        order("MORNING-1", 23, 8, "web", &[("A", 1)], None),
+        order("MORNING-2", 23, 9, "web", &[("A", 1)], None),
+        order("AFTERNOON", 23, 13, "web", &[("A", 5)], None),
+        order("NEXT-DAY", 24, 8, "web", &[("A", 1)], None),
+    ];
+    let mut status = Vec::new();
+    super::replay_with_events(&engine, &orders, &events, |o, d| {
+        status.push((o.id.clone(), d.status))
+    });
+    use crate::Status::{Sourced, Unsourced};
+    assert_eq!(
+        status,
+        [
+            ("MORNING-1".to_string(), Sourced),
+            ("MORNING-2".to_string(), Unsourced),
+            ("AFTERNOON".to_string(), Sourced),
+            ("NEXT-DAY".to_string(), Unsourced),
+        ]
+    );
+}
