@@ -205,3 +205,50 @@ fn stock_events_change_the_replay_and_bad_ones_are_located() {
     );
     assert!(!bad.exists());
 }
+
+#[test]
+fn one_thread_or_four_the_same_bytes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = root.join("data/example");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |threads: &str| {
+        let out = dir.path().join(format!("t{threads}"));
+        let done = Command::new(env!("CARGO_BIN_EXE_sourcing"))
+            .env("RAYON_NUM_THREADS", threads)
+            .arg("simulate")
+            .arg("--rules")
+            .arg(root.join("rules/ship-from-store-first.rules"))
+            .arg("--vs")
+            .arg(root.join("rules/promise-first.rules"))
+            .args(["--network", &data.join("network.json").to_string_lossy()])
+            .args(["--inventory", &data.join("inventory.csv").to_string_lossy()])
+            .args(["--orders", &data.join("orders.jsonl").to_string_lossy()])
+            .args(["--sweep", "store_keep=0,1,2,3,10"])
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        assert!(
+            done.stderr.is_empty(),
+            "no progress bar when stderr is not a terminal"
+        );
+        out
+    };
+    let (one, four) = (run("1"), run("4"));
+    for f in [
+        "decisions.jsonl",
+        "decisions-vs.jsonl",
+        "kpis.json",
+        "report.html",
+    ] {
+        assert!(
+            std::fs::read(one.join(f)).unwrap() == std::fs::read(four.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+}

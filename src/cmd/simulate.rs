@@ -79,13 +79,41 @@ struct Run {
     decisions: Vec<Decision>,
 }
 
-fn run_one(inputs: &Inputs, rules: &Path, set: sourcing_dsl::RuleSet) -> Result<Run, Failure> {
+/// A progress bar on a terminal (orders per second, time left); nothing otherwise.
+fn progress(len: usize, label: &str, show: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !show || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{prefix} [{bar:30}] {pos}/{len} orders, {per_sec}, {eta} left",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(label.to_string());
+    bar
+}
+
+fn run_one(
+    inputs: &Inputs,
+    rules: &Path,
+    set: sourcing_dsl::RuleSet,
+    show_progress: bool,
+) -> Result<Run, Failure> {
     let engine = Engine::new(inputs.network.clone(), &inputs.stock);
     engine.set_rules(Some(compile_rules(rules, set, engine.network())?));
     let mut decisions = Vec::with_capacity(inputs.orders.len());
+    let label = rules.display().to_string();
+    let bar = progress(inputs.orders.len(), &label, show_progress);
     let kpis = replay_with_events(&engine, &inputs.orders, &inputs.events, |_, d| {
-        decisions.push(d.clone())
+        decisions.push(d.clone());
+        // Redrawing is rate-limited by indicatif; counting in steps keeps it cheap.
+        if decisions.len() % 1024 == 0 {
+            bar.set_position(decisions.len() as u64);
+        }
     });
+    bar.finish_and_clear();
     let name = rules.file_stem().map_or_else(
         || rules.display().to_string(),
         |s| s.to_string_lossy().into_owned(),
@@ -210,9 +238,9 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
             Some((name.trim().to_string(), values))
         }
     };
-    let a = run_one(&inputs, &args.rules, set_a.clone())?;
+    let a = run_one(&inputs, &args.rules, set_a.clone(), true)?;
     let b = match (&args.vs, set_b) {
-        (Some(r2), Some(set)) => Some(run_one(&inputs, r2, set)?),
+        (Some(r2), Some(set)) => Some(run_one(&inputs, r2, set, true)?),
         _ => None,
     };
     // Sweep values are independent replays: run them on every core, collect in order.
@@ -226,7 +254,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
                     let mut set = set_a.clone();
                     set.set_const(name, v)
                         .map_err(|e| Failure::Input(format!("--sweep {name}={v}: {e}")))?;
-                    let run = run_one(&inputs, &args.rules, set)?;
+                    let run = run_one(&inputs, &args.rules, set, false)?;
                     Ok(SweepRow {
                         value: v.clone(),
                         overall: run.kpis.overall,
