@@ -30,6 +30,8 @@ enum Command {
     Test(cmd::test::TestArgs),
     /// Replay the orders in time order and report key figures (DIR/kpis.json, report.html).
     Simulate(cmd::simulate::SimulateArgs),
+    /// Write a seeded synthetic network, stock and orders (for benchmarks and what-ifs).
+    Gen(cmd::gen::GenArgs),
 }
 
 /// How a command failed.
@@ -67,6 +69,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::Explain(args) => cmd::explain::run(&args),
         Command::Test(args) => cmd::test::run(&args),
         Command::Simulate(args) => cmd::simulate::run(&args),
+        Command::Gen(args) => cmd::gen::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

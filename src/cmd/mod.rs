@@ -4,6 +4,7 @@ pub mod charts;
 pub mod check;
 pub mod explain;
 pub mod fmt;
+pub mod gen;
 pub mod route;
 pub mod simulate;
 pub mod test;

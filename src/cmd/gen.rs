@@ -1,0 +1,95 @@
+//! `sourcing gen`: write a seeded synthetic data set (network, stock, orders) in the
+//! contract's formats, for benchmarks, simulations and examples.
+
+use crate::Failure;
+use clap::Args;
+use sourcing_engine::generate::{scenario, Shape};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `sourcing gen`.
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// The folder to write `network.json`, `inventory.csv` and `orders.jsonl` to.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The seed: the same seed and sizes give the same files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Orders to generate.
+    #[arg(long, default_value_t = 20_000)]
+    pub orders: usize,
+    /// Distribution centres.
+    #[arg(long, default_value_t = 8)]
+    pub dcs: usize,
+    /// Stores.
+    #[arg(long, default_value_t = 1_200)]
+    pub stores: usize,
+    /// Dropship vendors.
+    #[arg(long, default_value_t = 30)]
+    pub vendors: usize,
+    /// SKUs in the range.
+    #[arg(long, default_value_t = 50_000)]
+    pub skus: usize,
+    /// Most lines per order.
+    #[arg(long, default_value_t = 4)]
+    pub max_lines: usize,
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes))
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))
+}
+
+/// Runs `sourcing gen`.
+pub fn run(args: &GenArgs) -> Result<(), Failure> {
+    let shape = Shape {
+        dcs: args.dcs.max(1),
+        stores: args.stores,
+        vendors: args.vendors,
+        skus: args.skus.max(1),
+        orders: args.orders,
+        max_lines: args.max_lines.clamp(1, 6),
+        ..Shape::national()
+    };
+    let sc = scenario(args.seed, &shape);
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", args.out.display())))?;
+    let network =
+        serde_json::to_vec_pretty(&sc.network).map_err(|e| Failure::Input(e.to_string()))?;
+    let mut csv = String::from("location,sku,on_hand,reserved,safety_stock\n");
+    for r in &sc.inventory {
+        let id = sc
+            .network
+            .locations
+            .get(r.location)
+            .map_or("", |l| l.id.as_str());
+        let _ = writeln!(
+            csv,
+            "{id},{},{},{},{}",
+            r.sku, r.on_hand, r.reserved, r.safety_stock
+        );
+    }
+    let mut jsonl = Vec::new();
+    for o in &sc.orders {
+        serde_json::to_writer(&mut jsonl, o).map_err(|e| Failure::Input(e.to_string()))?;
+        jsonl.push(b'\n');
+    }
+    write(&args.out.join("network.json"), &network)?;
+    write(&args.out.join("inventory.csv"), csv.as_bytes())?;
+    write(&args.out.join("orders.jsonl"), &jsonl)?;
+    eprintln!(
+        "wrote {} locations, {} stock rows and {} orders to {}",
+        sc.network.locations.len(),
+        sc.inventory.len(),
+        sc.orders.len(),
+        args.out.display()
+    );
+    Ok(())
+}
