@@ -25,6 +25,7 @@ fn command_output_equals_the_library_in_input_order() {
         skus_per_vendor: 80,
         orders: 5_000,
         max_lines: 6,
+        days: 1,
     };
     let sc = scenario(11, &shape);
     let dir = tempfile::tempdir().unwrap();

@@ -33,6 +33,8 @@ pub struct Shape {
     pub orders: usize,
     /// Most lines per order (at least 1).
     pub max_lines: usize,
+    /// Days the orders are spread over, evenly, from 2026-11-23 (at least 1).
+    pub days: u32,
 }
 
 impl Shape {
@@ -47,6 +49,7 @@ impl Shape {
             skus_per_vendor: 2_000,
             orders: 20_000,
             max_lines: 4,
+            days: 1,
         }
     }
 }
@@ -318,16 +321,14 @@ pub fn scenario(seed: u64, shape: &Shape) -> Scenario {
         } else {
             Some(1)
         };
-        let minute = i as u64 * 86_400 / shape.orders.max(1) as u64 / 60;
+        let second = i as i64 * 86_400 * i64::from(shape.days.max(1)) / shape.orders.max(1) as i64;
+        let start = chrono::DateTime::from_timestamp(1_795_392_000, 0).unwrap_or_default(); // 2026-11-23T00:00:00Z
+        let placed = start + chrono::Duration::seconds(second);
         let (lat, lon) = (c.lat + rng.range(-0.1, 0.1), c.lon + rng.range(-0.15, 0.15));
         let mut order = Order {
             id: format!("O-{:07}", i + 1),
             channel: Some(["web", "app", "marketplace", "store"][rng.below(4)].into()),
-            placed_at: Some(format!(
-                "2026-11-23T{:02}:{:02}:00Z",
-                minute / 60 % 24,
-                minute % 60
-            )),
+            placed_at: Some(placed.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
             customer_tier: Some(if rng.unit() < 0.1 { "gold" } else { "standard" }.into()),
             ship_to: ShipTo {
                 lat,

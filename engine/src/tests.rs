@@ -560,6 +560,7 @@ fn pruned_search_matches_a_search_over_every_holder() {
         skus_per_vendor: 60,
         orders: 400,
         max_lines: 5,
+        days: 1,
     };
     let sc = crate::generate::scenario(7, &shape);
     let engine = Engine::new(sc.network.clone(), &sc.inventory);

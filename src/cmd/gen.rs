@@ -35,6 +35,9 @@ pub struct GenArgs {
     /// Most lines per order.
     #[arg(long, default_value_t = 4)]
     pub max_lines: usize,
+    /// Days the orders are spread over, from 2026-11-23.
+    #[arg(long, default_value_t = 1)]
+    pub days: u32,
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
@@ -56,6 +59,7 @@ pub fn run(args: &GenArgs) -> Result<(), Failure> {
         skus: args.skus.max(1),
         orders: args.orders,
         max_lines: args.max_lines.clamp(1, 6),
+        days: args.days.max(1),
         ..Shape::national()
     };
     let sc = scenario(args.seed, &shape);

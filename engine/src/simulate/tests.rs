@@ -172,6 +172,7 @@ fn a_replay_is_the_same_bytes_every_time() {
         skus_per_vendor: 200,
         orders: 2_000,
         max_lines: 4,
+        days: 1,
     };
     let sc = crate::generate::scenario(3, &shape);
     let run = || {
