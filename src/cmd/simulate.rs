@@ -95,25 +95,70 @@ fn progress(len: usize, label: &str, show: bool) -> indicatif::ProgressBar {
     bar
 }
 
+/// Where a run's decisions go: kept for a comparison, or streamed to a file.
+enum Sink {
+    Keep,
+    /// Only the key figures matter (sweeps).
+    Discard,
+    /// The `.partial` file being written; renamed into place when everything is done.
+    Stream(PathBuf),
+}
+
 fn run_one(
     inputs: &Inputs,
     rules: &Path,
     set: sourcing_dsl::RuleSet,
     show_progress: bool,
+    sink: &Sink,
 ) -> Result<Run, Failure> {
+    use std::io::Write;
     let engine = Engine::new(inputs.network.clone(), &inputs.stock);
     engine.set_rules(Some(compile_rules(rules, set, engine.network())?));
-    let mut decisions = Vec::with_capacity(inputs.orders.len());
+    let mut decisions = Vec::new();
+    let mut stream = match sink {
+        Sink::Keep | Sink::Discard => None,
+        Sink::Stream(path) => Some(std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(path)
+                .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))?,
+        )),
+    };
+    let mut write_error = None;
     let label = rules.display().to_string();
     let bar = progress(inputs.orders.len(), &label, show_progress);
+    let mut count = 0usize;
     let kpis = replay_with_events(&engine, &inputs.orders, &inputs.events, |_, d| {
-        decisions.push(d.clone());
+        match &mut stream {
+            None if matches!(sink, Sink::Keep) => decisions.push(d.clone()),
+            None => {}
+            Some(out) => {
+                let written = serde_json::to_writer(&mut *out, d)
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| out.write_all(b"\n"));
+                if let Err(e) = written {
+                    write_error.get_or_insert(e);
+                }
+            }
+        }
+        count += 1;
         // Redrawing is rate-limited by indicatif; counting in steps keeps it cheap.
-        if decisions.len() % 1024 == 0 {
-            bar.set_position(decisions.len() as u64);
+        if count % 1024 == 0 {
+            bar.set_position(count as u64);
         }
     });
     bar.finish_and_clear();
+    if let Some(mut out) = stream {
+        if let Err(e) = out.flush() {
+            write_error.get_or_insert(e);
+        }
+    }
+    if let (Some(e), Sink::Stream(path)) = (write_error, sink) {
+        let _ = std::fs::remove_file(path);
+        return Err(Failure::Input(format!(
+            "{}: cannot write: {e}",
+            path.display()
+        )));
+    }
     let name = rules.file_stem().map_or_else(
         || rules.display().to_string(),
         |s| s.to_string_lossy().into_owned(),
@@ -238,9 +283,20 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
             Some((name.trim().to_string(), values))
         }
     };
-    let a = run_one(&inputs, &args.rules, set_a.clone(), true)?;
+    // Without a comparison the decisions stream straight to their file.
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", args.out.display())))?;
+    let final_decisions = args.out.join("decisions.jsonl");
+    let sink_a = if args.vs.is_some() {
+        Sink::Keep
+    } else {
+        let mut tmp = final_decisions.as_os_str().to_owned();
+        tmp.push(".partial");
+        Sink::Stream(PathBuf::from(tmp))
+    };
+    let a = run_one(&inputs, &args.rules, set_a.clone(), true, &sink_a)?;
     let b = match (&args.vs, set_b) {
-        (Some(r2), Some(set)) => Some(run_one(&inputs, r2, set, true)?),
+        (Some(r2), Some(set)) => Some(run_one(&inputs, r2, set, true, &Sink::Keep)?),
         _ => None,
     };
     // Sweep values are independent replays: run them on every core, collect in order.
@@ -254,7 +310,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
                     let mut set = set_a.clone();
                     set.set_const(name, v)
                         .map_err(|e| Failure::Input(format!("--sweep {name}={v}: {e}")))?;
-                    let run = run_one(&inputs, &args.rules, set, false)?;
+                    let run = run_one(&inputs, &args.rules, set, false, &Sink::Discard)?;
                     Ok(SweepRow {
                         value: v.clone(),
                         overall: run.kpis.overall,
@@ -264,9 +320,6 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         }
     };
     let orders = &inputs.orders;
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", args.out.display())))?;
-
     let changed: Vec<(&Decision, &Decision)> = match &b {
         Some(b) => a
             .decisions
@@ -336,7 +389,12 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         (&sweep_name, &sweep_table),
     )?;
 
-    write_atomically(&args.out.join("decisions.jsonl"), &jsonl(&a.decisions)?)?;
+    match &sink_a {
+        Sink::Keep | Sink::Discard => write_atomically(&final_decisions, &jsonl(&a.decisions)?)?,
+        Sink::Stream(partial) => std::fs::rename(partial, &final_decisions).map_err(|e| {
+            Failure::Input(format!("{}: cannot write: {e}", final_decisions.display()))
+        })?,
+    }
     if let Some(b) = &b {
         write_atomically(&args.out.join("decisions-vs.jsonl"), &jsonl(&b.decisions)?)?;
     }
