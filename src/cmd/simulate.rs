@@ -142,7 +142,7 @@ fn run_one(
         }
         count += 1;
         // Redrawing is rate-limited by indicatif; counting in steps keeps it cheap.
-        if count % 1024 == 0 {
+        if count.is_multiple_of(1024) {
             bar.set_position(count as u64);
         }
     });
