@@ -103,6 +103,27 @@ impl LocationOffer {
         }
     }
 
+    /// The offer of `location` for `order`: the pickup counter when it is the order's
+    /// pickup store (`is_pickup_store`), a carrier shipment to `ship_to` otherwise.
+    pub fn for_order(
+        location: &Location,
+        is_pickup_store: bool,
+        services: &[Service],
+        order: &crate::model::order::Order,
+    ) -> LocationOffer {
+        if is_pickup_store {
+            LocationOffer::pickup_counter(location, order.promise_days)
+        } else {
+            LocationOffer::shipping(
+                location,
+                services,
+                order.ship_to.lat,
+                order.ship_to.lon,
+                order.promise_days,
+            )
+        }
+    }
+
     /// The option the contract picks at this weight: the cheapest, ties to the earlier service.
     pub fn choose(&self, weight_kg: f64) -> Option<&ShipOption> {
         let mut best: Option<&ShipOption> = None;

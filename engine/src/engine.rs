@@ -193,27 +193,13 @@ impl Engine {
     /// kept or dropped and why.
     pub fn quote_explained(&self, order: &Order) -> (Decision, Explain) {
         let (routed, considered) = crate::explain::collect(|| self.plan(order));
-        let explain = Explain::new(
-            &routed.decision,
-            routed.chain,
-            !routed.truncated,
-            routed.nodes,
-            considered,
-        );
-        (routed.decision, explain)
+        explained(routed, considered)
     }
 
     /// [`Engine::route`], with an explanation (see [`Engine::quote_explained`]).
     pub fn route_explained(&self, order: &Order) -> (Decision, Explain) {
         let ((routed, _, _, _), considered) = crate::explain::collect(|| self.plan_and_take(order));
-        let explain = Explain::new(
-            &routed.decision,
-            routed.chain,
-            !routed.truncated,
-            routed.nodes,
-            considered,
-        );
-        (routed.decision, explain)
+        explained(routed, considered)
     }
 
     /// [`Engine::route`], with how hard the search worked.
@@ -226,4 +212,16 @@ impl Engine {
         };
         (routed.decision, stats)
     }
+}
+
+/// A decision with the explanation of how it was reached.
+fn explained(routed: Routed, considered: Vec<crate::explain::Considered>) -> (Decision, Explain) {
+    let explain = Explain::new(
+        &routed.decision,
+        routed.chain,
+        !routed.truncated,
+        routed.nodes,
+        considered,
+    );
+    (routed.decision, explain)
 }

@@ -25,19 +25,7 @@ pub(crate) fn cheapest(
         .locations
         .iter()
         .enumerate()
-        .map(|(i, l)| {
-            if Some(i) == pickup {
-                LocationOffer::pickup_counter(l, order.promise_days)
-            } else {
-                LocationOffer::shipping(
-                    l,
-                    &network.services,
-                    order.ship_to.lat,
-                    order.ship_to.lon,
-                    order.promise_days,
-                )
-            }
-        })
+        .map(|(i, l)| LocationOffer::for_order(l, Some(i) == pickup, &network.services, order))
         .collect();
     // Cut each line to what its SKU has left after earlier lines.
     let mut left: std::collections::BTreeMap<&str, u64> = Default::default();

@@ -430,17 +430,8 @@ impl Ctx<'_> {
     /// A candidate for one location, with its stock of every demanded SKU.
     fn candidate(&self, location: u32, demand: &[SkuDemand]) -> Candidate {
         let loc = &self.network.locations[location as usize];
-        let offer = if Some(location) == self.pickup {
-            LocationOffer::pickup_counter(loc, self.order.promise_days)
-        } else {
-            LocationOffer::shipping(
-                loc,
-                &self.network.services,
-                self.order.ship_to.lat,
-                self.order.ship_to.lon,
-                self.order.promise_days,
-            )
-        };
+        let at_counter = Some(location) == self.pickup;
+        let offer = LocationOffer::for_order(loc, at_counter, &self.network.services, self.order);
         let atp = demand
             .iter()
             .map(|d| self.stock.atp_at(location, d.sku))

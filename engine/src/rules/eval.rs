@@ -328,17 +328,8 @@ impl Step<'_> {
                 }
             }
         }
-        let mut offer = if Some(loc) == pickup {
-            LocationOffer::pickup_counter(location, order.promise_days)
-        } else {
-            LocationOffer::shipping(
-                location,
-                &self.network.services,
-                order.ship_to.lat,
-                order.ship_to.lon,
-                order.promise_days,
-            )
-        };
+        let mut offer =
+            LocationOffer::for_order(location, Some(loc) == pickup, &self.network.services, order);
         let meets = offer.options.iter().any(|o| o.meets_promise);
         let weight: f64 = demand
             .iter()

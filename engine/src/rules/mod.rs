@@ -544,17 +544,8 @@ pub(crate) fn plan_with_rules(
         let Some(l) = network.locations.get(loc as usize) else {
             continue;
         };
-        let offer = if Some(loc as usize) == pickup {
-            LocationOffer::pickup_counter(l, order.promise_days)
-        } else {
-            LocationOffer::shipping(
-                l,
-                &network.services,
-                order.ship_to.lat,
-                order.ship_to.lon,
-                order.promise_days,
-            )
-        };
+        let offer =
+            LocationOffer::for_order(l, Some(loc as usize) == pickup, &network.services, order);
         let Some(opt) = offer.choose(weight).copied() else {
             continue;
         };
