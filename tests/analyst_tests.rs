@@ -8,16 +8,9 @@
     reason = "a test that cannot run is a failed test"
 )]
 
+mod support;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn sourcing(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sourcing"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+use support::sourcing;
 
 #[test]
 fn every_shipped_rule_file_passes_its_cases() {

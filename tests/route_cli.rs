@@ -8,34 +8,10 @@
     reason = "a test that cannot run is a failed test"
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example")
-}
-
-fn sourcing(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sourcing"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn route(dir: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "route",
-        "--network",
-        "network.json",
-        "--inventory",
-        "inventory.csv",
-        "--orders",
-        "orders.jsonl",
-    ];
-    args.extend_from_slice(extra);
-    sourcing(dir, &args)
-}
+mod support;
+use std::path::Path;
+use std::process::Output;
+use support::{example_dir, route, sourcing};
 
 fn decisions(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&out.stdout)

@@ -8,38 +8,11 @@
     reason = "a test that cannot run is a failed test"
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+use support::{example_dir, root, route, sourcing};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn example_dir() -> PathBuf {
-    root().join("data/example")
-}
-
-fn sourcing(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sourcing"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn route(dir: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "route",
-        "--network",
-        "network.json",
-        "--inventory",
-        "inventory.csv",
-        "--orders",
-        "orders.jsonl",
-    ];
-    args.extend_from_slice(extra);
-    sourcing(dir, &args)
-}
+use std::path::Path;
+use std::process::Output;
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
