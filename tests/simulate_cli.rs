@@ -10,13 +10,22 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn simulate(out: &Path, orders: &Path, vs: bool) -> Output {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let data = root.join("data/example");
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn example_orders() -> std::path::PathBuf {
+    root().join("data/example/orders.jsonl")
+}
+
+/// `sourcing simulate --rules rules/RULES` on the example network and stock, writing to
+/// `out`; callers add what else they need.
+fn simulate_cmd(rules: &str, orders: &Path, out: &Path) -> Command {
+    let data = root().join("data/example");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sourcing"));
     cmd.arg("simulate")
         .arg("--rules")
-        .arg(root.join("rules/min-cost.rules"))
+        .arg(root().join("rules").join(rules))
         .arg("--network")
         .arg(data.join("network.json"))
         .arg("--inventory")
@@ -25,16 +34,21 @@ fn simulate(out: &Path, orders: &Path, vs: bool) -> Output {
         .arg(orders)
         .arg("--out")
         .arg(out);
+    cmd
+}
+
+fn simulate(out: &Path, orders: &Path, vs: bool) -> Output {
+    let mut cmd = simulate_cmd("min-cost.rules", orders, out);
     if vs {
         cmd.arg("--vs")
-            .arg(root.join("rules/ship-from-store-first.rules"));
+            .arg(root().join("rules/ship-from-store-first.rules"));
     }
     cmd.output().unwrap()
 }
 
 #[test]
 fn writes_decisions_kpis_and_a_report_the_same_every_time() {
-    let orders = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example/orders.jsonl");
+    let orders = example_orders();
     let dir = tempfile::tempdir().unwrap();
     let first = dir.path().join("one");
     let out = simulate(&first, &orders, true);
@@ -103,20 +117,10 @@ fn bad_orders_write_nothing() {
 
 #[test]
 fn a_sweep_gives_one_row_per_value() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let data = root.join("data/example");
     let dir = tempfile::tempdir().unwrap();
     let run = |sweep: &str, out: &Path| {
-        Command::new(env!("CARGO_BIN_EXE_sourcing"))
-            .arg("simulate")
-            .arg("--rules")
-            .arg(root.join("rules/ship-from-store-first.rules"))
-            .args(["--network", &data.join("network.json").to_string_lossy()])
-            .args(["--inventory", &data.join("inventory.csv").to_string_lossy()])
-            .args(["--orders", &data.join("orders.jsonl").to_string_lossy()])
+        simulate_cmd("ship-from-store-first.rules", &example_orders(), out)
             .args(["--sweep", sweep, "--set", "max_store_km=400 km"])
-            .arg("--out")
-            .arg(out)
             .output()
             .unwrap()
     };
@@ -154,23 +158,13 @@ fn a_sweep_gives_one_row_per_value() {
 
 #[test]
 fn stock_events_change_the_replay_and_bad_ones_are_located() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let data = root.join("data/example");
     let dir = tempfile::tempdir().unwrap();
     let run = |events: &str, out: &Path| {
         let path = dir.path().join("events.jsonl");
         std::fs::write(&path, events).unwrap();
-        Command::new(env!("CARGO_BIN_EXE_sourcing"))
-            .arg("simulate")
-            .arg("--rules")
-            .arg(root.join("rules/min-cost.rules"))
-            .args(["--network", &data.join("network.json").to_string_lossy()])
-            .args(["--inventory", &data.join("inventory.csv").to_string_lossy()])
-            .args(["--orders", &data.join("orders.jsonl").to_string_lossy()])
+        simulate_cmd("min-cost.rules", &example_orders(), out)
             .arg("--events")
             .arg(&path)
-            .arg("--out")
-            .arg(out)
             .output()
             .unwrap()
     };
@@ -208,24 +202,14 @@ fn stock_events_change_the_replay_and_bad_ones_are_located() {
 
 #[test]
 fn one_thread_or_four_the_same_bytes() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let data = root.join("data/example");
     let dir = tempfile::tempdir().unwrap();
     let run = |threads: &str| {
         let out = dir.path().join(format!("t{threads}"));
-        let done = Command::new(env!("CARGO_BIN_EXE_sourcing"))
+        let done = simulate_cmd("ship-from-store-first.rules", &example_orders(), &out)
             .env("RAYON_NUM_THREADS", threads)
-            .arg("simulate")
-            .arg("--rules")
-            .arg(root.join("rules/ship-from-store-first.rules"))
             .arg("--vs")
-            .arg(root.join("rules/promise-first.rules"))
-            .args(["--network", &data.join("network.json").to_string_lossy()])
-            .args(["--inventory", &data.join("inventory.csv").to_string_lossy()])
-            .args(["--orders", &data.join("orders.jsonl").to_string_lossy()])
+            .arg(root().join("rules/promise-first.rules"))
             .args(["--sweep", "store_keep=0,1,2,3,10"])
-            .arg("--out")
-            .arg(&out)
             .output()
             .unwrap();
         assert!(

@@ -176,20 +176,7 @@ mod tests {
     use crate::model::network::LocationKind;
 
     fn loc(lat: f64, lon: f64, handling: f64, processing: u32) -> Location {
-        Location {
-            id: "L".into(),
-            kind: LocationKind::Dc,
-            lat,
-            lon,
-            country: None,
-            region: None,
-            tags: vec![],
-            handling_cost: handling,
-            processing_days: processing,
-            daily_capacity: None,
-            priority: None,
-            attr: Default::default(),
-        }
+        crate::fixtures::location("L", LocationKind::Dc, lat, lon, handling, processing)
     }
 
     fn services() -> Vec<Service> {

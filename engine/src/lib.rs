@@ -49,6 +49,8 @@ mod capacity;
 mod cost;
 mod engine;
 mod explain;
+#[cfg(test)]
+mod fixtures;
 pub mod generate;
 pub mod geo;
 mod index;

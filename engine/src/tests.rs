@@ -1,46 +1,13 @@
 //! Behaviour tests of the router through the public engine API, and property tests
 //! against the brute-force reference.
 
+use crate::fixtures::{location, service, stock};
 use crate::load::inventory::InventoryRecord;
-use crate::model::network::{Location, LocationKind, Network, Service};
+use crate::model::network::{Location, LocationKind, Network};
 use crate::model::order::{Fulfillment, Order, OrderLine, ShipTo};
 use crate::{reference, Decision, Engine, Status};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
-
-fn location(
-    id: &str,
-    kind: LocationKind,
-    lat: f64,
-    lon: f64,
-    handling: f64,
-    days: u32,
-) -> Location {
-    Location {
-        id: id.into(),
-        kind,
-        lat,
-        lon,
-        country: None,
-        region: None,
-        tags: vec![],
-        handling_cost: handling,
-        processing_days: days,
-        daily_capacity: None,
-        priority: None,
-        attr: Default::default(),
-    }
-}
-
-fn service(id: &str, base: f64, per_km: f64, per_kg: f64, km_per_day: f64) -> Service {
-    Service {
-        id: id.into(),
-        base_cost: base,
-        cost_per_km: per_km,
-        cost_per_kg: per_kg,
-        km_per_day,
-    }
-}
 
 fn line(sku: &str, qty: u32, kg: f64) -> OrderLine {
     OrderLine {
@@ -74,18 +41,6 @@ fn order(id: &str, lat: f64, lon: f64, promise: Option<u32>, lines: Vec<OrderLin
         lines,
         attr: Default::default(),
     }
-}
-
-fn stock(rows: &[(usize, &str, u64)]) -> Vec<InventoryRecord> {
-    rows.iter()
-        .map(|&(location, sku, on_hand)| InventoryRecord {
-            location,
-            sku: sku.into(),
-            on_hand,
-            reserved: 0,
-            safety_stock: 0,
-        })
-        .collect()
 }
 
 /// Checks a decision against the contract: quantities within the order and the stock,

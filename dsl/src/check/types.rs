@@ -305,35 +305,20 @@ impl Checker<'_> {
             let deps = schema::deps_of(&info.fact);
             return node(ExprKind::Fact(info.fact.clone()), info.ty, deps, span);
         }
-        let none = Deps::default();
-        match name {
-            "dc" => return node(ExprKind::Kind(LocationKind::Dc), Type::Kind, none, span),
-            "store" => return node(ExprKind::Kind(LocationKind::Store), Type::Kind, none, span),
-            "dropship" => {
-                return node(
-                    ExprKind::Kind(LocationKind::Dropship),
-                    Type::Kind,
-                    none,
-                    span,
-                )
-            }
-            "ship" => {
-                return node(
-                    ExprKind::Fulfillment(Fulfillment::Ship),
-                    Type::Fulfillment,
-                    none,
-                    span,
-                )
-            }
-            "pickup" => {
-                return node(
-                    ExprKind::Fulfillment(Fulfillment::Pickup),
-                    Type::Fulfillment,
-                    none,
-                    span,
-                )
-            }
-            _ => {}
+        // The keywords that name a value: location kinds and fulfillment modes.
+        let keyword = match name {
+            "dc" => Some((ExprKind::Kind(LocationKind::Dc), Type::Kind)),
+            "store" => Some((ExprKind::Kind(LocationKind::Store), Type::Kind)),
+            "dropship" => Some((ExprKind::Kind(LocationKind::Dropship), Type::Kind)),
+            "ship" => Some((ExprKind::Fulfillment(Fulfillment::Ship), Type::Fulfillment)),
+            "pickup" => Some((
+                ExprKind::Fulfillment(Fulfillment::Pickup),
+                Type::Fulfillment,
+            )),
+            _ => None,
+        };
+        if let Some((kind, ty)) = keyword {
+            return node(kind, ty, Deps::default(), span);
         }
         let all = self.all_names();
         let suggestion = suggest::closest(name, all.iter().map(String::as_str));

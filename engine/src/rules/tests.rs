@@ -1,7 +1,8 @@
 //! Each rule construct, routed on a small network and checked in full.
 
 use super::Rules;
-use crate::load::inventory::InventoryRecord;
+use crate::fixtures::{location, stock};
+
 use crate::model::network::{Location, LocationKind, Network, Service};
 use crate::model::order::{Fulfillment, Order, OrderLine, ShipTo};
 use crate::{Decision, Engine, Status};
@@ -15,20 +16,11 @@ fn loc(
     days: u32,
     tags: &[&str],
 ) -> Location {
-    Location {
-        id: id.into(),
-        kind,
-        lat,
-        lon,
-        country: Some("DE".into()),
-        region: Some(if id.contains("HAMBURG") { "HH" } else { "HE" }.into()),
-        tags: tags.iter().map(|t| t.to_string()).collect(),
-        handling_cost: handling,
-        processing_days: days,
-        daily_capacity: None,
-        priority: None,
-        attr: Default::default(),
-    }
+    let mut l = location(id, kind, lat, lon, handling, days);
+    l.country = Some("DE".into());
+    l.region = Some(if id.contains("HAMBURG") { "HH" } else { "HE" }.into());
+    l.tags = tags.iter().map(|t| t.to_string()).collect();
+    l
 }
 
 /// A DC in Kassel, stores in Frankfurt and Hamburg, a vendor in Stuttgart.
@@ -90,18 +82,6 @@ fn network() -> Network {
             },
         ],
     )
-}
-
-fn stock(rows: &[(usize, &str, u64)]) -> Vec<InventoryRecord> {
-    rows.iter()
-        .map(|&(location, sku, on_hand)| InventoryRecord {
-            location,
-            sku: sku.into(),
-            on_hand,
-            reserved: 0,
-            safety_stock: 0,
-        })
-        .collect()
 }
 
 fn line(sku: &str, qty: u32, tags: &[&str]) -> OrderLine {

@@ -7,20 +7,9 @@ use crate::model::order::{Fulfillment, Order, OrderLine, ShipTo};
 use crate::Engine;
 
 fn loc(id: &str, kind: LocationKind, lon: f64, handling: f64, capacity: Option<u32>) -> Location {
-    Location {
-        id: id.into(),
-        kind,
-        lat: 0.0,
-        lon,
-        country: None,
-        region: None,
-        tags: vec![],
-        handling_cost: handling,
-        processing_days: 0,
-        daily_capacity: capacity,
-        priority: None,
-        attr: Default::default(),
-    }
+    let mut l = crate::fixtures::location(id, kind, 0.0, lon, handling, 0);
+    l.daily_capacity = capacity;
+    l
 }
 
 /// An order to (0, 0), 1 kg units, placed on the given day and hour.
