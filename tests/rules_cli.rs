@@ -764,3 +764,92 @@ fn fmt_rewrites_in_place_and_keeps_comments() {
         );
     }
 }
+
+/// A rule file whose custom term misbehaves for four of the example orders, each in another
+/// way the sandbox must stop.
+const HOSTILE: &str = r#"strategy "careful" {
+  candidates all
+  score cost + trap(order.id)
+}
+
+script trap(id: string) -> money {
+  if id == "EX-2" { let n = 0; loop { n += 1; } }
+  if id == "EX-4" { return trap(id); }
+  if id == "EX-6" { let s = "0123456789"; loop { s += s; } }
+  if id == "EX-8" { let a = [0, 1, 2]; loop { a += a; } }
+  0.0
+}
+"#;
+
+#[test]
+fn hostile_scripts_fail_their_own_orders_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = dir.path().join("hostile.rules");
+    std::fs::write(&hostile, HOSTILE).unwrap();
+    let harmless = dir.path().join("harmless.rules");
+    std::fs::write(
+        &harmless,
+        HOSTILE.replace("if id == \"EX-", "if id == \"NONE-"),
+    )
+    .unwrap();
+    let hostile = hostile.to_str().unwrap();
+    let harmless = harmless.to_str().unwrap();
+    let trapped = [
+        (
+            "EX-2",
+            "stopped after 50000 operations (does it loop forever?)",
+        ),
+        (
+            "EX-4",
+            "stopped: calls nested more than 16 levels deep (endless recursion?)",
+        ),
+        (
+            "EX-6",
+            "stopped: it built a string longer than 1,000 characters",
+        ),
+        (
+            "EX-8",
+            "stopped: it built an array of more than 1,000 items",
+        ),
+    ];
+    for mode in [&[][..], &["--no-consume"][..]] {
+        let out = route(&example_dir(), &[&["--rules", hostile], mode].concat());
+        assert!(out.status.success(), "{}", stderr(&out));
+        let got = decisions(&out);
+        assert_eq!(got.len(), example_order_ids().len());
+        let warnings: Vec<String> = stderr(&out).lines().map(str::to_string).collect();
+        assert_eq!(warnings.len(), trapped.len(), "{warnings:?}");
+        for ((id, problem), warning) in trapped.iter().zip(&warnings) {
+            let d = got.iter().find(|d| d["order"] == *id).unwrap();
+            let message =
+                format!("{hostile}:3:16: strategy \"careful\", score: script `trap` {problem}");
+            assert_eq!(d["status"], "unsourced", "{id}");
+            assert_eq!(d["rule"], "careful");
+            assert_eq!(d["shipments"], serde_json::json!([]));
+            assert_eq!(d["total_cost"], 0.0);
+            assert!(
+                d["unsourced"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|u| u["reason"] == "rule_error"),
+                "{d}"
+            );
+            assert_eq!(d["error"], message.as_str());
+            assert_eq!(*warning, format!("warning: order `{id}`: {message}"));
+        }
+        // Planned against the initial stock, every other order is decided exactly as with
+        // a term that never misbehaves.
+        if mode == ["--no-consume"] {
+            let calm = route(&example_dir(), &["--rules", harmless, "--no-consume"]);
+            assert!(calm.status.success(), "{}", stderr(&calm));
+            assert!(stderr(&calm).is_empty(), "{}", stderr(&calm));
+            for (a, b) in got.iter().zip(decisions(&calm)) {
+                if !trapped.iter().any(|(id, _)| a["order"] == *id) {
+                    assert_eq!(*a, b);
+                    assert!(a.get("error").is_none());
+                }
+            }
+        }
+    }
+}

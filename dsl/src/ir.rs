@@ -12,7 +12,8 @@
 
 use serde::Serialize;
 
-use crate::source::Span;
+use crate::source::{SourceFile, Span};
+use std::sync::Arc;
 
 /// Index of a constant in [`RuleSet::consts`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -35,6 +36,10 @@ pub struct StrategyId(pub usize);
 pub struct RuleSet {
     /// The file the rules came from (for messages).
     pub source_name: String,
+    /// The file's text, to turn the byte offsets of spans into lines and columns in
+    /// messages the engine gives while routing ([`RuleSet::line_col`]).
+    #[serde(skip)]
+    pub source: Arc<SourceFile>,
     /// The currency the file's money literals use (`EUR`), if it writes any. The engine should
     /// refuse a network in another currency.
     pub currency: Option<String>,
@@ -750,6 +755,11 @@ impl std::fmt::Display for SetConstError {
 impl std::error::Error for SetConstError {}
 
 impl RuleSet {
+    /// The 1-based line and column of a byte offset of the rule file.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        self.source.line_col(offset)
+    }
+
     /// Whether the file declares any script (if not, the engine never needs rhai).
     pub fn uses_scripts(&self) -> bool {
         !self.scripts.is_empty()

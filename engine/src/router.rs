@@ -339,6 +339,7 @@ pub(crate) fn finish(
             shipments,
             unsourced,
             total_cost,
+            error: None,
         },
         takes: Vec::new(),
         nodes,

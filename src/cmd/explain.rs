@@ -111,6 +111,9 @@ pub fn render(d: &Decision, why: &Explain, network: &Network) -> String {
             u.line, u.sku, u.qty, u.reason
         );
     }
+    if let Some(e) = &d.error {
+        let _ = writeln!(out, "  rule error: {e}");
+    }
     let _ = writeln!(out, "\ncandidates considered");
     for c in &why.candidates {
         let mark = if c.shipped {

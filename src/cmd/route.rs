@@ -8,7 +8,7 @@ use crate::Failure;
 use clap::Args;
 use rayon::prelude::*;
 use sourcing_engine::load::{self, LoadErrors, OrderReader};
-use sourcing_engine::{Engine, Order, Rules};
+use sourcing_engine::{Engine, Order, Rules, RulesError};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -101,7 +101,11 @@ pub fn compile_rules(
     set: sourcing_dsl::RuleSet,
     network: &sourcing_engine::Network,
 ) -> Result<Rules, Failure> {
-    Rules::compile(set, network).map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
+    Rules::compile(set, network).map_err(|e| match e {
+        // Already `file:line:col: …`.
+        RulesError::ScriptFailed { .. } => Failure::Input(e.to_string()),
+        _ => Failure::Input(format!("{}: {e}", path.display())),
+    })
 }
 
 /// Runs `sourcing route`.
@@ -156,6 +160,10 @@ fn write_decision(
         }
     }
     out.write_all(b"\n")?;
+    if let Some(e) = &decision.error {
+        // The decision says `rule_error`; the warning says why, next to the other output.
+        eprintln!("warning: order `{}`: {e}", decision.order);
+    }
     Ok(())
 }
 

@@ -111,6 +111,7 @@ pub(crate) fn check(ast: &Ast) -> (Option<RuleSet>, Diagnostics) {
     }
     let rules = RuleSet {
         source_name: ast.source.name.clone(),
+        source: Arc::clone(&ast.source),
         currency: cx.currency.map(|(c, _)| c),
         consts: cx.consts,
         groups: cx.groups,

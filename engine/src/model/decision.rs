@@ -72,4 +72,9 @@ pub struct Decision {
     pub unsourced: Vec<Unsourced>,
     /// Sum of the shipments' costs.
     pub total_cost: f64,
+    /// Why the rules could not decide this order: a custom term (a script) failed or hit a
+    /// sandbox limit. Every unit is then unsourced with reason `rule_error`. Absent from the
+    /// JSON when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }

@@ -7,7 +7,7 @@
 //! (an unknown `attr`) is `Missing`: comparisons with it are false and arithmetic on it
 //! stays missing.
 
-use super::script::Scripts;
+use super::script::{ScriptFailure, Scripts};
 use crate::model::network::{Location, LocationKind};
 use crate::model::order::{Fulfillment, Order, OrderLine};
 use sourcing_dsl::ir::{
@@ -53,6 +53,8 @@ pub(crate) struct OrderFacts<'a> {
     /// Script results of this order by (script, arguments): a script is a pure function of
     /// its arguments, and candidates share few distinct ones.
     pub(crate) memo: std::cell::RefCell<Vec<(usize, Vec<u64>, Val<'static>)>>,
+    /// The first script failure of this order, if any.
+    pub(crate) failure: std::cell::RefCell<Option<ScriptFailure>>,
     /// The pickup store's tags, for a pickup order at a store of the network.
     pub pickup_tags: Option<&'a [String]>,
 }
@@ -66,7 +68,16 @@ impl<'a> OrderFacts<'a> {
             weight: Default::default(),
             placed: Default::default(),
             memo: Default::default(),
+            failure: Default::default(),
             pickup_tags: None,
+        }
+    }
+
+    /// Records a script failure; only the first one of the order is kept.
+    pub fn fail(&self, failure: ScriptFailure) {
+        let mut slot = self.failure.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(failure);
         }
     }
 
@@ -251,7 +262,7 @@ impl<'a> Scope<'a> {
                     Val::Num(r)
                 }
             }
-            ExprKind::Script(id, args) => self.scripts.call(id.0, args, self),
+            ExprKind::Script(id, args) => self.scripts.call(id.0, e.span.start, args, self),
         }
     }
 

@@ -25,7 +25,7 @@ use eval::{is_cost, Planned, Step};
 use expr::{OrderFacts, Scope, Terms, Val};
 use graph::{DecisionGraph, Edge, Node};
 use rustc_hash::FxHashMap;
-use script::Scripts;
+use script::{Problem, ScriptFailure, Scripts};
 use sourcing_dsl::ir::{self, Criterion, PromisePolicy, SetBase};
 
 /// A rule set that cannot be used with a network.
@@ -42,6 +42,13 @@ pub enum RulesError {
         /// The line within the script's code, when rhai says.
         line_in_script: Option<usize>,
         /// rhai's message.
+        message: String,
+    },
+    /// A script failed while the engine computed a location set that depends on location
+    /// facts only (a group, or a `where` that reads no order fact), before any order.
+    #[error("{message}")]
+    ScriptFailed {
+        /// `file:line:col: where: what went wrong`.
         message: String,
     },
     /// Fallbacks form a cycle.
@@ -77,6 +84,8 @@ pub struct Rules {
     pub(crate) graph: DecisionGraph,
     pub(crate) strategies: Vec<CompiledStrategy>,
     groups: Vec<Vec<bool>>,
+    /// The first script failure met while computing the location sets of the network.
+    static_failure: std::sync::OnceLock<ScriptFailure>,
 }
 
 impl Rules {
@@ -101,6 +110,7 @@ impl Rules {
             graph,
             strategies: Vec::new(),
             groups: Vec::new(),
+            static_failure: std::sync::OnceLock::new(),
             set,
         };
         // Groups read location facts only: one membership table each.
@@ -153,7 +163,37 @@ impl Rules {
             });
         }
         rules.strategies = compiled;
+        if let Some(f) = rules.static_failure.get() {
+            return Err(RulesError::ScriptFailed {
+                message: rules.describe(f),
+            });
+        }
         Ok(rules)
+    }
+
+    /// A script failure as a message that names the rule: `file:line:col: strategy "s",
+    /// score: script `f` stopped: …` (the position is the call's).
+    pub(crate) fn describe(&self, f: &ScriptFailure) -> String {
+        let set = &self.set;
+        let (line, col) = set.line_col(f.call);
+        let mut text = format!(
+            "{}:{line}:{col}: {}: script `{}` {}",
+            set.source_name,
+            where_called(set, f.call),
+            self.scripts.name(f.script),
+            f.problem
+        );
+        if let (Problem::Error { line: Some(l), .. }, Some(s)) =
+            (&f.problem, set.scripts.get(f.script))
+        {
+            let first = set.line_col(s.code_span.start).0;
+            text.push_str(&format!(
+                " (at {}:{})",
+                set.source_name,
+                (first + l).saturating_sub(1)
+            ));
+        }
+        text
     }
 
     /// The strategies' names, in file order.
@@ -220,7 +260,7 @@ impl Rules {
                         attr: Default::default(),
                     };
                     let facts = OrderFacts::new(&order);
-                    Scope {
+                    let holds = Scope {
                         consts: &self.set.consts,
                         scripts: &self.scripts,
                         order: &facts,
@@ -229,7 +269,12 @@ impl Rules {
                         terms: Terms::default(),
                     }
                     .eval(e)
-                    .truthy()
+                    .truthy();
+                    if let Some(f) = facts.failure.take() {
+                        // Only the first failure is reported; later ones are dropped.
+                        let _ = self.static_failure.set(f);
+                    }
+                    holds
                 }
             },
         }
@@ -347,6 +392,60 @@ impl Rules {
     }
 }
 
+/// Where in the rule file a script was called: `strategy "s", score`, `group `g``.
+fn where_called(set: &ir::RuleSet, at: usize) -> String {
+    let within = |sp: sourcing_dsl::Span| sp.start <= at && at < sp.end;
+    for s in &set.strategies {
+        if !within(s.span) {
+            continue;
+        }
+        let sets = |v: &[ir::LocationSet]| v.iter().any(|x| within(x.span));
+        let clause = if s.when.as_ref().is_some_and(|w| within(w.span)) {
+            "when"
+        } else if sets(&s.candidates) {
+            "candidates"
+        } else if s.exclusions.iter().any(|x| within(x.span)) {
+            "exclude"
+        } else if s.prefer.iter().any(|t| sets(t)) {
+            "prefer"
+        } else if s.objective.score.as_ref().is_some_and(|e| within(e.span)) {
+            "score"
+        } else if s.objective.rank.iter().any(|k| within(k.span)) {
+            "rank by"
+        } else if s.split.span.is_some_and(within) {
+            "split"
+        } else {
+            "promise"
+        };
+        return format!("strategy \"{}\", {clause}", s.name);
+    }
+    set.groups
+        .iter()
+        .find(|g| within(g.span))
+        .map_or_else(|| "a rule".to_string(), |g| format!("group `{}`", g.name))
+}
+
+/// The decision for an order whose rules failed (a script error or limit): every unit
+/// unsourced with reason `rule_error`, nothing taken, the failure in `error`.
+fn rule_error(
+    rules: &Rules,
+    order: &Order,
+    facts: &OrderFacts<'_>,
+    chosen: Option<usize>,
+) -> Option<Routed> {
+    let failure = facts.failure.borrow();
+    let f = failure.as_ref()?;
+    let mut r = nothing_placed(order, "rule_error");
+    let name = chosen
+        .and_then(|i| rules.set.strategies.get(i))
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    r.chain = vec![name.clone()];
+    r.decision.rule = name;
+    r.decision.error = Some(rules.describe(f));
+    Some(r)
+}
+
 /// Routes one order with a rule set: the decision and the units it takes.
 pub(crate) fn plan_with_rules(
     rules: &Rules,
@@ -394,6 +493,9 @@ pub(crate) fn plan_with_rules(
             _ => break None,
         }
     };
+    if let Some(r) = rule_error(rules, order, &facts, chosen) {
+        return r;
+    }
     let Some(first) = chosen else {
         let mut r = nothing_placed(order, "no_strategy");
         r.decision.rule = String::new();
@@ -491,6 +593,9 @@ pub(crate) fn plan_with_rules(
             }
             shipments.extend(result.shipments);
             reasons = result.reasons;
+            if let Some(r) = rule_error(rules, order, &facts, Some(first)) {
+                return r;
+            }
         }
         if open.iter().all(|&o| o == 0) {
             break;

@@ -44,6 +44,12 @@ fn sandbox() -> Engine {
     engine.set_max_string_size(MAX_STRING);
     engine.set_max_array_size(MAX_ARRAY);
     engine.set_max_map_size(MAX_MAP);
+    // `eval` would compile code at run time; everything a rule runs is compiled up front.
+    engine.disable_symbol("eval");
+    // A raw engine already prints nothing; this keeps `print` and `debug` off stdout,
+    // where `sourcing route` writes its decisions.
+    engine.on_print(|_| {});
+    engine.on_debug(|_, _, _| {});
     engine
 }
 
@@ -76,12 +82,23 @@ impl Scripts {
         }
     }
 
-    /// Calls script `id`; a script that fails (an error, a limit reached) gives `Missing`.
-    pub fn call<'a>(&self, id: usize, args: &'a [Expr], scope: &Scope<'a>) -> Val<'a> {
+    /// Calls script `id` at `call` (the call's byte offset in the rule file).
+    ///
+    /// An argument without value gives no value, without running the script. A script that
+    /// fails (an error, a sandbox limit, a result that is not a number or a boolean) gives no
+    /// value and is recorded as the order's failure: the rules then cannot decide the order.
+    /// Once an order has a failure, no script runs again for it.
+    pub fn call<'a>(&self, id: usize, call: usize, args: &'a [Expr], scope: &Scope<'a>) -> Val<'a> {
         let Some((name, ast)) = self.compiled.get(id) else {
             return Val::Missing;
         };
+        if scope.order.failure.borrow().is_some() {
+            return Val::Missing;
+        }
         let vals: Vec<Val<'a>> = args.iter().map(|a| scope.eval(a)).collect();
+        if vals.contains(&Val::Missing) {
+            return Val::Missing;
+        }
         // Numbers and booleans make a memo key; text arguments are not memoised.
         let key: Option<Vec<u64>> = vals
             .iter()
@@ -109,7 +126,17 @@ impl Scripts {
                 Val::Missing => Dynamic::UNIT,
             })
             .collect();
-        let result = self.run(name, ast, values);
+        let result = match self.run(name, ast, values) {
+            Ok(v) => v,
+            Err(problem) => {
+                scope.order.fail(ScriptFailure {
+                    script: id,
+                    call,
+                    problem,
+                });
+                Val::Missing
+            }
+        };
         if let Some(key) = key {
             let stored: Val<'static> = match result {
                 Val::Num(n) => Val::Num(n),
@@ -121,7 +148,12 @@ impl Scripts {
         result
     }
 
-    fn run<'a>(&self, name: &str, ast: &AST, values: Vec<Dynamic>) -> Val<'a> {
+    /// The script's name.
+    pub fn name(&self, id: usize) -> &str {
+        self.compiled.get(id).map_or("", |c| c.0.as_str())
+    }
+
+    fn run<'a>(&self, name: &str, ast: &AST, values: Vec<Dynamic>) -> Result<Val<'a>, Problem> {
         let mut rhai_scope = rhai::Scope::new();
         match self
             .engine
@@ -129,16 +161,94 @@ impl Scripts {
         {
             Ok(v) => {
                 if let Some(b) = v.clone().try_cast::<bool>() {
-                    Val::Bool(b)
+                    Ok(Val::Bool(b))
                 } else if let Ok(f) = v.as_float() {
-                    Val::Num(f)
+                    Ok(Val::Num(f))
                 } else if let Ok(i) = v.as_int() {
-                    Val::Num(i as f64)
+                    Ok(Val::Num(i as f64))
                 } else {
-                    Val::Missing
+                    Err(Problem::Result(v.type_name().to_string()))
                 }
             }
-            Err(_) => Val::Missing,
+            Err(e) => Err(Problem::from_rhai(*e)),
         }
     }
+}
+
+/// What went wrong in one script call.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Problem {
+    /// More than [`MAX_OPERATIONS`] operations.
+    Operations,
+    /// Calls nested more than [`MAX_CALL_LEVELS`] deep.
+    CallDepth,
+    /// A string, array or map over its limit (`what` names which).
+    TooLarge(&'static str),
+    /// Any other error rhai reports, with the line of the script's code it happened on
+    /// (1 = the first line of the code), when known.
+    Error {
+        /// rhai's message, without its position.
+        message: String,
+        /// The line within the script's code.
+        line: Option<usize>,
+    },
+    /// The script returned something that is neither a number nor a boolean.
+    Result(String),
+}
+
+impl Problem {
+    fn from_rhai(mut e: rhai::EvalAltResult) -> Problem {
+        use rhai::EvalAltResult as E;
+        match &e {
+            E::ErrorTooManyOperations(_) => Problem::Operations,
+            E::ErrorStackOverflow(_) => Problem::CallDepth,
+            E::ErrorDataTooLarge(what, _) => {
+                let what = what.to_lowercase();
+                Problem::TooLarge(if what.contains("string") {
+                    "a string longer than 1,000 characters"
+                } else if what.contains("array") {
+                    "an array of more than 1,000 items"
+                } else {
+                    "a map of more than 100 entries"
+                })
+            }
+            _ => {
+                // The wrapper `fn name(..) {` is line 1; the code starts on line 2.
+                let line = e.take_position().line().map(|l| l.saturating_sub(1));
+                Problem::Error {
+                    message: e.to_string(),
+                    line,
+                }
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Operations => write!(
+                f,
+                "stopped after {MAX_OPERATIONS} operations (does it loop forever?)"
+            ),
+            Problem::CallDepth => write!(
+                f,
+                "stopped: calls nested more than {MAX_CALL_LEVELS} levels deep (endless recursion?)"
+            ),
+            Problem::TooLarge(what) => write!(f, "stopped: it built {what}"),
+            Problem::Error { message, .. } => write!(f, "failed: {message}"),
+            Problem::Result(ty) => write!(f, "returned {ty}, not a number or a boolean"),
+        }
+    }
+}
+
+/// A script call that failed while an order was routed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ScriptFailure {
+    /// The script's index.
+    pub script: usize,
+    /// Byte offset of the call in the rule file.
+    pub call: usize,
+    /// What went wrong.
+    pub problem: Problem,
 }

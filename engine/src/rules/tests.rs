@@ -359,8 +359,8 @@ script late_fee(hour: number, transit: days) -> money {
     let e = engine(rules, &[(0, "A", 5), (1, "A", 5)]);
     let d = e.quote(&order(vec![line("A", 1, &[])]));
     assert_eq!(placed(&d), [("DC-KASSEL", vec![(0, 1)])]);
-    // A script that never ends is stopped by the operation limit: the candidate's score is
-    // unusable and the order still gets an answer.
+    // A script that never ends is stopped by the operation limit: the order gets an answer
+    // that says so.
     let looping = r#"
 strategy "s" {
   candidates all
@@ -372,7 +372,11 @@ script spin(x: number) -> money {
 "#;
     let e = engine(looping, &[(0, "A", 5)]);
     let d = e.quote(&order(vec![line("A", 1, &[])]));
-    assert!(matches!(d.status, Status::Sourced | Status::Unsourced));
+    assert_eq!(reasons(&d), [(0, 1, "rule_error")]);
+    assert!(d
+        .error
+        .as_deref()
+        .is_some_and(|m| m.contains("script `spin` stopped after 50000 operations")));
 }
 
 #[test]
@@ -531,5 +535,138 @@ fn a_pickup_at_a_store_without_a_counter_is_rejected_with_a_reason() {
     assert_eq!(
         (d.rule.as_str(), placed(&d)),
         ("click-and-collect", vec![("ST-FRANKFURT", vec![(0, 1)])])
+    );
+}
+
+/// A rule file whose `trap` term misbehaves only for order `O-2`, in the way `body` says.
+fn trap_rules(body: &str) -> String {
+    format!(
+        "strategy \"s\" {{\n  candidates all\n  score cost + trap(order.id)\n}}\n\nscript trap(id: string) -> money {{\n  if id == \"O-2\" {{\n    {body}\n  }}\n  0.0\n}}\n"
+    )
+}
+
+fn order_id(id: &str) -> Order {
+    Order {
+        id: id.into(),
+        ..order(vec![line("A", 1, &[])])
+    }
+}
+
+#[test]
+fn hostile_scripts_are_stopped_and_only_their_order_fails() {
+    // A map grown key by key (rhai checks the size of map literals only): keys stay short,
+    // so the operation limit stops it.
+    let map_literal = "let m = #{}; let k = \"k\"; let i = 0; loop { m[k] = i; i += 1; if i % 500 == 0 { k = \"j\"; } else { k += \"k\"; } }".to_string();
+    let cases: [(&str, &str); 7] = [
+        (
+            "let n = 0; loop { n += 1; }",
+            "stopped after 50000 operations (does it loop forever?)",
+        ),
+        (
+            "return trap(id);",
+            "stopped: calls nested more than 16 levels deep (endless recursion?)",
+        ),
+        (
+            "let s = \"0123456789\"; loop { s += s; }",
+            "stopped: it built a string longer than 1,000 characters",
+        ),
+        (
+            "let a = [0, 1, 2]; loop { a += a; }",
+            "stopped: it built an array of more than 1,000 items",
+        ),
+        (
+            &map_literal,
+            "stopped after 50000 operations (does it loop forever?)",
+        ),
+        ("return \"yes\";", "returned string, not a number or a boolean"),
+        (
+            "return id - 1;",
+            "failed: Function not found: - (&str | ImmutableString | String, i64) (at test.rules:8)",
+        ),
+    ];
+    for (body, problem) in cases {
+        let rules = trap_rules(body);
+        // One unit at the DC: whoever is routed first and decided takes it.
+        let e = engine(&rules, &[(0, "A", 1), (1, "A", 1)]);
+        let d2 = e.route(&order_id("O-2"));
+        assert_eq!(d2.status, Status::Unsourced, "{body}");
+        assert!(d2.shipments.is_empty(), "{body}");
+        assert_eq!(reasons(&d2), [(0, 1, "rule_error")], "{body}");
+        assert_eq!(d2.rule, "s");
+        assert_eq!(
+            d2.error.as_deref(),
+            Some(
+                format!("test.rules:3:16: strategy \"s\", score: script `trap` {problem}").as_str()
+            ),
+            "{body}"
+        );
+        // The failed order took nothing: the two units go to the next two orders.
+        for id in ["O-1", "O-3"] {
+            let d = e.route(&order_id(id));
+            assert_eq!(d.status, Status::Sourced, "{body}: {id}");
+            assert_eq!(d.error, None);
+        }
+        assert_eq!(e.route(&order_id("O-4")).status, Status::Unsourced);
+    }
+}
+
+#[test]
+fn a_failing_script_names_the_clause_it_was_called_from() {
+    let rules = r#"strategy "gold" {
+  when order.customer_tier == "gold" and broken(order.lines) > 0
+  candidates all
+}
+
+strategy "rest" {
+  candidates all
+  exclude store when broken(line.qty) > 0 reason "never"
+}
+
+script broken(x: number) -> number {
+  if x > 1.0 { loop { } }
+  0.0
+}
+"#;
+    let e = engine(rules, &[(0, "A", 5), (1, "A", 5)]);
+    // Not gold: `when` of "gold" is not read past its first test, "rest" runs.
+    assert_eq!(e.quote(&order(vec![line("A", 1, &[])])).error, None);
+    let d = e.quote(&order(vec![line("A", 2, &[])]));
+    assert_eq!(
+        d.error.as_deref(),
+        Some("test.rules:8:22: strategy \"rest\", exclude: script `broken` stopped after 50000 operations (does it loop forever?)")
+    );
+    assert_eq!(d.rule, "rest");
+    let mut gold = order(vec![line("A", 1, &[]), line("A", 1, &[])]);
+    gold.customer_tier = Some("gold".into());
+    let d = e.quote(&gold);
+    assert_eq!(
+        d.error.as_deref(),
+        Some("test.rules:2:42: strategy \"gold\", when: script `broken` stopped after 50000 operations (does it loop forever?)")
+    );
+    assert_eq!(reasons(&d), [(0, 1, "rule_error"), (1, 1, "rule_error")]);
+}
+
+#[test]
+fn a_script_without_a_value_for_an_argument_is_not_called() {
+    // No `placed_at`: the hour has no value, the script is not called (it would fail on
+    // `()`), the term has no value and the order is routed without it.
+    let rules = "strategy \"s\" {\n  candidates all\n  score cost + late(order.placed_at.hour)\n}\n\nscript late(hour: number) -> money {\n  if hour >= 16.0 { 1.0 } else { 0.0 }\n}\n";
+    let e = engine(rules, &[(0, "A", 5)]);
+    let mut o = order(vec![line("A", 1, &[])]);
+    o.placed_at = None;
+    let d = e.quote(&o);
+    assert_eq!(d.error, None);
+    assert_eq!(d.status, Status::Sourced);
+}
+
+#[test]
+fn a_script_failing_in_a_location_set_stops_the_rules_before_any_order() {
+    let rules = "group odd = stores where broken(location.handling_cost) > 0\n\nstrategy \"s\" {\n  candidates odd, dcs\n}\n\nscript broken(x: money) -> number {\n  broken(x)\n}\n";
+    let (set, diags) = sourcing_dsl::compile_source("test.rules", rules);
+    assert!(!diags.has_errors(), "{}", diags.render());
+    let err = Rules::compile(set.expect("rule set"), &network()).expect_err("a failing group");
+    assert_eq!(
+        err.to_string(),
+        "test.rules:1:26: group `odd`: script `broken` stopped: calls nested more than 16 levels deep (endless recursion?)"
     );
 }
