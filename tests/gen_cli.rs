@@ -12,6 +12,10 @@ use std::path::Path;
 use std::process::Command;
 
 fn gen(out: &Path, seed: &str) {
+    gen_in(out, seed, &[]);
+}
+
+fn gen_in(out: &Path, seed: &str, extra: &[&str]) {
     let done = Command::new(env!("CARGO_BIN_EXE_sourcing"))
         .args([
             "gen",
@@ -28,6 +32,7 @@ fn gen(out: &Path, seed: &str) {
             "--dcs",
             "2",
         ])
+        .args(extra)
         .arg("--out")
         .arg(out)
         .output()
@@ -79,4 +84,66 @@ fn the_same_seed_gives_the_same_files_and_they_route() {
         String::from_utf8_lossy(&routed.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&routed.stdout).lines().count(), 300);
+}
+
+fn route(dir: &Path) -> Vec<serde_json::Value> {
+    let routed = Command::new(env!("CARGO_BIN_EXE_sourcing"))
+        .current_dir(dir)
+        .args([
+            "route",
+            "--network",
+            "network.json",
+            "--inventory",
+            "inventory.csv",
+            "--orders",
+            "orders.jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        routed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&routed.stderr)
+    );
+    String::from_utf8_lossy(&routed.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn countries_choose_the_cities_and_unknown_ones_are_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("na");
+    gen_in(&out, "3", &["--countries", "US,CA", "--max-lines", "6"]);
+    let network: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("network.json")).unwrap()).unwrap();
+    for l in network["locations"].as_array().unwrap() {
+        assert!(l["country"] == "US" || l["country"] == "CA", "{l}");
+        assert!(l["city"].as_str().is_some_and(|c| !c.is_empty()), "{l}");
+    }
+    let orders = std::fs::read_to_string(out.join("orders.jsonl")).unwrap();
+    let most = orders
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["lines"]
+                .as_array()
+                .unwrap()
+                .len()
+        })
+        .max();
+    assert_eq!(most, Some(6));
+    let decisions = route(&out);
+    assert_eq!(decisions.len(), 300);
+    assert!(decisions.iter().any(|d| d["status"] == "sourced"));
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_sourcing"))
+        .args(["gen", "--countries", "US,XX", "--out"])
+        .arg(dir.path().join("bad"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr)
+        .contains("--countries: no city of 100,000 inhabitants or more in XX"));
+    assert!(!dir.path().join("bad").exists());
 }

@@ -1,10 +1,9 @@
 //! `sourcing gen`: write a seeded synthetic data set (network, stock, orders) in the
-//! contract's formats, for benchmarks, simulations and examples.
+//! contract's formats, placed in real cities, for benchmarks, simulations and examples.
 
 use crate::Failure;
 use clap::Args;
-use sourcing_engine::generate::{scenario, Shape};
-use std::fmt::Write as _;
+use sourcing_engine::generate::{scenario_in, Places, Shape};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -38,6 +37,10 @@ pub struct GenArgs {
     /// Days the orders are spread over, from 2026-11-23.
     #[arg(long, default_value_t = 1)]
     pub days: u32,
+    /// The countries whose cities (100,000 inhabitants or more) hold the locations and the
+    /// customers: ISO codes separated by commas (`US,CA`), or `all`.
+    #[arg(long, default_value = "DE", value_name = "CODES")]
+    pub countries: String,
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
@@ -52,6 +55,14 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
 
 /// Runs `sourcing gen`.
 pub fn run(args: &GenArgs) -> Result<(), Failure> {
+    let codes: Vec<&str> = args
+        .countries
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && *c != "all")
+        .collect();
+    let places =
+        Places::countries(&codes).map_err(|e| Failure::Usage(format!("--countries: {e}")))?;
     let shape = Shape {
         dcs: args.dcs.max(1),
         stores: args.stores,
@@ -62,35 +73,25 @@ pub fn run(args: &GenArgs) -> Result<(), Failure> {
         days: args.days.max(1),
         ..Shape::national()
     };
-    let sc = scenario(args.seed, &shape);
+    let sc = scenario_in(args.seed, &shape, &places);
     std::fs::create_dir_all(&args.out)
         .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", args.out.display())))?;
-    let network =
-        serde_json::to_vec_pretty(&sc.network).map_err(|e| Failure::Input(e.to_string()))?;
-    let mut csv = String::from("location,sku,on_hand,reserved,safety_stock\n");
-    for r in &sc.inventory {
-        let id = sc
-            .network
-            .locations
-            .get(r.location)
-            .map_or("", |l| l.id.as_str());
-        let _ = writeln!(
-            csv,
-            "{id},{},{},{},{}",
-            r.sku, r.on_hand, r.reserved, r.safety_stock
-        );
-    }
-    let mut jsonl = Vec::new();
-    for o in &sc.orders {
-        serde_json::to_writer(&mut jsonl, o).map_err(|e| Failure::Input(e.to_string()))?;
-        jsonl.push(b'\n');
-    }
-    write(&args.out.join("network.json"), &network)?;
-    write(&args.out.join("inventory.csv"), csv.as_bytes())?;
-    write(&args.out.join("orders.jsonl"), &jsonl)?;
+    let network = sc
+        .network_json()
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let orders = sc
+        .orders_jsonl()
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    write(&args.out.join("network.json"), network.as_bytes())?;
+    write(
+        &args.out.join("inventory.csv"),
+        sc.inventory_csv().as_bytes(),
+    )?;
+    write(&args.out.join("orders.jsonl"), orders.as_bytes())?;
     eprintln!(
-        "wrote {} locations, {} stock rows and {} orders to {}",
+        "wrote {} locations in {} cities, {} stock rows and {} orders to {}",
         sc.network.locations.len(),
+        places.cities().len(),
         sc.inventory.len(),
         sc.orders.len(),
         args.out.display()
