@@ -852,4 +852,32 @@ fn hostile_scripts_fail_their_own_orders_only() {
             }
         }
     }
+    // A replay counts them under their reason and says so once.
+    let out = dir.path().join("sim");
+    let done = sourcing(
+        &example_dir(),
+        &[
+            "simulate",
+            "--rules",
+            hostile,
+            "--network",
+            "network.json",
+            "--inventory",
+            "inventory.csv",
+            "--orders",
+            "orders.jsonl",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert_eq!(
+        stderr(&done).trim_end(),
+        format!(
+            "warning: {hostile}: the rules could not decide 4 order(s) (reason `rule_error`); the first, order `EX-2`: {hostile}:3:16: strategy \"careful\", score: script `trap` stopped after 50000 operations (does it loop forever?)"
+        )
+    );
+    let kpis: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("kpis.json")).unwrap()).unwrap();
+    assert!(kpis["overall"]["unsourced_by_reason"]["rule_error"].as_u64() >= Some(4));
 }

@@ -127,7 +127,12 @@ fn run_one(
     let label = rules.display().to_string();
     let bar = progress(inputs.orders.len(), &label, show_progress);
     let mut count = 0usize;
+    let (mut rule_errors, mut first_error) = (0usize, None);
     let kpis = replay_with_events(&engine, &inputs.orders, &inputs.events, |_, d| {
+        if let Some(e) = &d.error {
+            rule_errors += 1;
+            first_error.get_or_insert_with(|| format!("order `{}`: {e}", d.order));
+        }
         match &mut stream {
             None if matches!(sink, Sink::Keep) => decisions.push(d.clone()),
             None => {}
@@ -147,6 +152,12 @@ fn run_one(
         }
     });
     bar.finish_and_clear();
+    if let Some(first) = first_error {
+        // Each such order is in the decisions with reason `rule_error` and its `error`.
+        eprintln!(
+            "warning: {label}: the rules could not decide {rule_errors} order(s) (reason `rule_error`); the first, {first}"
+        );
+    }
     if let Some(mut out) = stream {
         if let Err(e) = out.flush() {
             write_error.get_or_insert(e);
