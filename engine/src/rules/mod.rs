@@ -440,7 +440,11 @@ fn rule_error(
         .and_then(|i| rules.set.strategies.get(i))
         .map(|s| s.name.clone())
         .unwrap_or_default();
-    r.chain = vec![name.clone()];
+    r.chain = if name.is_empty() {
+        Vec::new()
+    } else {
+        vec![name.clone()]
+    };
     r.decision.rule = name;
     r.decision.error = Some(rules.describe(f));
     Some(r)
