@@ -852,6 +852,31 @@ fn hostile_scripts_fail_their_own_orders_only() {
             }
         }
     }
+    // An explanation says what went wrong.
+    let why = sourcing(
+        &example_dir(),
+        &[
+            "explain",
+            "--order",
+            "EX-4",
+            "--rules",
+            hostile,
+            "--network",
+            "network.json",
+            "--inventory",
+            "inventory.csv",
+            "--orders",
+            "orders.jsonl",
+        ],
+    );
+    assert!(why.status.success(), "{}", stderr(&why));
+    assert!(
+        stdout(&why).contains(&format!(
+            "  rule error: {hostile}:3:16: strategy \"careful\", score: script `trap` stopped: calls nested more than 16 levels deep (endless recursion?)\n"
+        )),
+        "{}",
+        stdout(&why)
+    );
     // A replay counts them under their reason and says so once.
     let out = dir.path().join("sim");
     let done = sourcing(
