@@ -55,6 +55,8 @@ pub(crate) struct OrderFacts<'a> {
     pub(crate) memo: std::cell::RefCell<Vec<(usize, Vec<u64>, Val<'static>)>>,
     /// The first script failure of this order, if any.
     pub(crate) failure: std::cell::RefCell<Option<ScriptFailure>>,
+    /// Script operations this order may still spend.
+    pub(crate) operations_left: std::cell::Cell<u64>,
     /// The pickup store's tags, for a pickup order at a store of the network.
     pub pickup_tags: Option<&'a [String]>,
 }
@@ -69,6 +71,7 @@ impl<'a> OrderFacts<'a> {
             placed: Default::default(),
             memo: Default::default(),
             failure: Default::default(),
+            operations_left: std::cell::Cell::new(super::script::MAX_ORDER_OPERATIONS),
             pickup_tags: None,
         }
     }

@@ -13,6 +13,16 @@ use sourcing_dsl::ir::{self, Expr};
 
 /// Most rhai operations one call may take (a loop that does not end stops here).
 const MAX_OPERATIONS: u64 = 50_000;
+/// Most rhai operations all the calls for one order may take together (a term that stays
+/// just under the per-call limit for every candidate stops here).
+pub(crate) const MAX_ORDER_OPERATIONS: u64 = 5_000_000;
+
+thread_local! {
+    /// What the order being planned on this thread may still spend, for the call running now.
+    static ALLOWED: std::cell::Cell<u64> = const { std::cell::Cell::new(u64::MAX) };
+    /// Operations of the call running (or last run) on this thread.
+    static SPENT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
 const MAX_CALL_LEVELS: usize = 16;
 const MAX_EXPR_DEPTH: usize = 32;
 const MAX_STRING: usize = 1_000;
@@ -50,6 +60,11 @@ fn sandbox() -> Engine {
     // where `sourcing route` writes its decisions.
     engine.on_print(|_| {});
     engine.on_debug(|_, _, _| {});
+    // A call runs on the thread that plans the order: the order's budget is thread-local.
+    engine.on_progress(|ops| {
+        SPENT.with(|s| s.set(ops));
+        (ops > ALLOWED.with(std::cell::Cell::get)).then_some(Dynamic::UNIT)
+    });
     engine
 }
 
@@ -126,7 +141,13 @@ impl Scripts {
                 Val::Missing => Dynamic::UNIT,
             })
             .collect();
-        let result = match self.run(name, ast, values) {
+        let left = scope.order.operations_left.get();
+        ALLOWED.with(|a| a.set(left));
+        SPENT.with(|s| s.set(0));
+        let outcome = self.run(name, ast, values);
+        let spent = SPENT.with(std::cell::Cell::get);
+        scope.order.operations_left.set(left.saturating_sub(spent));
+        let result = match outcome {
             Ok(v) => v,
             Err(problem) => {
                 scope.order.fail(ScriptFailure {
@@ -180,6 +201,8 @@ impl Scripts {
 pub(crate) enum Problem {
     /// More than [`MAX_OPERATIONS`] operations.
     Operations,
+    /// The order's calls together took more than [`MAX_ORDER_OPERATIONS`] operations.
+    OrderOperations,
     /// Calls nested more than [`MAX_CALL_LEVELS`] deep.
     CallDepth,
     /// A string, array or map over its limit (`what` names which).
@@ -202,6 +225,7 @@ impl Problem {
         match &e {
             E::ErrorTooManyOperations(_) => Problem::Operations,
             E::ErrorStackOverflow(_) => Problem::CallDepth,
+            E::ErrorTerminated(..) => Problem::OrderOperations,
             E::ErrorDataTooLarge(what, _) => {
                 let what = what.to_lowercase();
                 Problem::TooLarge(if what.contains("string") {
@@ -230,6 +254,10 @@ impl std::fmt::Display for Problem {
             Problem::Operations => write!(
                 f,
                 "stopped after {MAX_OPERATIONS} operations (does it loop forever?)"
+            ),
+            Problem::OrderOperations => write!(
+                f,
+                "stopped: the scripts of this order took more than {MAX_ORDER_OPERATIONS} operations together"
             ),
             Problem::CallDepth => write!(
                 f,

@@ -670,3 +670,28 @@ fn a_script_failing_in_a_location_set_stops_the_rules_before_any_order() {
         "test.rules:1:26: group `odd`: script `broken` stopped: calls nested more than 16 levels deep (endless recursion?)"
     );
 }
+
+#[test]
+fn an_order_whose_scripts_add_up_past_its_budget_is_stopped() {
+    // Each call stays under the per-call limit; 4 locations × 40 lines of distinct SKUs
+    // make 160 calls, more than the order's budget in all.
+    let rules = "strategy \"s\" {\n  candidates all\n  exclude location when busy(line.qty, distance) < 0 reason \"never\"\n}\n\nscript busy(q: number, d: km) -> number {\n  let n = 0;\n  while n < 6000 { n += 1; }\n  q + d\n}\n";
+    let skus: Vec<String> = (0..40).map(|i| format!("S{i:02}")).collect();
+    let rows: Vec<(usize, &str, u64)> = (0..4)
+        .flat_map(|l| skus.iter().map(move |s| (l, s.as_str(), 100)))
+        .collect();
+    let e = engine(rules, &rows);
+    let small = e.quote(&order(vec![line("S00", 1, &[]), line("S01", 2, &[])]));
+    assert_eq!((small.status, small.error), (Status::Sourced, None));
+    let lines: Vec<OrderLine> = skus
+        .iter()
+        .enumerate()
+        .map(|(i, s)| line(s, i as u32 + 1, &[]))
+        .collect();
+    let d = e.quote(&order(lines));
+    assert_eq!(d.status, Status::Unsourced);
+    assert_eq!(
+        d.error.as_deref(),
+        Some("test.rules:3:25: strategy \"s\", exclude: script `busy` stopped: the scripts of this order took more than 5000000 operations together")
+    );
+}
