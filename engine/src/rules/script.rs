@@ -3,8 +3,10 @@
 //!
 //! In: the rule set's `script` declarations. Out: [`Scripts`], callable from expressions.
 //! The rhai engine is raw (no packages, no modules, no I/O); it only sees the arguments it
-//! is called with, and every limit is set: operations, call depth, expression depth,
-//! string, array and map sizes. A rule set without scripts never touches rhai.
+//! is called with, and every limit is set: operations (per call and per order), call depth,
+//! expression depth, string, array and map sizes. A call that fails or hits a limit is
+//! recorded as the order's failure ([`ScriptFailure`]); the rules then report the order as a
+//! rule error instead of deciding it. A rule set without scripts never touches rhai.
 
 use super::expr::{Scope, Val};
 use super::RulesError;
