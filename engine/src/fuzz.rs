@@ -157,6 +157,9 @@ fn route_all(engine: &Engine, orders: &[Order]) {
         let available = |l: usize, s: &str| before.get(&(l, s)).copied().unwrap_or(0);
         let quoted = engine.quote(o);
         check_decision(network, o, &quoted, &available);
+        if engine.rules().is_none() {
+            check_reasons(network, o, &quoted, &available);
+        }
         let (explained, why) = engine.quote_explained(o);
         assert_eq!(explained, quoted);
         assert!(serde_json::to_string(&why).is_ok());
@@ -166,6 +169,33 @@ fn route_all(engine: &Engine, orders: &[Order]) {
             routed, quoted,
             "one thread: routing decides what quoting did"
         );
+    }
+}
+
+/// The built-in strategy says a line lacks stock only when it does: `no_stock` when the
+/// network holds none of its SKU, `insufficient_stock` when it holds fewer units than the
+/// order's lines of that SKU ask for.
+fn check_reasons(
+    network: &Network,
+    order: &Order,
+    d: &Decision,
+    available: &dyn Fn(usize, &str) -> u64,
+) {
+    for u in &d.unsourced {
+        let held: u64 = (0..network.locations.len())
+            .map(|l| available(l, &u.sku))
+            .sum();
+        let asked: u64 = order
+            .lines
+            .iter()
+            .filter(|l| l.sku == u.sku)
+            .map(|l| u64::from(l.qty))
+            .sum();
+        match u.reason.as_str() {
+            "no_stock" => assert_eq!(held, 0, "{d:?}"),
+            "insufficient_stock" => assert!(held < asked, "{held} held, {asked} asked: {d:?}"),
+            _ => {}
+        }
     }
 }
 

@@ -103,3 +103,51 @@ fn the_seeds_load() {
         .expect("the example orders load");
     assert!(orders > 0);
 }
+
+/// Amounts so large that a shipment's cost overflowed to infinity made every plan look
+/// impossible: orders came out unsourced for `insufficient_stock` with the stock on the
+/// shelf. Such amounts are rejected where they are written; the largest accepted route.
+#[test]
+fn money_and_weights_too_large_for_a_finite_cost_are_rejected() {
+    use sourcing_engine::load;
+    let network = |money: &str| {
+        format!(
+            r#"{{"locations": [{{"id": "A", "kind": "dc", "lat": 10, "lon": 10, "handling_cost": {money}}},
+{{"id": "S", "kind": "store", "lat": 11, "lon": 10, "handling_cost": {money}}}],
+"services": [{{"id": "g", "base_cost": {money}, "cost_per_km": {money}, "cost_per_kg": {money}, "km_per_day": 1e-300}}]}}"#
+        )
+    };
+    fuzz::network_json(network("1e9").as_bytes());
+    let errors = load::parse_network("network.json", &network("1e308"))
+        .expect_err("1e308 is too much money")
+        .to_string();
+    assert!(
+        errors.starts_with(
+            "network.json:1:81: locations[0].handling_cost: must be at most 1000000000, found `1e308`\n"
+        ),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("network.json:3:39: services[0].base_cost: must be at most 1000000000"),
+        "{errors}"
+    );
+    let order = |kg: &str| {
+        format!(
+            r#"{{"id": "O", "ship_to": {{"lat": 50, "lon": 9}}, "lines": [{{"sku": "TSHIRT-M", "qty": 4294967295, "unit_weight_kg": {kg}, "unit_price": 1e9}}]}}"#
+        )
+    };
+    fuzz::orders_jsonl(order("1e6").as_bytes());
+    let example = fuzz_network();
+    let errors = load::parse_order("orders.jsonl", 7, &order("1e7"), &example)
+        .expect_err("a unit of ten thousand tonnes")
+        .to_string();
+    assert_eq!(
+        errors.lines().next(),
+        Some("orders.jsonl:7:114: lines[0].unit_weight_kg: must be at most 1000000, found `1e7`")
+    );
+}
+
+fn fuzz_network() -> sourcing_engine::Network {
+    sourcing_engine::load::parse_network("network.json", fuzz::EXAMPLE_NETWORK)
+        .expect("the example network loads")
+}
