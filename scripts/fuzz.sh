@@ -7,7 +7,8 @@
 # example data and rule files. Installs cargo-fuzz when it is missing. Works on the stable
 # toolchain: RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its flags, and `--sanitizer none` needs
 # no sanitizer runtime. A crash stops the run and leaves its input in
-# fuzz/artifacts/TARGET/; replay it with `scripts/fuzz.sh --replay TARGET FILE`.
+# fuzz/artifacts/TARGET/; replay it with `scripts/fuzz.sh --replay TARGET FILE`, and once
+# fixed keep it in fuzz/regressions/TARGET/, where `cargo test` runs it too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +45,12 @@ seed inventory_csv data/example/inventory.csv
 seed orders_jsonl data/example/orders.jsonl
 seed inventory_json fuzz/seeds/inventory.json
 seed stock_events fuzz/seeds/events.jsonl
+# Inputs that once broke a target stay in its corpus.
+for dir in fuzz/regressions/*/; do
+  target="$(basename "$dir")"
+  mkdir -p "fuzz/corpus/$target"
+  cp "$dir"* "fuzz/corpus/$target/"
+done
 
 cargo fuzz build --sanitizer none
 for target in "${targets[@]}"; do

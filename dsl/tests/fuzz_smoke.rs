@@ -42,12 +42,26 @@ fn seeds() -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The seeds and the inputs that once broke `target` (`fuzz/regressions/TARGET/`).
+fn with_regressions(target: &str) -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/regressions")
+        .join(target);
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.map(|e| e.expect("an entry").path()).collect())
+        .unwrap_or_default();
+    found.sort();
+    let mut all = seeds();
+    all.extend(found.iter().map(|p| std::fs::read(p).expect("readable")));
+    all
+}
+
 #[test]
 fn rules() {
-    smoke(fuzz::rules, &seeds(), 25, 11);
+    smoke(fuzz::rules, &with_regressions("rules"), 25, 11);
 }
 
 #[test]
 fn format() {
-    smoke(fuzz::format, &seeds(), 25, 12);
+    smoke(fuzz::format, &with_regressions("fmt"), 25, 12);
 }

@@ -77,9 +77,7 @@ fn check_errors(file: &str, data: &[u8], errors: &LoadErrors) {
             "{e}: the input has {} lines",
             lines.len()
         );
-        let width = lines
-            .get(e.line - 1)
-            .map_or(0, |l| l.trim_end_matches('\r').chars().count());
+        let width = lines.get(e.line - 1).map_or(0, |l| l.chars().count());
         assert!(
             e.column <= width + 1,
             "{e}: line {} has {width} characters",

@@ -45,39 +45,55 @@ fn fuzz_seed(name: &str) -> Vec<u8> {
     )
 }
 
+/// `seed` and the inputs that once broke `target` (`fuzz/regressions/TARGET/`).
+fn with_regressions(target: &str, seed: Vec<u8>) -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/regressions")
+        .join(target);
+    let mut found: Vec<_> = std::fs::read_dir(dir)
+        .map(|entries| entries.map(|e| e.expect("an entry").path()).collect())
+        .unwrap_or_default();
+    found.sort();
+    std::iter::once(seed)
+        .chain(found.iter().map(|p| read(p)))
+        .collect()
+}
+
 #[test]
 fn network_json() {
-    smoke(fuzz::network_json, &[example("network.json")], ROUNDS, 1);
+    let seeds = with_regressions("network_json", example("network.json"));
+    smoke(fuzz::network_json, &seeds, ROUNDS, 1);
 }
 
 #[test]
 fn inventory_csv() {
-    smoke(fuzz::inventory_csv, &[example("inventory.csv")], ROUNDS, 2);
+    let seeds = with_regressions("inventory_csv", example("inventory.csv"));
+    smoke(fuzz::inventory_csv, &seeds, ROUNDS, 2);
 }
 
 #[test]
 fn inventory_json_records() {
-    smoke(
-        fuzz::inventory_json,
-        &[fuzz_seed("inventory.json")],
-        ROUNDS,
-        3,
-    );
+    let seeds = with_regressions("inventory_json", fuzz_seed("inventory.json"));
+    smoke(fuzz::inventory_json, &seeds, ROUNDS, 3);
 }
 
 #[test]
 fn orders_jsonl() {
-    smoke(fuzz::orders_jsonl, &[example("orders.jsonl")], ROUNDS, 4);
+    let seeds = with_regressions("orders_jsonl", example("orders.jsonl"));
+    smoke(fuzz::orders_jsonl, &seeds, ROUNDS, 4);
 }
 
 #[test]
 fn stock_events() {
-    smoke(fuzz::stock_events, &[fuzz_seed("events.jsonl")], ROUNDS, 5);
+    let seeds = with_regressions("stock_events", fuzz_seed("events.jsonl"));
+    smoke(fuzz::stock_events, &seeds, ROUNDS, 5);
 }
 
 #[test]
 fn rules_route() {
-    smoke(fuzz::rules_route, &rule_files(), ROUNDS / 3, 6);
+    let mut seeds = rule_files();
+    seeds.extend(with_regressions("rules_route", Vec::new()));
+    smoke(fuzz::rules_route, &seeds, ROUNDS / 3, 6);
 }
 
 /// The seeds themselves load: the mutations start from valid files.
