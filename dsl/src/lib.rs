@@ -27,6 +27,7 @@ pub mod ast;
 mod check;
 mod diagnostics;
 mod fmt;
+pub mod fuzz;
 pub mod ir;
 mod schema;
 mod source;

@@ -51,6 +51,7 @@ mod engine;
 mod explain;
 #[cfg(test)]
 mod fixtures;
+pub mod fuzz;
 pub mod generate;
 pub mod geo;
 mod index;

@@ -166,14 +166,32 @@ pub(crate) fn plan_order(
         truncated: false,
     };
 
-    let (mut demand, mut unsourced) = demand_of(stock, order);
+    let (demand, mut unsourced) = demand_of(stock, order);
     let mut result = ctx.solve(&demand);
     if result.is_none() && !demand.is_empty() {
-        // No complete plan: place what the network holds, at least cost.
-        let (available, blocked) = ctx.available(&demand);
-        demand = cut_to_available(&demand, &available, &blocked, order, &mut unsourced);
-        if !demand.is_empty() {
-            result = ctx.solve(&demand);
+        // No complete plan: place what the network holds, at least cost. The units are
+        // counted, then planned; another thread may take some in between, and the plan of
+        // what was counted then fails. Count again; should the count never settle, what
+        // could not be planned is reported unsourced, so every unit is accounted for.
+        let unplaceable = unsourced.clone();
+        for recount in 0..=RECOUNTS {
+            unsourced.clone_from(&unplaceable);
+            let (available, blocked) = ctx.available(&demand);
+            let cut = cut_to_available(&demand, &available, &blocked, order, &mut unsourced);
+            if cut.is_empty() {
+                break;
+            }
+            result = ctx.solve(&cut);
+            if result.is_some() {
+                break;
+            }
+            if recount == RECOUNTS {
+                for d in &cut {
+                    for &(line, qty, _) in &d.lines {
+                        add_unsourced(&mut unsourced, order, line, qty, "insufficient_stock");
+                    }
+                }
+            }
         }
     }
     let mut takes = Vec::new();
@@ -345,6 +363,35 @@ pub(crate) fn finish(
         nodes,
         truncated,
         chain: vec!["min-cost".into()],
+    }
+}
+
+/// How many times an order that cannot be placed whole counts its units again when other
+/// threads take some between the count and the plan.
+const RECOUNTS: usize = 8;
+
+/// Adds `qty` unplaced units of `line` to its entry in `unsourced` (keeping that entry's
+/// reason), or lists them with `reason`.
+fn add_unsourced(
+    unsourced: &mut Vec<Unsourced>,
+    order: &Order,
+    line: usize,
+    qty: u64,
+    reason: &str,
+) {
+    let qty = u32::try_from(qty).unwrap_or(u32::MAX);
+    match unsourced.iter_mut().find(|u| u.line == line) {
+        Some(u) => u.qty = u.qty.saturating_add(qty),
+        None => unsourced.push(Unsourced {
+            line,
+            sku: order
+                .lines
+                .get(line)
+                .map(|l| l.sku.clone())
+                .unwrap_or_default(),
+            qty,
+            reason: reason.into(),
+        }),
     }
 }
 

@@ -24,32 +24,54 @@ pub(crate) struct Range {
     max: f64,
     /// Whether `min` itself is excluded (`> 0` rather than `≥ 0`).
     min_open: bool,
+    /// Whether `max` is only a sanity limit (a problem of its own, not part of what is
+    /// described as expected).
+    max_is_limit: bool,
 }
 
+/// The largest amount of money or money rate accepted: large enough for any real price,
+/// small enough that a shipment's cost (`handling + base + per_km·d + per_kg·w`) and an
+/// order's total always stay finite.
+const MAX_MONEY: f64 = 1e9;
+
+/// The largest unit weight accepted, in kg (see [`MAX_MONEY`]).
+const MAX_UNIT_WEIGHT_KG: f64 = 1e6;
+
 impl Range {
-    /// Any number ≥ 0.
-    pub(crate) const NON_NEGATIVE: Range = Range {
+    /// A number ≥ 0, at most [`MAX_MONEY`]: a price, a cost or a cost rate.
+    pub(crate) const MONEY: Range = Range {
         min: 0.0,
-        max: f64::INFINITY,
+        max: MAX_MONEY,
         min_open: false,
+        max_is_limit: true,
+    };
+    /// A unit weight in kg: ≥ 0, at most [`MAX_UNIT_WEIGHT_KG`].
+    pub(crate) const WEIGHT: Range = Range {
+        min: 0.0,
+        max: MAX_UNIT_WEIGHT_KG,
+        min_open: false,
+        max_is_limit: true,
     };
     /// Any number > 0.
     pub(crate) const POSITIVE: Range = Range {
         min: 0.0,
         max: f64::INFINITY,
         min_open: true,
+        max_is_limit: false,
     };
     /// A latitude in degrees.
     pub(crate) const LATITUDE: Range = Range {
         min: -90.0,
         max: 90.0,
         min_open: false,
+        max_is_limit: false,
     };
     /// A longitude in degrees.
     pub(crate) const LONGITUDE: Range = Range {
         min: -180.0,
         max: 180.0,
         min_open: false,
+        max_is_limit: false,
     };
 
     fn contains(self, x: f64) -> bool {
@@ -62,11 +84,20 @@ impl Range {
     }
 
     fn describe(self) -> String {
-        if self.max.is_infinite() {
+        if self.max.is_infinite() || self.max_is_limit {
             let op = if self.min_open { ">" } else { "≥" };
             format!("a number {op} {}", self.min)
         } else {
             format!("a number from {} to {}", self.min, self.max)
+        }
+    }
+
+    /// What is wrong with `x`, a number outside the range.
+    fn problem(self, x: f64) -> String {
+        if self.max_is_limit && x > self.max {
+            format!("must be at most {}", self.max)
+        } else {
+            format!("must be {}", self.describe())
         }
     }
 }
@@ -345,9 +376,8 @@ impl<'a> Doc<'a> {
         let value = raw.get().parse::<f64>().ok().filter(|x| x.is_finite());
         match value {
             Some(x) if range.contains(x) => Some(x),
-            Some(_) => {
-                let expected = range.describe();
-                let message = format!("must be {expected}, found {}", quote(raw.get()));
+            Some(x) => {
+                let message = format!("{}, found {}", range.problem(x), quote(raw.get()));
                 self.error(raw, path, message);
                 None
             }
@@ -700,7 +730,7 @@ mod tests {
         let doc = Doc::new("t.json", r#"{"a": 1e400, "a": 2, "b": 1e400}"#, 4);
         let root = doc.root().unwrap();
         let fields = doc.object(root, "x".into(), "an object").unwrap();
-        assert_eq!(fields.opt_f64("a", Range::NON_NEGATIVE), None);
+        assert_eq!(fields.opt_f64("a", Range::MONEY), None);
         let attr = fields.attr(&["a"]);
         assert!(attr.is_empty());
         assert_eq!(

@@ -134,7 +134,7 @@ fn read_location(fields: &Fields<'_, '_>) -> Option<Location> {
     let country = fields.opt_str("country");
     let region = fields.opt_str("region");
     let tags = fields.str_list("tags");
-    let handling_cost = fields.opt_f64("handling_cost", Range::NON_NEGATIVE);
+    let handling_cost = fields.opt_f64("handling_cost", Range::MONEY);
     let processing_days = fields.opt_u32("processing_days", 0);
     let daily_capacity = fields.opt_u32("daily_capacity", 0);
     let priority = fields.opt_i64("priority");
@@ -175,9 +175,9 @@ fn read_kind(fields: &Fields<'_, '_>) -> Option<LocationKind> {
 
 fn read_service(fields: &Fields<'_, '_>) -> Option<Service> {
     let id = fields.req_text("id");
-    let base_cost = fields.req_f64("base_cost", Range::NON_NEGATIVE);
-    let cost_per_km = fields.req_f64("cost_per_km", Range::NON_NEGATIVE);
-    let cost_per_kg = fields.req_f64("cost_per_kg", Range::NON_NEGATIVE);
+    let base_cost = fields.req_f64("base_cost", Range::MONEY);
+    let cost_per_km = fields.req_f64("cost_per_km", Range::MONEY);
+    let cost_per_kg = fields.req_f64("cost_per_kg", Range::MONEY);
     let km_per_day = fields.req_f64("km_per_day", Range::POSITIVE);
     Some(Service {
         id: id?,

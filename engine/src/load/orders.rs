@@ -221,8 +221,8 @@ fn read_lines(fields: &Fields<'_, '_>) -> Option<Vec<OrderLine>> {
 fn read_line(fields: &Fields<'_, '_>) -> Option<OrderLine> {
     let sku = fields.req_text("sku");
     let qty = fields.req_u32("qty", 1);
-    let unit_weight_kg = fields.req_f64("unit_weight_kg", Range::NON_NEGATIVE);
-    let unit_price = fields.opt_f64("unit_price", Range::NON_NEGATIVE);
+    let unit_weight_kg = fields.req_f64("unit_weight_kg", Range::WEIGHT);
+    let unit_price = fields.opt_f64("unit_price", Range::MONEY);
     let tags = fields.str_list("tags");
     let group = fields.opt_str("group");
     let pack_size = fields.opt_u32("pack_size", 1);
