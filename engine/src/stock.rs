@@ -216,6 +216,13 @@ impl Stock {
             .map(|&(_, slot)| slot)
     }
 
+    /// The SKU id of a slot.
+    pub(crate) fn slot_sku(&self, slot: u32) -> Option<u32> {
+        // `sku_start` is ascending: the SKU is the last start at or before the slot.
+        let after = self.sku_start.partition_point(|&start| start <= slot);
+        (after > 0 && (slot as usize) < self.atp.len()).then(|| (after - 1) as u32)
+    }
+
     /// The location of a slot.
     #[inline]
     pub(crate) fn slot_location(&self, slot: u32) -> u32 {
