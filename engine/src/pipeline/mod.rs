@@ -7,12 +7,12 @@
 //!
 //! Orders are taken in windows. While one thread commits the orders of a window, one by
 //! one, the other threads plan the next window's orders against the stock as it is at
-//! that moment. Committing an order checks whether its plan is still what planning it now
+//! that moment; the committing thread joins them when its window is done. Committing an order checks whether its plan is still what planning it now
 //! would give; if so its units are taken, otherwise it is planned again on the spot.
 //!
 //! **Why a plan stays valid.** Every commit writes down what it changed: each stock slot
-//! with its units before and after, each location's shipments left that day before and
-//! after. A plan remembers how many commits had happened when it started. Planning reads
+//! with its units before and after, and each location whose shipments left that day
+//! changed in a way a plan can tell (see below). A plan remembers how many commits had happened when it started. Planning reads
 //! nothing but the units of the order's SKUs (at any location) and the capacity of
 //! locations that list those SKUs (and of the pickup store), so a plan is valid when no
 //! later change touched what it could have read:
@@ -35,10 +35,10 @@ use crate::model::decision::Decision;
 use crate::model::order::{Fulfillment, Order};
 use crate::router::Routed;
 use crate::rules::Rules;
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::borrow::Borrow;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 /// Orders planned ahead per window and thread.
 const WINDOW_PER_THREAD: usize = 128;
@@ -132,14 +132,12 @@ struct SlotChange {
     after: u64,
 }
 
-/// One location's shipments left on a day, before and after a change.
+/// A change a plan can tell of one location's shipments left on a day.
 #[derive(Debug, Clone, Copy)]
 struct CapacityChange {
     seq: u64,
     location: u32,
     day: i32,
-    before: u32,
-    after: u32,
 }
 
 /// The changes made since the oldest plan still waiting for its turn.
@@ -152,11 +150,13 @@ struct Journal {
     capacity: Vec<CapacityChange>,
     /// Whether exact values matter (rules in force), not only the built-in's thresholds.
     exact: bool,
+    /// Whether plans made ahead may be waiting (else nothing needs writing down).
+    ahead: bool,
 }
 
 impl Journal {
     fn slot_changed(&mut self, stock: &crate::Stock, slot: u32, before: u64, after: u64) {
-        if before == after {
+        if before == after || !self.ahead {
             return;
         }
         if let Some(sku) = stock.slot_sku(slot) {
@@ -168,9 +168,27 @@ impl Journal {
         }
     }
 
-    /// Whether a plan of `order` started after `epoch` commits reads the same as a plan
-    /// made now.
-    fn unchanged(&self, engine: &Engine, order: &Order, epoch: u64) -> bool {
+    /// Writes down a change of a location's shipments left on a day, if a plan can tell:
+    /// under rules any change, for the built-in strategy only full against not full.
+    fn capacity_changed(&mut self, location: u32, day: i32, before: u32, after: u32) {
+        let matters = self.ahead
+            && if self.exact {
+                before != after
+            } else {
+                (before == 0) != (after == 0)
+            };
+        if matters {
+            self.capacity.push(CapacityChange {
+                seq: self.seq,
+                location,
+                day,
+            });
+        }
+    }
+
+    /// Whether a plan of `order` (placed on `day`) started after `epoch` commits reads the
+    /// same as a plan made now.
+    fn unchanged(&self, engine: &Engine, order: &Order, day: i32, epoch: u64) -> bool {
         if self.seq == epoch && self.slots.is_empty() && self.capacity.is_empty() {
             return true;
         }
@@ -207,7 +225,6 @@ impl Journal {
         if self.capacity.is_empty() {
             return true;
         }
-        let day = day_of(order.placed_at.as_deref());
         let pickup = match order.fulfillment {
             Fulfillment::Pickup => order
                 .pickup_location
@@ -222,13 +239,6 @@ impl Journal {
             .rev()
             .take_while(|c| c.seq >= epoch)
             .filter(|c| c.day == day)
-            .filter(|c| {
-                if self.exact {
-                    c.before != c.after
-                } else {
-                    (c.before == 0) != (c.after == 0)
-                }
-            })
             .any(|c| {
                 Some(c.location) == pickup
                     || demand
@@ -297,6 +307,7 @@ impl<'e> Pipeline<'e> {
             planner,
             journal: Journal {
                 exact: rules.is_some(),
+                ahead: rayon::current_num_threads() > 1,
                 ..Journal::default()
             },
             stats: PipelineStats::default(),
@@ -312,36 +323,76 @@ impl<'e> Pipeline<'e> {
             return Ok(committer.stats);
         }
         let window = self.window.unwrap_or(WINDOW_PER_THREAD * threads);
+        // The committing thread plans too once its commits are done, so one helper fewer
+        // than threads keeps every core busy without crowding them.
+        let helpers = threads - 1;
         let mut current: Vec<T> = orders.by_ref().take(window).collect();
-        let mut plans: Vec<Ahead> = planner.plan_all(&current);
+        let board = Board::new(&current);
+        rayon::in_place_scope(|scope| {
+            for _ in 0..helpers {
+                scope.spawn(|_| board.work(&planner));
+            }
+            board.work(&planner);
+        });
+        let mut plans = board.into_plans();
         while !current.is_empty() {
             let next: Vec<T> = orders.by_ref().take(window).collect();
-            let mut next_plans: Vec<Ahead> = Vec::new();
-            let plan_ahead = &planner;
+            let board = Board::new(&next);
             let result = rayon::in_place_scope(|scope| {
-                if !next.is_empty() {
-                    let next = &next;
-                    let next_plans = &mut next_plans;
-                    scope.spawn(move |_| *next_plans = plan_ahead.plan_all(next));
+                for _ in 0..helpers {
+                    scope.spawn(|_| board.work(&planner));
                 }
-                let mut done: Result<(), E> = Ok(());
                 for (order, ahead) in current.drain(..).zip(plans.drain(..)) {
-                    let (decision, why) =
-                        committer.commit(order.borrow(), Some(ahead), &mut before);
-                    done = each(order, decision, why);
-                    if done.is_err() {
-                        break;
-                    }
+                    let (decision, why) = committer.commit(order.borrow(), ahead, &mut before);
+                    each(order, decision, why)?;
                 }
-                done
+                board.work(&planner);
+                Ok(())
             });
             result?;
-            let oldest = next_plans.iter().map(|a| a.epoch).min().unwrap_or(u64::MAX);
-            committer.journal.forget_before(oldest);
+            let next_plans = board.into_plans();
+            let oldest = next_plans.iter().flatten().map(|a| a.epoch).min();
+            committer.journal.forget_before(oldest.unwrap_or(u64::MAX));
             current = next;
             plans = next_plans;
         }
         Ok(committer.stats)
+    }
+}
+
+/// A window of orders to plan ahead, shared by the threads planning it: each takes the
+/// next order not yet taken.
+struct Board<'a, T> {
+    orders: &'a [T],
+    next: AtomicUsize,
+    plans: Vec<OnceLock<Ahead>>,
+}
+
+impl<'a, T: Borrow<Order> + Sync> Board<'a, T> {
+    fn new(orders: &'a [T]) -> Board<'a, T> {
+        Board {
+            orders,
+            next: AtomicUsize::new(0),
+            plans: orders.iter().map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// Plans orders of the window until none is left.
+    fn work(&self, planner: &Planner<'_>) {
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let (Some(order), Some(slot)) = (self.orders.get(i), self.plans.get(i)) else {
+                return;
+            };
+            // Each index is taken once, so the slot is empty.
+            let _ = slot.set(planner.ahead(order.borrow()));
+        }
+    }
+
+    /// The plans, by position (`None` for an order no thread planned: it is planned when
+    /// committed).
+    fn into_plans(self) -> Vec<Option<Ahead>> {
+        self.plans.into_iter().map(OnceLock::into_inner).collect()
     }
 }
 
@@ -374,10 +425,6 @@ impl Planner<'_> {
             epoch,
         }
     }
-
-    fn plan_all<T: Borrow<Order> + Sync>(&self, orders: &[T]) -> Vec<Ahead> {
-        orders.par_iter().map(|o| self.ahead(o.borrow())).collect()
-    }
 }
 
 /// The one thread that takes stock, in order.
@@ -404,10 +451,11 @@ impl Committer<'_> {
                 journal: &mut self.journal,
             },
         );
+        let day = day_of(order.placed_at.as_deref());
         let fresh = match ahead {
             Some(a) => {
                 self.stats.planned_ahead += 1;
-                if self.journal.unchanged(engine, order, a.epoch) {
+                if self.journal.unchanged(engine, order, day, a.epoch) {
                     Some((a.routed, a.considered))
                 } else {
                     self.stats.replanned += 1;
@@ -421,7 +469,6 @@ impl Committer<'_> {
             None => self.planner.plan(order),
         };
         let stock = engine.stock();
-        let day = day_of(order.placed_at.as_deref());
         loop {
             let locations: Vec<u32> = routed
                 .decision
@@ -446,13 +493,7 @@ impl Committer<'_> {
                 if stock.take(&routed.takes) {
                     for (&l, was) in locations.iter().zip(&left) {
                         if let (Some(was), Some(now)) = (was, stock.capacity.left(l, day)) {
-                            self.journal.capacity.push(CapacityChange {
-                                seq: self.journal.seq,
-                                location: l,
-                                day,
-                                before: *was,
-                                after: now,
-                            });
+                            self.journal.capacity_changed(l, day, *was, now);
                         }
                     }
                     let mut seen: Vec<u32> = Vec::with_capacity(units.len());
