@@ -24,6 +24,10 @@
 //! - a rule set may read exact units and shipments left (`atp`, `stock_cover`,
 //!   `capacity_left`, …), so under rules any change to those slots or counts matters.
 //!
+//! When most plans of a window had to be made again (rules that read exact counts of a
+//! busy network), the next windows are committed without planning ahead, and planning
+//! ahead is tried again later: the decisions are the same either way.
+//!
 //! Changes from outside the pipeline (stock events between orders) go through an
 //! [`Adjuster`] and are written down the same way. While a pipeline runs it must be the
 //! only writer of its engine's stock.
@@ -42,6 +46,9 @@ use std::sync::OnceLock;
 
 /// Orders planned ahead per window and thread.
 const WINDOW_PER_THREAD: usize = 128;
+/// Windows committed without planning ahead after a window whose plans were mostly
+/// redone.
+const PAUSE_WINDOWS: u32 = 16;
 
 /// Routes orders in their given order, consuming stock, on every thread of the current
 /// `rayon` pool (run it inside [`rayon::ThreadPool::install`] to choose the threads).
@@ -335,21 +342,36 @@ impl<'e> Pipeline<'e> {
             board.work(&planner);
         });
         let mut plans = board.into_plans();
+        // Windows left to commit without planning ahead, after most plans of a window
+        // had to be redone (then planning ahead only costs; it is tried again later).
+        let mut pause: u32 = 0;
         while !current.is_empty() {
             let next: Vec<T> = orders.by_ref().take(window).collect();
             let board = Board::new(&next);
+            let plan_next = pause == 0;
+            pause = pause.saturating_sub(1);
+            let so_far = committer.stats;
             let result = rayon::in_place_scope(|scope| {
-                for _ in 0..helpers {
-                    scope.spawn(|_| board.work(&planner));
+                if plan_next {
+                    for _ in 0..helpers {
+                        scope.spawn(|_| board.work(&planner));
+                    }
                 }
                 for (order, ahead) in current.drain(..).zip(plans.drain(..)) {
                     let (decision, why) = committer.commit(order.borrow(), ahead, &mut before);
                     each(order, decision, why)?;
                 }
-                board.work(&planner);
+                if plan_next {
+                    board.work(&planner);
+                }
                 Ok(())
             });
             result?;
+            let ahead = committer.stats.planned_ahead - so_far.planned_ahead;
+            let again = committer.stats.replanned - so_far.replanned;
+            if ahead > 0 && again * 2 > ahead {
+                pause = PAUSE_WINDOWS;
+            }
             let next_plans = board.into_plans();
             let oldest = next_plans.iter().flatten().map(|a| a.epoch).min();
             committer.journal.forget_before(oldest.unwrap_or(u64::MAX));
