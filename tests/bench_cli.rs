@@ -119,3 +119,27 @@ fn bench_without_sizes_is_a_usage_error() {
     let out = support::sourcing(dir.path(), &["bench", "--orders", "0"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn bench_routes_with_a_rule_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = support::root().join("rules/min-cost.rules");
+    let rules = rules.display().to_string();
+    let mut args = TINY.to_vec();
+    let at = args
+        .iter()
+        .position(|a| *a == "--line-orders")
+        .expect("option");
+    args[at + 1] = "0";
+    args.extend(["--rules", &rules, "--json"]);
+    let out = support::sourcing(dir.path(), &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["rules"], rules.as_str());
+    assert_eq!(report["sizes"][1]["same_decisions"], true);
+    assert_eq!(report["lines"].as_array().map(Vec::len), Some(0));
+}

@@ -37,6 +37,9 @@ pub struct BenchArgs {
     /// Seed of the generated data.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Route with a rule file (default: the built-in `min-cost` strategy).
+    #[arg(long, value_name = "R")]
+    pub rules: Option<std::path::PathBuf>,
     /// Print the results as JSON instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -76,6 +79,8 @@ struct LinesRow {
 
 #[derive(Debug, Serialize)]
 struct Report {
+    /// The rule file routed with; `null` for the built-in strategy.
+    rules: Option<String>,
     seed: u64,
     skus: usize,
     orders: usize,
@@ -93,11 +98,23 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         ));
     }
     let threads = rayon::current_num_threads();
+    let rules = match &args.rules {
+        Some(path) => Some(crate::cmd::route::check_rules(path)?),
+        None => None,
+    };
+    let engine = |sc: &Scenario| -> Result<Engine, Failure> {
+        let engine = Engine::new(sc.network.clone(), &sc.inventory);
+        if let (Some(set), Some(path)) = (&rules, &args.rules) {
+            let compiled = crate::cmd::route::compile_rules(path, set.clone(), engine.network())?;
+            engine.set_rules(Some(compiled));
+        }
+        Ok(engine)
+    };
     let mut sizes = Vec::new();
     let mut lines_net: Option<Scenario> = None;
     for &n in &args.locations {
         let sc = generated(args, n, args.orders.max(args.line_orders));
-        sizes.push(size_row(&sc, args.orders, threads));
+        sizes.push(size_row(&sc, args.orders, threads, engine)?);
         if sc.network.locations.len() == Shape::with_locations(args.lines_at, 1).locations() {
             lines_net = Some(sc);
         }
@@ -113,10 +130,11 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         };
         let orders = &sc.orders[..args.line_orders.min(sc.orders.len())];
         for k in 1..=6 {
-            lines.push(lines_row(&sc, &with_lines(orders, k), k));
+            lines.push(lines_row(&engine(&sc)?, &with_lines(orders, k), k));
         }
     }
     let report = Report {
+        rules: args.rules.as_ref().map(|p| p.display().to_string()),
         seed: args.seed,
         skus: args.skus,
         orders: args.orders,
@@ -175,16 +193,21 @@ fn rate(n: usize, total: Duration) -> f64 {
     n as f64 / total.as_secs_f64().max(1e-9)
 }
 
-fn size_row(sc: &Scenario, n_orders: usize, threads: usize) -> SizeRow {
+fn size_row(
+    sc: &Scenario,
+    n_orders: usize,
+    threads: usize,
+    fresh: impl Fn(&Scenario) -> Result<Engine, Failure>,
+) -> Result<SizeRow, Failure> {
     let orders = &sc.orders[..n_orders.min(sc.orders.len())];
     let built = Instant::now();
-    let engine = Engine::new(sc.network.clone(), &sc.inventory);
+    let engine = fresh(sc)?;
     let build = built.elapsed();
     let engine_bytes = engine.stock().heap_bytes();
     let (want, times, total, _) = one_thread(&engine, orders);
     drop(engine);
 
-    let engine = Engine::new(sc.network.clone(), &sc.inventory);
+    let engine = fresh(sc)?;
     let mut got = Vec::with_capacity(orders.len());
     let start = Instant::now();
     let stats = Pipeline::new(&engine).run(
@@ -200,7 +223,7 @@ fn size_row(sc: &Scenario, n_orders: usize, threads: usize) -> SizeRow {
         Ok(s) => s.replan_rate(),
         Err(never) => match never {},
     };
-    SizeRow {
+    Ok(SizeRow {
         locations: sc.network.locations.len(),
         stock_rows: sc.inventory.len(),
         build_ms: build.as_secs_f64() * 1e3,
@@ -214,12 +237,11 @@ fn size_row(sc: &Scenario, n_orders: usize, threads: usize) -> SizeRow {
         replan_rate,
         same_decisions: got == want,
         peak_rss_bytes: peak_rss(),
-    }
+    })
 }
 
-fn lines_row(sc: &Scenario, orders: &[Order], lines: usize) -> LinesRow {
-    let engine = Engine::new(sc.network.clone(), &sc.inventory);
-    let (_, times, total, nodes) = one_thread(&engine, orders);
+fn lines_row(engine: &Engine, orders: &[Order], lines: usize) -> LinesRow {
+    let (_, times, total, nodes) = one_thread(engine, orders);
     LinesRow {
         lines,
         p50_us: micros(quantile(&times, 0.50)),
@@ -243,8 +265,11 @@ fn mb(bytes: u64) -> String {
 
 fn tables(r: &Report) -> String {
     let mut out = format!(
-        "Cost by network size: {} SKUs, {} orders of 1-3 lines per size, stock consumed, seed {}\n",
-        r.skus, r.orders, r.seed
+        "Cost by network size: {} SKUs, {} orders of 1-3 lines per size, stock consumed, seed {}, {}\n",
+        r.skus,
+        r.orders,
+        r.seed,
+        r.rules.as_deref().unwrap_or("built-in min-cost")
     );
     out.push_str(&format!(
         "{:>9} {:>10} {:>8} {:>9} {:>7} {:>7} {:>8} {:>11} {:>11} {:>7} {:>8} {:>5} {:>8}\n",
