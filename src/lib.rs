@@ -32,6 +32,8 @@ enum Command {
     Simulate(cmd::simulate::SimulateArgs),
     /// Write a seeded synthetic network, stock and orders (for benchmarks and what-ifs).
     Gen(cmd::gen::GenArgs),
+    /// Measure routing on generated networks of several sizes and orders of 1 to 6 lines.
+    Bench(cmd::bench::BenchArgs),
 }
 
 /// How a command failed.
@@ -70,6 +72,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::Test(args) => cmd::test::run(&args),
         Command::Simulate(args) => cmd::simulate::run(&args),
         Command::Gen(args) => cmd::gen::run(&args),
+        Command::Bench(args) => cmd::bench::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -78,6 +78,20 @@ impl Capacity {
         }
     }
 
+    /// Bytes of the counters on the heap (day maps estimated from their capacity).
+    pub fn heap_bytes(&self) -> usize {
+        let days: usize = self
+            .locations
+            .iter()
+            .flatten()
+            .map(|c| {
+                let map = c.by_day.lock().unwrap_or_else(PoisonError::into_inner);
+                map.capacity() * (std::mem::size_of::<(i32, u32)>() + 1)
+            })
+            .sum();
+        self.locations.capacity() * std::mem::size_of::<Option<Counter>>() + days
+    }
+
     /// Shipments the location can still send on `day`; `None` when it has no limit.
     pub fn left(&self, location: u32, day: i32) -> Option<u32> {
         let c = self.locations.get(location as usize)?.as_ref()?;

@@ -94,8 +94,13 @@ impl Engine {
     }
 
     fn plan(&self, order: &Order) -> Routed {
-        match self.rules() {
-            Some(rules) => plan_with_rules(&rules, &self.network, &self.stock, &self.tables, order),
+        self.plan_with(self.rules().as_deref(), order)
+    }
+
+    /// Plans an order with the given rules (`None`: the built-in strategy), taking nothing.
+    pub(crate) fn plan_with(&self, rules: Option<&Rules>, order: &Order) -> Routed {
+        match rules {
+            Some(rules) => plan_with_rules(rules, &self.network, &self.stock, &self.tables, order),
             None => plan_order(&self.network, &self.stock, &self.tables, order),
         }
     }
@@ -215,7 +220,10 @@ impl Engine {
 }
 
 /// A decision with the explanation of how it was reached.
-fn explained(routed: Routed, considered: Vec<crate::explain::Considered>) -> (Decision, Explain) {
+pub(crate) fn explained(
+    routed: Routed,
+    considered: Vec<crate::explain::Considered>,
+) -> (Decision, Explain) {
     let explain = Explain::new(
         &routed.decision,
         routed.chain,

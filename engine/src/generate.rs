@@ -57,6 +57,50 @@ impl Shape {
             days: 1,
         }
     }
+
+    /// The national shape scaled to about `locations` locations (at least 3) and `skus`
+    /// SKUs: one DC per 125 locations (at least 2, at most 40), one vendor per 33 (at
+    /// least 1, at most 100), stores for the rest; orders of 1–3 lines.
+    pub fn with_locations(locations: usize, skus: usize) -> Shape {
+        let locations = locations.max(3);
+        let dcs = (locations / 125).clamp(2, 40);
+        let vendors = (locations / 33).clamp(1, 100);
+        Shape {
+            dcs,
+            stores: locations.saturating_sub(dcs + vendors).max(1),
+            vendors,
+            skus: skus.max(1),
+            max_lines: 3,
+            ..Shape::national()
+        }
+    }
+
+    /// Locations in the network.
+    pub fn locations(&self) -> usize {
+        self.dcs + self.stores + self.vendors
+    }
+}
+
+/// The same orders with exactly `lines` lines each (at least 1): each order keeps its
+/// customer, destination and promise, and takes the next `lines` lines of the stream of
+/// every order's lines, in order, so SKUs keep their popularity.
+pub fn with_lines(orders: &[Order], lines: usize) -> Vec<Order> {
+    let pool: Vec<&OrderLine> = orders.iter().flat_map(|o| &o.lines).collect();
+    if pool.is_empty() {
+        return orders.to_vec();
+    }
+    let lines = lines.max(1);
+    orders
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let mut order = o.clone();
+            order.lines = (0..lines)
+                .filter_map(|k| pool.get((i * lines + k) % pool.len()).map(|l| (*l).clone()))
+                .collect();
+            order
+        })
+        .collect()
 }
 
 /// A generated network, its stock and a stream of orders.

@@ -131,6 +131,12 @@ impl HolderIndex {
         id
     }
 
+    /// Bytes the trees occupy on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.roots.capacity() * std::mem::size_of::<u32>()
+    }
+
     /// Starts a walk over one SKU's holders towards `dest`.
     pub fn cursor<'a>(
         &'a self,

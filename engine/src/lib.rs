@@ -57,6 +57,7 @@ pub mod geo;
 mod index;
 pub mod load;
 mod model;
+pub mod pipeline;
 #[cfg(test)]
 mod reference;
 mod router;

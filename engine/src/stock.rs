@@ -177,6 +177,35 @@ impl Stock {
         }
     }
 
+    /// Bytes this stock occupies on the heap: units per (location, SKU) pair, the lookups
+    /// both ways, the spatial index and the capacity counters (hash maps estimated from
+    /// their capacity).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let names: usize = self.sku_names.iter().map(|n| n.len()).sum();
+        let ids = self.sku_ids.capacity() * (size_of::<(Box<str>, u32)>() + 1) + names;
+        let dense: usize = self
+            .loc_dense
+            .iter()
+            .flatten()
+            .map(|d| d.len() * size_of::<u32>())
+            .sum();
+        ids + self.sku_names.capacity() * size_of::<Box<str>>()
+            + names
+            + self.sku_start.capacity() * size_of::<u32>()
+            + self.slot_location.capacity() * size_of::<u32>()
+            + self.atp.capacity() * size_of::<AtomicU64>()
+            + self.loc_start.capacity() * size_of::<u32>()
+            + self.loc_entries.capacity() * size_of::<(u32, u32)>()
+            + self.loc_dense.capacity() * size_of::<Option<Box<[u32]>>>()
+            + dense
+            + self.index.heap_bytes()
+            + self.units.capacity() * size_of::<Unit>()
+            + self.handling.capacity() * size_of::<f64>()
+            + self.stripes.len() * size_of::<Mutex<()>>()
+            + self.capacity.heap_bytes()
+    }
+
     /// The internal id of a SKU, `None` when no location lists it.
     pub(crate) fn sku_id(&self, sku: &str) -> Option<u32> {
         self.sku_ids.get(sku).copied()
@@ -214,6 +243,13 @@ impl Stock {
             .ok()
             .and_then(|i| entries.get(i))
             .map(|&(_, slot)| slot)
+    }
+
+    /// The SKU id of a slot.
+    pub(crate) fn slot_sku(&self, slot: u32) -> Option<u32> {
+        // `sku_start` is ascending: the SKU is the last start at or before the slot.
+        let after = self.sku_start.partition_point(|&start| start <= slot);
+        (after > 0 && (slot as usize) < self.atp.len()).then(|| (after - 1) as u32)
     }
 
     /// The location of a slot.

@@ -8,6 +8,7 @@ use crate::Failure;
 use clap::Args;
 use rayon::prelude::*;
 use sourcing_engine::load::{self, LoadErrors, OrderReader};
+use sourcing_engine::pipeline::Pipeline;
 use sourcing_engine::{Engine, Order, Rules, RulesError};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
@@ -167,23 +168,31 @@ fn write_decision(
     Ok(())
 }
 
-/// Consuming stock: strictly one order after the other, in input order.
+/// Consuming stock: orders take their units strictly in input order; upcoming orders are
+/// planned on every core meanwhile, with the decisions of a one-thread run.
 fn write_in_order<R: io::BufRead>(
     engine: &Engine,
     reader: &mut OrderReader<'_, R>,
     out: &mut impl Write,
     explain: bool,
 ) -> Result<(), Stop> {
-    for order in reader {
-        let order = order.map_err(Stop::Input)?;
-        if explain {
-            let (decision, why) = engine.route_explained(&order);
-            write_decision(out, &decision, Some(&why))?;
-        } else {
-            write_decision(out, &engine.route(&order), None)?;
+    let mut failed = None;
+    let orders = reader.map_while(|order| match order {
+        Ok(order) => Some(order),
+        Err(e) => {
+            failed = Some(e);
+            None
         }
+    });
+    Pipeline::new(engine).explain(explain).run(
+        orders,
+        |_, _| {},
+        |_, decision, why| write_decision(out, &decision, why.as_ref()),
+    )?;
+    match failed {
+        Some(e) => Err(Stop::Input(e)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Not consuming: orders are independent, so batches are planned on every core and

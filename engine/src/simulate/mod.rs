@@ -2,8 +2,9 @@
 //!
 //! In: an engine (network, stock, rules) and the orders. Out: every decision, in replay
 //! order, and the [`Kpis`]. Orders are replayed by `placed_at` (file order breaks ties and
-//! places undated orders first), consuming stock and counting daily capacity, one after the
-//! other, so a replay gives the same bytes on every run.
+//! places undated orders first), consuming stock and counting daily capacity in that order;
+//! upcoming orders are planned on every core, and a replay gives the same bytes on every
+//! run and with any number of threads.
 
 pub mod kpis;
 
@@ -49,20 +50,29 @@ pub fn replay_with_events(
     let mut pending: Vec<&StockEvent> = events.iter().collect();
     pending.sort_by_key(|e| e.at_ms);
     let mut next_event = 0;
-    for i in replay_order(orders) {
-        let Some(order) = orders.get(i) else { continue };
+    // Orders are planned ahead on every core and committed in replay order: the same
+    // decisions as routing them one by one (see `crate::pipeline`).
+    let in_order = replay_order(orders)
+        .into_iter()
+        .filter_map(|i| orders.get(i));
+    let events_due = |order: &Order, stock: &mut crate::pipeline::Adjuster<'_>| {
         let t = order
             .placed_at
             .as_deref()
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map_or(i64::MIN, |t| t.timestamp_millis());
         while let Some(e) = pending.get(next_event).filter(|e| e.at_ms <= t) {
-            engine.stock().adjust(e.location, &e.sku, e.delta);
+            stock.adjust(e.location, &e.sku, e.delta);
             next_event += 1;
         }
-        let d = engine.route(order);
+    };
+    let routed = crate::pipeline::Pipeline::new(engine).run(in_order, events_due, |order, d, _| {
         kpis.add(order, &d, engine.network());
         each(order, &d);
+        Ok::<(), std::convert::Infallible>(())
+    });
+    if let Err(never) = routed {
+        match never {}
     }
     kpis.finish(engine.network());
     kpis
