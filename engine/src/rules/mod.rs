@@ -405,6 +405,7 @@ pub(crate) fn plan_with_rules(
     let mut shipments: Vec<Planned> = Vec::new();
     let mut reasons: FxHashMap<usize, String> = FxHashMap::default();
     let (mut nodes, mut truncated) = (0u64, false);
+    let shape = crate::alloc::Shape::of(order);
     let mut strategy = Some(first);
     let mut visited = vec![false; rules.strategies.len()];
     while let Some(i) = strategy {
@@ -419,9 +420,19 @@ pub(crate) fn plan_with_rules(
             let mut routed = plan_order(network, stock, tables, order);
             let ends_here = !matches!(s.ir.next, ir::Next::Fallback { .. });
             if routed.decision.unsourced.is_empty() || ends_here {
-                // Nothing goes on to another strategy: the built-in decision is final.
-                routed.decision.rule = s.ir.name.clone();
-                routed.chain = vec![s.ir.name.clone()];
+                // Nothing goes on to another strategy: the built-in decision is final. It is
+                // named by the chosen strategy, and the explanation lists every one that ran.
+                routed.chain = visited
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &v)| v)
+                    .filter_map(|(k, _)| rules.set.strategies.get(k).map(|x| x.name.clone()))
+                    .collect();
+                routed.decision.rule = rules
+                    .set
+                    .strategies
+                    .get(first)
+                    .map_or_else(|| s.ir.name.clone(), |x| x.name.clone());
                 if matches!(s.ir.next, ir::Next::Backorder) {
                     for u in &mut routed.decision.unsourced {
                         u.reason = "backorder".into();
@@ -474,6 +485,7 @@ pub(crate) fn plan_with_rules(
                 ranks: &tables.ranks,
                 facts: &facts,
                 planned: &planned,
+                shape: shape.as_ref(),
             };
             let result = step.run(s, &open);
             nodes += result.nodes;
