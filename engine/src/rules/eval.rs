@@ -809,10 +809,20 @@ fn cut(
                     .all(|(k, &n)| n == 0 || c.atp.get(k).is_some_and(|&a| a >= n))
             });
             if home.is_none() {
+                // `group_split` when the pool has the units, only not together; otherwise
+                // the lines keep their own shortage.
+                let all_there = need.iter().enumerate().all(|(k, &n)| {
+                    n == 0
+                        || pool
+                            .iter()
+                            .map(|c| c.atp.get(k).copied().unwrap_or(0))
+                            .sum::<u64>()
+                            >= n
+                });
                 for d in &mut out {
                     d.lines.retain(|l| {
                         let gone = shape.kit_of(l.0) == Some(kit);
-                        if gone {
+                        if gone && all_there {
                             if let Some(w) = why.get_mut(l.0) {
                                 w.get_or_insert("group_split");
                             }

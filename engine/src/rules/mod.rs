@@ -502,7 +502,17 @@ pub(crate) fn plan_with_rules(
                 }
             }
             shipments.extend(result.shipments);
-            reasons = result.reasons;
+            // A later strategy whose candidates hold none of a line says less than an
+            // earlier one that says why its stock could not be used.
+            for (line, why) in result.reasons {
+                match reasons.get(&line) {
+                    Some(before) if why == "no_stock" && before != "all_or_nothing" => {}
+                    _ => {
+                        reasons.insert(line, why);
+                    }
+                }
+            }
+            reasons.retain(|line, _| open.get(*line).is_some_and(|&o| o > 0));
         }
         if open.iter().all(|&o| o == 0) {
             break;
