@@ -350,3 +350,100 @@ fn kits() {
     ];
     insta::assert_snapshot!(table(&cases));
 }
+
+/// Cologne's store counts as being in the Netherlands.
+const COLOGNE_IN_NL: &[(&str, &str)] = &[(
+    "\"country\": \"DE\",\n      \"region\": \"NW\"",
+    "\"country\": \"NL\",\n      \"region\": \"NW\"",
+)];
+
+const SHIPMENTS_MARKET_DISTANCE: &str = r#"
+strategy "near" {
+  candidates all
+  rank by fewest_shipments, then in_market, then distance
+}
+"#;
+
+const SHIPMENTS_MARKET_COST: &str = r#"
+strategy "cheap" {
+  candidates all
+  rank by fewest_shipments, then in_market, then cost
+}
+"#;
+
+const IN_MARKET_THEN_ABROAD: &str = r#"
+strategy "domestic" {
+  candidates all where in_market
+  rank by fewest_shipments, then distance
+  fallback "abroad"
+}
+
+strategy "abroad" {
+  candidates all
+  score cost
+}
+"#;
+
+const SAME_REGION: &str = r#"
+strategy "regional" {
+  candidates all where region == order.ship_to.region
+  score cost
+  fallback "national"
+}
+
+strategy "national" {
+  candidates all
+  rank by (region == order.ship_to.region), then cost
+}
+"#;
+
+#[test]
+fn market_and_lexicographic_ranking() {
+    let cologne = |qty: u32, country: &str| -> String {
+        format!(
+            r#"{{"id":"MK","ship_to":{{"lat":50.94,"lon":6.96,"country":"{country}"}},"lines":[{{"sku":"SNEAKER-42","qty":{qty},"unit_weight_kg":1.1}}]}}"#
+        )
+    };
+    let cases = [
+        Case {
+            name: "fewest shipments, then in market, then distance: the store next door",
+            rules: Some(SHIPMENTS_MARKET_DISTANCE),
+            order: cologne(1, "DE"),
+            ..BASE
+        },
+        Case {
+            name: "fewest shipments, then in market, then cost (least cost): the vendor",
+            rules: Some(SHIPMENTS_MARKET_COST),
+            order: cologne(1, "DE"),
+            ..BASE
+        },
+        Case {
+            name: "the store next door is abroad: in market first, then the nearest",
+            rules: Some(SHIPMENTS_MARKET_DISTANCE),
+            tweak: COLOGNE_IN_NL,
+            order: cologne(1, "DE"),
+            ..BASE
+        },
+        Case {
+            name: "stay in the market (NL): the only Dutch holder",
+            rules: Some(IN_MARKET_THEN_ABROAD),
+            tweak: COLOGNE_IN_NL,
+            order: cologne(2, "NL"),
+            ..BASE
+        },
+        Case {
+            name: "stay in the market, with a fallback: the rest from abroad at least cost",
+            rules: Some(IN_MARKET_THEN_ABROAD),
+            tweak: COLOGNE_IN_NL,
+            order: cologne(6, "NL"),
+            ..BASE
+        },
+        Case {
+            name: "same region first (BY): the Munich store, the rest in the region ranking",
+            rules: Some(SAME_REGION),
+            order: r#"{"id":"RG","ship_to":{"lat":48.14,"lon":11.58,"country":"DE","region":"BY"},"lines":[{"sku":"SNEAKER-42","qty":3,"unit_weight_kg":1.1}]}"#.to_string(),
+            ..BASE
+        },
+    ];
+    insta::assert_snapshot!(table(&cases));
+}

@@ -740,9 +740,14 @@ impl Checker<'_> {
                 Some((_, span)) => (ir::Criterion::Score, *span),
                 None => (ir::Criterion::Cost, s.name.span),
             };
+            let text = match criterion {
+                ir::Criterion::Score => "score",
+                _ => "cost",
+            };
             return vec![ir::RankKey {
                 criterion,
                 descending: false,
+                text: text.to_string(),
                 span,
             }];
         };
@@ -789,6 +794,7 @@ impl Checker<'_> {
             out.push(ir::RankKey {
                 criterion,
                 descending: key.desc.unwrap_or(false),
+                text: squash_spaces(self.source.slice(key.span)),
                 span: key.span,
             });
         }
@@ -796,6 +802,7 @@ impl Checker<'_> {
             out.push(ir::RankKey {
                 criterion: ir::Criterion::Score,
                 descending: false,
+                text: "score".to_string(),
                 span: *span,
             });
         }

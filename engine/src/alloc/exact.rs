@@ -176,7 +176,13 @@ impl Search<'_> {
                 + self.negative.get(j).copied().unwrap_or(0.0)
                 + (to - from)
                 + self.weight_floor;
-            if lower >= self.bound() - COST_EPS {
+            // With tie keys, plans as good as the best may still win on them.
+            let slack = if self.limits.ties.is_empty() {
+                -COST_EPS
+            } else {
+                COST_EPS
+            };
+            if lower >= self.bound() + slack {
                 return;
             }
             let Some(c) = self.cands.get(j) else { return };

@@ -53,7 +53,14 @@ pub(crate) struct Candidate {
     pub max_per_kg: f64,
     /// Units it can promise, per SKU demand (same order as the demand list).
     pub atp: Vec<u64>,
+    /// Tie-break values per service option (by service), one (fixed, per kg) pair per later
+    /// rank key; empty when the strategy ranks by one key (and for the built-in search).
+    pub ties: Vec<OptionTies>,
 }
+
+/// The tie-break values of one service option (`None`: the pickup counter): one
+/// (fixed, per kg) pair per later rank key.
+pub(crate) type OptionTies = (Option<u32>, Vec<(f64, f64)>);
 
 impl Candidate {
     pub fn new(location: u32, rank: u32, mut offer: LocationOffer, atp: Vec<u64>) -> Candidate {
@@ -67,8 +74,31 @@ impl Candidate {
             max_per_kg,
             offer,
             atp,
+            ties: Vec::new(),
         }
     }
+
+    /// The tie-break values of a shipment of `weight` kg by `option`.
+    fn tie_values(&self, option: &ShipOption, weight: f64) -> impl Iterator<Item = f64> + '_ {
+        let service = option.service.map(u32::from);
+        self.ties
+            .iter()
+            .find(|(s, _)| *s == service)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(move |(fixed, per_kg)| fixed + per_kg * weight)
+    }
+}
+
+/// A rank key after the first one the search minimises: compares plans whose earlier keys
+/// tie, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TieKey {
+    /// The plan's value is the largest of its shipments' (otherwise their sum).
+    pub max: bool,
+    /// Larger first.
+    pub descending: bool,
 }
 
 /// One shipment of a plan.
@@ -91,6 +121,8 @@ pub(crate) struct Plan {
     pub shipments: Vec<PlanShipment>,
     /// Ranks of the locations used, ascending (the tie-break key).
     pub ranks: Vec<u32>,
+    /// The plan's values of the later rank keys (larger-first keys negated); empty without.
+    pub ties: Vec<f64>,
 }
 
 impl Plan {
@@ -104,7 +136,44 @@ impl Plan {
         if self.cost > other.cost + COST_EPS {
             return false;
         }
+        for (a, b) in self.ties.iter().zip(&other.ties) {
+            if a < &(b - COST_EPS) {
+                return true;
+            }
+            if a > &(b + COST_EPS) {
+                return false;
+            }
+        }
         (self.shipments.len(), &self.ranks) < (other.shipments.len(), &other.ranks)
+    }
+
+    /// Computes the plan's values of the later rank keys.
+    pub fn set_ties(&mut self, candidates: &[Candidate], keys: &[TieKey]) {
+        if keys.is_empty() {
+            return;
+        }
+        let mut ties: Vec<f64> = keys
+            .iter()
+            .map(|k| if k.max { f64::NEG_INFINITY } else { 0.0 })
+            .collect();
+        for s in &self.shipments {
+            let Some(c) = candidates.get(s.candidate) else {
+                continue;
+            };
+            for ((t, k), v) in ties
+                .iter_mut()
+                .zip(keys)
+                .zip(c.tie_values(&s.option, s.weight))
+            {
+                *t = if k.max { t.max(v) } else { *t + v };
+            }
+        }
+        for (t, k) in ties.iter_mut().zip(keys) {
+            if k.descending {
+                *t = -*t;
+            }
+        }
+        self.ties = ties;
     }
 }
 
@@ -177,6 +246,7 @@ pub(crate) fn allocate(
         cost: 0.0,
         shipments: Vec::new(),
         ranks: Vec::new(),
+        ties: Vec::new(),
     };
     for (k, (c, opt)) in order.iter().enumerate() {
         let Some(l) = lines.get_mut(k) else { continue };
@@ -276,6 +346,8 @@ pub(crate) struct Limits<'a> {
     pub lines_whole: bool,
     /// Kits and packs of the order, when it has any.
     pub shape: Option<&'a Shape>,
+    /// Rank keys that break ties of the objective, in order.
+    pub ties: &'a [TieKey],
 }
 
 impl Limits<'static> {
@@ -284,6 +356,7 @@ impl Limits<'static> {
         max_shipments: usize::MAX,
         lines_whole: false,
         shape: None,
+        ties: &[],
     };
 }
 
@@ -322,7 +395,8 @@ pub(crate) fn best_plan_within(
         } else {
             allocate(demand, candidates, chosen, &choice)
         };
-        if let Some(p) = plan {
+        if let Some(mut p) = plan {
+            p.set_ties(candidates, limits.ties);
             if p.better_than(best.as_ref()) {
                 best = Some(p);
             }
@@ -413,6 +487,7 @@ pub(crate) fn allocate_whole(
         cost: 0.0,
         shipments: Vec::new(),
         ranks: Vec::new(),
+        ties: Vec::new(),
     };
     for (o, (c, opt)) in opts.iter().enumerate() {
         let mine: Vec<(usize, u64)> = lines
@@ -599,6 +674,7 @@ pub(crate) fn allocate_shaped(
         cost: 0.0,
         shipments: Vec::new(),
         ranks: Vec::new(),
+        ties: Vec::new(),
     };
     for ((c, opt), mine) in opts.iter().zip(lines) {
         if mine.is_empty() {

@@ -13,7 +13,7 @@
 use super::expr::{OrderFacts, Scope, Terms, Val};
 use super::{CompiledStrategy, Rules};
 use crate::alloc::exact::search_within;
-use crate::alloc::{Candidate, Limits, Plan, Shape, SkuDemand};
+use crate::alloc::{Candidate, Limits, OptionTies, Plan, Shape, SkuDemand};
 use crate::cost::{LocationOffer, ShipOption};
 use crate::model::network::{LocationKind, Network};
 use crate::model::order::Fulfillment;
@@ -67,6 +67,8 @@ struct Cand {
     atp: Vec<u64>,
     /// Options in objective units, with the original options beside them.
     options: Vec<(ShipOption, ShipOption)>,
+    /// Per option, the (fixed, per kg) values of the strategy's later rank keys.
+    ties: Vec<Vec<(f64, f64)>>,
 }
 
 impl Step<'_> {
@@ -193,6 +195,7 @@ impl Step<'_> {
                 .map_or(usize::MAX, |m| m as usize),
             lines_whole: !strategy.split.lines_may_split,
             shape: self.shape,
+            ties: &s.ties,
         };
         // Why a line was cut before the search: kits apart, units not in whole packs.
         let mut shape_reason: Vec<Option<&'static str>> = vec![None; order.lines.len()];
@@ -362,13 +365,17 @@ impl Step<'_> {
         let location = self.network.locations.get(loc as usize)?;
         let strategy = &s.ir;
         let base = self.scope();
-        let in_set = |sets: &[ir::LocationSet], statics: &[Option<Vec<bool>>]| {
-            sets.iter().zip(statics).any(|(set, st)| match st {
-                Some(bits) => bits.get(loc as usize).copied().unwrap_or(false),
-                None => self.rules.in_dynamic_set(set, loc, pickup, &base, location),
-            })
-        };
-        if !in_set(&strategy.candidates, &s.candidate_statics) {
+        let in_set =
+            |sets: &[ir::LocationSet], statics: &[Option<Vec<bool>>], scope: &Scope<'_>| {
+                sets.iter().zip(statics).any(|(set, st)| match st {
+                    Some(bits) => bits.get(loc as usize).copied().unwrap_or(false),
+                    None => self.rules.in_dynamic_set(set, loc, pickup, scope, location),
+                })
+            };
+        // Sets that read location facts only are tables: a location outside them costs
+        // nothing more. Sets that read the pair's terms need them first.
+        let statics_only = s.candidate_statics.iter().all(Option::is_some);
+        if statics_only && !in_set(&strategy.candidates, &s.candidate_statics, &base) {
             return None;
         }
         if raw_atp.iter().all(|&a| a == 0) {
@@ -386,15 +393,6 @@ impl Step<'_> {
                 }
             }
         };
-        for (d, &a) in demand.iter().zip(&raw_atp) {
-            if a > 0 {
-                for &(line, _, _) in &d.lines {
-                    if let Some(h) = held_in_set.get_mut(line) {
-                        *h = true;
-                    }
-                }
-            }
-        }
         let mut offer =
             LocationOffer::for_order(location, Some(loc) == pickup, &self.network.services, order);
         let meets = offer.options.iter().any(|o| o.meets_promise);
@@ -407,21 +405,7 @@ impl Step<'_> {
             })
             .sum();
         let chosen = offer.choose(weight).copied();
-        // A location that has sent all it can today is skipped, whatever the rules say.
         let left = self.stock.capacity.left(loc, self.day);
-        if left == Some(0) {
-            mark(dropped, "capacity");
-            self.note(
-                s,
-                location,
-                offer_distance(location, order),
-                false,
-                "capacity",
-                None,
-                None,
-            );
-            return None;
-        }
         let capacity = left.map_or(f64::INFINITY, f64::from);
         let utilisation = match (left, location.daily_capacity) {
             (Some(l), Some(c)) if c > 0 => f64::from(c - l.min(c)) / f64::from(c),
@@ -446,6 +430,37 @@ impl Step<'_> {
                 .fold(f64::INFINITY, f64::min),
             shipments: 1.0,
         };
+        let pair_scope = Scope {
+            location: Some(location),
+            terms,
+            ..base
+        };
+        if !statics_only && !in_set(&strategy.candidates, &s.candidate_statics, &pair_scope) {
+            return None;
+        }
+        for (d, &a) in demand.iter().zip(&raw_atp) {
+            if a > 0 {
+                for &(line, _, _) in &d.lines {
+                    if let Some(h) = held_in_set.get_mut(line) {
+                        *h = true;
+                    }
+                }
+            }
+        }
+        // A location that has sent all it can today is skipped, whatever the rules say.
+        if left == Some(0) {
+            mark(dropped, "capacity");
+            self.note(
+                s,
+                location,
+                offer_distance(location, order),
+                false,
+                "capacity",
+                None,
+                None,
+            );
+            return None;
+        }
         let loc_scope = Scope {
             location: Some(location),
             terms,
@@ -546,11 +561,34 @@ impl Step<'_> {
                 (self.rules.objective_option(s, &loc_scope, t, o), *o)
             })
             .collect();
+        let ties: Vec<Vec<(f64, f64)>> = if s.tie_keys.is_empty() {
+            Vec::new()
+        } else {
+            let priority = self.priority(loc);
+            offer
+                .options
+                .iter()
+                .map(|o| {
+                    let t = Terms {
+                        days: f64::from(o.days),
+                        ..terms
+                    };
+                    s.tie_keys
+                        .iter()
+                        .filter_map(|&(i, _)| strategy.objective.rank.get(i))
+                        .map(|k| {
+                            self.rules
+                                .tie_value(s, &loc_scope, t, o, &k.criterion, priority)
+                        })
+                        .collect()
+                })
+                .collect()
+        };
         let tier = strategy
             .prefer
             .iter()
             .zip(&s.prefer_statics)
-            .position(|(sets, statics)| in_set(sets, statics))
+            .position(|(sets, statics)| in_set(sets, statics, &loc_scope))
             .unwrap_or(strategy.prefer.len());
         if crate::explain::active() {
             let score = options
@@ -573,6 +611,7 @@ impl Step<'_> {
             tier,
             atp,
             options,
+            ties,
         })
     }
 
@@ -601,6 +640,12 @@ impl Step<'_> {
                         .filter(|(_, o)| f64::from(o.days) <= max_days)
                         .map(|(obj, _)| *obj)
                         .collect();
+                    let ties: Vec<OptionTies> = c
+                        .options
+                        .iter()
+                        .zip(&c.ties)
+                        .map(|((_, o), t)| (o.service.map(u32::from), t.clone()))
+                        .collect();
                     if options.is_empty() {
                         return None;
                     }
@@ -613,7 +658,9 @@ impl Step<'_> {
                         .get(c.location as usize)
                         .copied()
                         .unwrap_or(u32::MAX);
-                    Some(Candidate::new(c.location, rank, offer, c.atp.clone()))
+                    let mut cand = Candidate::new(c.location, rank, offer, c.atp.clone());
+                    cand.ties = ties;
+                    Some(cand)
                 })
                 .collect();
             out.sort_by(|a, b| {

@@ -15,6 +15,7 @@ pub(crate) mod expr;
 pub mod graph;
 pub(crate) mod script;
 
+use crate::alloc::TieKey;
 use crate::cost::{LocationOffer, ShipOption};
 use crate::model::decision::{Shipment, ShipmentLine, Unsourced};
 use crate::model::network::{Location, Network};
@@ -67,6 +68,19 @@ pub(crate) struct CompiledStrategy {
     pub prefer_statics: Vec<Vec<Option<Vec<bool>>>>,
     /// Runs as the built-in `min-cost` router.
     pub plain_min_cost: bool,
+    /// The rank keys after the objective (the first key the search minimises), which break
+    /// its ties in order: their positions in `ir.objective.rank` and how they aggregate.
+    pub tie_keys: Vec<(usize, TieKey)>,
+    /// The same keys, for the search.
+    pub ties: Vec<TieKey>,
+}
+
+/// Whether a rank key is a limit (minimised before the objective by successive searches).
+pub(crate) fn is_limit(c: &Criterion) -> bool {
+    matches!(
+        c,
+        Criterion::FewestShipments | Criterion::Days | Criterion::Priority
+    )
 }
 
 /// A rule set compiled for one network.
@@ -145,7 +159,29 @@ impl Rules {
                     Some(Criterion::Score) => s.objective.score.as_ref().is_some_and(is_cost),
                     _ => false,
                 };
+            let rank = &s.objective.rank;
+            let tie_keys: Vec<(usize, TieKey)> =
+                match rank.iter().position(|k| !is_limit(&k.criterion)) {
+                    Some(first) => rank
+                        .iter()
+                        .enumerate()
+                        .skip(first + 1)
+                        .map(|(i, k)| {
+                            let max = matches!(k.criterion, Criterion::Days | Criterion::Priority);
+                            (
+                                i,
+                                TieKey {
+                                    max,
+                                    descending: k.descending,
+                                },
+                            )
+                        })
+                        .collect(),
+                    None => Vec::new(),
+                };
             compiled.push(CompiledStrategy {
+                ties: tie_keys.iter().map(|t| t.1).collect(),
+                tie_keys,
                 candidate_statics: statics(&rules, &s.candidates),
                 prefer_statics: s.prefer.iter().map(|t| statics(&rules, t)).collect(),
                 plain_min_cost,
@@ -276,19 +312,48 @@ impl Rules {
         terms: Terms,
         o: &ShipOption,
     ) -> ShipOption {
+        let key =
+            s.ir.objective
+                .rank
+                .iter()
+                .map(|k| &k.criterion)
+                .find(|c| !is_limit(c))
+                .unwrap_or(&Criterion::Cost);
+        self.key_option(s, scope, terms, o, key)
+    }
+
+    /// A later rank key's (fixed, per kg) value for one service option of a candidate.
+    pub(crate) fn tie_value(
+        &self,
+        s: &CompiledStrategy,
+        scope: &Scope<'_>,
+        terms: Terms,
+        o: &ShipOption,
+        key: &Criterion,
+        priority: f64,
+    ) -> (f64, f64) {
+        match key {
+            Criterion::FewestShipments => (1.0, 0.0),
+            Criterion::Days => (f64::from(o.days), 0.0),
+            // Absent priority counts as last.
+            Criterion::Priority => (priority.min(1e12), 0.0),
+            _ => {
+                let x = self.key_option(s, scope, terms, o, key);
+                (x.fixed, x.per_kg)
+            }
+        }
+    }
+
+    /// One service option in the units of rank key `key`.
+    fn key_option(
+        &self,
+        s: &CompiledStrategy,
+        scope: &Scope<'_>,
+        terms: Terms,
+        o: &ShipOption,
+        key: &Criterion,
+    ) -> ShipOption {
         let strategy = &s.ir;
-        let key = strategy
-            .objective
-            .rank
-            .iter()
-            .map(|k| &k.criterion)
-            .find(|c| {
-                !matches!(
-                    c,
-                    Criterion::FewestShipments | Criterion::Days | Criterion::Priority
-                )
-            })
-            .unwrap_or(&Criterion::Cost);
         let with_cost = |cost: f64| Scope {
             terms: Terms { cost, ..terms },
             ..*scope
