@@ -447,3 +447,42 @@ fn market_and_lexicographic_ranking() {
     ];
     insta::assert_snapshot!(table(&cases));
 }
+
+#[test]
+fn explanation_lists_the_ranking_and_why_a_candidate_lost() {
+    let network = load::load_network(&root().join("data/example/network.json")).unwrap();
+    let stock = load::load_inventory(&root().join("data/example/inventory.csv"), &network).unwrap();
+    let engine = Engine::new(network, &stock);
+    let (set, diags) = sourcing_dsl::compile_source("near.rules", SHIPMENTS_MARKET_DISTANCE);
+    assert!(!diags.has_errors(), "{}", diags.render());
+    engine.set_rules(Some(
+        Rules::compile(set.unwrap(), engine.network()).unwrap(),
+    ));
+    let order = load::parse_order(
+        "case",
+        1,
+        r#"{"id":"MK","ship_to":{"lat":50.94,"lon":6.96,"country":"DE"},"lines":[{"sku":"SNEAKER-42","qty":1,"unit_weight_kg":1.1}]}"#,
+        engine.network(),
+    )
+    .unwrap();
+    let (decision, why) = engine.quote_explained(&order);
+    assert_eq!(decision.shipments[0].location, "ST-COLOGNE");
+    assert_eq!(why.ranking.len(), 1);
+    assert_eq!(
+        why.ranking[0].criteria,
+        ["fewest_shipments", "in_market", "distance"]
+    );
+    assert_eq!(why.ranking[0].then, ["fewest_shipments", "priority", "id"]);
+    let lost: Vec<(&str, &str)> = why
+        .candidates
+        .iter()
+        .filter(|c| c.kept && !c.shipped)
+        .map(|c| (c.location.as_str(), c.lost_on.as_deref().unwrap_or("")))
+        .collect();
+    // The vendor is the cheapest, but ties on shipments and market and is farther.
+    assert!(
+        lost.contains(&("VD-STUTTGART", "distance: 287.75 against 1.02")),
+        "{lost:?}"
+    );
+    assert_eq!(lost.len(), 4, "{lost:?}");
+}

@@ -193,13 +193,43 @@ impl Engine {
     /// kept or dropped and why.
     pub fn quote_explained(&self, order: &Order) -> (Decision, Explain) {
         let (routed, considered) = crate::explain::collect(|| self.plan(order));
-        explained(routed, considered)
+        self.explained(routed, considered)
     }
 
     /// [`Engine::route`], with an explanation (see [`Engine::quote_explained`]).
     pub fn route_explained(&self, order: &Order) -> (Decision, Explain) {
         let ((routed, _, _, _), considered) = crate::explain::collect(|| self.plan_and_take(order));
-        explained(routed, considered)
+        self.explained(routed, considered)
+    }
+
+    /// A decision with the explanation of how it was reached.
+    fn explained(
+        &self,
+        routed: Routed,
+        considered: Vec<crate::explain::Considered>,
+    ) -> (Decision, Explain) {
+        let rules = self.rules();
+        let ranking = routed
+            .chain
+            .iter()
+            .filter_map(|name| match &rules {
+                Some(r) => r.ranking(name),
+                None => Some(crate::explain::Ranking {
+                    strategy: name.clone(),
+                    criteria: vec!["cost".to_string()],
+                    then: crate::rules::fixed_tie_breaks(),
+                }),
+            })
+            .collect();
+        let explain = Explain::new(
+            &routed.decision,
+            routed.chain,
+            !routed.truncated,
+            routed.nodes,
+            considered,
+            ranking,
+        );
+        (routed.decision, explain)
     }
 
     /// [`Engine::route`], with how hard the search worked.
@@ -212,16 +242,4 @@ impl Engine {
         };
         (routed.decision, stats)
     }
-}
-
-/// A decision with the explanation of how it was reached.
-fn explained(routed: Routed, considered: Vec<crate::explain::Considered>) -> (Decision, Explain) {
-    let explain = Explain::new(
-        &routed.decision,
-        routed.chain,
-        !routed.truncated,
-        routed.nodes,
-        considered,
-    );
-    (routed.decision, explain)
 }

@@ -662,6 +662,8 @@ impl Ctx<'_> {
                 cost,
                 score: None,
                 shipped: false,
+                rank_values: Vec::new(),
+                lost_on: None,
             }
         });
     }

@@ -595,15 +595,45 @@ impl Step<'_> {
                 .iter()
                 .map(|(obj, _): &(ShipOption, ShipOption)| obj.cost(weight))
                 .fold(f64::INFINITY, f64::min);
-            self.note(
-                s,
-                location,
-                terms.distance,
-                true,
-                "",
-                Some(terms.cost),
-                Some(score),
-            );
+            let priority = self.priority(loc);
+            let rank_values: Vec<f64> = strategy
+                .objective
+                .rank
+                .iter()
+                .map(|k| {
+                    let v = offer
+                        .options
+                        .iter()
+                        .map(|o| {
+                            let t = Terms {
+                                days: f64::from(o.days),
+                                ..terms
+                            };
+                            let (fixed, per_kg) =
+                                self.rules
+                                    .tie_value(s, &loc_scope, t, o, &k.criterion, priority);
+                            fixed + per_kg * weight
+                        })
+                        .fold(f64::INFINITY, f64::min);
+                    if k.descending {
+                        -v
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+            crate::explain::record(|| crate::explain::Considered {
+                location: location.id.clone(),
+                strategy: s.ir.name.clone(),
+                kept: true,
+                reason: None,
+                distance_km: terms.distance,
+                cost: Some(terms.cost),
+                score: Some(score),
+                shipped: false,
+                rank_values,
+                lost_on: None,
+            });
         }
         Some(Cand {
             location: loc,
@@ -745,6 +775,8 @@ impl Step<'_> {
             cost,
             score,
             shipped: false,
+            rank_values: Vec::new(),
+            lost_on: None,
         });
     }
 

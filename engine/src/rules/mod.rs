@@ -75,6 +75,14 @@ pub(crate) struct CompiledStrategy {
     pub ties: Vec<TieKey>,
 }
 
+/// What breaks ties after every rank key: fewer shipments, then the locations' priority,
+/// then their ids.
+pub(crate) fn fixed_tie_breaks() -> Vec<String> {
+    ["fewest_shipments", "priority", "id"]
+        .map(String::from)
+        .to_vec()
+}
+
 /// Whether a rank key is a limit (minimised before the objective by successive searches).
 pub(crate) fn is_limit(c: &Criterion) -> bool {
     matches!(
@@ -200,6 +208,16 @@ impl Rules {
     /// The decision graph.
     pub fn graph(&self) -> &DecisionGraph {
         &self.graph
+    }
+
+    /// How strategy `name` compares plans, for explanations.
+    pub(crate) fn ranking(&self, name: &str) -> Option<crate::explain::Ranking> {
+        let s = self.set.strategies.iter().find(|s| s.name == name)?;
+        Some(crate::explain::Ranking {
+            strategy: s.name.clone(),
+            criteria: s.objective.rank.iter().map(|k| k.text.clone()).collect(),
+            then: fixed_tie_breaks(),
+        })
     }
 
     fn static_member(&self, set: &ir::LocationSet, index: u32, l: &Location) -> bool {
