@@ -137,6 +137,14 @@ const SHIP_COMPLETE: &str = r#"
 strategy "one-parcel" {
   candidates all
   score cost
+  ship complete
+}
+"#;
+
+const SPLIT_NONE_ALL_OR_NOTHING: &str = r#"
+strategy "one-parcel" {
+  candidates all
+  score cost
   split none
   all or nothing
 }
@@ -146,8 +154,7 @@ const SHIP_COMPLETE_THEN_SPLIT: &str = r#"
 strategy "one-parcel" {
   candidates all
   score cost
-  split none
-  all or nothing
+  ship complete
   fallback "split"
 }
 
@@ -185,6 +192,12 @@ fn ship_complete() {
         Case {
             name: "least cost, no location holds everything: nothing placed (split_limit)",
             rules: Some(SHIP_COMPLETE),
+            order: apart.to_string(),
+            ..BASE
+        },
+        Case {
+            name: "split none with all or nothing: the same as ship complete",
+            rules: Some(SPLIT_NONE_ALL_OR_NOTHING),
             order: apart.to_string(),
             ..BASE
         },
