@@ -499,3 +499,109 @@ fn explanation_lists_the_ranking_and_why_a_candidate_lost() {
     );
     assert_eq!(lost.len(), 4, "{lost:?}");
 }
+
+/// On a generated network, orders with kits and packs: every decision keeps them (kits whole
+/// from one location or not at all, whole packs from each location, every unit placed or
+/// listed once), with the built-in strategy and with rules; a kit or pack never makes a
+/// complete plan cheaper than the same order without them.
+#[test]
+fn kits_and_packs_hold_on_a_generated_network() {
+    let shape = sourcing_engine::generate::Shape {
+        dcs: 3,
+        stores: 40,
+        vendors: 2,
+        skus: 30,
+        skus_per_store: 15,
+        skus_per_vendor: 10,
+        orders: 300,
+        max_lines: 4,
+        days: 1,
+    };
+    let sc = sourcing_engine::generate::scenario(7, &shape);
+    let engine = Engine::new(sc.network.clone(), &sc.inventory);
+    let ruled = Engine::new(sc.network.clone(), &sc.inventory);
+    let src = "strategy \"s\" {\n  candidates dcs, stores\n  score cost\n  split at most 3\n}\n";
+    let (set, diags) = sourcing_dsl::compile_source("s.rules", src);
+    assert!(!diags.has_errors(), "{}", diags.render());
+    ruled.set_rules(Some(Rules::compile(set.unwrap(), ruled.network()).unwrap()));
+    let mut shaped_orders = 0;
+    for (k, plain) in sc.orders.iter().enumerate() {
+        let mut order = plain.clone();
+        for (i, line) in order.lines.iter_mut().enumerate() {
+            if (k + i) % 3 == 0 {
+                line.pack_size = Some(2);
+                line.qty *= 2;
+            }
+            if k % 4 == 0 && i < 2 {
+                line.group = Some("kit".into());
+            }
+        }
+        shaped_orders += 1;
+        for e in [&engine, &ruled] {
+            let d = e.quote(&order);
+            let mut placed = vec![0u32; order.lines.len()];
+            let mut kit_at: Vec<&str> = Vec::new();
+            for s in &d.shipments {
+                for l in &s.lines {
+                    placed[l.line] += l.qty;
+                    let line = &order.lines[l.line];
+                    if let Some(p) = line.pack_size {
+                        assert_eq!(
+                            l.qty % p,
+                            0,
+                            "{}: line {} not in whole packs",
+                            d.order,
+                            l.line
+                        );
+                    }
+                    if line.group.is_some() {
+                        assert_eq!(l.qty, line.qty, "{}: a kit line ships whole", d.order);
+                        kit_at.push(&s.location);
+                    }
+                }
+            }
+            kit_at.dedup();
+            assert!(kit_at.len() <= 1, "{}: kit from {kit_at:?}", d.order);
+            let kit_lines = order.lines.iter().filter(|l| l.group.is_some()).count();
+            let kit_placed = order
+                .lines
+                .iter()
+                .enumerate()
+                .filter(|(i, l)| l.group.is_some() && placed[*i] > 0)
+                .count();
+            assert!(
+                kit_placed == 0 || kit_placed == kit_lines,
+                "{}: part of a kit placed",
+                d.order
+            );
+            for u in &d.unsourced {
+                placed[u.line] += u.qty;
+            }
+            for (i, line) in order.lines.iter().enumerate() {
+                assert_eq!(placed[i], line.qty, "{}: line {i} accounted once", d.order);
+            }
+        }
+        // Constraints never make a complete plan cheaper.
+        let (with, without) = (
+            engine.quote(&order),
+            engine.quote(&{
+                let mut o = order.clone();
+                for l in &mut o.lines {
+                    l.group = None;
+                    l.pack_size = None;
+                }
+                o
+            }),
+        );
+        if with.unsourced.is_empty() && without.unsourced.is_empty() {
+            assert!(
+                with.total_cost >= without.total_cost - 1e-9,
+                "{}: {} < {}",
+                with.order,
+                with.total_cost,
+                without.total_cost
+            );
+        }
+    }
+    assert_eq!(shaped_orders, 300);
+}
