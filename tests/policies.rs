@@ -384,6 +384,13 @@ strategy "cheap" {
 }
 "#;
 
+const FARTHEST_FIRST: &str = r#"
+strategy "far" {
+  candidates all
+  rank by fewest_shipments, then distance desc
+}
+"#;
+
 const IN_MARKET_THEN_ABROAD: &str = r#"
 strategy "domestic" {
   candidates all where in_market
@@ -427,6 +434,12 @@ fn market_and_lexicographic_ranking() {
         Case {
             name: "fewest shipments, then in market, then cost (least cost): the vendor",
             rules: Some(SHIPMENTS_MARKET_COST),
+            order: cologne(1, "DE"),
+            ..BASE
+        },
+        Case {
+            name: "distance desc: the farthest holder",
+            rules: Some(FARTHEST_FIRST),
             order: cologne(1, "DE"),
             ..BASE
         },

@@ -330,14 +330,21 @@ impl Rules {
         terms: Terms,
         o: &ShipOption,
     ) -> ShipOption {
-        let key =
-            s.ir.objective
-                .rank
-                .iter()
-                .map(|k| &k.criterion)
-                .find(|c| !is_limit(c))
-                .unwrap_or(&Criterion::Cost);
-        self.key_option(s, scope, terms, o, key)
+        let key = s.ir.objective.rank.iter().find(|k| !is_limit(&k.criterion));
+        let criterion = key.map_or(&Criterion::Cost, |k| &k.criterion);
+        let x = self.key_option(s, scope, terms, o, criterion);
+        if key.is_some_and(|k| k.descending) {
+            // Larger first: the search minimises the negated value. A part per kg cannot
+            // be negative for the search's bounds, so a descending key counts as flat in
+            // weight.
+            ShipOption {
+                fixed: -x.fixed,
+                per_kg: 0.0,
+                ..x
+            }
+        } else {
+            x
+        }
     }
 
     /// A later rank key's (fixed, per kg) value for one service option of a candidate.
