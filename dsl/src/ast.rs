@@ -281,6 +281,8 @@ pub enum ClauseKind {
     Promise(PromiseMode),
     /// `all or nothing`.
     AllOrNothing,
+    /// `ship complete`: one shipment for the whole order, or none.
+    ShipComplete,
 }
 
 impl ClauseKind {
@@ -298,6 +300,7 @@ impl ClauseKind {
             ClauseKind::Otherwise(_) => "otherwise",
             ClauseKind::Promise(_) => "promise",
             ClauseKind::AllOrNothing => "all or nothing",
+            ClauseKind::ShipComplete => "ship complete",
         }
     }
 }

@@ -827,3 +827,30 @@ pub(crate) fn prefer_not_candidate(span: Span) -> Diagnostic {
     )
     .with_help("`prefer` only orders candidates; add the set to `candidates` too")
 }
+
+/// C017: `ship complete` beside a `split` clause that allows more than one shipment.
+pub(crate) fn ship_complete_split(span: Span, split: Span) -> Diagnostic {
+    Diagnostic::error(
+        "C017",
+        "`ship complete` means one shipment, but this `split` clause allows more".to_string(),
+        split,
+        "allows more than one shipment",
+    )
+    .with_secondary(span, "one shipment for the whole order here")
+    .with_help(
+        "remove the `split` clause (keep `split none` only to add options such as a penalty), \
+         or remove `ship complete` and write `all or nothing` to keep whole orders with splits",
+    )
+}
+
+/// W009: `all or nothing` beside `ship complete`, which already implies it.
+pub(crate) fn redundant_all_or_nothing(span: Span, ship_complete: Span) -> Diagnostic {
+    Diagnostic::warning(
+        "W009",
+        "`all or nothing` is already part of `ship complete`".to_string(),
+        span,
+        "says nothing more",
+    )
+    .with_secondary(ship_complete, "implies it")
+    .with_help("remove `all or nothing`")
+}

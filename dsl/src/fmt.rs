@@ -308,6 +308,7 @@ fn clause_text(c: &ClauseKind) -> String {
             format!("promise preferred, penalty {}", expr_text(p))
         }
         ClauseKind::AllOrNothing => "all or nothing".to_string(),
+        ClauseKind::ShipComplete => "ship complete".to_string(),
     }
 }
 

@@ -277,6 +277,8 @@ pub struct RankKey {
     pub criterion: Criterion,
     /// Larger first.
     pub descending: bool,
+    /// How it is written (`distance`, `in_market desc`), for explanations.
+    pub text: String,
     /// Where it is written (the whole `rank by` clause for implied keys).
     pub span: Span,
 }

@@ -198,13 +198,13 @@ impl Engine {
     /// kept or dropped and why.
     pub fn quote_explained(&self, order: &Order) -> (Decision, Explain) {
         let (routed, considered) = crate::explain::collect(|| self.plan(order));
-        explained(routed, considered)
+        explained(self.rules().as_deref(), routed, considered)
     }
 
     /// [`Engine::route`], with an explanation (see [`Engine::quote_explained`]).
     pub fn route_explained(&self, order: &Order) -> (Decision, Explain) {
         let ((routed, _, _, _), considered) = crate::explain::collect(|| self.plan_and_take(order));
-        explained(routed, considered)
+        explained(self.rules().as_deref(), routed, considered)
     }
 
     /// [`Engine::route`], with how hard the search worked.
@@ -219,17 +219,32 @@ impl Engine {
     }
 }
 
-/// A decision with the explanation of how it was reached.
+/// A decision with the explanation of how it was reached under `rules` (the built-in
+/// strategy when `None`).
 pub(crate) fn explained(
+    rules: Option<&Rules>,
     routed: Routed,
     considered: Vec<crate::explain::Considered>,
 ) -> (Decision, Explain) {
+    let ranking = routed
+        .chain
+        .iter()
+        .filter_map(|name| match rules {
+            Some(r) => r.ranking(name),
+            None => Some(crate::explain::Ranking {
+                strategy: name.clone(),
+                criteria: vec!["cost".to_string()],
+                then: crate::rules::fixed_tie_breaks(),
+            }),
+        })
+        .collect();
     let explain = Explain::new(
         &routed.decision,
         routed.chain,
         !routed.truncated,
         routed.nodes,
         considered,
+        ranking,
     );
     (routed.decision, explain)
 }

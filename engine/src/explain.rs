@@ -34,6 +34,25 @@ pub struct Considered {
     pub score: Option<f64>,
     /// Whether the decision ships from here.
     pub shipped: bool,
+    /// Its value for each of the strategy's rank keys, in order, shipping what it could of
+    /// the order alone (larger-first keys negated; rules only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rank_values: Vec<f64>,
+    /// For a candidate kept but not shipping: the first rank key on which it is worse than
+    /// the locations that ship, with both values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost_on: Option<String>,
+}
+
+/// How a strategy compares plans: its rank keys in order, then the fixed tie-breaks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ranking {
+    /// The strategy.
+    pub strategy: String,
+    /// Its rank keys as written, in order (`fewest_shipments`, `in_market`, `distance`, …).
+    pub criteria: Vec<String>,
+    /// What breaks the remaining ties, in order.
+    pub then: Vec<String>,
 }
 
 /// Why a decision is what it is.
@@ -52,6 +71,8 @@ pub struct Explain {
     pub candidates: Vec<Considered>,
     /// Candidates considered but not listed (beyond the first 100).
     pub omitted: usize,
+    /// How each strategy that ran compares plans, criteria in order.
+    pub ranking: Vec<Ranking>,
     /// How the search ended.
     pub note: String,
 }
@@ -92,6 +113,7 @@ impl Explain {
         exact: bool,
         search_nodes: u64,
         mut considered: Vec<Considered>,
+        ranking: Vec<Ranking>,
     ) -> Explain {
         // One entry per (strategy, location): the last word on it wins.
         let mut seen: Vec<(String, String)> = Vec::new();
@@ -107,6 +129,7 @@ impl Explain {
         for c in &mut unique {
             c.shipped = c.kept && decision.shipments.iter().any(|s| s.location == c.location);
         }
+        lost_on(&mut unique, &ranking);
         unique.sort_by_key(|c| (!c.shipped, !c.kept));
         let omitted = unique.len().saturating_sub(LISTED);
         unique.truncate(LISTED);
@@ -123,7 +146,47 @@ impl Explain {
             search_nodes,
             candidates: unique,
             omitted,
+            ranking,
             note,
         }
     }
+}
+
+/// Says, for each candidate kept but not shipping, on which rank key it lost: the first key
+/// on which it is worse than the best of its strategy's shipping locations.
+fn lost_on(list: &mut [Considered], ranking: &[Ranking]) {
+    for r in ranking {
+        let best: Option<Vec<f64>> = list
+            .iter()
+            .filter(|c| c.strategy == r.strategy && c.shipped && !c.rank_values.is_empty())
+            .map(|c| c.rank_values.clone())
+            .min_by(|a, b| {
+                a.iter()
+                    .zip(b)
+                    .map(|(x, y)| x.total_cmp(y))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+        let Some(best) = best else { continue };
+        for c in list
+            .iter_mut()
+            .filter(|c| c.strategy == r.strategy && c.kept && !c.shipped)
+        {
+            let worse = c
+                .rank_values
+                .iter()
+                .zip(&best)
+                .zip(&r.criteria)
+                .find(|((v, b), _)| **v > **b + 1e-9);
+            c.lost_on = Some(match worse {
+                Some(((v, b), key)) => format!("{key}: {} against {}", round(*v), round(*b)),
+                None => "as good alone; the plan as a whole ranks better without it".to_string(),
+            });
+        }
+    }
+}
+
+fn round(x: f64) -> String {
+    let r = (x * 100.0).round() / 100.0;
+    format!("{}", r + 0.0)
 }

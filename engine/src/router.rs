@@ -15,8 +15,8 @@
 //! When no complete plan exists, the demand is cut to what the network holds and the
 //! search runs again, so the units that can be placed are placed at least cost.
 
-use crate::alloc::exact::search;
-use crate::alloc::{best_plan_for_set, Candidate, Plan, SkuDemand, COST_EPS};
+use crate::alloc::exact::search_within;
+use crate::alloc::{best_plan_within, Candidate, Limits, Plan, Shape, SkuDemand, COST_EPS};
 use crate::cost::LocationOffer;
 use crate::explain::Considered;
 use crate::geo::{unit_vector, Unit};
@@ -125,6 +125,8 @@ struct Ctx<'a> {
     /// The order's capacity day (UTC date of `placed_at`).
     day: i32,
     exact: bool,
+    /// Kits and packs of the order, when it has any.
+    limits: Limits<'a>,
     nodes: u64,
     truncated: bool,
 }
@@ -153,6 +155,7 @@ pub(crate) fn plan_order(
             }
         }
     };
+    let shape = Shape::of(order);
     let mut ctx = Ctx {
         network,
         stock,
@@ -162,34 +165,76 @@ pub(crate) fn plan_order(
         pickup,
         day: crate::capacity::day_of(order.placed_at.as_deref()),
         exact: order.lines.len() <= EXACT_LINE_LIMIT,
+        limits: Limits {
+            shape: shape.as_ref(),
+            ..Limits::FREE
+        },
         nodes: 0,
         truncated: false,
     };
 
-    let (demand, mut unsourced) = demand_of(stock, order);
+    let (mut demand, mut unsourced) = demand_of(stock, order);
+    if shape.is_some() && !unsourced.is_empty() {
+        // A kit with a line of an unknown SKU cannot ship whole.
+        drop_broken_kits(&mut demand, &mut unsourced, &ctx, order);
+    }
     let mut result = ctx.solve(&demand);
     if result.is_none() && !demand.is_empty() {
         // No complete plan: place what the network holds, at least cost. The units are
         // counted, then planned; another thread may take some in between, and the plan of
         // what was counted then fails. Count again; should the count never settle, what
         // could not be planned is reported unsourced, so every unit is accounted for.
+        // (Kits and packs give way one kit at a time below, which settles it for them.)
         let unplaceable = unsourced.clone();
+        let full = std::mem::take(&mut demand);
         for recount in 0..=RECOUNTS {
             unsourced.clone_from(&unplaceable);
-            let (available, blocked) = ctx.available(&demand);
-            let cut = cut_to_available(&demand, &available, &blocked, order, &mut unsourced);
-            if cut.is_empty() {
+            let (available, blocked) = ctx.available(&full);
+            demand = match &shape {
+                None => cut_to_available(&full, &available, &blocked, order, &mut unsourced),
+                Some(sh) => ctx.cut_shaped(&full, &available, &blocked, sh, &mut unsourced),
+            };
+            if demand.is_empty() {
                 break;
             }
-            result = ctx.solve(&cut);
-            if result.is_some() {
+            result = ctx.solve(&demand);
+            if result.is_some() || shape.is_some() {
                 break;
             }
             if recount == RECOUNTS {
-                for d in &cut {
+                for d in &demand {
                     for &(line, qty, _) in &d.lines {
                         add_unsourced(&mut unsourced, order, line, qty, "insufficient_stock");
                     }
+                }
+            }
+        }
+        if let Some(sh) = &shape {
+            // Kits that compete for the same stock: the last kits give way, one by one.
+            while result.is_none() && !demand.is_empty() {
+                let last_kit = demand
+                    .iter()
+                    .flat_map(|d| &d.lines)
+                    .filter_map(|l| sh.kit_of(l.0))
+                    .max();
+                let dropped = take_lines(&mut demand, |line| {
+                    last_kit.is_none() || sh.kit_of(line) == last_kit
+                });
+                let reason = if last_kit.is_some() {
+                    "group_split"
+                } else {
+                    "insufficient_stock"
+                };
+                for (line, qty) in dropped {
+                    unsourced.push(Unsourced {
+                        line,
+                        sku: order.lines[line].sku.clone(),
+                        qty: qty as u32,
+                        reason: reason.into(),
+                    });
+                }
+                if !demand.is_empty() {
+                    result = ctx.solve(&demand);
                 }
             }
         }
@@ -289,6 +334,11 @@ pub(crate) fn exhaustive_cost(
         .filter(|_| order.fulfillment == Fulfillment::Pickup)
         .and_then(|id| network.location_index(id))
         .map(|i| i as u32);
+    let shape = Shape::of(order);
+    let limits = Limits {
+        shape: shape.as_ref(),
+        ..Limits::FREE
+    };
     let ctx = Ctx {
         network,
         stock,
@@ -298,6 +348,7 @@ pub(crate) fn exhaustive_cost(
         pickup,
         day: crate::capacity::day_of(order.placed_at.as_deref()),
         exact: true,
+        limits,
         nodes: 0,
         truncated: false,
     };
@@ -306,7 +357,7 @@ pub(crate) fn exhaustive_cost(
         .filter(|c| c.atp.iter().any(|&a| a > 0))
         .collect();
     sort_candidates(&mut pool);
-    let out = search(&demand, &pool, f64::INFINITY, u64::MAX);
+    let out = search_within(&demand, &pool, f64::INFINITY, u64::MAX, limits);
     out.plan.map(|p| p.cost)
 }
 
@@ -475,6 +526,160 @@ impl Ctx<'_> {
             .unzip()
     }
 
+    /// [`cut_to_available`] for an order with kits or packs: a kit is kept only if one
+    /// location with capacity left holds all of it (otherwise its lines are unsourced:
+    /// their own shortage, or `group_split`); the other lines keep what the holders can
+    /// ship in whole packs (`pack_size` when the units are there but not in whole packs).
+    fn cut_shaped(
+        &self,
+        demand: &[SkuDemand],
+        available: &[u64],
+        blocked: &[u64],
+        shape: &Shape,
+        unsourced: &mut Vec<Unsourced>,
+    ) -> Vec<SkuDemand> {
+        let order = self.order;
+        // Units each open holder can promise, per SKU position.
+        let mut holdings: Vec<Vec<(u32, u64)>> = demand
+            .iter()
+            .map(|d| {
+                let mut h: Vec<(u32, u64)> = self
+                    .stock
+                    .slots_of(d.sku)
+                    .map(|slot| (self.stock.slot_location(slot), self.stock.slot_atp(slot)))
+                    .filter(|&(loc, units)| units > 0 && !self.stock.capacity.full(loc, self.day))
+                    .collect();
+                // Largest holders first, then by location: packs fit best there.
+                h.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                h
+            })
+            .collect();
+        let shortage = |k: usize, short: u64| -> &'static str {
+            let (avail, held) = (
+                available.get(k).copied().unwrap_or(0),
+                blocked.get(k).copied().unwrap_or(0),
+            );
+            if held > 0 && avail < short {
+                "capacity"
+            } else if avail == 0 {
+                "no_stock"
+            } else if avail < short {
+                "insufficient_stock"
+            } else {
+                ""
+            }
+        };
+        let mut kept: Vec<SkuDemand> = demand
+            .iter()
+            .map(|d| SkuDemand {
+                sku: d.sku,
+                lines: Vec::new(),
+            })
+            .collect();
+        let refuse = |unsourced: &mut Vec<Unsourced>, line: usize, qty: u64, why: &str| {
+            unsourced.push(Unsourced {
+                line,
+                sku: order.lines[line].sku.clone(),
+                qty: qty as u32,
+                reason: why.to_string(),
+            });
+        };
+        // Kits first, in order: one holder must have every unit of the kit.
+        let mut kits: Vec<u32> = demand
+            .iter()
+            .flat_map(|d| &d.lines)
+            .filter_map(|l| shape.kit_of(l.0))
+            .collect();
+        kits.sort_unstable();
+        kits.dedup();
+        for kit in kits {
+            let lines: Vec<(usize, usize, u64, f64)> = demand
+                .iter()
+                .enumerate()
+                .flat_map(|(k, d)| d.lines.iter().map(move |&(l, q, w)| (k, l, q, w)))
+                .filter(|l| shape.kit_of(l.1) == Some(kit))
+                .collect();
+            let need = |k: usize| -> u64 { lines.iter().filter(|l| l.0 == k).map(|l| l.2).sum() };
+            let first = lines.first().map_or(0, |l| l.0);
+            let home = holdings.get(first).and_then(|h| {
+                h.iter().map(|&(loc, _)| loc).find(|&loc| {
+                    lines.iter().all(|l| {
+                        holdings.get(l.0).is_some_and(|h| {
+                            h.iter().any(|&(at, units)| at == loc && units >= need(l.0))
+                        })
+                    })
+                })
+            });
+            match home {
+                Some(loc) => {
+                    for &(k, line, qty, w) in &lines {
+                        if let Some(h) = holdings.get_mut(k) {
+                            for (at, units) in h.iter_mut() {
+                                if *at == loc {
+                                    *units -= (*units).min(qty);
+                                }
+                            }
+                        }
+                        if let Some(d) = kept.get_mut(k) {
+                            d.lines.push((line, qty, w));
+                        }
+                    }
+                }
+                None => {
+                    for &(k, line, qty, _) in &lines {
+                        let own = shortage(k, need(k));
+                        let why = if own.is_empty() { "group_split" } else { own };
+                        refuse(unsourced, line, qty, why);
+                    }
+                }
+            }
+        }
+        // Then the other lines, earlier lines first, in whole packs from each holder.
+        for (k, d) in demand.iter().enumerate() {
+            let mut lines: Vec<(usize, u64, f64)> = d
+                .lines
+                .iter()
+                .copied()
+                .filter(|l| shape.kit_of(l.0).is_none())
+                .collect();
+            lines.sort_by_key(|l| l.0);
+            for (line, qty, w) in lines {
+                let raw: u64 = holdings.get(k).map_or(0, |h| h.iter().map(|x| x.1).sum());
+                let mut need = qty;
+                if let Some(h) = holdings.get_mut(k) {
+                    for (_, units) in h.iter_mut() {
+                        let take = shape.whole_packs(line, *units, need);
+                        *units -= take;
+                        need -= take;
+                    }
+                }
+                let take = qty - need;
+                if take > 0 {
+                    if let Some(kd) = kept.get_mut(k) {
+                        kd.lines.push((line, take, w));
+                    }
+                }
+                if need > 0 {
+                    let own = shortage(k, qty);
+                    let why = if !own.is_empty() {
+                        own
+                    } else if raw >= need {
+                        "pack_size"
+                    } else {
+                        "insufficient_stock"
+                    };
+                    refuse(unsourced, line, need, why);
+                }
+            }
+        }
+        for d in &mut kept {
+            d.lines
+                .sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        }
+        kept.retain(|d| !d.lines.is_empty());
+        kept
+    }
+
     /// A candidate for one location, with its stock of every demanded SKU.
     fn candidate(&self, location: u32, demand: &[SkuDemand]) -> Candidate {
         let loc = &self.network.locations[location as usize];
@@ -507,6 +712,8 @@ impl Ctx<'_> {
                 cost,
                 score: None,
                 shipped: false,
+                rank_values: Vec::new(),
+                lost_on: None,
             }
         });
     }
@@ -625,7 +832,7 @@ impl Ctx<'_> {
         if let Some(p) = counter {
             if self.holds_all(p, demand) {
                 cands.push(self.candidate(p, demand));
-                best = best_plan_for_set(demand, &cands, &[0]);
+                best = best_plan_within(demand, &cands, &[0], self.limits);
             }
         }
         let rarest = demand
@@ -684,7 +891,7 @@ impl Ctx<'_> {
         if let Some((_, _, loc)) = single {
             cands.push(self.candidate(loc, demand));
             let k = cands.len() - 1;
-            if let Some(plan) = best_plan_for_set(demand, &cands, &[k]) {
+            if let Some(plan) = best_plan_within(demand, &cands, &[k], self.limits) {
                 if plan.better_than(best.as_ref()) {
                     best = Some(plan);
                 }
@@ -779,7 +986,7 @@ impl Ctx<'_> {
             // Search what is gathered. Without any plan yet, this first search gives a
             // bound, and the gathering goes on up to it.
             sort_candidates(&mut pool);
-            let out = search(demand, &pool, bound, self.budget());
+            let out = search_within(demand, &pool, bound, self.budget(), self.limits);
             self.nodes += out.nodes;
             self.truncated |= out.truncated;
             if let Some(p) = out.plan {
@@ -791,7 +998,10 @@ impl Ctx<'_> {
             }
             searched_once = true;
         }
-        match best_split.and_then(|(_, ships)| from_locations(&ships, &pool, demand)) {
+        let again = |ships: Vec<(u32, Vec<(usize, u64)>)>| {
+            from_locations(&ships, &pool, demand, self.limits)
+        };
+        match best_split.and_then(|(_, ships)| again(ships)) {
             Some(split) if split.better_than(best.as_ref()) => Some((split, pool)),
             _ => best.map(|p| (p, cands)),
         }
@@ -819,12 +1029,60 @@ fn from_locations(
     ships: &[(u32, Vec<(usize, u64)>)],
     pool: &[Candidate],
     demand: &[SkuDemand],
+    limits: Limits<'_>,
 ) -> Option<Plan> {
     let chosen: Option<Vec<usize>> = ships
         .iter()
         .map(|(loc, _)| pool.iter().position(|c| c.location == *loc))
         .collect();
-    best_plan_for_set(demand, pool, &chosen?)
+    best_plan_within(demand, pool, &chosen?, limits)
+}
+
+/// Removes the lines `drop` names from the demand; returns them as (line, units).
+fn take_lines(demand: &mut Vec<SkuDemand>, drop: impl Fn(usize) -> bool) -> Vec<(usize, u64)> {
+    let mut out = Vec::new();
+    for d in demand.iter_mut() {
+        d.lines.retain(|l| {
+            if drop(l.0) {
+                out.push((l.0, l.1));
+                false
+            } else {
+                true
+            }
+        });
+    }
+    demand.retain(|d| !d.lines.is_empty());
+    out
+}
+
+/// Kits with a line the network does not know cannot ship whole: their other lines are
+/// unsourced too, with reason `group_split`.
+fn drop_broken_kits(
+    demand: &mut Vec<SkuDemand>,
+    unsourced: &mut Vec<Unsourced>,
+    ctx: &Ctx<'_>,
+    order: &Order,
+) {
+    let Some(shape) = ctx.limits.shape else {
+        return;
+    };
+    let broken: Vec<u32> = unsourced
+        .iter()
+        .filter_map(|u| shape.kit_of(u.line))
+        .collect();
+    if broken.is_empty() {
+        return;
+    }
+    for (line, qty) in take_lines(demand, |l| {
+        shape.kit_of(l).is_some_and(|k| broken.contains(&k))
+    }) {
+        unsourced.push(Unsourced {
+            line,
+            sku: order.lines[line].sku.clone(),
+            qty: qty as u32,
+            reason: "group_split".into(),
+        });
+    }
 }
 
 fn sort_candidates(pool: &mut [Candidate]) {

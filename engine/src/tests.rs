@@ -502,6 +502,58 @@ proptest! {
     }
 }
 
+/// The same with kits and packs: the index, the bounds, the dominance test and the
+/// gathering keep the cheapest plan that ships kits whole and lines in whole packs.
+#[test]
+fn pruned_search_matches_every_holder_with_kits_and_packs() {
+    let shape = crate::generate::Shape {
+        dcs: 2,
+        stores: 12,
+        vendors: 2,
+        skus: 30,
+        skus_per_store: 12,
+        skus_per_vendor: 10,
+        orders: 120,
+        max_lines: 3,
+        days: 1,
+    };
+    let sc = crate::generate::scenario(11, &shape);
+    let engine = Engine::new(sc.network.clone(), &sc.inventory);
+    let tables = crate::router::RouterTables::new(&sc.network);
+    let mut shaped = 0;
+    for (k, plain) in sc.orders.iter().enumerate() {
+        let mut o = plain.clone();
+        for (i, l) in o.lines.iter_mut().enumerate() {
+            if (k + i) % 2 == 0 {
+                l.pack_size = Some(2);
+                l.qty *= 2;
+            }
+            if k % 3 == 0 && i < 2 {
+                l.group = Some("kit".into());
+            }
+        }
+        let d = engine.quote(&o);
+        match crate::router::exhaustive_cost(&sc.network, engine.stock(), &tables, &o) {
+            Some(cost) => {
+                assert_eq!(d.status, Status::Sourced, "{}", o.id);
+                assert!(
+                    (d.total_cost - cost).abs() < 1e-6,
+                    "{}: {} vs {}",
+                    o.id,
+                    d.total_cost,
+                    cost
+                );
+                shaped += 1;
+            }
+            None => assert_ne!(d.status, Status::Sourced, "{}", o.id),
+        }
+    }
+    assert!(
+        shaped > 50,
+        "the scenario should source shaped orders, got {shaped}"
+    );
+}
+
 /// The spatial index, the bounds and the gathering never lose the cheapest plan: on a
 /// generated network, every order costs what a search over every holder finds.
 #[test]

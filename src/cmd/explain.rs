@@ -114,6 +114,18 @@ pub fn render(d: &Decision, why: &Explain, network: &Network) -> String {
     if let Some(e) = &d.error {
         let _ = writeln!(out, "  rule error: {e}");
     }
+    if !why.ranking.is_empty() {
+        let _ = writeln!(out, "\nranking");
+        for r in &why.ranking {
+            let _ = writeln!(
+                out,
+                "  [{}] {}; ties: {}",
+                r.strategy,
+                r.criteria.join(", then "),
+                r.then.join(", then ")
+            );
+        }
+    }
     let _ = writeln!(out, "\ncandidates considered");
     for c in &why.candidates {
         let mark = if c.shipped {
@@ -125,14 +137,14 @@ pub fn render(d: &Decision, why: &Explain, network: &Network) -> String {
         };
         let cost = c.cost.map(|x| format!("cost {x:.2}")).unwrap_or_default();
         let score = c.score.map(|x| format!("score {x:.2}")).unwrap_or_default();
+        let why_not = match (&c.reason, &c.lost_on) {
+            (Some(r), _) => r.clone(),
+            (None, Some(lost)) => format!("lost on {lost}"),
+            (None, None) => String::new(),
+        };
         let line = format!(
             "  {mark} {:<14} {:>8.1} km  {:<12} {:<13} [{}] {}",
-            c.location,
-            c.distance_km,
-            cost,
-            score,
-            c.strategy,
-            c.reason.as_deref().unwrap_or("")
+            c.location, c.distance_km, cost, score, c.strategy, why_not
         );
         let _ = writeln!(out, "{}", line.trim_end());
     }

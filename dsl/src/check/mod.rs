@@ -541,6 +541,8 @@ impl Checker<'_> {
         let mut split_ast: Option<(&ast::Clause, &ast::SplitMode, &Vec<ast::SplitOption>)> = None;
         let mut promise_ast: Option<&ast::PromiseMode> = None;
         let mut all_or_nothing = false;
+        let mut all_or_nothing_span: Option<Span> = None;
+        let mut ship_complete: Option<Span> = None;
         let mut next = ir::Next::Unsourced;
         let mut fallback = None;
         let mut fallback_span = s.span;
@@ -638,6 +640,12 @@ impl Checker<'_> {
                 ClauseKind::AllOrNothing => {
                     if once(self, "all or nothing", clause, "remove the second one") {
                         all_or_nothing = true;
+                        all_or_nothing_span = Some(clause.span);
+                    }
+                }
+                ClauseKind::ShipComplete => {
+                    if once(self, "ship complete", clause, "remove the second one") {
+                        ship_complete = Some(clause.span);
                     }
                 }
                 ClauseKind::Fallback(target) => {
@@ -675,7 +683,20 @@ impl Checker<'_> {
             None => (Unit::Money, s.name.span),
         };
         let rank = self.rank(rank_ast, &score, s);
-        let split = self.split(split_ast, penalty_unit, penalty_why);
+        let mut split = self.split(split_ast, penalty_unit, penalty_why);
+        if let Some(sc) = ship_complete {
+            // One shipment for the whole order, or none: `split none` with `all or nothing`.
+            if let Some((clause, mode, _)) = split_ast {
+                if !matches!(mode, ast::SplitMode::None) {
+                    self.push(diag::ship_complete_split(sc, clause.span));
+                }
+            }
+            if let Some(aon) = all_or_nothing_span {
+                self.push(diag::redundant_all_or_nothing(aon, sc));
+            }
+            split.max_shipments = Some(1);
+            all_or_nothing = true;
+        }
         let promise = match promise_ast {
             None | Some(ast::PromiseMode::Ignored) => ir::PromisePolicy::Ignored,
             Some(ast::PromiseMode::Required) => ir::PromisePolicy::Required,
@@ -720,9 +741,14 @@ impl Checker<'_> {
                 Some((_, span)) => (ir::Criterion::Score, *span),
                 None => (ir::Criterion::Cost, s.name.span),
             };
+            let text = match criterion {
+                ir::Criterion::Score => "score",
+                _ => "cost",
+            };
             return vec![ir::RankKey {
                 criterion,
                 descending: false,
+                text: text.to_string(),
                 span,
             }];
         };
@@ -769,6 +795,7 @@ impl Checker<'_> {
             out.push(ir::RankKey {
                 criterion,
                 descending: key.desc.unwrap_or(false),
+                text: squash_spaces(self.source.slice(key.span)),
                 span: key.span,
             });
         }
@@ -776,6 +803,7 @@ impl Checker<'_> {
             out.push(ir::RankKey {
                 criterion: ir::Criterion::Score,
                 descending: false,
+                text: "score".to_string(),
                 span: *span,
             });
         }

@@ -486,6 +486,7 @@ impl<'t> Lowerer<'t> {
                 ClauseKind::Promise(mode)
             }
             Rule::all_or_nothing => ClauseKind::AllOrNothing,
+            Rule::ship_complete => ClauseKind::ShipComplete,
             _ => return None,
         };
         Some(Clause {

@@ -247,6 +247,7 @@ const CLAUSES: &[Rule] = &[
     Rule::kw_otherwise,
     Rule::kw_promise,
     Rule::kw_all,
+    Rule::kw_ship,
 ];
 
 const DECLARATIONS: &[Rule] = &[
@@ -382,10 +383,14 @@ fn keyword_suggestion(positives: &[Rule], found: &str) -> Option<&'static str> {
             "fallback",
             "otherwise",
             "promise",
+            "ship",
         ]);
     }
     if positives.iter().any(|r| DECLARATIONS.contains(r)) {
         words.extend(["const", "group", "script", "strategy"]);
+    }
+    if positives.contains(&Rule::kw_complete) {
+        words.push("complete");
     }
     crate::suggest::closest(word, words)
 }
@@ -481,6 +486,8 @@ fn friendly_name(rule: Rule) -> Option<&'static str> {
         Rule::kw_otherwise => "`otherwise`",
         Rule::kw_promise => "`promise`",
         Rule::all_or_nothing | Rule::kw_all => "`all or nothing`",
+        Rule::ship_complete | Rule::kw_ship => "`ship complete`",
+        Rule::kw_complete => "`complete`",
         Rule::exclude_target => "`location`, `store`, `dc` or `dropship`",
         Rule::split_mode
         | Rule::split_none

@@ -36,28 +36,18 @@ struct Search<'a> {
     nodes: u64,
     budget: u64,
     truncated: bool,
-    limits: Limits,
+    limits: Limits<'a>,
 }
 
 /// Finds the cheapest plan for `demand` over `cands` (sorted by least fixed cost, then
-/// rank) that costs less than `bound` (a plan known elsewhere), visiting at most `budget`
-/// nodes. `None` when no plan here beats the bound.
-pub(crate) fn search(
-    demand: &[SkuDemand],
-    cands: &[Candidate],
-    bound: f64,
-    budget: u64,
-) -> Outcome {
-    search_within(demand, cands, bound, budget, Limits::FREE)
-}
-
-/// [`search`] under limits on the plan's shape.
+/// rank) that costs less than `bound` (a plan known elsewhere) and keeps `limits`, visiting
+/// at most `budget` nodes. `None` when no plan here beats the bound.
 pub(crate) fn search_within(
     demand: &[SkuDemand],
     cands: &[Candidate],
     bound: f64,
     budget: u64,
-    limits: Limits,
+    limits: Limits<'_>,
 ) -> Outcome {
     let n_sku = demand.len();
     let n = cands.len();
@@ -186,12 +176,20 @@ impl Search<'_> {
                 + self.negative.get(j).copied().unwrap_or(0.0)
                 + (to - from)
                 + self.weight_floor;
-            if lower >= self.bound() - COST_EPS {
+            // With tie keys, plans as good as the best may still win on them.
+            let slack = if self.limits.ties.is_empty() {
+                -COST_EPS
+            } else {
+                COST_EPS
+            };
+            if lower >= self.bound() + slack {
                 return;
             }
             let Some(c) = self.cands.get(j) else { return };
             let covers = residual.iter().zip(&c.atp).any(|(&r, &a)| r > 0 && a > 0);
-            if !covers && c.min_per_kg >= max_rate {
+            // With kits or packs, a location that adds no unit may still make a plan
+            // possible (a kit together, a whole pack), so it is not skipped.
+            if !covers && c.min_per_kg >= max_rate && self.limits.shape.is_none() {
                 continue;
             }
             let before: Vec<u64> = residual.to_vec();

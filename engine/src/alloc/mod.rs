@@ -12,6 +12,7 @@
 pub(crate) mod exact;
 
 use crate::cost::{LocationOffer, ShipOption};
+use crate::model::order::Order;
 
 /// Costs closer than this are equal; ties then go to fewer shipments, then to the
 /// locations' (priority, id) ranks.
@@ -52,7 +53,14 @@ pub(crate) struct Candidate {
     pub max_per_kg: f64,
     /// Units it can promise, per SKU demand (same order as the demand list).
     pub atp: Vec<u64>,
+    /// Tie-break values per service option (by service), one (fixed, per kg) pair per later
+    /// rank key; empty when the strategy ranks by one key (and for the built-in search).
+    pub ties: Vec<OptionTies>,
 }
+
+/// The tie-break values of one service option (`None`: the pickup counter): one
+/// (fixed, per kg) pair per later rank key.
+pub(crate) type OptionTies = (Option<u32>, Vec<(f64, f64)>);
 
 impl Candidate {
     pub fn new(location: u32, rank: u32, mut offer: LocationOffer, atp: Vec<u64>) -> Candidate {
@@ -66,8 +74,31 @@ impl Candidate {
             max_per_kg,
             offer,
             atp,
+            ties: Vec::new(),
         }
     }
+
+    /// The tie-break values of a shipment of `weight` kg by `option`.
+    fn tie_values(&self, option: &ShipOption, weight: f64) -> impl Iterator<Item = f64> + '_ {
+        let service = option.service.map(u32::from);
+        self.ties
+            .iter()
+            .find(|(s, _)| *s == service)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(move |(fixed, per_kg)| fixed + per_kg * weight)
+    }
+}
+
+/// A rank key after the first one the search minimises: compares plans whose earlier keys
+/// tie, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TieKey {
+    /// The plan's value is the largest of its shipments' (otherwise their sum).
+    pub max: bool,
+    /// Larger first.
+    pub descending: bool,
 }
 
 /// One shipment of a plan.
@@ -90,6 +121,8 @@ pub(crate) struct Plan {
     pub shipments: Vec<PlanShipment>,
     /// Ranks of the locations used, ascending (the tie-break key).
     pub ranks: Vec<u32>,
+    /// The plan's values of the later rank keys (larger-first keys negated); empty without.
+    pub ties: Vec<f64>,
 }
 
 impl Plan {
@@ -103,7 +136,44 @@ impl Plan {
         if self.cost > other.cost + COST_EPS {
             return false;
         }
+        for (a, b) in self.ties.iter().zip(&other.ties) {
+            if a < &(b - COST_EPS) {
+                return true;
+            }
+            if a > &(b + COST_EPS) {
+                return false;
+            }
+        }
         (self.shipments.len(), &self.ranks) < (other.shipments.len(), &other.ranks)
+    }
+
+    /// Computes the plan's values of the later rank keys.
+    pub fn set_ties(&mut self, candidates: &[Candidate], keys: &[TieKey]) {
+        if keys.is_empty() {
+            return;
+        }
+        let mut ties: Vec<f64> = keys
+            .iter()
+            .map(|k| if k.max { f64::NEG_INFINITY } else { 0.0 })
+            .collect();
+        for s in &self.shipments {
+            let Some(c) = candidates.get(s.candidate) else {
+                continue;
+            };
+            for ((t, k), v) in ties
+                .iter_mut()
+                .zip(keys)
+                .zip(c.tie_values(&s.option, s.weight))
+            {
+                *t = if k.max { t.max(v) } else { *t + v };
+            }
+        }
+        for (t, k) in ties.iter_mut().zip(keys) {
+            if k.descending {
+                *t = -*t;
+            }
+        }
+        self.ties = ties;
     }
 }
 
@@ -176,6 +246,7 @@ pub(crate) fn allocate(
         cost: 0.0,
         shipments: Vec::new(),
         ranks: Vec::new(),
+        ties: Vec::new(),
     };
     for (k, (c, opt)) in order.iter().enumerate() {
         let Some(l) = lines.get_mut(k) else { continue };
@@ -198,34 +269,101 @@ pub(crate) fn allocate(
     Some(plan)
 }
 
+/// What an order's lines ask of a plan beyond their units: kits (`group`) that ship whole
+/// from one location, and lines shipped in whole packs (`pack_size`). Built only for orders
+/// that use either, so plain orders pay nothing for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Shape {
+    /// Units per pack of each order line (1: any number of units).
+    pub pack: Vec<u64>,
+    /// The kit of each order line, numbered by first appearance (`None`: not in a kit).
+    pub kit: Vec<Option<u32>>,
+}
+
+impl Shape {
+    /// The order's shape, or `None` when no line has a group or a pack size above 1.
+    pub fn of(order: &Order) -> Option<Shape> {
+        let shaped = order
+            .lines
+            .iter()
+            .any(|l| l.group.is_some() || l.pack_size.is_some_and(|p| p > 1));
+        if !shaped {
+            return None;
+        }
+        let mut names: Vec<&str> = Vec::new();
+        let kit = order
+            .lines
+            .iter()
+            .map(|l| {
+                let name = l.group.as_deref()?;
+                let at = match names.iter().position(|n| *n == name) {
+                    Some(at) => at,
+                    None => {
+                        names.push(name);
+                        names.len() - 1
+                    }
+                };
+                Some(at as u32)
+            })
+            .collect();
+        let pack = order
+            .lines
+            .iter()
+            .map(|l| u64::from(l.pack_size.unwrap_or(1).max(1)))
+            .collect();
+        Some(Shape { pack, kit })
+    }
+
+    /// Units per pack of a line (1 for an unknown line).
+    pub fn pack_of(&self, line: usize) -> u64 {
+        self.pack.get(line).copied().unwrap_or(1).max(1)
+    }
+
+    /// The kit of a line.
+    pub fn kit_of(&self, line: usize) -> Option<u32> {
+        self.kit.get(line).copied().flatten()
+    }
+
+    /// `units` rounded down to whole packs of `line`, unless they are all `need`: a line
+    /// whose quantity is not a multiple of its pack (possible for library callers only; the
+    /// loader refuses it) may ship its remainder as the last part.
+    pub fn whole_packs(&self, line: usize, units: u64, need: u64) -> u64 {
+        let take = units.min(need);
+        if take == need {
+            take
+        } else {
+            take - take % self.pack_of(line)
+        }
+    }
+}
+
 /// What a plan may look like, beyond covering the demand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Limits {
+pub(crate) struct Limits<'a> {
     /// The most shipments a plan may have.
     pub max_shipments: usize,
     /// Whether each order line must ship whole from one location.
     pub lines_whole: bool,
+    /// Kits and packs of the order, when it has any.
+    pub shape: Option<&'a Shape>,
+    /// Rank keys that break ties of the objective, in order.
+    pub ties: &'a [TieKey],
 }
 
-impl Limits {
+impl Limits<'static> {
     /// Any number of shipments, lines may split: the built-in `min-cost` strategy.
-    pub const FREE: Limits = Limits {
+    pub const FREE: Limits<'static> = Limits {
         max_shipments: usize::MAX,
         lines_whole: false,
+        shape: None,
+        ties: &[],
     };
 }
 
 /// The cheapest plan over a chosen set of candidates, trying every combination of their
-/// options (after dominated options are dropped there is usually one per location).
-pub(crate) fn best_plan_for_set(
-    demand: &[SkuDemand],
-    candidates: &[Candidate],
-    chosen: &[usize],
-) -> Option<Plan> {
-    best_plan_within(demand, candidates, chosen, Limits::FREE)
-}
-
-/// [`best_plan_for_set`] under limits: with whole lines, each line goes to one location.
+/// options (after dominated options are dropped there is usually one per location), under
+/// limits: with whole lines, each line goes to one location; with a shape, kits and packs
+/// are kept.
 pub(crate) fn best_plan_within(
     demand: &[SkuDemand],
     candidates: &[Candidate],
@@ -243,12 +381,22 @@ pub(crate) fn best_plan_within(
     let mut choice = vec![0usize; chosen.len()];
     let mut best: Option<Plan> = None;
     loop {
-        let plan = if limits.lines_whole {
+        let plan = if let Some(shape) = limits.shape {
+            allocate_shaped(
+                demand,
+                candidates,
+                chosen,
+                &choice,
+                limits.lines_whole,
+                shape,
+            )
+        } else if limits.lines_whole {
             allocate_whole(demand, candidates, chosen, &choice)
         } else {
             allocate(demand, candidates, chosen, &choice)
         };
-        if let Some(p) = plan {
+        if let Some(mut p) = plan {
+            p.set_ties(candidates, limits.ties);
             if p.better_than(best.as_ref()) {
                 best = Some(p);
             }
@@ -339,6 +487,7 @@ pub(crate) fn allocate_whole(
         cost: 0.0,
         shipments: Vec::new(),
         ranks: Vec::new(),
+        ties: Vec::new(),
     };
     for (o, (c, opt)) in opts.iter().enumerate() {
         let mine: Vec<(usize, u64)> = lines
@@ -425,6 +574,243 @@ fn assign_lines(
         assign_lines(k + 1, lines, opts, left, assign, best);
         if let Some(avail) = left.get_mut(o).and_then(|l| l.get_mut(sku)) {
             *avail += qty;
+        }
+    }
+}
+
+/// A line of the demand, flat: (SKU position in the demand, line index, units, unit weight).
+type FlatLine = (usize, usize, u64, f64);
+
+/// The cheapest allocation that respects the order's [`Shape`]: every kit ships whole from
+/// one chosen location, and lines with a pack size ship whole packs from each location.
+///
+/// Kits (and, with `lines_whole`, every line) are assigned to locations exhaustively when
+/// there are few enough combinations ([`WHOLE_ASSIGNMENTS`]), otherwise each to the first
+/// location by rate per kg that holds it; the other lines then fill the locations by rate
+/// per kg, in whole packs. `None` when no assignment covers the demand.
+pub(crate) fn allocate_shaped(
+    demand: &[SkuDemand],
+    candidates: &[Candidate],
+    chosen: &[usize],
+    choice: &[usize],
+    lines_whole: bool,
+    shape: &Shape,
+) -> Option<Plan> {
+    let mut opts: Vec<(usize, ShipOption)> = chosen
+        .iter()
+        .zip(choice)
+        .filter_map(|(&c, &o)| {
+            candidates
+                .get(c)
+                .and_then(|cand| cand.offer.options.get(o))
+                .map(|opt| (c, *opt))
+        })
+        .collect();
+    let rank = |c: usize| candidates.get(c).map_or(u32::MAX, |x| x.rank);
+    opts.sort_by(|a, b| {
+        a.1.per_kg
+            .total_cmp(&b.1.per_kg)
+            .then(a.1.fixed.total_cmp(&b.1.fixed))
+            .then_with(|| rank(a.0).cmp(&rank(b.0)))
+    });
+    // Items that ship whole from one location: kits, and lines when lines may not split.
+    let mut whole: Vec<Vec<FlatLine>> = Vec::new();
+    let mut kit_item: Vec<(u32, usize)> = Vec::new();
+    let mut free: Vec<FlatLine> = Vec::new();
+    for (i, d) in demand.iter().enumerate() {
+        for &(line, qty, w) in &d.lines {
+            if qty == 0 {
+                continue;
+            }
+            let flat = (i, line, qty, w);
+            match shape.kit_of(line) {
+                Some(k) => match kit_item.iter().find(|(kit, _)| *kit == k) {
+                    Some(&(_, at)) => {
+                        if let Some(item) = whole.get_mut(at) {
+                            item.push(flat);
+                        }
+                    }
+                    None => {
+                        kit_item.push((k, whole.len()));
+                        whole.push(vec![flat]);
+                    }
+                },
+                None if lines_whole => whole.push(vec![flat]),
+                None => free.push(flat),
+            }
+        }
+    }
+    let item_weight = |item: &[FlatLine]| item.iter().map(|l| l.2 as f64 * l.3).sum::<f64>();
+    whole.sort_by(|a, b| {
+        item_weight(b)
+            .total_cmp(&item_weight(a))
+            .then(a.first().map(|l| l.1).cmp(&b.first().map(|l| l.1)))
+    });
+    let left: Vec<Vec<u64>> = opts
+        .iter()
+        .map(|(c, _)| {
+            candidates
+                .get(*c)
+                .map(|x| x.atp.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut walk = ShapedWalk {
+        opts: &opts,
+        whole: &whole,
+        free: &free,
+        shape,
+        left,
+        assign: vec![usize::MAX; whole.len()],
+        best: None,
+        greedy: opts
+            .len()
+            .checked_pow(whole.len() as u32)
+            .is_none_or(|n| n > WHOLE_ASSIGNMENTS),
+    };
+    walk.assign_item(0);
+    let (_, lines) = walk.best?;
+    let mut plan = Plan {
+        cost: 0.0,
+        shipments: Vec::new(),
+        ranks: Vec::new(),
+        ties: Vec::new(),
+    };
+    for ((c, opt), mine) in opts.iter().zip(lines) {
+        if mine.is_empty() {
+            continue;
+        }
+        let weight: f64 = mine.iter().map(|l| l.1 as f64 * l.2).sum();
+        let mut units: Vec<(usize, u64)> = Vec::with_capacity(mine.len());
+        let mut sorted = mine;
+        sorted.sort_by_key(|l| l.0);
+        for (line, qty, _) in sorted {
+            match units.last_mut() {
+                Some(last) if last.0 == line => last.1 += qty,
+                _ => units.push((line, qty)),
+            }
+        }
+        plan.cost += opt.cost(weight);
+        plan.shipments.push(PlanShipment {
+            candidate: *c,
+            lines: units,
+            weight,
+            option: *opt,
+        });
+        plan.ranks.push(rank(*c));
+    }
+    plan.ranks.sort_unstable();
+    Some(plan)
+}
+
+/// Units per location of a shaped allocation: (line, units, unit weight).
+type Loads = Vec<Vec<(usize, u64, f64)>>;
+
+/// The assignment of whole items to locations, then the fill of the other lines.
+struct ShapedWalk<'w> {
+    opts: &'w [(usize, ShipOption)],
+    whole: &'w [Vec<FlatLine>],
+    free: &'w [FlatLine],
+    shape: &'w Shape,
+    /// Stock left per location (in `opts` order) and SKU position.
+    left: Vec<Vec<u64>>,
+    /// The location of each whole item.
+    assign: Vec<usize>,
+    /// The best so far: (cost, shipments) and the loads.
+    best: Option<((f64, usize), Loads)>,
+    /// Too many combinations: each item goes to the first location that holds it.
+    greedy: bool,
+}
+
+impl ShapedWalk<'_> {
+    fn holds(&self, o: usize, item: &[FlatLine]) -> bool {
+        let Some(stock) = self.left.get(o) else {
+            return false;
+        };
+        // Lines of one SKU in the item draw on the same stock.
+        item.iter().all(|&(i, _, _, _)| {
+            let need: u64 = item.iter().filter(|l| l.0 == i).map(|l| l.2).sum();
+            stock.get(i).is_some_and(|&a| a >= need)
+        })
+    }
+
+    fn take(&mut self, o: usize, item: &[FlatLine], add: bool) {
+        if let Some(stock) = self.left.get_mut(o) {
+            for &(i, _, qty, _) in item {
+                if let Some(a) = stock.get_mut(i) {
+                    *a = if add { *a + qty } else { a.saturating_sub(qty) };
+                }
+            }
+        }
+    }
+
+    fn assign_item(&mut self, k: usize) {
+        let Some(item) = self.whole.get(k) else {
+            self.fill();
+            return;
+        };
+        for o in 0..self.opts.len() {
+            if !self.holds(o, item) {
+                continue;
+            }
+            self.take(o, item, false);
+            if let Some(a) = self.assign.get_mut(k) {
+                *a = o;
+            }
+            self.assign_item(k + 1);
+            self.take(o, item, true);
+            if self.greedy {
+                return;
+            }
+        }
+    }
+
+    /// The free lines by rate per kg in whole packs, then the plan's cost.
+    fn fill(&mut self) {
+        let mut loads: Loads = vec![Vec::new(); self.opts.len()];
+        for (item, &o) in self.whole.iter().zip(&self.assign) {
+            if let Some(load) = loads.get_mut(o) {
+                load.extend(item.iter().map(|&(_, line, qty, w)| (line, qty, w)));
+            }
+        }
+        let mut left = self.left.clone();
+        for &(i, line, qty, w) in self.free {
+            let mut need = qty;
+            for (o, stock) in left.iter_mut().enumerate() {
+                if need == 0 {
+                    break;
+                }
+                let Some(avail) = stock.get_mut(i) else {
+                    continue;
+                };
+                let take = self.shape.whole_packs(line, *avail, need);
+                if take > 0 {
+                    *avail -= take;
+                    need -= take;
+                    if let Some(load) = loads.get_mut(o) {
+                        load.push((line, take, w));
+                    }
+                }
+            }
+            if need > 0 {
+                return;
+            }
+        }
+        let mut cost = 0.0;
+        let mut used = 0;
+        for ((_, opt), load) in self.opts.iter().zip(&loads) {
+            if load.is_empty() {
+                continue;
+            }
+            used += 1;
+            cost += opt.cost(load.iter().map(|l| l.1 as f64 * l.2).sum());
+        }
+        let wins = match &self.best {
+            None => true,
+            Some(((c, n), _)) => cost < *c - COST_EPS || (cost <= *c + COST_EPS && used < *n),
+        };
+        if wins {
+            self.best = Some(((cost, used), loads));
         }
     }
 }

@@ -587,6 +587,12 @@ impl<'a, 'd> Fields<'a, 'd> {
         self.doc.text(raw, &self.path(name))
     }
 
+    /// An optional, non-empty string.
+    pub(crate) fn opt_text(&self, name: &str) -> Option<String> {
+        let raw = self.present(name)?;
+        self.doc.text(raw, &self.path(name))
+    }
+
     /// An optional string.
     pub(crate) fn opt_str(&self, name: &str) -> Option<String> {
         let raw = self.present(name)?;

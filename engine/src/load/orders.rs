@@ -224,8 +224,20 @@ fn read_line(fields: &Fields<'_, '_>) -> Option<OrderLine> {
     let unit_weight_kg = fields.req_f64("unit_weight_kg", Range::WEIGHT);
     let unit_price = fields.opt_f64("unit_price", Range::MONEY);
     let tags = fields.str_list("tags");
-    let group = fields.opt_str("group");
+    // A kit id is a non-empty string; a pack is a whole number ≥ 1 that divides the quantity.
+    let group = fields.opt_text("group");
     let pack_size = fields.opt_u32("pack_size", 1);
+    if let (Some(q), Some(p)) = (qty, pack_size) {
+        if !u64::from(q).is_multiple_of(u64::from(p)) {
+            let message = format!(
+                "must divide the line's qty: {q} units are not whole packs of {p} (order {} or {})",
+                q - q % p,
+                (q - q % p).saturating_add(p)
+            );
+            fields.error("pack_size", message);
+            return None;
+        }
+    }
     let attr = fields.attr(LINE_FIELDS);
     Some(OrderLine {
         sku: sku?,
@@ -474,8 +486,16 @@ mod tests {
     }
 
     #[test]
+    fn pack_size_must_divide_qty_and_group_must_be_text() {
+        let text = r#"{"id":"O-4","ship_to":{"lat":50,"lon":8},"lines":[{"sku":"A","qty":7,"unit_weight_kg":1,"pack_size":3},{"sku":"B","qty":1,"unit_weight_kg":1,"group":""},{"sku":"C","qty":2,"unit_weight_kg":1,"group":5},{"sku":"D","qty":2,"unit_weight_kg":1,"pack_size":0}]}"#;
+        let errors = parse_order("o.jsonl", 3, text, &network()).unwrap_err();
+        let shown: Vec<String> = errors.errors().iter().map(ToString::to_string).collect();
+        insta::assert_snapshot!(shown.join("\n"));
+    }
+
+    #[test]
     fn unknown_fields_land_in_attr() {
-        let text = r#"{"id":"O-3","gift":true,"loyalty":{"points":120},"ship_to":{"lat":50,"lon":8,"floor":3},"lines":[{"sku":"A","qty":1,"unit_weight_kg":1,"color":"red","group":"K1","pack_size":2.0}],"promise_days":null}"#;
+        let text = r#"{"id":"O-3","gift":true,"loyalty":{"points":120},"ship_to":{"lat":50,"lon":8,"floor":3},"lines":[{"sku":"A","qty":4,"unit_weight_kg":1,"color":"red","group":"K1","pack_size":2.0}],"promise_days":null}"#;
         let order = parse_order("o.jsonl", 1, text, &network()).unwrap();
         assert_eq!(order.attr["gift"], true);
         assert_eq!(order.attr["loyalty"]["points"], 120);

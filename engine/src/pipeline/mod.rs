@@ -538,7 +538,7 @@ impl Committer<'_> {
             .store(self.journal.seq, Ordering::Release);
         self.stats.orders += 1;
         if self.planner.explain {
-            let (decision, why) = explained(routed, considered);
+            let (decision, why) = explained(self.planner.rules, routed, considered);
             (decision, Some(why))
         } else {
             (routed.decision, None)

@@ -13,7 +13,7 @@
 use super::expr::{OrderFacts, Scope, Terms, Val};
 use super::{CompiledStrategy, Rules};
 use crate::alloc::exact::search_within;
-use crate::alloc::{Candidate, Limits, Plan, SkuDemand};
+use crate::alloc::{Candidate, Limits, OptionTies, Plan, Shape, SkuDemand};
 use crate::cost::{LocationOffer, ShipOption};
 use crate::model::network::{LocationKind, Network};
 use crate::model::order::Fulfillment;
@@ -53,6 +53,8 @@ pub(crate) struct Step<'a> {
     pub facts: &'a OrderFacts<'a>,
     /// Units per stock slot already planned by earlier strategies of this order.
     pub planned: &'a FxHashMap<u32, u64>,
+    /// Kits and packs of the order, when it has any.
+    pub shape: Option<&'a Shape>,
 }
 
 /// A candidate with what the objective needs beyond the allocator's view.
@@ -65,6 +67,8 @@ struct Cand {
     atp: Vec<u64>,
     /// Options in objective units, with the original options beside them.
     options: Vec<(ShipOption, ShipOption)>,
+    /// Per option, the (fixed, per kg) values of the strategy's later rank keys.
+    ties: Vec<Vec<(f64, f64)>>,
 }
 
 impl Step<'_> {
@@ -108,8 +112,33 @@ impl Step<'_> {
             d.lines
                 .sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
         }
+        // All or nothing: a line nobody stocks keeps every other line open too.
+        let unknown_sku = !result.reasons.is_empty();
         if demand.is_empty() {
             return result;
+        }
+        if let Some(shape) = self.shape {
+            // Kits with a line nobody stocks cannot ship whole.
+            let broken: Vec<u32> = result
+                .reasons
+                .keys()
+                .filter_map(|&l| shape.kit_of(l))
+                .collect();
+            if !broken.is_empty() {
+                for d in &mut demand {
+                    d.lines.retain(|l| {
+                        let gone = shape.kit_of(l.0).is_some_and(|k| broken.contains(&k));
+                        if gone {
+                            result.reasons.insert(l.0, "group_split".into());
+                        }
+                        !gone
+                    });
+                }
+                demand.retain(|d| !d.lines.is_empty());
+                if demand.is_empty() {
+                    return result;
+                }
+            }
         }
 
         let pickup = match order.fulfillment {
@@ -165,7 +194,11 @@ impl Step<'_> {
                 .max_shipments
                 .map_or(usize::MAX, |m| m as usize),
             lines_whole: !strategy.split.lines_may_split,
+            shape: self.shape,
+            ties: &s.ties,
         };
+        // Why a line was cut before the search: kits apart, units not in whole packs.
+        let mut shape_reason: Vec<Option<&'static str>> = vec![None; order.lines.len()];
         let mut left: Vec<SkuDemand> = demand.clone();
         let mut used: FxHashSet<u32> = FxHashSet::default();
         for tier in 0..=tiers {
@@ -185,7 +218,7 @@ impl Step<'_> {
                 ..limits
             };
             // Place as many units as this tier holds: cut the demand to its stock.
-            let placeable = cut(&left, &pool, tier_limits.lines_whole);
+            let placeable = cut(&left, &pool, tier_limits, &mut shape_reason);
             if placeable.iter().all(|d| d.total() == 0) {
                 continue;
             }
@@ -213,7 +246,7 @@ impl Step<'_> {
                         .then(floor(a).total_cmp(&floor(b)))
                 });
                 best.truncate(tier_limits.max_shipments);
-                let reduced = cut(&placeable, &best, tier_limits.lines_whole);
+                let reduced = cut(&placeable, &best, tier_limits, &mut shape_reason);
                 found = self.best_plan(s, &reduced, &best, tier_limits, &mut result);
             }
             let Some((plan, pool_cands)) = found else {
@@ -258,17 +291,54 @@ impl Step<'_> {
             }
         }
 
-        if strategy.all_or_nothing && left.iter().any(|d| d.total() > 0) {
+        // Units the candidates hold of each SKU: a line they could cover that is still
+        // open was kept out by the shipment limit.
+        let held: Vec<u64> = (0..demand.len())
+            .map(|k| {
+                cands
+                    .iter()
+                    .map(|c| c.atp.get(k).copied().unwrap_or(0))
+                    .sum()
+            })
+            .collect();
+        let limited = limits.max_shipments != usize::MAX || limits.lines_whole;
+        let reason_of = |line: usize, k: usize, qty: u64| -> String {
+            if let Some(Some(r)) = dropped.get(line) {
+                return r.clone();
+            }
+            if let Some(Some(r)) = shape_reason.get(line) {
+                return (*r).to_string();
+            }
+            match held_in_set.get(line) {
+                Some(true) if limited && held.get(k).is_some_and(|&h| h >= qty) => {
+                    "split_limit".into()
+                }
+                Some(true) => "insufficient_stock".into(),
+                _ => "no_stock".into(),
+            }
+        };
+        if strategy.all_or_nothing && (unknown_sku || left.iter().any(|d| d.total() > 0)) {
+            // Nothing is placed: each short line says why, the others that they were held
+            // back with the order.
             result.shipments.clear();
-            left = demand.clone();
+            for (k, d) in demand.iter().enumerate() {
+                for &(line, qty, _) in &d.lines {
+                    let short = left
+                        .get(k)
+                        .is_some_and(|l| l.lines.iter().any(|x| x.0 == line));
+                    let reason = if short {
+                        reason_of(line, k, qty)
+                    } else {
+                        "all_or_nothing".into()
+                    };
+                    result.reasons.insert(line, reason);
+                }
+            }
+            return result;
         }
-        for d in &left {
-            for &(line, _, _) in &d.lines {
-                let reason = match (&dropped.get(line), held_in_set.get(line)) {
-                    (Some(Some(r)), _) => r.clone(),
-                    (_, Some(true)) => "insufficient_stock".into(),
-                    _ => "no_stock".into(),
-                };
+        for (k, d) in left.iter().enumerate() {
+            for &(line, qty, _) in &d.lines {
+                let reason = reason_of(line, k, qty);
                 result.reasons.insert(line, reason);
             }
         }
@@ -295,13 +365,17 @@ impl Step<'_> {
         let location = self.network.locations.get(loc as usize)?;
         let strategy = &s.ir;
         let base = self.scope();
-        let in_set = |sets: &[ir::LocationSet], statics: &[Option<Vec<bool>>]| {
-            sets.iter().zip(statics).any(|(set, st)| match st {
-                Some(bits) => bits.get(loc as usize).copied().unwrap_or(false),
-                None => self.rules.in_dynamic_set(set, loc, pickup, &base, location),
-            })
-        };
-        if !in_set(&strategy.candidates, &s.candidate_statics) {
+        let in_set =
+            |sets: &[ir::LocationSet], statics: &[Option<Vec<bool>>], scope: &Scope<'_>| {
+                sets.iter().zip(statics).any(|(set, st)| match st {
+                    Some(bits) => bits.get(loc as usize).copied().unwrap_or(false),
+                    None => self.rules.in_dynamic_set(set, loc, pickup, scope, location),
+                })
+            };
+        // Sets that read location facts only are tables: a location outside them costs
+        // nothing more. Sets that read the pair's terms need them first.
+        let statics_only = s.candidate_statics.iter().all(Option::is_some);
+        if statics_only && !in_set(&strategy.candidates, &s.candidate_statics, &base) {
             return None;
         }
         if raw_atp.iter().all(|&a| a == 0) {
@@ -319,15 +393,6 @@ impl Step<'_> {
                 }
             }
         };
-        for (d, &a) in demand.iter().zip(&raw_atp) {
-            if a > 0 {
-                for &(line, _, _) in &d.lines {
-                    if let Some(h) = held_in_set.get_mut(line) {
-                        *h = true;
-                    }
-                }
-            }
-        }
         let mut offer =
             LocationOffer::for_order(location, Some(loc) == pickup, &self.network.services, order);
         let meets = offer.options.iter().any(|o| o.meets_promise);
@@ -340,21 +405,7 @@ impl Step<'_> {
             })
             .sum();
         let chosen = offer.choose(weight).copied();
-        // A location that has sent all it can today is skipped, whatever the rules say.
         let left = self.stock.capacity.left(loc, self.day);
-        if left == Some(0) {
-            mark(dropped, "capacity");
-            self.note(
-                s,
-                location,
-                offer_distance(location, order),
-                false,
-                "capacity",
-                None,
-                None,
-            );
-            return None;
-        }
         let capacity = left.map_or(f64::INFINITY, f64::from);
         let utilisation = match (left, location.daily_capacity) {
             (Some(l), Some(c)) if c > 0 => f64::from(c - l.min(c)) / f64::from(c),
@@ -379,6 +430,37 @@ impl Step<'_> {
                 .fold(f64::INFINITY, f64::min),
             shipments: 1.0,
         };
+        let pair_scope = Scope {
+            location: Some(location),
+            terms,
+            ..base
+        };
+        if !statics_only && !in_set(&strategy.candidates, &s.candidate_statics, &pair_scope) {
+            return None;
+        }
+        for (d, &a) in demand.iter().zip(&raw_atp) {
+            if a > 0 {
+                for &(line, _, _) in &d.lines {
+                    if let Some(h) = held_in_set.get_mut(line) {
+                        *h = true;
+                    }
+                }
+            }
+        }
+        // A location that has sent all it can today is skipped, whatever the rules say.
+        if left == Some(0) {
+            mark(dropped, "capacity");
+            self.note(
+                s,
+                location,
+                offer_distance(location, order),
+                false,
+                "capacity",
+                None,
+                None,
+            );
+            return None;
+        }
         let loc_scope = Scope {
             location: Some(location),
             terms,
@@ -479,26 +561,79 @@ impl Step<'_> {
                 (self.rules.objective_option(s, &loc_scope, t, o), *o)
             })
             .collect();
+        let ties: Vec<Vec<(f64, f64)>> = if s.tie_keys.is_empty() {
+            Vec::new()
+        } else {
+            let priority = self.priority(loc);
+            offer
+                .options
+                .iter()
+                .map(|o| {
+                    let t = Terms {
+                        days: f64::from(o.days),
+                        ..terms
+                    };
+                    s.tie_keys
+                        .iter()
+                        .filter_map(|&(i, _)| strategy.objective.rank.get(i))
+                        .map(|k| {
+                            self.rules
+                                .tie_value(s, &loc_scope, t, o, &k.criterion, priority)
+                        })
+                        .collect()
+                })
+                .collect()
+        };
         let tier = strategy
             .prefer
             .iter()
             .zip(&s.prefer_statics)
-            .position(|(sets, statics)| in_set(sets, statics))
+            .position(|(sets, statics)| in_set(sets, statics, &loc_scope))
             .unwrap_or(strategy.prefer.len());
         if crate::explain::active() {
             let score = options
                 .iter()
                 .map(|(obj, _): &(ShipOption, ShipOption)| obj.cost(weight))
                 .fold(f64::INFINITY, f64::min);
-            self.note(
-                s,
-                location,
-                terms.distance,
-                true,
-                "",
-                Some(terms.cost),
-                Some(score),
-            );
+            let priority = self.priority(loc);
+            let rank_values: Vec<f64> = strategy
+                .objective
+                .rank
+                .iter()
+                .map(|k| {
+                    let v = offer
+                        .options
+                        .iter()
+                        .map(|o| {
+                            let t = Terms {
+                                days: f64::from(o.days),
+                                ..terms
+                            };
+                            let (fixed, per_kg) =
+                                self.rules
+                                    .tie_value(s, &loc_scope, t, o, &k.criterion, priority);
+                            fixed + per_kg * weight
+                        })
+                        .fold(f64::INFINITY, f64::min);
+                    if k.descending {
+                        -v
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+            crate::explain::record(|| crate::explain::Considered {
+                location: location.id.clone(),
+                strategy: s.ir.name.clone(),
+                kept: true,
+                reason: None,
+                distance_km: terms.distance,
+                cost: Some(terms.cost),
+                score: Some(score),
+                shipped: false,
+                rank_values,
+                lost_on: None,
+            });
         }
         Some(Cand {
             location: loc,
@@ -506,6 +641,7 @@ impl Step<'_> {
             tier,
             atp,
             options,
+            ties,
         })
     }
 
@@ -534,6 +670,12 @@ impl Step<'_> {
                         .filter(|(_, o)| f64::from(o.days) <= max_days)
                         .map(|(obj, _)| *obj)
                         .collect();
+                    let ties: Vec<OptionTies> = c
+                        .options
+                        .iter()
+                        .zip(&c.ties)
+                        .map(|((_, o), t)| (o.service.map(u32::from), t.clone()))
+                        .collect();
                     if options.is_empty() {
                         return None;
                     }
@@ -546,7 +688,9 @@ impl Step<'_> {
                         .get(c.location as usize)
                         .copied()
                         .unwrap_or(u32::MAX);
-                    Some(Candidate::new(c.location, rank, offer, c.atp.clone()))
+                    let mut cand = Candidate::new(c.location, rank, offer, c.atp.clone());
+                    cand.ties = ties;
+                    Some(cand)
                 })
                 .collect();
             out.sort_by(|a, b| {
@@ -631,6 +775,8 @@ impl Step<'_> {
             cost,
             score,
             shipped: false,
+            rank_values: Vec::new(),
+            lost_on: None,
         });
     }
 
@@ -644,9 +790,22 @@ impl Step<'_> {
 }
 
 /// Cuts each SKU's demand to what the pool holds (whole lines only where lines may not
-/// split), earlier lines first.
-fn cut(demand: &[SkuDemand], pool: &[&Cand], lines_whole: bool) -> Vec<SkuDemand> {
+/// split), earlier lines first. With a shape, lines ship whole packs from each location and
+/// a kit stays only if one location of the pool holds all of it; a line cut for either
+/// reason notes it in `why` (`pack_size`, `group_split`).
+fn cut(
+    demand: &[SkuDemand],
+    pool: &[&Cand],
+    limits: Limits<'_>,
+    why: &mut [Option<&'static str>],
+) -> Vec<SkuDemand> {
+    let lines_whole = limits.lines_whole;
     let mut out = Vec::new();
+    // Stock left per pool member and SKU position, for packs and kits.
+    let mut left_at: Vec<Vec<u64>> = match limits.shape {
+        Some(_) => pool.iter().map(|c| c.atp.clone()).collect(),
+        None => Vec::new(),
+    };
     for (k, d) in demand.iter().enumerate() {
         let total: u64 = pool
             .iter()
@@ -662,16 +821,35 @@ fn cut(demand: &[SkuDemand], pool: &[&Cand], lines_whole: bool) -> Vec<SkuDemand
         lines.sort_by_key(|l| l.0);
         let mut kept = Vec::new();
         for (line, qty, w) in lines {
-            let take = if lines_whole {
-                if qty <= left && qty <= most_at_one {
-                    qty
-                } else {
-                    0
+            let take = match limits.shape {
+                // Kits are settled below, together.
+                Some(shape) if shape.kit_of(line).is_some() => qty,
+                Some(shape) if !lines_whole => {
+                    let mut need = qty;
+                    for at in left_at.iter_mut() {
+                        if let Some(units) = at.get_mut(k) {
+                            let t = shape.whole_packs(line, *units, need);
+                            *units -= t;
+                            need -= t;
+                        }
+                    }
+                    if need > 0 && left >= qty {
+                        if let Some(w) = why.get_mut(line) {
+                            w.get_or_insert("pack_size");
+                        }
+                    }
+                    qty - need
                 }
-            } else {
-                qty.min(left)
+                _ if lines_whole => {
+                    if qty <= left && qty <= most_at_one {
+                        qty
+                    } else {
+                        0
+                    }
+                }
+                _ => qty.min(left),
             };
-            left -= take;
+            left -= take.min(left);
             if take > 0 {
                 kept.push((line, take, w));
             }
@@ -683,6 +861,56 @@ fn cut(demand: &[SkuDemand], pool: &[&Cand], lines_whole: bool) -> Vec<SkuDemand
             sku: d.sku,
             lines: kept,
         });
+    }
+    if let Some(shape) = limits.shape {
+        // A kit stays only if one pool member holds every unit of it.
+        let mut kits: Vec<u32> = out
+            .iter()
+            .flat_map(|d| &d.lines)
+            .filter_map(|l| shape.kit_of(l.0))
+            .collect();
+        kits.sort_unstable();
+        kits.dedup();
+        for kit in kits {
+            let need: Vec<u64> = out
+                .iter()
+                .map(|d| {
+                    d.lines
+                        .iter()
+                        .filter(|l| shape.kit_of(l.0) == Some(kit))
+                        .map(|l| l.1)
+                        .sum()
+                })
+                .collect();
+            let home = pool.iter().position(|c| {
+                need.iter()
+                    .enumerate()
+                    .all(|(k, &n)| n == 0 || c.atp.get(k).is_some_and(|&a| a >= n))
+            });
+            if home.is_none() {
+                // `group_split` when the pool has the units, only not together; otherwise
+                // the lines keep their own shortage.
+                let all_there = need.iter().enumerate().all(|(k, &n)| {
+                    n == 0
+                        || pool
+                            .iter()
+                            .map(|c| c.atp.get(k).copied().unwrap_or(0))
+                            .sum::<u64>()
+                            >= n
+                });
+                for d in &mut out {
+                    d.lines.retain(|l| {
+                        let gone = shape.kit_of(l.0) == Some(kit);
+                        if gone && all_there {
+                            if let Some(w) = why.get_mut(l.0) {
+                                w.get_or_insert("group_split");
+                            }
+                        }
+                        !gone
+                    });
+                }
+            }
+        }
     }
     out
 }

@@ -15,6 +15,7 @@ pub(crate) mod expr;
 pub mod graph;
 pub(crate) mod script;
 
+use crate::alloc::TieKey;
 use crate::cost::{LocationOffer, ShipOption};
 use crate::model::decision::{Shipment, ShipmentLine, Unsourced};
 use crate::model::network::{Location, Network};
@@ -74,6 +75,27 @@ pub(crate) struct CompiledStrategy {
     pub prefer_statics: Vec<Vec<Option<Vec<bool>>>>,
     /// Runs as the built-in `min-cost` router.
     pub plain_min_cost: bool,
+    /// The rank keys after the objective (the first key the search minimises), which break
+    /// its ties in order: their positions in `ir.objective.rank` and how they aggregate.
+    pub tie_keys: Vec<(usize, TieKey)>,
+    /// The same keys, for the search.
+    pub ties: Vec<TieKey>,
+}
+
+/// What breaks ties after every rank key: fewer shipments, then the locations' priority,
+/// then their ids.
+pub(crate) fn fixed_tie_breaks() -> Vec<String> {
+    ["fewest_shipments", "priority", "id"]
+        .map(String::from)
+        .to_vec()
+}
+
+/// Whether a rank key is a limit (minimised before the objective by successive searches).
+pub(crate) fn is_limit(c: &Criterion) -> bool {
+    matches!(
+        c,
+        Criterion::FewestShipments | Criterion::Days | Criterion::Priority
+    )
 }
 
 /// A rule set compiled for one network.
@@ -155,7 +177,29 @@ impl Rules {
                     Some(Criterion::Score) => s.objective.score.as_ref().is_some_and(is_cost),
                     _ => false,
                 };
+            let rank = &s.objective.rank;
+            let tie_keys: Vec<(usize, TieKey)> =
+                match rank.iter().position(|k| !is_limit(&k.criterion)) {
+                    Some(first) => rank
+                        .iter()
+                        .enumerate()
+                        .skip(first + 1)
+                        .map(|(i, k)| {
+                            let max = matches!(k.criterion, Criterion::Days | Criterion::Priority);
+                            (
+                                i,
+                                TieKey {
+                                    max,
+                                    descending: k.descending,
+                                },
+                            )
+                        })
+                        .collect(),
+                    None => Vec::new(),
+                };
             compiled.push(CompiledStrategy {
+                ties: tie_keys.iter().map(|t| t.1).collect(),
+                tie_keys,
                 candidate_statics: statics(&rules, &s.candidates),
                 prefer_statics: s.prefer.iter().map(|t| statics(&rules, t)).collect(),
                 plain_min_cost,
@@ -204,6 +248,16 @@ impl Rules {
     /// The decision graph.
     pub fn graph(&self) -> &DecisionGraph {
         &self.graph
+    }
+
+    /// How strategy `name` compares plans, for explanations.
+    pub(crate) fn ranking(&self, name: &str) -> Option<crate::explain::Ranking> {
+        let s = self.set.strategies.iter().find(|s| s.name == name)?;
+        Some(crate::explain::Ranking {
+            strategy: s.name.clone(),
+            criteria: s.objective.rank.iter().map(|k| k.text.clone()).collect(),
+            then: fixed_tie_breaks(),
+        })
     }
 
     fn static_member(&self, set: &ir::LocationSet, index: u32, l: &Location) -> bool {
@@ -321,19 +375,55 @@ impl Rules {
         terms: Terms,
         o: &ShipOption,
     ) -> ShipOption {
+        let key = s.ir.objective.rank.iter().find(|k| !is_limit(&k.criterion));
+        let criterion = key.map_or(&Criterion::Cost, |k| &k.criterion);
+        let x = self.key_option(s, scope, terms, o, criterion);
+        if key.is_some_and(|k| k.descending) {
+            // Larger first: the search minimises the negated value. A part per kg cannot
+            // be negative for the search's bounds, so a descending key counts as flat in
+            // weight.
+            ShipOption {
+                fixed: -x.fixed,
+                per_kg: 0.0,
+                ..x
+            }
+        } else {
+            x
+        }
+    }
+
+    /// A later rank key's (fixed, per kg) value for one service option of a candidate.
+    pub(crate) fn tie_value(
+        &self,
+        s: &CompiledStrategy,
+        scope: &Scope<'_>,
+        terms: Terms,
+        o: &ShipOption,
+        key: &Criterion,
+        priority: f64,
+    ) -> (f64, f64) {
+        match key {
+            Criterion::FewestShipments => (1.0, 0.0),
+            Criterion::Days => (f64::from(o.days), 0.0),
+            // Absent priority counts as last.
+            Criterion::Priority => (priority.min(1e12), 0.0),
+            _ => {
+                let x = self.key_option(s, scope, terms, o, key);
+                (x.fixed, x.per_kg)
+            }
+        }
+    }
+
+    /// One service option in the units of rank key `key`.
+    fn key_option(
+        &self,
+        s: &CompiledStrategy,
+        scope: &Scope<'_>,
+        terms: Terms,
+        o: &ShipOption,
+        key: &Criterion,
+    ) -> ShipOption {
         let strategy = &s.ir;
-        let key = strategy
-            .objective
-            .rank
-            .iter()
-            .map(|k| &k.criterion)
-            .find(|c| {
-                !matches!(
-                    c,
-                    Criterion::FewestShipments | Criterion::Days | Criterion::Priority
-                )
-            })
-            .unwrap_or(&Criterion::Cost);
         let with_cost = |cost: f64| Scope {
             terms: Terms { cost, ..terms },
             ..*scope
@@ -511,6 +601,7 @@ pub(crate) fn plan_with_rules(
     let mut shipments: Vec<Planned> = Vec::new();
     let mut reasons: FxHashMap<usize, String> = FxHashMap::default();
     let (mut nodes, mut truncated) = (0u64, false);
+    let shape = crate::alloc::Shape::of(order);
     let mut strategy = Some(first);
     let mut visited = vec![false; rules.strategies.len()];
     while let Some(i) = strategy {
@@ -525,9 +616,19 @@ pub(crate) fn plan_with_rules(
             let mut routed = plan_order(network, stock, tables, order);
             let ends_here = !matches!(s.ir.next, ir::Next::Fallback { .. });
             if routed.decision.unsourced.is_empty() || ends_here {
-                // Nothing goes on to another strategy: the built-in decision is final.
-                routed.decision.rule = s.ir.name.clone();
-                routed.chain = vec![s.ir.name.clone()];
+                // Nothing goes on to another strategy: the built-in decision is final. It is
+                // named by the chosen strategy, and the explanation lists every one that ran.
+                routed.chain = visited
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &v)| v)
+                    .filter_map(|(k, _)| rules.set.strategies.get(k).map(|x| x.name.clone()))
+                    .collect();
+                routed.decision.rule = rules
+                    .set
+                    .strategies
+                    .get(first)
+                    .map_or_else(|| s.ir.name.clone(), |x| x.name.clone());
                 if matches!(s.ir.next, ir::Next::Backorder) {
                     for u in &mut routed.decision.unsourced {
                         u.reason = "backorder".into();
@@ -580,6 +681,7 @@ pub(crate) fn plan_with_rules(
                 ranks: &tables.ranks,
                 facts: &facts,
                 planned: &planned,
+                shape: shape.as_ref(),
             };
             let result = step.run(s, &open);
             nodes += result.nodes;
@@ -596,7 +698,17 @@ pub(crate) fn plan_with_rules(
                 }
             }
             shipments.extend(result.shipments);
-            reasons = result.reasons;
+            // A later strategy whose candidates hold none of a line says less than an
+            // earlier one that says why its stock could not be used.
+            for (line, why) in result.reasons {
+                match reasons.get(&line) {
+                    Some(before) if why == "no_stock" && before != "all_or_nothing" => {}
+                    _ => {
+                        reasons.insert(line, why);
+                    }
+                }
+            }
+            reasons.retain(|line, _| open.get(*line).is_some_and(|&o| o > 0));
             if let Some(r) = rule_error(rules, order, &facts, Some(first)) {
                 return r;
             }

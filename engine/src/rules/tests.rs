@@ -225,10 +225,11 @@ fn split_policies_limit_shipments_and_keep_lines_whole() {
         "strategy \"s\" {\n  candidates all\n  score cost\n  split none\n}\n",
         &rows,
     );
-    // No location holds 3: one parcel places what it can, the rest is unsourced.
+    // No location holds 3: one parcel places what it can, the rest is unsourced; the
+    // network holds the units, the shipment limit keeps them out.
     let d = none.quote(&order(vec![line("A", 3, &[])]));
     assert_eq!((d.status, d.shipments.len()), (Status::Partial, 1));
-    assert_eq!(reasons(&d), [(0, 1, "insufficient_stock")]);
+    assert_eq!(reasons(&d), [(0, 1, "split_limit")]);
     let two = engine(
         "strategy \"s\" {\n  candidates all\n  score cost\n  split at most 2\n}\n",
         &rows,
