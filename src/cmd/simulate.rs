@@ -535,15 +535,19 @@ fn report(
         runs.push((b.name.as_str(), &b.kpis));
     }
     let charts = vec![
-        charts::per_day("Total cost per day", &runs, |blk| blk.total_cost),
-        charts::per_day("Fill rate (units) per day", &runs, |blk| {
-            blk.fill_rate_units
-        }),
+        charts::per_day("Total cost per day", &runs, |blk| blk.total_cost, false),
+        charts::per_day(
+            "Fill rate (units) per day",
+            &runs,
+            |blk| blk.fill_rate_units,
+            true,
+        ),
         charts::units_by_kind(&runs),
         charts::load_map(&a.kpis, network),
     ];
-    let fmt = |x: f64| {
-        if x.fract() == 0.0 && x.abs() < 1e15 {
+    // Counts as whole numbers, rates and money to three decimals.
+    let fmt = |name: &str, x: f64| {
+        if matches!(name, "orders" | "units ordered" | "units placed") {
             format!("{x:.0}")
         } else {
             format!("{x:.3}")
@@ -555,14 +559,14 @@ fn report(
         .map(|(i, (name, x, higher_better))| {
             let mut row = BTreeMap::new();
             row.insert("name", name.to_string());
-            row.insert("a", fmt(x));
+            row.insert("a", fmt(name, x));
             if let Some(b) = b {
                 let y = figures(&b.kpis.overall).get(i).map_or(0.0, |f| f.1);
                 let diff = y - x;
-                row.insert("b", fmt(y));
+                row.insert("b", fmt(name, y));
                 row.insert(
                     "diff",
-                    format!("{}{}", if diff > 0.0 { "+" } else { "" }, fmt(diff)),
+                    format!("{}{}", if diff > 0.0 { "+" } else { "" }, fmt(name, diff)),
                 );
                 let better = (diff > 0.0) == higher_better;
                 row.insert(
