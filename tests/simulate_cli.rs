@@ -236,3 +236,121 @@ fn one_thread_or_four_the_same_bytes() {
         );
     }
 }
+
+/// The `<svg>…</svg>` elements of a page, in order.
+fn svg_elements(page: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = page;
+    while let Some(start) = rest.find("<svg") {
+        let end = rest[start..].find("</svg>").expect("an <svg> is closed") + start + 6;
+        out.push(&rest[start..end]);
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// The values of every `NAME=` attribute (quoted with `"` or `'`) in a page.
+fn attribute_values<'p>(page: &'p str, name: &str) -> Vec<&'p str> {
+    let mut out = Vec::new();
+    for (at, _) in page.match_indices(name) {
+        let after = &page[at + name.len()..];
+        let Some(quote) = after.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        if let Some(end) = after[1..].find(quote) {
+            out.push(&after[1..=end]);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_report_is_self_contained_its_charts_are_well_formed_and_differences_are_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = simulate(&out, &example_orders(), true);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+
+    // Nothing comes from elsewhere: no script or style file, no remote image or font.
+    let lower = report.to_lowercase();
+    assert!(!lower.contains("<script") && !lower.contains("<link") && !lower.contains("@import"));
+    for name in ["src=", "href=", "xlink:href="] {
+        for value in attribute_values(&lower, name) {
+            assert!(
+                !value.starts_with("http:")
+                    && !value.starts_with("https:")
+                    && !value.starts_with("//"),
+                "{name}{value:?} loads from the network"
+            );
+        }
+    }
+    assert!(!lower.contains("url(http") && !lower.contains("url(//"));
+
+    // Every chart is a well-formed SVG document with something drawn in it.
+    let charts = svg_elements(&report);
+    assert_eq!(charts.len(), 4);
+    for svg in charts {
+        let doc = roxmltree::Document::parse(svg)
+            .unwrap_or_else(|e| panic!("chart is not well-formed XML: {e}"));
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "svg");
+        assert!(root.attribute("width").is_some() && root.attribute("viewBox").is_some());
+        let drawn = root
+            .descendants()
+            .filter(|n| matches!(n.tag_name().name(), "path" | "polyline" | "rect" | "circle"))
+            .count();
+        let texts = root
+            .descendants()
+            .filter(|n| n.tag_name().name() == "text")
+            .count();
+        assert!(drawn > 3 && texts > 0, "an empty chart: {svg:.200}");
+    }
+
+    // The key figures table: a figure that differs is marked better or worse, in the
+    // direction the figure is read (lower cost is better); an equal one is not marked.
+    let kpis: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("kpis.json")).unwrap()).unwrap();
+    assert!(report.contains(".better {") && report.contains(".worse {"));
+    let mut marked = 0;
+    for row in report.split("<tr><td>").skip(1) {
+        let cells: Vec<&str> = row.split("</td>").collect();
+        let [name, a, b, diff, ..] = cells.as_slice() else {
+            continue;
+        };
+        let Some(tone) = diff.strip_prefix("<td class=\"") else {
+            continue;
+        };
+        let (tone, diff) = tone.split_once("\">").unwrap();
+        let (a, b) = (a.trim_start_matches("<td>"), b.trim_start_matches("<td>"));
+        if a == b {
+            assert_eq!(tone, "", "{name}");
+            assert_eq!(diff.parse::<f64>().unwrap(), 0.0, "{name}: {diff}");
+            continue;
+        }
+        marked += 1;
+        let delta = kpis["difference"][*name].as_f64().unwrap();
+        let lower_is_better = [
+            "split rate",
+            "shipments per order",
+            "total cost",
+            "cost per order",
+            "cost per unit",
+            "mean distance (km)",
+            "p95 distance (km)",
+        ]
+        .contains(name);
+        let expected = if (delta > 0.0) != lower_is_better {
+            "better"
+        } else {
+            "worse"
+        };
+        assert_eq!(tone, expected, "{name}: {a} vs {b}");
+        assert_eq!(diff.starts_with('+'), delta > 0.0, "{name}: {diff}");
+    }
+    assert!(marked >= 2, "only {marked} figures differ");
+}

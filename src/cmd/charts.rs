@@ -9,17 +9,45 @@ const W: u32 = 720;
 const H: u32 = 300;
 const COLOURS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
 
-/// A line per rule set of one per-day figure.
+/// An axis value in a few characters: `1.2M`, `35k`, `640`, `0.95`.
+fn short(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if a >= 100.0 || v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// Day labels for an axis: `MM-DD` when every day is in the same year, else the whole date.
+fn day_labels(days: &[&String]) -> Vec<String> {
+    let year = |d: &str| d.get(..5).map(str::to_string);
+    let one_year = days.windows(2).all(|w| year(w[0]) == year(w[1]));
+    days.iter()
+        .map(|d| match d.get(5..) {
+            Some(rest) if one_year && d.len() == 10 => rest.to_string(),
+            _ => d.to_string(),
+        })
+        .collect()
+}
+
+/// A line per rule set of one per-day figure; `unit_max` caps the axis at 1 for rates.
 pub fn per_day(
     title: &str,
     runs: &[(&str, &Kpis)],
     value: impl Fn(&sourcing_engine::simulate::Block) -> f64,
+    unit_max: bool,
 ) -> String {
     let mut svg = String::new();
     let days: Vec<&String> = runs
         .first()
         .map(|r| r.1.by_day.keys().collect())
         .unwrap_or_default();
+    let labels = day_labels(&days);
     let series: Vec<Vec<f64>> = runs
         .iter()
         .map(|(_, k)| {
@@ -28,13 +56,15 @@ pub fn per_day(
                 .collect()
         })
         .collect();
-    let top = series
-        .iter()
-        .flatten()
-        .copied()
-        .fold(0.0f64, f64::max)
-        .max(1e-9)
-        * 1.1;
+    let most = series.iter().flatten().copied().fold(0.0f64, f64::max);
+    let top = if unit_max {
+        1.05
+    } else {
+        most.max(1e-9) * 1.15
+    };
+    // One slot per day, the point in its middle: a single day sits mid-chart.
+    let n = days.len().max(1);
+    let every = n.div_ceil(12);
     {
         let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
         let _ = root.fill(&WHITE);
@@ -42,30 +72,51 @@ pub fn per_day(
             .caption(title, ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(30)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0..days.len().max(1), 0.0..top);
+            .y_label_area_size(50)
+            .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..top);
         if let Ok(mut chart) = chart {
             let _ = chart
                 .configure_mesh()
-                .x_labels(days.len().clamp(1, 10))
-                .x_label_formatter(&|i| days.get(*i).map_or(String::new(), |d| d.to_string()))
+                .light_line_style(WHITE)
+                .disable_x_mesh()
+                .x_labels(n.min(60) * 2 + 1)
+                .x_label_formatter(&|x| {
+                    let i = x.round();
+                    if (x - i).abs() > 1e-6 || i < 0.0 || !(i as usize).is_multiple_of(every) {
+                        return String::new();
+                    }
+                    labels.get(i as usize).cloned().unwrap_or_default()
+                })
+                .y_label_formatter(&|y| short(*y))
                 .draw();
             for (i, (name, _)) in runs.iter().enumerate() {
                 let colour = COLOURS[i % COLOURS.len()];
-                let points: Vec<(usize, f64)> = series[i].iter().copied().enumerate().collect();
+                let points: Vec<(f64, f64)> = series[i]
+                    .iter()
+                    .enumerate()
+                    .map(|(d, &v)| (d as f64, v))
+                    .collect();
+                // The first line is wider, so it still shows where the second lies on it.
+                let width = if i == 0 { 4 } else { 2 };
                 if let Ok(s) =
-                    chart.draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+                    chart.draw_series(LineSeries::new(points.clone(), colour.stroke_width(width)))
                 {
                     s.label(name.to_string())
                         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
                 }
+                let radius = if n > 40 { 2 } else { 3 };
                 let _ = chart.draw_series(
                     points
                         .into_iter()
-                        .map(|p| Circle::new(p, 3, colour.filled())),
+                        .map(|p| Circle::new(p, radius, colour.filled())),
                 );
             }
-            let _ = chart.configure_series_labels().border_style(BLACK).draw();
+            let _ = chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw();
         }
         let _ = root.present();
     }
@@ -95,11 +146,12 @@ pub fn units_by_kind(runs: &[(&str, &Kpis)]) -> String {
             .caption("Units placed by location kind", ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(30)
-            .y_label_area_size(60)
+            .y_label_area_size(50)
             .build_cartesian_2d(0.0..kinds.len() as f64, 0.0..top);
         if let Ok(mut chart) = chart {
             let _ = chart
                 .configure_mesh()
+                .light_line_style(WHITE)
                 .disable_x_mesh()
                 .x_labels(kinds.len() * 2 + 1)
                 .x_label_formatter(&|x| {
@@ -110,6 +162,7 @@ pub fn units_by_kind(runs: &[(&str, &Kpis)]) -> String {
                         String::new()
                     }
                 })
+                .y_label_formatter(&|y| short(*y))
                 .draw();
             for (r, (name, k)) in runs.iter().enumerate() {
                 let colour = COLOURS[r % COLOURS.len()];
@@ -172,6 +225,7 @@ pub fn load_map(kpis: &Kpis, network: &Network) -> String {
         if let Ok(mut chart) = chart {
             let _ = chart
                 .configure_mesh()
+                .light_line_style(WHITE)
                 .x_desc("longitude")
                 .y_desc("latitude")
                 .draw();

@@ -76,16 +76,20 @@ fn apply_sets(
 struct Run {
     name: String,
     kpis: Kpis,
-    decisions: Vec<Decision>,
 }
 
 /// A progress bar on a terminal (orders per second, time left); nothing otherwise.
-fn progress(len: usize, label: &str, show: bool) -> indicatif::ProgressBar {
+fn progress(
+    len: usize,
+    label: &str,
+    show: bool,
+    bars: &indicatif::MultiProgress,
+) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
     if !show || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::new(len as u64);
+    let bar = bars.add(indicatif::ProgressBar::new(len as u64));
     if let Ok(style) = indicatif::ProgressStyle::with_template(
         "{prefix} [{bar:30}] {pos}/{len} orders, {per_sec}, {eta} left",
     ) {
@@ -95,28 +99,36 @@ fn progress(len: usize, label: &str, show: bool) -> indicatif::ProgressBar {
     bar
 }
 
-/// Where a run's decisions go: kept for a comparison, or streamed to a file.
+/// Where a run's decisions go.
 enum Sink {
-    Keep,
     /// Only the key figures matter (sweeps).
     Discard,
     /// The `.partial` file being written; renamed into place when everything is done.
     Stream(PathBuf),
 }
 
+/// `path` + `.partial`: where a file is written before it is renamed into place.
+fn partial(path: &Path) -> PathBuf {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    PathBuf::from(tmp)
+}
+
+/// Replays the orders with one rule set, handing every decision to `each` in replay order
+/// and writing it to the sink.
 fn run_one(
     inputs: &Inputs,
     rules: &Path,
     set: sourcing_dsl::RuleSet,
-    show_progress: bool,
+    bars: Option<&indicatif::MultiProgress>,
     sink: &Sink,
+    mut each: impl FnMut(&Decision),
 ) -> Result<Run, Failure> {
     use std::io::Write;
     let engine = Engine::new(inputs.network.clone(), &inputs.stock);
     engine.set_rules(Some(compile_rules(rules, set, engine.network())?));
-    let mut decisions = Vec::new();
     let mut stream = match sink {
-        Sink::Keep | Sink::Discard => None,
+        Sink::Discard => None,
         Sink::Stream(path) => Some(std::io::BufWriter::with_capacity(
             1 << 20,
             std::fs::File::create(path)
@@ -125,7 +137,14 @@ fn run_one(
     };
     let mut write_error = None;
     let label = rules.display().to_string();
-    let bar = progress(inputs.orders.len(), &label, show_progress);
+    let hidden =
+        indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden());
+    let bar = progress(
+        inputs.orders.len(),
+        &label,
+        bars.is_some(),
+        bars.unwrap_or(&hidden),
+    );
     let mut count = 0usize;
     let (mut rule_errors, mut first_error) = (0usize, None);
     let kpis = replay_with_events(&engine, &inputs.orders, &inputs.events, |_, d| {
@@ -133,18 +152,15 @@ fn run_one(
             rule_errors += 1;
             first_error.get_or_insert_with(|| format!("order `{}`: {e}", d.order));
         }
-        match &mut stream {
-            None if matches!(sink, Sink::Keep) => decisions.push(d.clone()),
-            None => {}
-            Some(out) => {
-                let written = serde_json::to_writer(&mut *out, d)
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| out.write_all(b"\n"));
-                if let Err(e) = written {
-                    write_error.get_or_insert(e);
-                }
+        if let Some(out) = &mut stream {
+            let written = serde_json::to_writer(&mut *out, d)
+                .map_err(std::io::Error::from)
+                .and_then(|()| out.write_all(b"\n"));
+            if let Err(e) = written {
+                write_error.get_or_insert(e);
             }
         }
+        each(d);
         count += 1;
         // Redrawing is rate-limited by indicatif; counting in steps keeps it cheap.
         if count.is_multiple_of(1024) {
@@ -174,11 +190,79 @@ fn run_one(
         || rules.display().to_string(),
         |s| s.to_string_lossy().into_owned(),
     );
-    Ok(Run {
-        name,
-        kpis,
-        decisions,
-    })
+    Ok(Run { name, kpis })
+}
+
+/// What a decision of the first rule set hands to the comparison.
+struct Placed {
+    order: String,
+    shipments: Vec<sourcing_engine::Shipment>,
+    unsourced: Vec<sourcing_engine::Unsourced>,
+}
+
+/// Orders the two rule sets decided differently: how many, and the first few side by side.
+#[derive(Default)]
+struct Changes {
+    count: usize,
+    /// (order, first rule set's plan, second rule set's plan).
+    sample: Vec<(String, String, String)>,
+}
+
+/// How many changed orders the report and `kpis.json` list.
+const CHANGED_SHOWN: usize = 50;
+
+impl Changes {
+    fn compare(&mut self, x: &Placed, y: &Decision) {
+        if x.shipments == y.shipments && x.unsourced == y.unsourced {
+            return;
+        }
+        self.count += 1;
+        if self.sample.len() < CHANGED_SHOWN {
+            self.sample.push((
+                x.order.clone(),
+                plan_text(&x.shipments, &x.unsourced),
+                plan_text(&y.shipments, &y.unsourced),
+            ));
+        }
+    }
+}
+
+/// Replays both rule sets at once, each on its own thread, streaming each one's decisions
+/// to its file; the second compares its decisions with the first's as they come.
+fn run_pair(
+    inputs: &Inputs,
+    (rules, set_a, sink_a): (&Path, sourcing_dsl::RuleSet, &Sink),
+    (vs, set_b, sink_b): (&Path, sourcing_dsl::RuleSet, &Sink),
+) -> Result<(Run, Run, Changes), Failure> {
+    let bars = indicatif::MultiProgress::new();
+    // Bounded: the first run waits when it is far ahead, so memory stays flat.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Placed>(4096);
+    let mut changes = Changes::default();
+    let (a, b) = std::thread::scope(|scope| {
+        let bars_a = &bars;
+        let first = scope.spawn(move || {
+            run_one(inputs, rules, set_a, Some(bars_a), sink_a, |d| {
+                // The second run may have stopped early; its error is reported instead.
+                let _ = tx.send(Placed {
+                    order: d.order.clone(),
+                    shipments: d.shipments.clone(),
+                    unsourced: d.unsourced.clone(),
+                });
+            })
+        });
+        let changes = &mut changes;
+        // Moved in, so the channel closes as soon as this run ends, even early.
+        let b = run_one(inputs, vs, set_b, Some(&bars), sink_b, move |y| {
+            if let Ok(x) = rx.recv() {
+                changes.compare(&x, y);
+            }
+        });
+        let a = first
+            .join()
+            .unwrap_or_else(|_| Err(Failure::Input("the replay stopped unexpectedly".into())));
+        (a, b)
+    });
+    Ok((a?, b?, changes))
 }
 
 /// One row of a sweep: the value and the figures it gave.
@@ -198,15 +282,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
             let _ = std::fs::remove_file(&tmp);
             Failure::Input(format!("{}: cannot write: {e}", path.display()))
         })
-}
-
-fn jsonl(decisions: &[Decision]) -> Result<Vec<u8>, Failure> {
-    let mut out = Vec::new();
-    for d in decisions {
-        serde_json::to_writer(&mut out, d).map_err(|e| Failure::Input(e.to_string()))?;
-        out.push(b'\n');
-    }
-    Ok(out)
 }
 
 /// The figures compared side by side: name, value, and whether higher is better.
@@ -294,21 +369,54 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
             Some((name.trim().to_string(), values))
         }
     };
-    // Without a comparison the decisions stream straight to their file.
+    // Decisions stream straight to their files, renamed into place at the end.
     std::fs::create_dir_all(&args.out)
         .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", args.out.display())))?;
     let final_decisions = args.out.join("decisions.jsonl");
-    let sink_a = if args.vs.is_some() {
-        Sink::Keep
-    } else {
-        let mut tmp = final_decisions.as_os_str().to_owned();
-        tmp.push(".partial");
-        Sink::Stream(PathBuf::from(tmp))
-    };
-    let a = run_one(&inputs, &args.rules, set_a.clone(), true, &sink_a)?;
-    let b = match (&args.vs, set_b) {
-        (Some(r2), Some(set)) => Some(run_one(&inputs, r2, set, true, &Sink::Keep)?),
-        _ => None,
+    let final_vs = args.out.join("decisions-vs.jsonl");
+    let sink_a = Sink::Stream(partial(&final_decisions));
+    let sink_b = Sink::Stream(partial(&final_vs));
+    let result = finish_run(args, &inputs, set_a, set_b, sweep, (&sink_a, &sink_b));
+    if result.is_err() {
+        for sink in [&sink_a, &sink_b] {
+            if let Sink::Stream(path) = sink {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+    result
+}
+
+/// Replays, writes the figures and the report, and renames the decisions into place.
+fn finish_run(
+    args: &SimulateArgs,
+    inputs: &Inputs,
+    set_a: sourcing_dsl::RuleSet,
+    set_b: Option<sourcing_dsl::RuleSet>,
+    sweep: Option<(String, Vec<String>)>,
+    (sink_a, sink_b): (&Sink, &Sink),
+) -> Result<(), Failure> {
+    let (a, b, changes) = match (&args.vs, set_b) {
+        (Some(r2), Some(set_b)) => {
+            let (a, b, changes) = run_pair(
+                inputs,
+                (&args.rules, set_a.clone(), sink_a),
+                (r2, set_b, sink_b),
+            )?;
+            (a, Some(b), changes)
+        }
+        _ => {
+            let bars = indicatif::MultiProgress::new();
+            let a = run_one(
+                inputs,
+                &args.rules,
+                set_a.clone(),
+                Some(&bars),
+                sink_a,
+                |_| {},
+            )?;
+            (a, None, Changes::default())
+        }
     };
     // Sweep values are independent replays: run them on every core, collect in order.
     let sweep_rows: Vec<SweepRow> = match &sweep {
@@ -321,7 +429,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
                     let mut set = set_a.clone();
                     set.set_const(name, v)
                         .map_err(|e| Failure::Input(format!("--sweep {name}={v}: {e}")))?;
-                    let run = run_one(&inputs, &args.rules, set, false, &Sink::Discard)?;
+                    let run = run_one(inputs, &args.rules, set, None, &Sink::Discard, |_| {})?;
                     Ok(SweepRow {
                         value: v.clone(),
                         overall: run.kpis.overall,
@@ -329,16 +437,6 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
                 })
                 .collect::<Result<Vec<_>, Failure>>()?
         }
-    };
-    let orders = &inputs.orders;
-    let changed: Vec<(&Decision, &Decision)> = match &b {
-        Some(b) => a
-            .decisions
-            .iter()
-            .zip(&b.decisions)
-            .filter(|(x, y)| x.shipments != y.shipments || x.unsourced != y.unsourced)
-            .collect(),
-        None => Vec::new(),
     };
     let kpis_json = match &b {
         None => serde_json::to_vec_pretty(&a.kpis),
@@ -354,12 +452,8 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
                 a: &a.kpis,
                 b: &b.kpis,
                 difference,
-                changed_orders: changed.len(),
-                changed_sample: changed
-                    .iter()
-                    .take(50)
-                    .map(|(x, _)| x.order.as_str())
-                    .collect(),
+                changed_orders: changes.count,
+                changed_sample: changes.sample.iter().map(|c| c.0.as_str()).collect(),
             })
         }
     }
@@ -394,37 +488,41 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     let report = report(
         &a,
         b.as_ref(),
-        &changed,
-        orders.len(),
+        &changes,
+        inputs.orders.len(),
         &inputs.network,
         (&sweep_name, &sweep_table),
     )?;
 
-    match &sink_a {
-        Sink::Keep | Sink::Discard => write_atomically(&final_decisions, &jsonl(&a.decisions)?)?,
-        Sink::Stream(partial) => std::fs::rename(partial, &final_decisions).map_err(|e| {
-            Failure::Input(format!("{}: cannot write: {e}", final_decisions.display()))
-        })?,
-    }
-    if let Some(b) = &b {
-        write_atomically(&args.out.join("decisions-vs.jsonl"), &jsonl(&b.decisions)?)?;
+    let finals = [
+        Some(args.out.join("decisions.jsonl")),
+        b.as_ref().map(|_| args.out.join("decisions-vs.jsonl")),
+    ];
+    for (sink, path) in [sink_a, sink_b].into_iter().zip(finals) {
+        if let (Sink::Stream(tmp), Some(path)) = (sink, path) {
+            std::fs::rename(tmp, &path)
+                .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))?;
+        }
     }
     write_atomically(&args.out.join("kpis.json"), &kpis_json)?;
     write_atomically(&args.out.join("report.html"), report.as_bytes())?;
     Ok(())
 }
 
-fn plan_text(d: &Decision) -> String {
-    let mut parts: Vec<String> = d
-        .shipments
+/// A decision in a few words: `DC-KASSEL ×2, ST-MUNICH ×1, 1 not placed`.
+fn plan_text(
+    shipments: &[sourcing_engine::Shipment],
+    unsourced: &[sourcing_engine::Unsourced],
+) -> String {
+    let mut parts: Vec<String> = shipments
         .iter()
         .map(|s| {
             let units: u32 = s.lines.iter().map(|l| l.qty).sum();
             format!("{} ×{units}", s.location)
         })
         .collect();
-    if !d.unsourced.is_empty() {
-        let units: u32 = d.unsourced.iter().map(|u| u.qty).sum();
+    if !unsourced.is_empty() {
+        let units: u32 = unsourced.iter().map(|u| u.qty).sum();
         parts.push(format!("{units} not placed"));
     }
     if parts.is_empty() {
@@ -437,7 +535,7 @@ fn plan_text(d: &Decision) -> String {
 fn report(
     a: &Run,
     b: Option<&Run>,
-    changed: &[(&Decision, &Decision)],
+    changes: &Changes,
     orders: usize,
     network: &sourcing_engine::Network,
     sweep: (&str, &[BTreeMap<&str, String>]),
@@ -448,15 +546,19 @@ fn report(
         runs.push((b.name.as_str(), &b.kpis));
     }
     let charts = vec![
-        charts::per_day("Total cost per day", &runs, |blk| blk.total_cost),
-        charts::per_day("Fill rate (units) per day", &runs, |blk| {
-            blk.fill_rate_units
-        }),
+        charts::per_day("Total cost per day", &runs, |blk| blk.total_cost, false),
+        charts::per_day(
+            "Fill rate (units) per day",
+            &runs,
+            |blk| blk.fill_rate_units,
+            true,
+        ),
         charts::units_by_kind(&runs),
         charts::load_map(&a.kpis, network),
     ];
-    let fmt = |x: f64| {
-        if x.fract() == 0.0 && x.abs() < 1e15 {
+    // Counts as whole numbers, rates and money to three decimals.
+    let fmt = |name: &str, x: f64| {
+        if matches!(name, "orders" | "units ordered" | "units placed") {
             format!("{x:.0}")
         } else {
             format!("{x:.3}")
@@ -468,14 +570,14 @@ fn report(
         .map(|(i, (name, x, higher_better))| {
             let mut row = BTreeMap::new();
             row.insert("name", name.to_string());
-            row.insert("a", fmt(x));
+            row.insert("a", fmt(name, x));
             if let Some(b) = b {
                 let y = figures(&b.kpis.overall).get(i).map_or(0.0, |f| f.1);
                 let diff = y - x;
-                row.insert("b", fmt(y));
+                row.insert("b", fmt(name, y));
                 row.insert(
                     "diff",
-                    format!("{}{}", if diff > 0.0 { "+" } else { "" }, fmt(diff)),
+                    format!("{}{}", if diff > 0.0 { "+" } else { "" }, fmt(name, diff)),
                 );
                 let better = (diff > 0.0) == higher_better;
                 row.insert(
@@ -524,15 +626,11 @@ fn report(
             ])
         })
         .collect();
-    let changed_rows: Vec<BTreeMap<&str, String>> = changed
+    let changed_rows: Vec<BTreeMap<&str, String>> = changes
+        .sample
         .iter()
-        .take(50)
-        .map(|(x, y)| {
-            BTreeMap::from([
-                ("order", x.order.clone()),
-                ("a", plan_text(x)),
-                ("b", plan_text(y)),
-            ])
+        .map(|(order, x, y)| {
+            BTreeMap::from([("order", order.clone()), ("a", x.clone()), ("b", y.clone())])
         })
         .collect();
     let mut env = minijinja::Environment::new();
@@ -547,7 +645,7 @@ fn report(
             t.render(minijinja::context! {
                 title, orders, vs => b.is_some(), a_name => a.name.clone(),
                 b_name => b.map(|b| b.name.clone()).unwrap_or_default(),
-                rows, days, locations, changed => changed_rows, changed_count => changed.len(),
+                rows, days, locations, changed => changed_rows, changed_count => changes.count,
                 charts, sweep_name => sweep.0.to_string(), sweep => owned(sweep.1),
             })
         })

@@ -12,6 +12,7 @@ pub mod inventory;
 mod json;
 pub mod network;
 pub mod orders;
+mod quick;
 
 pub use error::{LoadError, LoadErrors};
 pub use events::{load_events, parse_events, StockEvent};

@@ -39,10 +39,11 @@ const LINE_FIELDS: &[&str] = &[
 ];
 
 /// What one line yielded: the order if it is valid, its id and where the id is (for the
-/// duplicate check, even when other fields are bad), and its problems.
+/// duplicate check, even when other fields are bad; the column is `None` when the quick
+/// path read the line, see [`OrderReader::id_column`]), and its problems.
 struct Parsed {
     order: Option<Order>,
-    id: Option<(String, usize)>,
+    id: Option<(String, Option<usize>)>,
     errors: Vec<LoadError>,
 }
 
@@ -64,7 +65,20 @@ pub fn parse_order(
     }
 }
 
+/// Parses one line: the quick path for a valid, plain line, else the located parse.
 fn parse_line(file: &str, line_no: usize, text: &str, network: &Network) -> Parsed {
+    if let Some(order) = super::quick::parse(text, network) {
+        return Parsed {
+            id: Some((order.id.clone(), None)),
+            order: Some(order),
+            errors: Vec::new(),
+        };
+    }
+    parse_located(file, line_no, text, network)
+}
+
+/// Parses one line field by field, locating every problem.
+fn parse_located(file: &str, line_no: usize, text: &str, network: &Network) -> Parsed {
     let doc = Doc::new(file, text, line_no);
     let mut id = None;
     let order = doc.root().and_then(|root| {
@@ -74,7 +88,7 @@ fn parse_line(file: &str, line_no: usize, text: &str, network: &Network) -> Pars
             let column = doc.position(doc.offset(raw)).1;
             serde_json::from_str::<String>(raw.get())
                 .ok()
-                .map(|id| (id, column))
+                .map(|id| (id, Some(column)))
         });
         order
     });
@@ -283,6 +297,25 @@ impl<'n, R: BufRead> OrderReader<'n, R> {
         self.line
     }
 
+    /// The text of the line last read, without its line end (and byte-order mark).
+    fn current_text(&self) -> Option<&str> {
+        let mut bytes = self.buf.as_slice();
+        if self.line == 1 {
+            bytes = super::strip_bom(bytes);
+        }
+        let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        std::str::from_utf8(bytes).ok()
+    }
+
+    /// The column of the `id` value on the line last read (1 if it has none).
+    fn id_column(&self) -> usize {
+        self.current_text()
+            .and_then(|text| parse_located(&self.file, self.line, text, self.network).id)
+            .and_then(|(_, column)| column)
+            .unwrap_or(1)
+    }
+
     /// Reads the next non-blank line and parses it in full.
     fn next_parsed(&mut self) -> Option<Parsed> {
         if self.done {
@@ -382,6 +415,7 @@ fn scan<R: BufRead>(
         let mut problems = parsed.errors;
         if let Some((id, column)) = parsed.id {
             if let Some(&first) = seen.get(&id) {
+                let column = column.unwrap_or_else(|| reader.id_column());
                 let message = format!(
                     "duplicate order id {}, first seen on line {first}",
                     quote(&id)

@@ -8,6 +8,7 @@
 use crate::model::decision::{Decision, Status};
 use crate::model::network::{LocationKind, Network};
 use crate::model::order::Order;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -55,60 +56,89 @@ pub struct Block {
     acc: Acc,
 }
 
+/// Location kinds in the order of [`KINDS`].
+const KINDS: [LocationKind; 3] = [
+    LocationKind::Dc,
+    LocationKind::Store,
+    LocationKind::Dropship,
+];
+
+/// Distance bins kept in a list; farther ones (never on Earth) go to a map.
+const LISTED_BINS: usize = 1 << 15;
+
 /// Running sums behind a block.
 #[derive(Debug, Clone, Default)]
 struct Acc {
     with_shipments: u64,
     split: u64,
     distance_sum: f64,
-    distance_bins: BTreeMap<u64, u64>,
+    /// Shipments per distance bin, for bins below [`LISTED_BINS`].
+    distance_bins: Vec<u64>,
+    far_bins: BTreeMap<u64, u64>,
     promised_shipments: u64,
     kept_promises: u64,
+    /// Units by kind (indexed like [`KINDS`]) and whether any shipment of that kind came.
+    units_by_kind: [(u64, bool); 3],
+    /// Units not placed, by reason, in order of first appearance.
+    unsourced: Vec<(String, u64)>,
+}
+
+/// What the figures need of one shipment, worked out once per decision.
+#[derive(Debug, Clone, Copy)]
+struct ShipmentFacts {
+    /// Index of the location: into the network's locations, then into the unknown ids.
+    location: usize,
+    /// Index into [`KINDS`].
+    kind: usize,
+    units: u64,
+    distance_km: f64,
+    meets_promise: bool,
 }
 
 impl Block {
-    fn add(&mut self, order: &Order, d: &Decision, network: &Network) {
+    fn add(&mut self, units_ordered: u64, promised: bool, d: &Decision, facts: &[ShipmentFacts]) {
         self.orders += 1;
         self.orders_sourced += u64::from(d.status == Status::Sourced);
-        self.units_ordered += order.lines.iter().map(|l| u64::from(l.qty)).sum::<u64>();
-        let placed: u64 = d
-            .shipments
-            .iter()
-            .flat_map(|s| &s.lines)
-            .map(|l| u64::from(l.qty))
-            .sum();
+        self.units_ordered += units_ordered;
+        let placed: u64 = facts.iter().map(|f| f.units).sum();
         self.units_placed += placed;
-        self.shipments += d.shipments.len() as u64;
+        self.shipments += facts.len() as u64;
         self.total_cost += d.total_cost;
-        if !d.shipments.is_empty() {
+        if !facts.is_empty() {
             self.acc.with_shipments += 1;
         }
-        if d.shipments.len() > 1 {
+        if facts.len() > 1 {
             self.acc.split += 1;
         }
-        for s in &d.shipments {
-            self.acc.distance_sum += s.distance_km;
-            *self
-                .acc
-                .distance_bins
-                .entry((s.distance_km / KM_BIN) as u64)
-                .or_default() += 1;
-            if order.promise_days.is_some() {
-                self.acc.promised_shipments += 1;
-                self.acc.kept_promises += u64::from(s.meets_promise);
+        for f in facts {
+            self.acc.distance_sum += f.distance_km;
+            let bin = (f.distance_km / KM_BIN) as u64;
+            match usize::try_from(bin).ok().filter(|&b| b < LISTED_BINS) {
+                Some(b) => {
+                    if self.acc.distance_bins.len() <= b {
+                        self.acc.distance_bins.resize(b + 1, 0);
+                    }
+                    if let Some(n) = self.acc.distance_bins.get_mut(b) {
+                        *n += 1;
+                    }
+                }
+                None => *self.acc.far_bins.entry(bin).or_default() += 1,
             }
-            let kind = network
-                .location(&s.location)
-                .map_or(LocationKind::Dc, |l| l.kind)
-                .as_str();
-            let units: u64 = s.lines.iter().map(|l| u64::from(l.qty)).sum();
-            *self.units_by_kind.entry(kind.to_string()).or_default() += units;
+            if promised {
+                self.acc.promised_shipments += 1;
+                self.acc.kept_promises += u64::from(f.meets_promise);
+            }
+            if let Some(k) = self.acc.units_by_kind.get_mut(f.kind) {
+                k.0 += f.units;
+                k.1 = true;
+            }
         }
         for u in &d.unsourced {
-            *self
-                .unsourced_by_reason
-                .entry(u.reason.clone())
-                .or_default() += u64::from(u.qty);
+            let qty = u64::from(u.qty);
+            match self.acc.unsourced.iter_mut().find(|(r, _)| *r == u.reason) {
+                Some(entry) => entry.1 += qty,
+                None => self.acc.unsourced.push((u.reason.clone(), qty)),
+            }
         }
     }
 
@@ -130,12 +160,24 @@ impl Block {
         let target = (self.shipments as f64 * 0.95).ceil() as u64;
         let mut seen = 0;
         self.p95_distance_km = 0.0;
-        for (&bin, &n) in &self.acc.distance_bins {
+        let listed = self.acc.distance_bins.iter().enumerate();
+        let bins = listed
+            .map(|(bin, &n)| (bin as u64, n))
+            .chain(self.acc.far_bins.iter().map(|(&bin, &n)| (bin, n)));
+        for (bin, n) in bins.filter(|&(_, n)| n > 0) {
             seen += n;
             if seen >= target {
                 self.p95_distance_km = (bin + 1) as f64 * KM_BIN;
                 break;
             }
+        }
+        for (kind, &(units, seen)) in KINDS.iter().zip(&self.acc.units_by_kind) {
+            if seen {
+                self.units_by_kind.insert(kind.as_str().to_string(), units);
+            }
+        }
+        for (reason, qty) in &self.acc.unsourced {
+            self.unsourced_by_reason.insert(reason.clone(), *qty);
         }
     }
 }
@@ -173,53 +215,111 @@ pub struct Kpis {
     /// Locations that shipped, busiest first.
     pub locations: Vec<LocationLoad>,
     #[serde(skip)]
-    per_location_day: BTreeMap<(String, String), u64>,
-    #[serde(skip)]
-    per_location: BTreeMap<String, (u64, u64)>,
+    tally: Tally,
 }
 
-/// The UTC date of an order, `undated` without `placed_at`.
-pub(crate) fn day_label(order: &Order) -> String {
+/// Running counts behind the location table, keyed by index rather than by name.
+#[derive(Debug, Clone, Default)]
+struct Tally {
+    /// The day of the order last counted: its number and its label.
+    day: Option<(Option<i64>, String)>,
+    /// (shipments, units) per location index.
+    per_location: Vec<(u64, u64)>,
+    /// Shipments per (location index, day number).
+    per_location_day: FxHashMap<(usize, Option<i64>), u64>,
+    /// Shipping locations the network does not list, after the network's own.
+    unknown: Vec<String>,
+    unknown_index: FxHashMap<String, usize>,
+    /// The facts of the decision being counted (kept to reuse the allocation).
+    facts: Vec<ShipmentFacts>,
+}
+
+/// Days since 1970-01-01 of the UTC date of `placed_at`; `None` without a valid one.
+fn day_number(order: &Order) -> Option<i64> {
     order
         .placed_at
         .as_deref()
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d").to_string())
+        .map(|t| t.timestamp().div_euclid(86_400))
+}
+
+/// The label of a day number: its date (`2026-11-23`), `undated` for `None`.
+fn day_text(day: Option<i64>) -> String {
+    day.and_then(|d| chrono::DateTime::from_timestamp(d.checked_mul(86_400)?, 0))
+        .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_else(|| "undated".into())
+}
+
+/// Applies `add` to the block under `key`, created when missing (the key is copied only
+/// then).
+fn add_to(map: &mut BTreeMap<String, Block>, key: &str, add: impl FnOnce(&mut Block)) {
+    match map.get_mut(key) {
+        Some(block) => add(block),
+        None => {
+            let mut block = Block::default();
+            add(&mut block);
+            map.insert(key.to_string(), block);
+        }
+    }
 }
 
 impl Kpis {
     /// Counts one decision.
     pub fn add(&mut self, order: &Order, d: &Decision, network: &Network) {
-        let day = day_label(order);
-        self.overall.add(order, d, network);
-        self.by_day
-            .entry(day.clone())
-            .or_default()
-            .add(order, d, network);
-        let channel = order.channel.clone().unwrap_or_else(|| "none".into());
-        self.by_channel
-            .entry(channel)
-            .or_default()
-            .add(order, d, network);
-        let strategy = if d.rule.is_empty() {
-            "none".to_string()
-        } else {
-            d.rule.clone()
-        };
-        self.by_strategy
-            .entry(strategy)
-            .or_default()
-            .add(order, d, network);
-        for s in &d.shipments {
-            *self
-                .per_location_day
-                .entry((s.location.clone(), day.clone()))
-                .or_default() += 1;
-            let e = self.per_location.entry(s.location.clone()).or_default();
-            e.0 += 1;
-            e.1 += s.lines.iter().map(|l| u64::from(l.qty)).sum::<u64>();
+        let tally = &mut self.tally;
+        let day = day_number(order);
+        if tally.day.as_ref().map(|(n, _)| *n) != Some(day) {
+            tally.day = Some((day, day_text(day)));
         }
+        let mut facts = std::mem::take(&mut tally.facts);
+        facts.clear();
+        for s in &d.shipments {
+            let location = match network.location_index(&s.location) {
+                Some(i) => i,
+                None => {
+                    let next = network.locations.len() + tally.unknown.len();
+                    *tally
+                        .unknown_index
+                        .entry(s.location.clone())
+                        .or_insert_with(|| {
+                            tally.unknown.push(s.location.clone());
+                            next
+                        })
+                }
+            };
+            let kind = network
+                .locations
+                .get(location)
+                .map_or(LocationKind::Dc, |l| l.kind);
+            facts.push(ShipmentFacts {
+                location,
+                kind: KINDS.iter().position(|&k| k == kind).unwrap_or(0),
+                units: s.lines.iter().map(|l| u64::from(l.qty)).sum(),
+                distance_km: s.distance_km,
+                meets_promise: s.meets_promise,
+            });
+        }
+        let units: u64 = order.lines.iter().map(|l| u64::from(l.qty)).sum();
+        let promised = order.promise_days.is_some();
+        self.overall.add(units, promised, d, &facts);
+        let label = tally.day.as_ref().map_or("undated", |(_, l)| l.as_str());
+        let add = |b: &mut Block| b.add(units, promised, d, &facts);
+        add_to(&mut self.by_day, label, add);
+        let channel = order.channel.as_deref().unwrap_or("none");
+        add_to(&mut self.by_channel, channel, add);
+        let strategy = if d.rule.is_empty() { "none" } else { &d.rule };
+        add_to(&mut self.by_strategy, strategy, add);
+        for f in &facts {
+            if tally.per_location.len() <= f.location {
+                tally.per_location.resize(f.location + 1, (0, 0));
+            }
+            if let Some(e) = tally.per_location.get_mut(f.location) {
+                e.0 += 1;
+                e.1 += f.units;
+            }
+            *tally.per_location_day.entry((f.location, day)).or_default() += 1;
+        }
+        tally.facts = facts;
     }
 
     /// Finishes the ratios and the location table.
@@ -233,29 +333,41 @@ impl Kpis {
         {
             b.finish();
         }
-        let mut loads: Vec<LocationLoad> = self
+        let tally = &self.tally;
+        // Per location: (active days, busiest day, days at capacity).
+        let capacity = |i: usize| network.locations.get(i).and_then(|l| l.daily_capacity);
+        let mut days = vec![(0u64, 0u64, 0u64); tally.per_location.len()];
+        for (&(i, _), &n) in &tally.per_location_day {
+            if let Some(e) = days.get_mut(i) {
+                e.0 += 1;
+                e.1 = e.1.max(n);
+                e.2 += u64::from(capacity(i).is_some_and(|c| n >= u64::from(c)));
+            }
+        }
+        let mut loads: Vec<LocationLoad> = tally
             .per_location
             .iter()
-            .map(|(id, &(shipments, units))| {
-                let loc = network.location(id);
-                let days: Vec<u64> = self
-                    .per_location_day
-                    .range((id.clone(), String::new())..)
-                    .take_while(|((l, _), _)| l == id)
-                    .map(|(_, &n)| n)
-                    .collect();
-                let cap = loc.and_then(|l| l.daily_capacity);
-                let peak = days.iter().copied().max().unwrap_or(0);
+            .zip(&days)
+            .enumerate()
+            .filter(|(_, (&(shipments, _), _))| shipments > 0)
+            .map(|(i, (&(shipments, units), &(active, peak, at_capacity)))| {
+                let loc = network.locations.get(i);
+                let id = match loc {
+                    Some(l) => l.id.clone(),
+                    None => i
+                        .checked_sub(network.locations.len())
+                        .and_then(|j| tally.unknown.get(j))
+                        .cloned()
+                        .unwrap_or_default(),
+                };
                 LocationLoad {
-                    location: id.clone(),
+                    location: id,
                     kind: loc.map_or("dc", |l| l.kind.as_str()).to_string(),
                     shipments,
                     units,
-                    active_days: days.len() as u64,
-                    days_at_capacity: cap.map_or(0, |c| {
-                        days.iter().filter(|&&n| n >= u64::from(c)).count() as u64
-                    }),
-                    peak_utilisation: cap
+                    active_days: active,
+                    days_at_capacity: at_capacity,
+                    peak_utilisation: capacity(i)
                         .filter(|&c| c > 0)
                         .map_or(0.0, |c| peak as f64 / f64::from(c)),
                 }

@@ -240,3 +240,65 @@ fn a_receipt_arrives_before_the_orders_placed_after_it() {
         ]
     );
 }
+
+#[test]
+fn figures_count_locations_the_network_does_not_list_and_any_distance() {
+    use crate::model::decision::{Decision, Shipment, ShipmentLine, Status};
+    let network = Network::new(
+        "EUR".into(),
+        vec![loc("DC", LocationKind::Dc, 1.0, 1.0, Some(1))],
+        vec![],
+    );
+    let shipment = |location: &str, qty: u32, distance_km: f64| Shipment {
+        location: location.into(),
+        service: None,
+        lines: vec![ShipmentLine {
+            line: 0,
+            sku: "A".into(),
+            qty,
+        }],
+        distance_km,
+        days: 1,
+        cost: 1.0,
+        meets_promise: true,
+    };
+    let decision = |id: &str, shipments: Vec<Shipment>| Decision {
+        order: id.into(),
+        status: Status::Sourced,
+        rule: String::new(),
+        shipments,
+        unsourced: vec![],
+        total_cost: 1.0,
+    };
+    let mut k = super::Kpis::default();
+    let o1 = order("O1", 23, 9, "web", &[("A", 5)], None);
+    let o2 = order("O2", 24, 9, "web", &[("A", 2)], None);
+    k.add(
+        &o1,
+        &decision(
+            "O1",
+            vec![shipment("DC", 2, 10.5), shipment("ELSEWHERE", 3, 1e9)],
+        ),
+        &network,
+    );
+    k.add(&o2, &decision("O2", vec![shipment("DC", 2, 0.2)]), &network);
+    k.finish(&network);
+    let loads: Vec<_> = k
+        .locations
+        .iter()
+        .map(|l| (l.location.as_str(), l.kind.as_str(), l.shipments, l.units))
+        .collect();
+    assert_eq!(loads, [("DC", "dc", 2, 4), ("ELSEWHERE", "dc", 1, 3)]);
+    // DC shipped once on each of two days at a capacity of 1.
+    assert_eq!(
+        (k.locations[0].active_days, k.locations[0].days_at_capacity),
+        (2, 2)
+    );
+    assert_eq!(k.locations[0].peak_utilisation, 1.0);
+    // Three shipments: the 95th percentile is the far one's bin.
+    assert_eq!(k.overall.p95_distance_km, 1e9 + 1.0);
+    assert_eq!(k.by_day["2026-11-23"].p95_distance_km, 1e9 + 1.0);
+    assert_eq!(k.by_day["2026-11-24"].p95_distance_km, 1.0);
+    assert_eq!(k.by_strategy["none"].orders, 2);
+    assert_eq!(k.overall.units_by_kind.get("dc"), Some(&7));
+}
