@@ -32,10 +32,10 @@ pub(crate) struct Range {
 /// The largest amount of money or money rate accepted: large enough for any real price,
 /// small enough that a shipment's cost (`handling + base + per_km·d + per_kg·w`) and an
 /// order's total always stay finite.
-const MAX_MONEY: f64 = 1e9;
+pub(crate) const MAX_MONEY: f64 = 1e9;
 
 /// The largest unit weight accepted, in kg (see [`MAX_MONEY`]).
-const MAX_UNIT_WEIGHT_KG: f64 = 1e6;
+pub(crate) const MAX_UNIT_WEIGHT_KG: f64 = 1e6;
 
 impl Range {
     /// A number ≥ 0, at most [`MAX_MONEY`]: a price, a cost or a cost rate.

@@ -8,6 +8,7 @@
 //! so a line gives the same order whichever path read it. Numbers are parsed from their
 //! JSON text with the same routine as the located parse, so they have the same bits.
 
+use crate::load::json::{MAX_MONEY, MAX_UNIT_WEIGHT_KG};
 use crate::model::network::{LocationKind, Network};
 use crate::model::order::{Fulfillment, Order, OrderLine, ShipTo};
 use serde::Deserialize;
@@ -105,17 +106,25 @@ pub(crate) fn parse(text_line: &str, network: &Network) -> Option<Order> {
     };
     let mut lines = Vec::with_capacity(q.lines.len());
     for l in q.lines {
-        if l.qty < 1 || l.pack_size == Some(0) {
+        // Packs must divide the quantity and a group must name something; the limits on
+        // money and weight keep every cost finite (as the located parse checks them).
+        if l.qty < 1
+            || l.pack_size
+                .is_some_and(|p| p == 0 || !l.qty.is_multiple_of(p))
+        {
+            return None;
+        }
+        if l.group.as_deref().is_some_and(|g| g.trim().is_empty()) {
             return None;
         }
         let unit_price = match l.unit_price {
-            Some(raw) => number(raw, 0.0, f64::INFINITY)?,
+            Some(raw) => number(raw, 0.0, MAX_MONEY)?,
             None => 0.0,
         };
         lines.push(OrderLine {
             sku: text(l.sku)?,
             qty: l.qty,
-            unit_weight_kg: number(l.unit_weight_kg, 0.0, f64::INFINITY)?,
+            unit_weight_kg: number(l.unit_weight_kg, 0.0, MAX_UNIT_WEIGHT_KG)?,
             unit_price,
             tags: l.tags.unwrap_or_default(),
             group: l.group,
@@ -202,7 +211,7 @@ mod tests {
         let quick = [
             format!(r#"{{"id":"O-1",{ship},{line}}}"#),
             format!(
-                r#"{{"id":"O-\u0031","channel":null,"promise_days":0,{ship},"lines":[{{"sku":"A","qty":1,"unit_weight_kg":0,"unit_price":1e2,"tags":["x"],"group":"K","pack_size":3}}]}}"#
+                r#"{{"id":"O-\u0031","channel":null,"promise_days":0,{ship},"lines":[{{"sku":"A","qty":6,"unit_weight_kg":0,"unit_price":1e2,"tags":["x"],"group":"K","pack_size":3}}]}}"#
             ),
             format!(
                 r#"{{"id":"O-1","fulfillment":"pickup","pickup_location":"{store}",{ship},{line}}}"#
@@ -241,6 +250,18 @@ mod tests {
             format!(r#"{{"id":"O-1",{ship},"lines":[{{"sku":"A","qty":1,"unit_weight_kg":-1}}]}}"#),
             format!(
                 r#"{{"id":"O-1",{ship},"lines":[{{"sku":"A","qty":1,"unit_weight_kg":1,"pack_size":0}}]}}"#
+            ),
+            format!(
+                r#"{{"id":"O-1",{ship},"lines":[{{"sku":"A","qty":4,"unit_weight_kg":1,"pack_size":3}}]}}"#
+            ),
+            format!(
+                r#"{{"id":"O-1",{ship},"lines":[{{"sku":"A","qty":1,"unit_weight_kg":1,"group":" "}}]}}"#
+            ),
+            format!(
+                r#"{{"id":"O-1",{ship},"lines":[{{"sku":"A","qty":1,"unit_weight_kg":1e7}}]}}"#
+            ),
+            format!(
+                r#"{{"id":"O-1",{ship},"lines":[{{"sku":"A","qty":1,"unit_weight_kg":1,"unit_price":1e10}}]}}"#
             ),
             format!(r#"{{"id":"O-1",{ship},{line}}} x"#),
             format!(r#"[{{"id":"O-1",{ship},{line}}}]"#),

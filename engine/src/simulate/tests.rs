@@ -269,6 +269,7 @@ fn figures_count_locations_the_network_does_not_list_and_any_distance() {
         shipments,
         unsourced: vec![],
         total_cost: 1.0,
+        error: None,
     };
     let mut k = super::Kpis::default();
     let o1 = order("O1", 23, 9, "web", &[("A", 5)], None);
