@@ -6,6 +6,11 @@
 //! consumed, a fresh stock per iteration) and `route/quote/…` (stock unchanged, one
 //! thread and every core).
 
+// The allocator the `sourcing` binary uses: planning on several threads allocates
+// and frees across threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{BatchSize, Criterion, Throughput};
 use sourcing_engine::generate::{scenario, Scenario, Shape};
 use sourcing_engine::Engine;

@@ -6,6 +6,11 @@
 //!   thread, stock consumed) routed by the built-in strategy, by `rules/min-cost.rules`
 //!   and by `rules/ship-from-store-first.rules`.
 
+// The allocator the `sourcing` binary uses: planning on several threads allocates
+// and frees across threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{BatchSize, Criterion, Throughput};
 use sourcing_engine::generate::{scenario, Shape};
 use sourcing_engine::{Engine, Rules};

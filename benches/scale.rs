@@ -13,6 +13,11 @@
 //! `sourcing bench` prints the same measurements as tables, with latency percentiles and
 //! memory.
 
+// The allocator the `sourcing` binary uses: planning on several threads allocates
+// and frees across threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{BatchSize, Criterion, Throughput};
 use sourcing_engine::generate::{scenario, with_lines, Scenario, Shape};
 use sourcing_engine::pipeline::Pipeline;
