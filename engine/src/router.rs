@@ -111,6 +111,10 @@ pub(crate) struct Routed {
     pub truncated: bool,
     /// The strategies that ran, in order.
     pub chain: Vec<String>,
+    /// True when only the built-in search read the stock for this plan: it depends on a
+    /// slot's units only up to the order's demand and on a location's capacity only as
+    /// full or not (what lets a plan made ahead survive other orders' commits).
+    pub builtin: bool,
 }
 
 /// The per-order search state.
@@ -278,6 +282,7 @@ pub(crate) fn plan_order(
     let mut routed = finish(order, shipments, unsourced, ctx.nodes, ctx.truncated);
     takes.sort_unstable();
     routed.takes = takes;
+    routed.builtin = true;
     routed
 }
 
@@ -414,6 +419,7 @@ pub(crate) fn finish(
         nodes,
         truncated,
         chain: vec!["min-cost".into()],
+        builtin: false,
     }
 }
 

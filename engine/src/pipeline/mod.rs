@@ -145,6 +145,8 @@ struct CapacityChange {
     seq: u64,
     location: u32,
     day: i32,
+    /// Whether the location turned full or not full (all the built-in search can tell).
+    flips: bool,
 }
 
 /// The changes made since the oldest plan still waiting for its turn.
@@ -178,24 +180,30 @@ impl Journal {
     /// Writes down a change of a location's shipments left on a day, if a plan can tell:
     /// under rules any change, for the built-in strategy only full against not full.
     fn capacity_changed(&mut self, location: u32, day: i32, before: u32, after: u32) {
-        let matters = self.ahead
-            && if self.exact {
-                before != after
-            } else {
-                (before == 0) != (after == 0)
-            };
+        let flips = (before == 0) != (after == 0);
+        let matters = self.ahead && if self.exact { before != after } else { flips };
         if matters {
             self.capacity.push(CapacityChange {
                 seq: self.seq,
                 location,
                 day,
+                flips,
             });
         }
     }
 
     /// Whether a plan of `order` (placed on `day`) started after `epoch` commits reads the
-    /// same as a plan made now.
-    fn unchanged(&self, engine: &Engine, order: &Order, day: i32, epoch: u64) -> bool {
+    /// same as a plan made now; `builtin` when only the built-in search read the stock
+    /// (then only its thresholds matter, even under rules).
+    fn unchanged(
+        &self,
+        engine: &Engine,
+        order: &Order,
+        day: i32,
+        epoch: u64,
+        builtin: bool,
+    ) -> bool {
+        let exact = self.exact && !builtin;
         if self.seq == epoch && self.slots.is_empty() && self.capacity.is_empty() {
             return true;
         }
@@ -219,7 +227,7 @@ impl Journal {
                 .rev()
                 .take_while(|c| c.seq >= epoch)
                 .any(|c| {
-                    if self.exact {
+                    if exact {
                         c.before != c.after
                     } else {
                         c.before.min(total) != c.after.min(total)
@@ -245,7 +253,7 @@ impl Journal {
             .iter()
             .rev()
             .take_while(|c| c.seq >= epoch)
-            .filter(|c| c.day == day)
+            .filter(|c| c.day == day && (exact || c.flips))
             .any(|c| {
                 Some(c.location) == pickup
                     || demand
@@ -477,7 +485,10 @@ impl Committer<'_> {
         let fresh = match ahead {
             Some(a) => {
                 self.stats.planned_ahead += 1;
-                if self.journal.unchanged(engine, order, day, a.epoch) {
+                if self
+                    .journal
+                    .unchanged(engine, order, day, a.epoch, a.routed.builtin)
+                {
                     Some((a.routed, a.considered))
                 } else {
                     self.stats.replanned += 1;

@@ -634,6 +634,9 @@ pub(crate) fn plan_with_rules(
                         u.reason = "backorder".into();
                     }
                 }
+                // Strategies that ran before it (and placed nothing) read the stock their
+                // own way; selection reads only the order.
+                routed.builtin &= i == first;
                 return routed;
             }
             nodes += routed.nodes;
