@@ -22,7 +22,9 @@
 //!   and at capacity only through "full or not": a change matters only when it moves one
 //!   of those;
 //! - a rule set may read exact units and shipments left (`atp`, `stock_cover`,
-//!   `capacity_left`, …), so under rules any change to those slots or counts matters.
+//!   `capacity_left`, …), so under rules any change to those slots or counts matters —
+//!   unless the plan came from the built-in search alone (a plain least-cost strategy
+//!   chosen first), which reads them as the built-in strategy does.
 //!
 //! When most plans of a window had to be made again (rules that read exact counts of a
 //! busy network), the next windows are committed without planning ahead, and planning
