@@ -591,13 +591,7 @@ impl Ctx<'_> {
             });
         };
         // Kits first, in order: one holder must have every unit of the kit.
-        let mut kits: Vec<u32> = demand
-            .iter()
-            .flat_map(|d| &d.lines)
-            .filter_map(|l| shape.kit_of(l.0))
-            .collect();
-        kits.sort_unstable();
-        kits.dedup();
+        let kits = shape.kits_in(demand);
         for kit in kits {
             let lines: Vec<(usize, usize, u64, f64)> = demand
                 .iter()

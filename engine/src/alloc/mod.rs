@@ -177,6 +177,24 @@ impl Plan {
     }
 }
 
+/// Each chosen candidate with its chosen shipping option.
+fn chosen_options(
+    candidates: &[Candidate],
+    chosen: &[usize],
+    choice: &[usize],
+) -> Vec<(usize, ShipOption)> {
+    chosen
+        .iter()
+        .zip(choice)
+        .filter_map(|(&c, &o)| {
+            candidates
+                .get(c)
+                .and_then(|cand| cand.offer.options.get(o))
+                .map(|opt| (c, *opt))
+        })
+        .collect()
+}
+
 /// The cheapest allocation of `demand` over the chosen candidates, each using one option
 /// (`choice[k]` indexes the options of `chosen[k]`). `None` when the stock does not cover it.
 pub(crate) fn allocate(
@@ -186,16 +204,7 @@ pub(crate) fn allocate(
     choice: &[usize],
 ) -> Option<Plan> {
     // Locations in order of cost per kg, then rank: the order every line fills them in.
-    let mut order: Vec<(usize, ShipOption)> = chosen
-        .iter()
-        .zip(choice)
-        .filter_map(|(&c, &o)| {
-            candidates
-                .get(c)
-                .and_then(|cand| cand.offer.options.get(o))
-                .map(|opt| (c, *opt))
-        })
-        .collect();
+    let mut order = chosen_options(candidates, chosen, choice);
     // Equal rates: the location with the lower fixed part first, so a set's cheapest
     // member carries the units (and a member a rule rewards is really used).
     order.sort_by(|a, b| {
@@ -322,6 +331,18 @@ impl Shape {
     /// The kit of a line.
     pub fn kit_of(&self, line: usize) -> Option<u32> {
         self.kit.get(line).copied().flatten()
+    }
+
+    /// The kits the lines of `demand` belong to, each once, in order.
+    pub(crate) fn kits_in(&self, demand: &[SkuDemand]) -> Vec<u32> {
+        let mut kits: Vec<u32> = demand
+            .iter()
+            .flat_map(|d| &d.lines)
+            .filter_map(|l| self.kit_of(l.0))
+            .collect();
+        kits.sort_unstable();
+        kits.dedup();
+        kits
     }
 
     /// `units` rounded down to whole packs of `line`, unless they are all `need`: a line
@@ -596,16 +617,7 @@ pub(crate) fn allocate_shaped(
     lines_whole: bool,
     shape: &Shape,
 ) -> Option<Plan> {
-    let mut opts: Vec<(usize, ShipOption)> = chosen
-        .iter()
-        .zip(choice)
-        .filter_map(|(&c, &o)| {
-            candidates
-                .get(c)
-                .and_then(|cand| cand.offer.options.get(o))
-                .map(|opt| (c, *opt))
-        })
-        .collect();
+    let mut opts = chosen_options(candidates, chosen, choice);
     let rank = |c: usize| candidates.get(c).map_or(u32::MAX, |x| x.rank);
     opts.sort_by(|a, b| {
         a.1.per_kg

@@ -864,13 +864,7 @@ fn cut(
     }
     if let Some(shape) = limits.shape {
         // A kit stays only if one pool member holds every unit of it.
-        let mut kits: Vec<u32> = out
-            .iter()
-            .flat_map(|d| &d.lines)
-            .filter_map(|l| shape.kit_of(l.0))
-            .collect();
-        kits.sort_unstable();
-        kits.dedup();
+        let kits = shape.kits_in(&out);
         for kit in kits {
             let need: Vec<u64> = out
                 .iter()

@@ -540,6 +540,23 @@ fn rule_error(
     Some(r)
 }
 
+/// Names a decision after the strategy chosen first; its explanation lists every strategy
+/// that ran, in file order.
+fn name_decision(routed: &mut Routed, rules: &Rules, visited: &[bool], first: usize) {
+    routed.chain = visited
+        .iter()
+        .enumerate()
+        .filter(|(_, &v)| v)
+        .filter_map(|(i, _)| rules.set.strategies.get(i).map(|s| s.name.clone()))
+        .collect();
+    routed.decision.rule = rules
+        .set
+        .strategies
+        .get(first)
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+}
+
 /// Routes one order with a rule set: the decision and the units it takes.
 pub(crate) fn plan_with_rules(
     rules: &Rules,
@@ -618,17 +635,7 @@ pub(crate) fn plan_with_rules(
             if routed.decision.unsourced.is_empty() || ends_here {
                 // Nothing goes on to another strategy: the built-in decision is final. It is
                 // named by the chosen strategy, and the explanation lists every one that ran.
-                routed.chain = visited
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &v)| v)
-                    .filter_map(|(k, _)| rules.set.strategies.get(k).map(|x| x.name.clone()))
-                    .collect();
-                routed.decision.rule = rules
-                    .set
-                    .strategies
-                    .get(first)
-                    .map_or_else(|| s.ir.name.clone(), |x| x.name.clone());
+                name_decision(&mut routed, rules, &visited, first);
                 if matches!(s.ir.next, ir::Next::Backorder) {
                     for u in &mut routed.decision.unsourced {
                         u.reason = "backorder".into();
@@ -817,18 +824,7 @@ pub(crate) fn plan_with_rules(
         })
         .collect();
     let mut routed = finish(order, out, unsourced, nodes, truncated);
-    routed.chain = visited
-        .iter()
-        .enumerate()
-        .filter(|(_, &v)| v)
-        .filter_map(|(i, _)| rules.set.strategies.get(i).map(|s| s.name.clone()))
-        .collect();
-    routed.decision.rule = rules
-        .set
-        .strategies
-        .get(first)
-        .map(|s| s.name.clone())
-        .unwrap_or_default();
+    name_decision(&mut routed, rules, &visited, first);
     routed.takes = takes;
     routed
 }
