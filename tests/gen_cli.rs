@@ -8,6 +8,8 @@
     reason = "a test that cannot run is a failed test"
 )]
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -65,19 +67,7 @@ fn the_same_seed_gives_the_same_files_and_they_route() {
         std::fs::read(a.join("orders.jsonl")).unwrap()
             != std::fs::read(c.join("orders.jsonl")).unwrap()
     );
-    let routed = Command::new(env!("CARGO_BIN_EXE_sourcing"))
-        .current_dir(&a)
-        .args([
-            "route",
-            "--network",
-            "network.json",
-            "--inventory",
-            "inventory.csv",
-            "--orders",
-            "orders.jsonl",
-        ])
-        .output()
-        .unwrap();
+    let routed = support::route(&a, &[]);
     assert!(
         routed.status.success(),
         "{}",
@@ -87,19 +77,7 @@ fn the_same_seed_gives_the_same_files_and_they_route() {
 }
 
 fn route(dir: &Path) -> Vec<serde_json::Value> {
-    let routed = Command::new(env!("CARGO_BIN_EXE_sourcing"))
-        .current_dir(dir)
-        .args([
-            "route",
-            "--network",
-            "network.json",
-            "--inventory",
-            "inventory.csv",
-            "--orders",
-            "orders.jsonl",
-        ])
-        .output()
-        .unwrap();
+    let routed = support::route(dir, &[]);
     assert!(
         routed.status.success(),
         "{}",
