@@ -126,6 +126,31 @@ fn every_shipped_rule_file_is_clean() {
 }
 
 #[test]
+fn route_shows_rule_warnings_and_routes_all_the_same() {
+    let dir = example_copy();
+    std::fs::write(
+        dir.path().join("w.rules"),
+        "const spare = 3\n\nstrategy \"cheapest\" {\n  candidates all\n  score cost\n}\n",
+    )
+    .expect("write");
+    let warned = route(dir.path(), &["--rules", "w.rules"]);
+    assert_eq!(warned.status.code(), Some(0), "{}", stderr(&warned));
+    assert!(stderr(&warned).contains("W003"), "{}", stderr(&warned));
+    assert!(has_position(&stderr(&warned)), "{}", stderr(&warned));
+    let plain = route(dir.path(), &[]);
+    let strip = |out: &Output| -> Vec<serde_json::Value> {
+        decisions(out)
+            .into_iter()
+            .map(|mut d| {
+                d.as_object_mut().map(|o| o.remove("rule"));
+                d
+            })
+            .collect()
+    };
+    assert_eq!(strip(&warned), strip(&plain));
+}
+
+#[test]
 fn min_cost_rules_route_like_the_builtin() {
     let rules = root().join("rules/min-cost.rules");
     let rules = rules.to_str().expect("utf-8 path");

@@ -85,13 +85,19 @@ pub fn load_rules(path: &Path, network: &sourcing_engine::Network) -> Result<Rul
     compile_rules(path, check_rules(path)?, network)
 }
 
-/// Reads and checks a rule file: its rule set, or its diagnostics.
+/// Reads and checks a rule file: its rule set, or its diagnostics. Warnings do not stop
+/// it; they are printed on stderr, as `sourcing check` would show them.
 pub fn check_rules(path: &Path) -> Result<sourcing_dsl::RuleSet, Failure> {
     let bytes = crate::cmd::check::read_rules(path)?;
     let name = path.display().to_string();
     let (set, diags) = sourcing_dsl::compile_bytes(&name, &bytes);
     match set {
-        Some(set) if !diags.has_errors() => Ok(set),
+        Some(set) if !diags.has_errors() => {
+            if !diags.is_empty() {
+                eprintln!("{}", diags.render().trim_end());
+            }
+            Ok(set)
+        }
         _ => Err(Failure::Input(diags.render().trim_end().to_string())),
     }
 }
