@@ -390,7 +390,11 @@ fn route_with_bad_rules_writes_nothing() {
     let out = route(dir.path(), &["--rules", "usd.rules"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(out.stdout.is_empty(), "no decision is written");
-    assert!(stderr(&out).contains("usd.rules"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("usd.rules:3:16: the rules are written in `USD`"),
+        "{}",
+        stderr(&out)
+    );
     let out = route(dir.path(), &["--rules", "missing.rules"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(out.stdout.is_empty());

@@ -43,6 +43,10 @@ pub struct RuleSet {
     /// The currency the file's money literals use (`EUR`), if it writes any. The engine should
     /// refuse a network in another currency.
     pub currency: Option<String>,
+    /// Where the file first names its currency (a byte offset into [`RuleSet::source`]),
+    /// so that a network in another currency can be refused at that line.
+    #[serde(skip)]
+    pub currency_at: Option<usize>,
     /// Named constants, overridable with [`RuleSet::set_const`].
     pub consts: Vec<Const>,
     /// Named location sets.

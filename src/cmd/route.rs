@@ -110,7 +110,9 @@ pub fn compile_rules(
 ) -> Result<Rules, Failure> {
     Rules::compile(set, network).map_err(|e| match e {
         // Already `file:line:col: …`.
-        RulesError::ScriptFailed { .. } => Failure::Input(e.to_string()),
+        RulesError::ScriptFailed { .. } | RulesError::Currency { .. } => {
+            Failure::Input(e.to_string())
+        }
         _ => Failure::Input(format!("{}: {e}", path.display())),
     })
 }

@@ -112,6 +112,7 @@ pub(crate) fn check(ast: &Ast) -> (Option<RuleSet>, Diagnostics) {
     let rules = RuleSet {
         source_name: ast.source.name.clone(),
         source: Arc::clone(&ast.source),
+        currency_at: cx.currency.as_ref().map(|(_, span)| span.start),
         currency: cx.currency.map(|(c, _)| c),
         consts: cx.consts,
         groups: cx.groups,

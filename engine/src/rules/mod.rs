@@ -56,8 +56,13 @@ pub enum RulesError {
     #[error("the fallbacks of the rule set form a cycle")]
     Cycle,
     /// The rules write money in another currency than the network's.
-    #[error("the rules are written in `{rules}` but the network's currency is `{network}`")]
+    #[error(
+        "{at}: the rules are written in `{rules}` but the network's currency is `{network}`; \
+         write the rules' amounts in `{network}`, or route a network priced in `{rules}`"
+    )]
     Currency {
+        /// `file:line:col` of the rules' first amount in their currency.
+        at: String,
         /// The rules' currency.
         rules: String,
         /// The network's currency.
@@ -115,7 +120,9 @@ impl Rules {
     pub fn compile(set: ir::RuleSet, network: &Network) -> Result<Rules, RulesError> {
         if let Some(cur) = &set.currency {
             if cur != &network.currency {
+                let (line, col) = set.line_col(set.currency_at.unwrap_or(0));
                 return Err(RulesError::Currency {
+                    at: format!("{}:{line}:{col}", set.source_name),
                     rules: cur.clone(),
                     network: network.currency.clone(),
                 });
