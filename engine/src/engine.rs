@@ -174,24 +174,38 @@ impl Engine {
         let mut retries = 0;
         loop {
             let routed = self.plan(order);
-            let locations: Vec<u32> = routed
-                .decision
-                .shipments
-                .iter()
-                .filter_map(|s| self.network.location_index(&s.location))
-                .map(|i| i as u32)
-                .collect();
-            // INVARIANT: a failed count or take changes nothing, and fails only because
-            // another order took capacity or units since this plan read them, so every
-            // retry sees less of them.
-            if self.stock.capacity.add(&locations, day) {
-                if self.stock.take(&routed.takes) {
-                    return (routed, retries, locations, day);
-                }
-                self.stock.capacity.remove(&locations, day);
+            let locations = self.shipping_locations(&routed);
+            // INVARIANT: a failed take changes nothing, and fails only because another
+            // order took capacity or units since this plan read them, so every retry sees
+            // less of them.
+            if self.take_planned(&routed, &locations, day) {
+                return (routed, retries, locations, day);
             }
             retries += 1;
         }
+    }
+
+    /// The indexes of the locations a plan ships from.
+    pub(crate) fn shipping_locations(&self, routed: &Routed) -> Vec<u32> {
+        routed
+            .decision
+            .shipments
+            .iter()
+            .filter_map(|s| self.network.location_index(&s.location))
+            .map(|i| i as u32)
+            .collect()
+    }
+
+    /// Counts a plan's shipments against `day`'s capacity and takes its units, both or
+    /// neither: false (nothing changed) when another order got there first.
+    pub(crate) fn take_planned(&self, routed: &Routed, locations: &[u32], day: i32) -> bool {
+        if self.stock.capacity.add(locations, day) {
+            if self.stock.take(&routed.takes) {
+                return true;
+            }
+            self.stock.capacity.remove(locations, day);
+        }
+        false
     }
 
     /// [`Engine::quote`], with an explanation: the strategy, every candidate considered,

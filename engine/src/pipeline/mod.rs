@@ -505,43 +505,41 @@ impl Committer<'_> {
         };
         let stock = engine.stock();
         loop {
-            let locations: Vec<u32> = routed
-                .decision
-                .shipments
-                .iter()
-                .filter_map(|s| engine.network().location_index(&s.location))
-                .map(|i| i as u32)
-                .collect();
-            let left: Vec<Option<u32>> = locations
-                .iter()
-                .map(|&l| stock.capacity.left(l, day))
-                .collect();
-            let units: Vec<u64> = routed
-                .takes
-                .iter()
-                .map(|&(slot, _)| stock.slot_atp(slot))
-                .collect();
-            // INVARIANT: a failed count or take changes nothing; it fails only if something
-            // outside the pipeline took stock or capacity, and then the order is planned
-            // again against what is left, as `Engine::route` does.
-            if stock.capacity.add(&locations, day) {
-                if stock.take(&routed.takes) {
-                    for (&l, was) in locations.iter().zip(&left) {
-                        if let (Some(was), Some(now)) = (was, stock.capacity.left(l, day)) {
-                            self.journal.capacity_changed(l, day, *was, now);
-                        }
+            let locations = engine.shipping_locations(&routed);
+            // What the journal needs from before the take; nothing when no plan waits.
+            let (left, units): (Vec<Option<u32>>, Vec<u64>) = if self.journal.ahead {
+                (
+                    locations
+                        .iter()
+                        .map(|&l| stock.capacity.left(l, day))
+                        .collect(),
+                    routed
+                        .takes
+                        .iter()
+                        .map(|&(slot, _)| stock.slot_atp(slot))
+                        .collect(),
+                )
+            } else {
+                (Vec::new(), Vec::new())
+            };
+            // INVARIANT: a failed take changes nothing; it fails only if something outside
+            // the pipeline took stock or capacity, and then the order is planned again
+            // against what is left, as `Engine::route` does.
+            if engine.take_planned(&routed, &locations, day) {
+                for (&l, was) in locations.iter().zip(&left) {
+                    if let (Some(was), Some(now)) = (was, stock.capacity.left(l, day)) {
+                        self.journal.capacity_changed(l, day, *was, now);
                     }
-                    let mut seen: Vec<u32> = Vec::with_capacity(units.len());
-                    for (&(slot, _), &was) in routed.takes.iter().zip(&units) {
-                        if !seen.contains(&slot) {
-                            seen.push(slot);
-                            let now = stock.slot_atp(slot);
-                            self.journal.slot_changed(stock, slot, was, now);
-                        }
-                    }
-                    break;
                 }
-                stock.capacity.remove(&locations, day);
+                let mut seen: Vec<u32> = Vec::with_capacity(units.len());
+                for (&(slot, _), &was) in routed.takes.iter().zip(&units) {
+                    if !seen.contains(&slot) {
+                        seen.push(slot);
+                        let now = stock.slot_atp(slot);
+                        self.journal.slot_changed(stock, slot, was, now);
+                    }
+                }
+                break;
             }
             (routed, considered) = self.planner.plan(order);
         }
