@@ -185,11 +185,9 @@ fn rule_files_give_the_one_thread_decisions_on_any_threads() {
     }
 }
 
-#[test]
-fn stock_events_between_orders_are_seen_by_plans_made_ahead() {
-    let sc = contended(3);
-    // Receipts and corrections, every 90 minutes.
-    let events: Vec<StockEvent> = (0..40)
+/// Receipts and corrections of listed pairs, every 90 minutes.
+fn receipts_and_corrections(sc: &Scenario) -> Vec<StockEvent> {
+    (0..40)
         .map(|k| {
             let r = &sc.inventory[(k * 37) % sc.inventory.len()];
             StockEvent {
@@ -201,7 +199,13 @@ fn stock_events_between_orders_are_seen_by_plans_made_ahead() {
                 delta: if k % 3 == 0 { -5 } else { 12 },
             }
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn stock_events_between_orders_are_seen_by_plans_made_ahead() {
+    let sc = contended(3);
+    let events = receipts_and_corrections(&sc);
     // One by one: events, then the order.
     let e = engine(&sc, None);
     let mut apply = due(&events);
@@ -250,19 +254,7 @@ fn stock_events_between_orders_are_seen_by_plans_made_ahead() {
 #[test]
 fn a_replay_gives_the_same_bytes_on_any_threads() {
     let sc = contended(3);
-    let events: Vec<StockEvent> = (0..40)
-        .map(|k| {
-            let r = &sc.inventory[(k * 37) % sc.inventory.len()];
-            StockEvent {
-                at_ms: 1_795_392_000_000 + k as i64 * 5_400_000,
-                at: String::new(),
-                line: k + 1,
-                location: r.location,
-                sku: r.sku.clone(),
-                delta: if k % 3 == 0 { -5 } else { 12 },
-            }
-        })
-        .collect();
+    let events = receipts_and_corrections(&sc);
     let run = |threads: usize| {
         let e = engine(&sc, None);
         let pool = rayon::ThreadPoolBuilder::new()
