@@ -254,6 +254,7 @@ pub(crate) fn explained(
         .collect();
     let explain = Explain::new(
         &routed.decision,
+        routed.searches,
         routed.chain,
         !routed.truncated,
         routed.nodes,

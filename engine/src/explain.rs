@@ -73,8 +73,23 @@ pub struct Explain {
     pub omitted: usize,
     /// How each strategy that ran compares plans, criteria in order.
     pub ranking: Vec<Ranking>,
+    /// How each strategy that ran searched, in order.
+    pub search: Vec<StrategySearch>,
     /// How the search ended.
     pub note: String,
+}
+
+/// How one strategy searched for its plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StrategySearch {
+    /// The strategy.
+    pub strategy: String,
+    /// `bounded`: holders visited best-first by a lower bound on the objective, until none
+    /// left could beat the plan; `full scan`: every holder of the order's SKUs.
+    pub search: &'static str,
+    /// Why the search could not be bounded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
 thread_local! {
@@ -109,6 +124,7 @@ impl Explain {
     /// Puts the considered candidates in order, marks those shipping, cuts the list.
     pub(crate) fn new(
         decision: &crate::Decision,
+        searches: Vec<(String, Option<String>)>,
         strategies: Vec<String>,
         exact: bool,
         search_nodes: u64,
@@ -133,11 +149,25 @@ impl Explain {
         unique.sort_by_key(|c| (!c.shipped, !c.kept));
         let omitted = unique.len().saturating_sub(LISTED);
         unique.truncate(LISTED);
-        let note = if strategies.iter().any(|s| s == "min-cost") || decision.rule == "min-cost" {
-            "holders are visited by a lower bound on their cost; those not listed could not beat the plan".to_string()
-        } else {
+        let search: Vec<StrategySearch> = searches
+            .into_iter()
+            .map(|(strategy, why)| StrategySearch {
+                strategy,
+                search: if why.is_some() {
+                    "full scan"
+                } else {
+                    "bounded"
+                },
+                why,
+            })
+            .collect();
+        let note = if search.iter().all(|s| s.why.is_none()) {
+            "holders are visited by a lower bound on their score; those not listed could not beat the plan".to_string()
+        } else if search.iter().all(|s| s.why.is_some()) {
             "every holder of the order's SKUs in the strategy's candidate sets was considered"
                 .to_string()
+        } else {
+            "bounded strategies list the holders they visited by a lower bound on their score; the others every holder".to_string()
         };
         Explain {
             strategy: decision.rule.clone(),
@@ -147,6 +177,7 @@ impl Explain {
             candidates: unique,
             omitted,
             ranking,
+            search,
             note,
         }
     }

@@ -145,11 +145,25 @@ impl HolderIndex {
         cost: &'a DistanceCost,
         heap: BinaryHeap<Reverse<(OrderedFloat<f64>, u32)>>,
     ) -> Cursor<'a> {
+        self.cursor_by(sku, dest, cost, heap, None)
+    }
+
+    /// Starts a walk over one SKU's holders towards `dest`, ordered by a rule objective's
+    /// bound instead of the plain cost bound (see [`ObjectiveScale`]).
+    pub fn cursor_by<'a>(
+        &'a self,
+        sku: u32,
+        dest: Unit,
+        cost: &'a DistanceCost,
+        heap: BinaryHeap<Reverse<(OrderedFloat<f64>, u32)>>,
+        scale: Option<ObjectiveScale>,
+    ) -> Cursor<'a> {
         let mut cursor = Cursor {
             index: self,
             dest,
             cost,
             heap,
+            scale,
         };
         cursor.heap.clear();
         if let Some(&root) = self.roots.get(sku as usize) {
@@ -178,6 +192,25 @@ fn widest_axis(points: &[Point]) -> usize {
     }
 }
 
+/// A lower bound on a rule objective that grows with the shipment cost and the distance:
+/// `per_cost · cost + per_km · km + offset`, both factors at least zero, so a bound on the
+/// cost and on the distance of every holder in a ball is a bound on its objective.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ObjectiveScale {
+    pub per_cost: f64,
+    pub per_km: f64,
+    pub offset: f64,
+    /// Holders farther away than this are of no use to the walk (an exclusion drops them).
+    pub max_km: f64,
+}
+
+impl ObjectiveScale {
+    #[inline]
+    fn apply(&self, cost: f64, km: f64) -> f64 {
+        self.per_cost * cost + self.per_km * km + self.offset
+    }
+}
+
 /// Marks heap entries that are slots rather than nodes.
 const SLOT_BIT: u32 = 1 << 31;
 
@@ -188,16 +221,29 @@ pub(crate) struct Cursor<'a> {
     dest: Unit,
     cost: &'a DistanceCost,
     heap: BinaryHeap<Reverse<(OrderedFloat<f64>, u32)>>,
+    scale: Option<ObjectiveScale>,
 }
 
 impl Cursor<'_> {
+    /// The bound of a holder (or ball) with least handling `handling` at least `km` away;
+    /// infinite beyond the walk's distance limit.
+    #[inline]
+    fn bound(&self, handling: f64, km: f64) -> f64 {
+        let cost = handling + self.cost.at(km);
+        match &self.scale {
+            None => cost,
+            Some(s) if km > s.max_km => f64::INFINITY,
+            Some(s) => s.apply(cost, km),
+        }
+    }
+
     fn push_node(&mut self, id: u32, cutoff: f64) {
         if let Some(node) = self.index.nodes.get(id as usize) {
             if node.a == node.b && node.leaf {
                 return; // a SKU without holders
             }
             let gap = (chord(&self.dest, &node.centre) - node.radius).max(0.0);
-            let bound = node.min_handling + self.cost.at(km_lower_bound(gap));
+            let bound = self.bound(node.min_handling, km_lower_bound(gap));
             if bound < cutoff {
                 self.heap.push(Reverse((OrderedFloat(bound), id)));
             }
@@ -243,7 +289,7 @@ impl Cursor<'_> {
                     else {
                         continue;
                     };
-                    let b = h + self.cost.at(km_lower_bound(chord(&self.dest, unit)));
+                    let b = self.bound(h, km_lower_bound(chord(&self.dest, unit)));
                     if b < cutoff {
                         self.heap.push(Reverse((OrderedFloat(b), slot | SLOT_BIT)));
                     }

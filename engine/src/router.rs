@@ -111,6 +111,8 @@ pub(crate) struct Routed {
     pub truncated: bool,
     /// The strategies that ran, in order.
     pub chain: Vec<String>,
+    /// How each strategy that ran searched: `None` bounded, or why it scanned every holder.
+    pub searches: Vec<(String, Option<String>)>,
     /// True when only the built-in search read the stock for this plan: it depends on a
     /// slot's units only up to the order's demand and on a location's capacity only as
     /// full or not (what lets a plan made ahead survive other orders' commits).
@@ -283,6 +285,7 @@ pub(crate) fn plan_order(
     takes.sort_unstable();
     routed.takes = takes;
     routed.builtin = true;
+    routed.searches = vec![("min-cost".into(), None)];
     routed
 }
 
@@ -419,6 +422,7 @@ pub(crate) fn finish(
         nodes,
         truncated,
         chain: vec!["min-cost".into()],
+        searches: Vec::new(),
         builtin: false,
     }
 }

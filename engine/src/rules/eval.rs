@@ -10,11 +10,13 @@
 //! then the branch and bound of [`crate::alloc`] under the split policy — tier by tier when
 //! the strategy prefers some locations.
 
+use super::bound::ObjectiveBound;
 use super::expr::{OrderFacts, Scope, Terms, Val};
 use super::{CompiledStrategy, Rules};
 use crate::alloc::exact::search_within;
-use crate::alloc::{Candidate, Limits, OptionTies, Plan, Shape, SkuDemand};
+use crate::alloc::{Candidate, Limits, OptionTies, Plan, Shape, SkuDemand, COST_EPS};
 use crate::cost::{LocationOffer, ShipOption};
+use crate::index::ObjectiveScale;
 use crate::model::network::{LocationKind, Network};
 use crate::model::order::Fulfillment;
 use crate::stock::Stock;
@@ -30,6 +32,15 @@ pub(crate) struct Planned {
     pub location: u32,
     pub lines: Vec<(usize, u64)>,
     pub weight: f64,
+}
+
+/// How a strategy step searched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Search {
+    /// Holders best-first by a bound on the objective, stopped when none left could win.
+    Bounded,
+    /// Every holder of the open SKUs, and why no bound applied.
+    FullScan(String),
 }
 
 /// What one strategy did with the open units.
@@ -50,6 +61,8 @@ pub(crate) struct Step<'a> {
     /// The order's capacity day.
     pub day: i32,
     pub ranks: &'a [u32],
+    /// The router's tables: distance costs and the floor of a shipment's cost, for bounds.
+    pub tables: &'a crate::router::RouterTables,
     pub facts: &'a OrderFacts<'a>,
     /// Units per stock slot already planned by earlier strategies of this order.
     pub planned: &'a FxHashMap<u32, u64>,
@@ -58,6 +71,7 @@ pub(crate) struct Step<'a> {
 }
 
 /// A candidate with what the objective needs beyond the allocator's view.
+#[derive(Clone)]
 struct Cand {
     location: u32,
     distance_km: f64,
@@ -83,35 +97,26 @@ impl Step<'_> {
         }
     }
 
-    /// Runs strategy `s` on the open units (`open[line]`).
-    pub fn run(&self, s: &CompiledStrategy, open: &[u64]) -> StepResult {
+    /// Runs strategy `s` on the open units (`open[line]`): the bounded search when the
+    /// objective has a bound for this order and it places every open unit, otherwise the
+    /// full scan of every holder (which also says why units stay open).
+    pub fn run(&self, s: &CompiledStrategy, open: &[u64]) -> (StepResult, Search) {
+        let why = match self.rules.objective_bound(s, self.facts) {
+            Ok(bound) => match self.run_bounded(s, open, bound) {
+                Ok(result) => return (result, Search::Bounded),
+                Err(why) => why,
+            },
+            Err(why) => why,
+        };
+        (self.run_full(s, open), Search::FullScan(why))
+    }
+
+    /// Runs strategy `s` on the open units looking at every holder of their SKUs.
+    fn run_full(&self, s: &CompiledStrategy, open: &[u64]) -> StepResult {
         let order = self.facts.order;
         let strategy = &s.ir;
         let mut result = StepResult::default();
-        // Demand per SKU; unknown SKUs cannot be placed by anyone.
-        let mut demand: Vec<SkuDemand> = Vec::new();
-        for (i, line) in order.lines.iter().enumerate() {
-            let qty = open.get(i).copied().unwrap_or(0);
-            if qty == 0 {
-                continue;
-            }
-            match self.stock.sku_id(&line.sku) {
-                Some(sku) => match demand.iter_mut().find(|d| d.sku == sku) {
-                    Some(d) => d.lines.push((i, qty, line.unit_weight_kg)),
-                    None => demand.push(SkuDemand {
-                        sku,
-                        lines: vec![(i, qty, line.unit_weight_kg)],
-                    }),
-                },
-                None => {
-                    result.reasons.insert(i, "no_stock".into());
-                }
-            }
-        }
-        for d in &mut demand {
-            d.lines
-                .sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
-        }
+        let mut demand = self.demand(open, &mut result.reasons);
         // All or nothing: a line nobody stocks keeps every other line open too.
         let unknown_sku = !result.reasons.is_empty();
         if demand.is_empty() {
@@ -252,43 +257,7 @@ impl Step<'_> {
             let Some((plan, pool_cands)) = found else {
                 continue;
             };
-            for ps in &plan.shipments {
-                let Some(c) = pool_cands.get(ps.candidate) else {
-                    continue;
-                };
-                let Some(src) = pool.iter().find(|x| x.location == c.location) else {
-                    continue;
-                };
-                // The service reported is the contract's: the cheapest of the options the
-                // strategy allows, at the shipment's final weight.
-                let allowed = LocationOffer {
-                    distance_km: src.distance_km,
-                    options: src.options.iter().map(|(_, o)| *o).collect(),
-                };
-                if allowed.choose(ps.weight).is_none() {
-                    continue;
-                }
-                used.insert(c.location);
-                result.shipments.push(Planned {
-                    location: c.location,
-                    lines: ps.lines.clone(),
-                    weight: ps.weight,
-                });
-            }
-            // Take what was placed off the demand.
-            for d in &mut left {
-                for line in &mut d.lines {
-                    let placed: u64 = plan
-                        .shipments
-                        .iter()
-                        .flat_map(|p| &p.lines)
-                        .filter(|(l, _)| *l == line.0)
-                        .map(|x| x.1)
-                        .sum();
-                    line.1 = line.1.saturating_sub(placed);
-                }
-                d.lines.retain(|l| l.1 > 0);
-            }
+            place(&plan, &pool_cands, &pool, &mut used, &mut left, &mut result);
         }
 
         // Units the candidates hold of each SKU: a line they could cover that is still
@@ -343,6 +312,459 @@ impl Step<'_> {
             }
         }
         result
+    }
+
+    /// The open units per known SKU, lines heaviest first; a line of a SKU no location
+    /// lists is noted `no_stock` in `reasons`.
+    fn demand(&self, open: &[u64], reasons: &mut FxHashMap<usize, String>) -> Vec<SkuDemand> {
+        let mut demand: Vec<SkuDemand> = Vec::new();
+        for (i, line) in self.facts.order.lines.iter().enumerate() {
+            let qty = open.get(i).copied().unwrap_or(0);
+            if qty == 0 {
+                continue;
+            }
+            match self.stock.sku_id(&line.sku) {
+                Some(sku) => match demand.iter_mut().find(|d| d.sku == sku) {
+                    Some(d) => d.lines.push((i, qty, line.unit_weight_kg)),
+                    None => demand.push(SkuDemand {
+                        sku,
+                        lines: vec![(i, qty, line.unit_weight_kg)],
+                    }),
+                },
+                None => {
+                    reasons.insert(i, "no_stock".into());
+                }
+            }
+        }
+        for d in &mut demand {
+            d.lines
+                .sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        }
+        demand
+    }
+
+    /// Units of each demanded SKU at `loc` that earlier strategies of the order left.
+    fn holding(&self, loc: u32, demand: &[SkuDemand]) -> Vec<u64> {
+        demand
+            .iter()
+            .map(|d| match self.stock.slot(loc, d.sku) {
+                Some(slot) => {
+                    let units = self.stock.slot_atp(slot);
+                    match self.planned.get(&slot) {
+                        Some(p) => units.saturating_sub(*p),
+                        None => units,
+                    }
+                }
+                None => 0,
+            })
+            .collect()
+    }
+
+    /// Whether `loc` may be a member of tier `tier` holding every open unit, by what is
+    /// cheap to know before it is looked at as a candidate: the sets that are tables, and
+    /// the exclusions per line that read neither the shipment, the pair's terms nor a script.
+    fn may_hold_all(
+        &self,
+        s: &CompiledStrategy,
+        loc: u32,
+        tier: usize,
+        left: &[SkuDemand],
+        raw: &[u64],
+    ) -> bool {
+        self.may_serve(s, loc, tier, left, raw, true)
+    }
+
+    /// Whether `loc` may be a member of tier `tier` that ships any open unit (`all`: every
+    /// open unit), by what is cheap to know before it is looked at as a candidate.
+    fn may_serve(
+        &self,
+        s: &CompiledStrategy,
+        loc: u32,
+        tier: usize,
+        left: &[SkuDemand],
+        raw: &[u64],
+        all: bool,
+    ) -> bool {
+        let at = |statics: &[Option<Vec<bool>>]| -> Option<bool> {
+            let mut any = false;
+            for st in statics {
+                match st {
+                    Some(bits) => any |= bits.get(loc as usize).copied().unwrap_or(false),
+                    None => return None,
+                }
+            }
+            Some(any)
+        };
+        if at(&s.candidate_statics) == Some(false) {
+            return false;
+        }
+        // Outside every preferred tier up to this one, and this is one of them.
+        if tier < s.ir.prefer.len()
+            && s.prefer_statics
+                .iter()
+                .take(tier + 1)
+                .all(|t| at(t) == Some(false))
+        {
+            return false;
+        }
+        let Some(location) = self.network.locations.get(loc as usize) else {
+            return false;
+        };
+        let base = self.scope();
+        let mut useful = false;
+        'skus: for (k, d) in left.iter().enumerate() {
+            let units = raw.get(k).copied().unwrap_or(0);
+            if d.total() == 0 {
+                continue;
+            }
+            if units == 0 {
+                if all {
+                    return false;
+                }
+                continue;
+            }
+            let a = units as f64;
+            for &(line, qty, _) in &d.lines {
+                let Some(ol) = self.facts.order.lines.get(line) else {
+                    continue;
+                };
+                let scope = Scope {
+                    line: Some((line, ol)),
+                    location: Some(location),
+                    terms: Terms {
+                        atp: a,
+                        stock_cover: a / qty.max(1) as f64,
+                        ..Terms::default()
+                    },
+                    ..base
+                };
+                for ex in s.ir.exclusions.iter().filter(|e| e.per_line) {
+                    let d = ex.cond.deps;
+                    if d.pair || d.shipment || d.plan || d.script {
+                        continue;
+                    }
+                    if ex.applies_to.is_some_and(|kd| kd != kind_of(location.kind)) {
+                        continue;
+                    }
+                    if !matches!(scope.eval(&ex.cond), Val::Bool(false)) {
+                        if all {
+                            return false;
+                        }
+                        continue 'skus;
+                    }
+                }
+            }
+            useful = true;
+        }
+        useful
+    }
+
+    /// The bounded search: holders are visited best-first by `bound`, tier by tier, and
+    /// the walk stops when no holder left could be part of a plan as good as the best one
+    /// in hand — the decision the full scan would make, with a fraction of the work. It
+    /// proves only complete plans: when a unit stays open (the full scan then says why),
+    /// for kits and packs, or when a search hits its work limit, it gives up and says why.
+    fn run_bounded(
+        &self,
+        s: &CompiledStrategy,
+        open: &[u64],
+        bound: ObjectiveBound,
+    ) -> Result<StepResult, String> {
+        if self.shape.is_some() {
+            return Err("the order has kits or packs".into());
+        }
+        let order = self.facts.order;
+        let strategy = &s.ir;
+        let mut result = StepResult::default();
+        let demand = self.demand(open, &mut result.reasons);
+        if !result.reasons.is_empty() {
+            return Err("a SKU of the order is not in the network".into());
+        }
+        if demand.is_empty() {
+            return Ok(result);
+        }
+        let pickup = match order.fulfillment {
+            Fulfillment::Pickup => order
+                .pickup_location
+                .as_deref()
+                .and_then(|id| self.network.location_index(id))
+                .map(|i| i as u32),
+            Fulfillment::Ship => None,
+        };
+        let limits = Limits {
+            max_shipments: strategy
+                .split
+                .max_shipments
+                .map_or(usize::MAX, |m| m as usize),
+            lines_whole: !strategy.split.lines_may_split,
+            shape: None,
+            ties: &s.ties,
+        };
+        // The least any shipment scores: what a second shipment adds at the very least.
+        let floor = bound.at(self.tables.fixed_floor, 0.0);
+        // The pickup counter pays its handling alone, and nothing per kg: it may score
+        // below any carrier shipment, and the weight it hands out travels nowhere.
+        let counter_floor = pickup
+            .and_then(|p| self.network.locations.get(p as usize))
+            .map_or(f64::INFINITY, |l| bound.at(l.handling_cost, 0.0));
+        let other_floor = floor.min(counter_floor);
+        if other_floor.is_nan() || other_floor < 0.0 {
+            return Err("a shipment can score below zero".into());
+        }
+        let scale = |tier: usize| ObjectiveScale {
+            per_cost: bound.per_cost,
+            per_km: bound.per_km,
+            offset: bound.offset,
+            max_km: s.tier_max_km.get(tier).copied().unwrap_or(f64::INFINITY),
+        };
+        let dest = crate::geo::unit_vector(order.ship_to.lat, order.ship_to.lon);
+        // Every location looked at, by index: its candidate, or `None` when it is none.
+        let mut seen: FxHashMap<u32, Option<Cand>> = FxHashMap::default();
+        let mut dropped: Vec<Option<String>> = vec![None; order.lines.len()];
+        let mut held_in_set = vec![false; order.lines.len()];
+        let mut look = |loc: u32, seen: &mut FxHashMap<u32, Option<Cand>>| {
+            if !seen.contains_key(&loc) {
+                let raw = self.holding(loc, &demand);
+                let c =
+                    self.candidate(s, loc, raw, pickup, &demand, &mut dropped, &mut held_in_set);
+                seen.insert(loc, c);
+            }
+        };
+        let slot_locs = self.stock.slot_locations();
+        let (units, handling) = (&self.stock.units, &self.stock.handling);
+        let dc = &self.tables.distance_cost;
+        let tiers = strategy.prefer.len();
+        let mut shape_reason: Vec<Option<&'static str>> = vec![None; order.lines.len()];
+        let mut left: Vec<SkuDemand> = demand.clone();
+        let mut used: FxHashSet<u32> = FxHashSet::default();
+        for tier in 0..=tiers {
+            if left.iter().all(|d| d.total() == 0) {
+                break;
+            }
+            let room = limits.max_shipments.saturating_sub(result.shipments.len());
+            if room == 0 {
+                return Err("the shipment limit leaves units open".into());
+            }
+            let tier_limits = Limits {
+                max_shipments: room,
+                ..limits
+            };
+            let member = |c: &Cand| c.tier <= tier && !used.contains(&c.location);
+            // The pickup store is a candidate whatever its bound: its counter costs no
+            // distance.
+            if let Some(p) = pickup {
+                look(p, &mut seen);
+            }
+            let pool_of = |seen: &FxHashMap<u32, Option<Cand>>| -> Vec<Cand> {
+                let mut pool: Vec<Cand> = seen
+                    .values()
+                    .flatten()
+                    .filter(|c| member(c))
+                    .cloned()
+                    .collect();
+                pool.sort_unstable_by_key(|c| c.location);
+                pool
+            };
+            let weight: f64 = left.iter().map(SkuDemand::weight).sum();
+            let holds_all = |c: &Cand| left.iter().zip(&c.atp).all(|(d, &a)| a >= d.total());
+            let single = |c: &Cand| -> f64 {
+                c.options
+                    .iter()
+                    .map(|(obj, _)| obj.cost(weight))
+                    .fold(f64::INFINITY, f64::min)
+            };
+            let open_skus: Vec<usize> = (0..left.len())
+                .filter(|&k| left.get(k).is_some_and(|d| d.total() > 0))
+                .collect();
+            let cursor = |k: usize| {
+                let sku = demand.get(k).map_or(u32::MAX, |d| d.sku);
+                self.stock.index.cursor_by(
+                    sku,
+                    dest,
+                    dc,
+                    std::collections::BinaryHeap::new(),
+                    Some(scale(tier)),
+                )
+            };
+            // Any plan carries the whole weight at the least rate per kg, at least.
+            let carried = bound.per_cost * self.tables.rate_floor * weight;
+            let split_carried = if pickup.is_some() { 0.0 } else { carried };
+            // Step 1: the best single location, among the holders of the rarest SKU.
+            let mut best = f64::INFINITY;
+            for c in seen
+                .values()
+                .flatten()
+                .filter(|c| member(c) && holds_all(c))
+            {
+                best = best.min(single(c));
+            }
+            if let Some(&rarest) = open_skus.iter().min_by_key(|&&k| {
+                let sku = demand.get(k).map_or(u32::MAX, |d| d.sku);
+                (self.stock.holder_count(sku), k)
+            }) {
+                let mut cur = cursor(rarest);
+                while let Some((slot, _)) =
+                    cur.next(best + 2.0 * COST_EPS - carried, units, slot_locs, handling)
+                {
+                    let loc = self.stock.slot_location(slot);
+                    // Only a holder of every open unit can ship them alone: counted before
+                    // it is looked at as a candidate.
+                    let raw = self.holding(loc, &demand);
+                    if left.iter().zip(&raw).any(|(d, &a)| a < d.total())
+                        || !self.may_hold_all(s, loc, tier, &left, &raw)
+                    {
+                        continue;
+                    }
+                    look(loc, &mut seen);
+                    if let Some(Some(c)) = seen.get(&loc) {
+                        if member(c) && holds_all(c) {
+                            best = best.min(single(c));
+                        }
+                    }
+                }
+            }
+            if super::bound::singles_first(strategy) {
+                // Ranked by fewest shipments first: a location that holds everything wins
+                // over any split, and the single locations are all in hand.
+                if best.is_infinite() {
+                    return Err(
+                        "no location of the tier holds every unit (fewest_shipments \
+                                then weighs every split)"
+                            .into(),
+                    );
+                }
+            } else if best.is_infinite()
+                || floor + other_floor + split_carried < best + 2.0 * COST_EPS
+            {
+                // Step 2: can two shipments ever beat it? Step 3 otherwise: gather every
+                // holder that could be part of a better split, each SKU until the pool
+                // covers it.
+                let mut cursors: Vec<(usize, crate::index::Cursor<'_>)> =
+                    open_skus.iter().map(|&k| (k, cursor(k))).collect();
+                // What the tier's pool holds of each open SKU: in all, and at most at one.
+                let mut total = vec![0u64; left.len()];
+                let mut most = vec![0u64; left.len()];
+                let count = |c: &Cand, total: &mut [u64], most: &mut [u64]| {
+                    for ((t, m), &a) in total.iter_mut().zip(most.iter_mut()).zip(&c.atp) {
+                        *t += a;
+                        *m = (*m).max(a);
+                    }
+                };
+                for c in seen.values().flatten().filter(|c| member(c)) {
+                    count(c, &mut total, &mut most);
+                }
+                let covered = |k: usize, total: &[u64], most: &[u64]| -> bool {
+                    let Some(d) = left.get(k) else { return true };
+                    let (t, m) = (
+                        total.get(k).copied().unwrap_or(0),
+                        most.get(k).copied().unwrap_or(0),
+                    );
+                    t >= d.total() && (!tier_limits.lines_whole || d.lines.iter().all(|l| l.1 <= m))
+                };
+                let mut searched = false;
+                loop {
+                    // A SKU the pool does not cover yet: its holders in bound order, all of
+                    // them if need be (what the tier holds of it decides the cut).
+                    let next = cursors
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (k, _))| !covered(*k, &total, &most))
+                        .filter_map(|(i, (_, c))| c.peek_bound().map(|b| (b, i)))
+                        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                    if let Some((_, i)) = next {
+                        let popped = cursors.get_mut(i).and_then(|(_, cur)| {
+                            cur.next(f64::INFINITY, units, slot_locs, handling)
+                        });
+                        if let Some((slot, _)) = popped {
+                            let loc = self.stock.slot_location(slot);
+                            if !seen.contains_key(&loc) {
+                                look(loc, &mut seen);
+                                if let Some(Some(c)) = seen.get(&loc) {
+                                    if member(c) {
+                                        count(c, &mut total, &mut most);
+                                    }
+                                }
+                            }
+                        }
+                        continue;
+                    }
+                    if tier == tiers && open_skus.iter().any(|&k| !covered(k, &total, &most)) {
+                        // The last tier cannot place every unit: the full scan says why.
+                        return Err("some units stay open".into());
+                    }
+                    if searched || best.is_finite() {
+                        break;
+                    }
+                    // A first search over what covers the demand gives the bound.
+                    let pool = pool_of(&seen);
+                    let refs: Vec<&Cand> = pool.iter().collect();
+                    let placeable = cut(&left, &refs, tier_limits, &mut shape_reason);
+                    let mut probe = StepResult::default();
+                    match self.best_plan(s, &placeable, &refs, tier_limits, &mut probe) {
+                        Some((plan, _)) if !probe.truncated => best = plan.cost,
+                        _ => return Err("no complete plan within the bound".into()),
+                    }
+                    searched = true;
+                }
+                // Every holder whose bound leaves room for another shipment under the best.
+                // (When the tier cannot place every open unit, the single locations of what
+                // it can place were not all looked at: they count too.)
+                let pool = pool_of(&seen);
+                let placeable = cut(
+                    &left,
+                    &pool.iter().collect::<Vec<_>>(),
+                    tier_limits,
+                    &mut shape_reason,
+                );
+                let cut_short = placeable
+                    .iter()
+                    .zip(&left)
+                    .any(|(p, l)| p.total() < l.total());
+                let least_other = if cut_short {
+                    let w: f64 = placeable.iter().map(SkuDemand::weight).sum();
+                    let alone = if pickup.is_some() {
+                        0.0
+                    } else {
+                        bound.per_cost * self.tables.rate_floor * w
+                    };
+                    alone.min(other_floor + split_carried)
+                } else {
+                    other_floor + split_carried
+                };
+                let threshold = best + 2.0 * COST_EPS - least_other;
+                for (_, cur) in &mut cursors {
+                    while let Some((slot, _)) = cur.next(threshold, units, slot_locs, handling) {
+                        let loc = self.stock.slot_location(slot);
+                        if seen.contains_key(&loc) {
+                            continue;
+                        }
+                        let raw = self.holding(loc, &demand);
+                        if self.may_serve(s, loc, tier, &left, &raw, false) {
+                            look(loc, &mut seen);
+                        }
+                    }
+                }
+            }
+            let pool = pool_of(&seen);
+            let refs: Vec<&Cand> = pool.iter().collect();
+            let placeable = cut(&left, &refs, tier_limits, &mut shape_reason);
+            if placeable.iter().all(|d| d.total() == 0) {
+                continue;
+            }
+            let Some((plan, pool_cands)) =
+                self.best_plan(s, &placeable, &refs, tier_limits, &mut result)
+            else {
+                return Err("no plan for what the tier holds".into());
+            };
+            if result.truncated {
+                return Err("the search hit its work limit".into());
+            }
+            place(&plan, &pool_cands, &refs, &mut used, &mut left, &mut result);
+        }
+        if left.iter().any(|d| d.total() > 0) {
+            return Err("some units stay open".into());
+        }
+        Ok(result)
     }
 
     /// A holder as a candidate of strategy `s`, or `None` when it is not in the candidate
@@ -786,6 +1208,54 @@ impl Step<'_> {
             .get(location as usize)
             .and_then(|l| l.priority)
             .map_or(f64::INFINITY, |p| p as f64)
+    }
+}
+
+/// Puts the shipments of `plan` (over `cands`, built from `pool`) into `result`, marks
+/// their locations used, and takes what they place off `left`.
+fn place(
+    plan: &Plan,
+    cands: &[Candidate],
+    pool: &[&Cand],
+    used: &mut FxHashSet<u32>,
+    left: &mut [SkuDemand],
+    result: &mut StepResult,
+) {
+    for ps in &plan.shipments {
+        let Some(c) = cands.get(ps.candidate) else {
+            continue;
+        };
+        let Some(src) = pool.iter().find(|x| x.location == c.location) else {
+            continue;
+        };
+        // The service reported is the contract's: the cheapest of the options the
+        // strategy allows, at the shipment's final weight.
+        let allowed = LocationOffer {
+            distance_km: src.distance_km,
+            options: src.options.iter().map(|(_, o)| *o).collect(),
+        };
+        if allowed.choose(ps.weight).is_none() {
+            continue;
+        }
+        used.insert(c.location);
+        result.shipments.push(Planned {
+            location: c.location,
+            lines: ps.lines.clone(),
+            weight: ps.weight,
+        });
+    }
+    for d in left.iter_mut() {
+        for line in &mut d.lines {
+            let placed: u64 = plan
+                .shipments
+                .iter()
+                .flat_map(|p| &p.lines)
+                .filter(|(l, _)| *l == line.0)
+                .map(|x| x.1)
+                .sum();
+            line.1 = line.1.saturating_sub(placed);
+        }
+        d.lines.retain(|l| l.1 > 0);
     }
 }
 

@@ -10,6 +10,7 @@
 //! ranked by cost alone, any split, promise ignored — runs the built-in `min-cost` router
 //! with its spatial index: same decisions, same speed.
 
+pub(crate) mod bound;
 pub(crate) mod eval;
 pub(crate) mod expr;
 pub mod graph;
@@ -85,6 +86,11 @@ pub(crate) struct CompiledStrategy {
     pub tie_keys: Vec<(usize, TieKey)>,
     /// The same keys, for the search.
     pub ties: Vec<TieKey>,
+    /// Why no order can have a bound on the objective (the search then looks at every
+    /// holder); `None` when the bound is worked out per order.
+    pub full_scan: Option<String>,
+    /// Per tier, the distance beyond which every candidate of the tier is excluded.
+    pub tier_max_km: Vec<f64>,
 }
 
 /// What breaks ties after every rank key: fewer shipments, then the locations' priority,
@@ -111,6 +117,8 @@ pub struct Rules {
     pub(crate) graph: DecisionGraph,
     pub(crate) strategies: Vec<CompiledStrategy>,
     groups: Vec<Vec<bool>>,
+    /// Ranges of the network's location facts, for the search's bounds.
+    pub(crate) ranges: bound::NetworkRanges,
     /// The first script failure met while computing the location sets of the network.
     static_failure: std::sync::OnceLock<ScriptFailure>,
 }
@@ -139,6 +147,7 @@ impl Rules {
             graph,
             strategies: Vec::new(),
             groups: Vec::new(),
+            ranges: bound::NetworkRanges::of(network),
             static_failure: std::sync::OnceLock::new(),
             set,
         };
@@ -210,6 +219,8 @@ impl Rules {
                 candidate_statics: statics(&rules, &s.candidates),
                 prefer_statics: s.prefer.iter().map(|t| statics(&rules, t)).collect(),
                 plain_min_cost,
+                full_scan: bound::static_obstacle(s),
+                tier_max_km: bound::tier_max_km(&rules.set, s),
                 ir: s.clone(),
             });
         }
@@ -564,6 +575,17 @@ fn name_decision(routed: &mut Routed, rules: &Rules, visited: &[bool], first: us
         .unwrap_or_default();
 }
 
+/// How each strategy searched, for explanations: `None` bounded, or why not.
+fn named_searches(searches: Vec<(String, eval::Search)>) -> Vec<(String, Option<String>)> {
+    searches
+        .into_iter()
+        .map(|(name, search)| match search {
+            eval::Search::Bounded => (name, None),
+            eval::Search::FullScan(why) => (name, Some(why)),
+        })
+        .collect()
+}
+
 /// Routes one order with a rule set: the decision and the units it takes.
 pub(crate) fn plan_with_rules(
     rules: &Rules,
@@ -628,6 +650,7 @@ pub(crate) fn plan_with_rules(
     let shape = crate::alloc::Shape::of(order);
     let mut strategy = Some(first);
     let mut visited = vec![false; rules.strategies.len()];
+    let mut searches: Vec<(String, eval::Search)> = Vec::new();
     while let Some(i) = strategy {
         let Some(s) = rules.strategies.get(i) else {
             break;
@@ -638,6 +661,7 @@ pub(crate) fn plan_with_rules(
         if s.plain_min_cost && planned.is_empty() {
             // The built-in router: exact, spatially indexed.
             let mut routed = plan_order(network, stock, tables, order);
+            searches.push((s.ir.name.clone(), eval::Search::Bounded));
             let ends_here = !matches!(s.ir.next, ir::Next::Fallback { .. });
             if routed.decision.unsourced.is_empty() || ends_here {
                 // Nothing goes on to another strategy: the built-in decision is final. It is
@@ -651,6 +675,7 @@ pub(crate) fn plan_with_rules(
                 // Strategies that ran before it (and placed nothing) read the stock their
                 // own way; selection reads only the order.
                 routed.builtin &= i == first;
+                routed.searches = named_searches(searches);
                 return routed;
             }
             nodes += routed.nodes;
@@ -696,11 +721,13 @@ pub(crate) fn plan_with_rules(
                 stock,
                 day: crate::capacity::day_of(order.placed_at.as_deref()),
                 ranks: &tables.ranks,
+                tables,
                 facts: &facts,
                 planned: &planned,
                 shape: shape.as_ref(),
             };
-            let result = step.run(s, &open);
+            let (result, search) = step.run(s, &open);
+            searches.push((s.ir.name.clone(), search));
             nodes += result.nodes;
             truncated |= result.truncated;
             for p in &result.shipments {
@@ -833,6 +860,7 @@ pub(crate) fn plan_with_rules(
     let mut routed = finish(order, out, unsourced, nodes, truncated);
     name_decision(&mut routed, rules, &visited, first);
     routed.takes = takes;
+    routed.searches = named_searches(searches);
     routed
 }
 #[cfg(test)]

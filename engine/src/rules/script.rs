@@ -35,6 +35,29 @@ const MAX_MAP: usize = 100;
 pub(crate) struct Scripts {
     engine: Engine,
     compiled: Vec<(String, AST)>,
+    /// Values probed for the search's bounds, by (script, argument bits).
+    probes: std::sync::RwLock<rustc_hash::FxHashMap<(usize, Vec<u64>), Option<Val<'static>>>>,
+}
+
+/// A memo key for a number or a boolean argument; `None` for other values.
+fn memo_key(v: &Val<'_>) -> Option<u64> {
+    match v {
+        Val::Num(n) => Some(n.to_bits()),
+        Val::Bool(b) => Some(u64::from(*b) | 1 << 63),
+        _ => None,
+    }
+}
+
+fn to_dynamic(v: &Val<'_>) -> Dynamic {
+    match *v {
+        Val::Num(n) => Dynamic::from_float(n),
+        Val::Bool(b) => Dynamic::from_bool(b),
+        Val::Str(s) => Dynamic::from(s.to_string()),
+        Val::Kind(k) => Dynamic::from(k.as_str().to_string()),
+        Val::Fulfillment(f) => Dynamic::from(format!("{f:?}").to_lowercase()),
+        Val::Weekday(d) => Dynamic::from(format!("{d:?}").to_lowercase()),
+        Val::Missing => Dynamic::UNIT,
+    }
 }
 
 impl std::fmt::Debug for Scripts {
@@ -88,7 +111,11 @@ impl Scripts {
             })?;
             compiled.push((s.name.clone(), ast));
         }
-        Ok(Scripts { engine, compiled })
+        Ok(Scripts {
+            engine,
+            compiled,
+            probes: Default::default(),
+        })
     }
 
     /// No scripts: what a rule set without `script` gets.
@@ -96,6 +123,7 @@ impl Scripts {
         Scripts {
             engine: Engine::new_raw(),
             compiled: Vec::new(),
+            probes: Default::default(),
         }
     }
 
@@ -117,32 +145,14 @@ impl Scripts {
             return Val::Missing;
         }
         // Numbers and booleans make a memo key; text arguments are not memoised.
-        let key: Option<Vec<u64>> = vals
-            .iter()
-            .map(|v| match v {
-                Val::Num(n) => Some(n.to_bits()),
-                Val::Bool(b) => Some(u64::from(*b) | 1 << 63),
-                _ => None,
-            })
-            .collect();
+        let key: Option<Vec<u64>> = vals.iter().map(memo_key).collect();
         if let Some(key) = &key {
             let memo = scope.order.memo.borrow();
             if let Some((_, _, v)) = memo.iter().find(|(i, k, _)| *i == id && k == key) {
                 return *v;
             }
         }
-        let values: Vec<Dynamic> = vals
-            .iter()
-            .map(|v| match *v {
-                Val::Num(n) => Dynamic::from_float(n),
-                Val::Bool(b) => Dynamic::from_bool(b),
-                Val::Str(s) => Dynamic::from(s.to_string()),
-                Val::Kind(k) => Dynamic::from(k.as_str().to_string()),
-                Val::Fulfillment(f) => Dynamic::from(format!("{f:?}").to_lowercase()),
-                Val::Weekday(d) => Dynamic::from(format!("{d:?}").to_lowercase()),
-                Val::Missing => Dynamic::UNIT,
-            })
-            .collect();
+        let values: Vec<Dynamic> = vals.iter().map(to_dynamic).collect();
         let left = scope.order.operations_left.get();
         ALLOWED.with(|a| a.set(left));
         SPENT.with(|s| s.set(0));
@@ -169,6 +179,37 @@ impl Scripts {
             scope.order.memo.borrow_mut().push((id, key, stored));
         }
         result
+    }
+
+    /// The value of script `id` at numeric or boolean arguments, for the search's bounds:
+    /// run outside any order (no order's budget spent, no failure recorded) and kept for
+    /// the rule set's lifetime, since a script is a pure function of its arguments. `None`
+    /// when the script fails there or an argument is of another kind.
+    pub fn probe(&self, id: usize, args: &[Val<'_>]) -> Option<Val<'static>> {
+        let (name, ast) = self.compiled.get(id)?;
+        let key: Vec<u64> = args.iter().map(memo_key).collect::<Option<_>>()?;
+        if let Ok(cache) = self.probes.read() {
+            if let Some(v) = cache.get(&(id, key.clone())) {
+                return *v;
+            }
+        }
+        let (allowed, spent) = (
+            ALLOWED.with(std::cell::Cell::get),
+            SPENT.with(std::cell::Cell::get),
+        );
+        ALLOWED.with(|a| a.set(MAX_OPERATIONS));
+        let values: Vec<Dynamic> = args.iter().map(to_dynamic).collect();
+        let value = match self.run(name, ast, values) {
+            Ok(Val::Num(n)) => Some(Val::Num(n)),
+            Ok(Val::Bool(b)) => Some(Val::Bool(b)),
+            _ => None,
+        };
+        ALLOWED.with(|a| a.set(allowed));
+        SPENT.with(|s| s.set(spent));
+        if let Ok(mut cache) = self.probes.write() {
+            cache.insert((id, key), value);
+        }
+        value
     }
 
     /// The script's name.

@@ -1,0 +1,647 @@
+//! What the search may rely on: a lower bound on a strategy's objective for every holder
+//! not yet looked at.
+//!
+//! In: a strategy's objective (its first additive rank key, with the split and promise
+//! penalties), the order's facts and the network's ranges. Out: an [`ObjectiveBound`]:
+//! every shipment from a location at cost `c` (before weight), `d` km away, arriving in at
+//! least `days_min` days scores at least `per_cost·c + per_km·d + offset`. The bounded
+//! search walks holders best-first by it, as the built-in search does by cost, and stops
+//! when no holder left can beat the plan in hand.
+//!
+//! The analysis evaluates the expression over ranges: facts of the order are known (one
+//! analysis per order), `cost`, `distance` and `days` stay symbolic as long as they appear
+//! in sums and products by numbers, and everything else of a location becomes its range
+//! over the network. A script whose arguments are order facts and `days` is probed at every
+//! day count a shipment can take. Whatever cannot be bounded gives `None`, with the reason,
+//! and the strategy is searched by a full scan for that order.
+
+use super::expr::{OrderFacts, Scope, Terms, Val};
+use super::{is_limit, CompiledStrategy, Rules};
+use crate::model::network::Network;
+use sourcing_dsl::ir::{
+    self, ArithOp, Builtin, Criterion, Expr, ExprKind, Fact, LocationFact, PromisePolicy, Term,
+};
+
+/// The longest great-circle distance on the contract's sphere, in km (half its
+/// circumference, rounded up).
+const MAX_KM: f64 = 20_016.0;
+/// Most day counts a script is probed at for one bound.
+const MAX_PROBES: u32 = 64;
+
+/// Ranges of the network's location facts, for the bounds.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NetworkRanges {
+    handling: (f64, f64),
+    processing_days: (f64, f64),
+    daily_capacity: (f64, f64),
+    priority: (f64, f64),
+    /// Fewest and most days any shipment can take (processing plus transit, at least one
+    /// day of transit by carrier; the pickup counter's processing days alone).
+    pub days: (f64, f64),
+}
+
+impl NetworkRanges {
+    pub fn of(network: &Network) -> NetworkRanges {
+        let range = |xs: &mut dyn Iterator<Item = f64>| {
+            xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+                (lo.min(x), hi.max(x))
+            })
+        };
+        let locs = &network.locations;
+        let processing = range(&mut locs.iter().map(|l| f64::from(l.processing_days)));
+        let slowest = network
+            .services
+            .iter()
+            .map(|s| f64::from(crate::cost::transit_days(MAX_KM, s)))
+            .fold(1.0, f64::max);
+        NetworkRanges {
+            handling: range(&mut locs.iter().map(|l| l.handling_cost)),
+            processing_days: processing,
+            daily_capacity: range(
+                &mut locs
+                    .iter()
+                    .map(|l| l.daily_capacity.map_or(f64::INFINITY, f64::from)),
+            ),
+            priority: range(
+                &mut locs
+                    .iter()
+                    .map(|l| l.priority.map_or(f64::INFINITY, |p| p as f64)),
+            ),
+            days: if processing.0 <= processing.1 {
+                (processing.0, processing.1 + slowest)
+            } else {
+                (0.0, slowest)
+            },
+        }
+    }
+}
+
+/// A lower bound on the objective of any shipment: see the module's documentation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ObjectiveBound {
+    pub per_cost: f64,
+    pub per_km: f64,
+    pub offset: f64,
+}
+
+impl ObjectiveBound {
+    /// The bound for a shipment of cost at least `cost`, at least `km` away.
+    pub fn at(&self, cost: f64, km: f64) -> f64 {
+        self.per_cost * cost + self.per_km * km + self.offset
+    }
+}
+
+/// An abstract number: `cost·k_cost + distance·k_km + days·k_days + [lo, hi]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Lin {
+    cost: f64,
+    km: f64,
+    days: f64,
+    lo: f64,
+    hi: f64,
+}
+
+impl Lin {
+    const ANY: Lin = Lin::range(f64::NEG_INFINITY, f64::INFINITY);
+
+    const fn range(lo: f64, hi: f64) -> Lin {
+        Lin {
+            cost: 0.0,
+            km: 0.0,
+            days: 0.0,
+            lo,
+            hi,
+        }
+    }
+
+    fn point(x: f64) -> Lin {
+        if x.is_nan() {
+            Lin::ANY
+        } else {
+            Lin::range(x, x)
+        }
+    }
+
+    fn symbolic(&self) -> bool {
+        self.cost != 0.0 || self.km != 0.0 || self.days != 0.0
+    }
+
+    /// A known number (no symbol, one value).
+    fn value(&self) -> Option<f64> {
+        (!self.symbolic() && self.lo == self.hi && self.lo.is_finite()).then_some(self.lo)
+    }
+
+    /// The range over every value the symbols can take.
+    fn collapse(&self, days: (f64, f64)) -> Lin {
+        let part = |k: f64, lo: f64, hi: f64| -> (f64, f64) {
+            if k == 0.0 {
+                (0.0, 0.0)
+            } else if k > 0.0 {
+                (k * lo, k * hi)
+            } else {
+                (k * hi, k * lo)
+            }
+        };
+        let (c0, c1) = part(self.cost, 0.0, f64::INFINITY);
+        let (k0, k1) = part(self.km, 0.0, MAX_KM);
+        let (d0, d1) = part(self.days, days.0, days.1);
+        Lin::range(self.lo + c0 + k0 + d0, self.hi + c1 + k1 + d1).sane()
+    }
+
+    /// NaN bounds (∞ − ∞) mean nothing is known.
+    fn sane(self) -> Lin {
+        if self.lo.is_nan() || self.hi.is_nan() {
+            Lin::ANY
+        } else {
+            self
+        }
+    }
+
+    fn add(self, o: Lin) -> Lin {
+        Lin {
+            cost: self.cost + o.cost,
+            km: self.km + o.km,
+            days: self.days + o.days,
+            lo: self.lo + o.lo,
+            hi: self.hi + o.hi,
+        }
+        .sane()
+    }
+
+    fn scale(self, k: f64) -> Lin {
+        if k == 0.0 {
+            return Lin::point(0.0);
+        }
+        let (lo, hi) = if k > 0.0 {
+            (self.lo * k, self.hi * k)
+        } else {
+            (self.hi * k, self.lo * k)
+        };
+        Lin {
+            cost: self.cost * k,
+            km: self.km * k,
+            days: self.days * k,
+            lo,
+            hi,
+        }
+        .sane()
+    }
+}
+
+/// An abstract value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ab {
+    Num(Lin),
+    /// A boolean, `None` when it may be either.
+    Bool(Option<bool>),
+    /// Anything else (text, kinds): only compared, never bounded.
+    Other,
+}
+
+struct Analysis<'a> {
+    rules: &'a Rules,
+    scope: Scope<'a>,
+    days: (f64, f64),
+}
+
+impl<'a> Analysis<'a> {
+    fn num(&self, e: &'a Expr) -> Lin {
+        match self.eval(e) {
+            Ab::Num(l) => l,
+            _ => Lin::ANY,
+        }
+    }
+
+    /// The range of a number, symbols collapsed.
+    fn range(&self, e: &'a Expr) -> Lin {
+        self.num(e).collapse(self.days)
+    }
+
+    fn eval(&self, e: &'a Expr) -> Ab {
+        let d = e.deps;
+        let order_only =
+            !(d.location || d.pair || d.shipment || d.stock || d.line || d.plan || d.script);
+        if order_only {
+            // Facts of the order and constants: evaluated exactly.
+            return match self.scope.eval(e) {
+                Val::Num(n) => Ab::Num(Lin::point(n)),
+                Val::Bool(b) => Ab::Bool(Some(b)),
+                _ => Ab::Other,
+            };
+        }
+        match &e.kind {
+            ExprKind::Fact(Fact::Term(t)) => match t {
+                Term::Cost => Ab::Num(Lin {
+                    cost: 1.0,
+                    ..Lin::range(0.0, 0.0)
+                }),
+                Term::Distance => Ab::Num(Lin {
+                    km: 1.0,
+                    ..Lin::range(0.0, 0.0)
+                }),
+                Term::Days => Ab::Num(Lin {
+                    days: 1.0,
+                    ..Lin::range(0.0, 0.0)
+                }),
+                Term::InMarket | Term::MeetsPromise => Ab::Bool(None),
+                Term::CapacityUtilisation => Ab::Num(Lin::range(0.0, 1.0)),
+                Term::Shipments => Ab::Num(Lin::range(1.0, f64::INFINITY)),
+                Term::CapacityLeft | Term::Atp | Term::StockCover => {
+                    Ab::Num(Lin::range(0.0, f64::INFINITY))
+                }
+            },
+            ExprKind::Fact(Fact::Location(f)) => {
+                let r = &self.rules.ranges;
+                let (lo, hi) = match f {
+                    LocationFact::HandlingCost => r.handling,
+                    LocationFact::ProcessingDays => r.processing_days,
+                    LocationFact::DailyCapacity => r.daily_capacity,
+                    LocationFact::Priority => r.priority,
+                    _ => return Ab::Other,
+                };
+                if lo <= hi {
+                    Ab::Num(Lin::range(lo, hi))
+                } else {
+                    Ab::Num(Lin::ANY)
+                }
+            }
+            ExprKind::Neg(x) => Ab::Num(self.num(x).scale(-1.0)),
+            ExprKind::Not(x) => match self.eval(x) {
+                Ab::Bool(b) => Ab::Bool(b.map(|b| !b)),
+                _ => Ab::Bool(None),
+            },
+            ExprKind::Arith(op, a, b) => {
+                let (x, y) = (self.num(a), self.num(b));
+                Ab::Num(match op {
+                    ArithOp::Add => x.add(y),
+                    ArithOp::Sub => x.add(y.scale(-1.0)),
+                    ArithOp::Mul => match (x.value(), y.value()) {
+                        (_, Some(k)) => x.scale(k),
+                        (Some(k), _) => y.scale(k),
+                        _ => mul(x.collapse(self.days), y.collapse(self.days)),
+                    },
+                    ArithOp::Div => match y.value() {
+                        Some(k) if k != 0.0 => x.scale(1.0 / k),
+                        _ => div(x.collapse(self.days), y.collapse(self.days)),
+                    },
+                })
+            }
+            ExprKind::Builtin(f, args) => {
+                let mut xs = args.iter().map(|a| self.range(a));
+                let a = xs.next().unwrap_or(Lin::ANY);
+                let b = xs.next().unwrap_or(Lin::ANY);
+                Ab::Num(match f {
+                    Builtin::Min => Lin::range(a.lo.min(b.lo), a.hi.min(b.hi)),
+                    Builtin::Max => Lin::range(a.lo.max(b.lo), a.hi.max(b.hi)),
+                    Builtin::Abs => {
+                        if a.lo >= 0.0 {
+                            a
+                        } else if a.hi <= 0.0 {
+                            Lin::range(-a.hi, -a.lo)
+                        } else {
+                            Lin::range(0.0, (-a.lo).max(a.hi))
+                        }
+                    }
+                })
+            }
+            ExprKind::Cond {
+                cond,
+                then,
+                otherwise,
+            } => match self.eval(cond) {
+                Ab::Bool(Some(true)) => self.eval(then),
+                Ab::Bool(Some(false)) => self.eval(otherwise),
+                _ => match (self.eval(then), self.eval(otherwise)) {
+                    (Ab::Num(x), Ab::Num(y)) => Ab::Num(hull(x, y, self.days)),
+                    (Ab::Bool(x), Ab::Bool(y)) if x == y => Ab::Bool(x),
+                    (Ab::Bool(_), Ab::Bool(_)) => Ab::Bool(None),
+                    _ => Ab::Other,
+                },
+            },
+            ExprKind::Script(id, args) => self.script(id.0, args),
+            ExprKind::Compare(..)
+            | ExprKind::And(..)
+            | ExprKind::Or(..)
+            | ExprKind::Contains { .. }
+            | ExprKind::StartsWith { .. }
+            | ExprKind::Bool(_) => Ab::Bool(None),
+            ExprKind::Number(n) => Ab::Num(Lin::point(*n)),
+            _ => match e.ty {
+                ir::Type::Number(_) => Ab::Num(Lin::ANY),
+                ir::Type::Bool => Ab::Bool(None),
+                _ => Ab::Other,
+            },
+        }
+    }
+
+    /// A script's range: probed at its arguments when they are known, or at every day
+    /// count when `days` is the one argument that is not.
+    fn script(&self, id: usize, args: &'a [Expr]) -> Ab {
+        let vals: Vec<Ab> = args.iter().map(|a| self.eval(a)).collect();
+        let known = |a: &Ab| -> Option<Val<'static>> {
+            match a {
+                Ab::Num(l) => l.value().map(Val::Num),
+                Ab::Bool(Some(b)) => Some(Val::Bool(*b)),
+                _ => None,
+            }
+        };
+        let open: Vec<usize> = (0..vals.len())
+            .filter(|&i| vals.get(i).and_then(known).is_none())
+            .collect();
+        let mut fixed: Vec<Val<'static>> = vals
+            .iter()
+            .map(|a| known(a).unwrap_or(Val::Missing))
+            .collect();
+        let days_only = Lin {
+            days: 1.0,
+            ..Lin::range(0.0, 0.0)
+        };
+        let probes: Vec<f64> = match open.as_slice() {
+            [] => vec![f64::NAN],
+            [i] if matches!(vals.get(*i), Some(Ab::Num(l)) if *l == days_only) => {
+                let (lo, hi) = self.days;
+                if !(hi - lo <= f64::from(MAX_PROBES)) {
+                    return Ab::Num(Lin::ANY);
+                }
+                let mut out = Vec::new();
+                let mut d = lo;
+                while d <= hi {
+                    out.push(d);
+                    d += 1.0;
+                }
+                out
+            }
+            _ => return Ab::Num(Lin::ANY),
+        };
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        let mut bools: Option<Option<bool>> = None;
+        for d in probes {
+            if let Some(&i) = open.first() {
+                if let Some(slot) = fixed.get_mut(i) {
+                    *slot = Val::Num(d);
+                }
+            }
+            match self.rules.scripts.probe(id, &fixed) {
+                Some(Val::Num(n)) if !n.is_nan() => {
+                    lo = lo.min(n);
+                    hi = hi.max(n);
+                }
+                Some(Val::Bool(b)) => {
+                    bools = Some(match bools {
+                        None => Some(b),
+                        Some(Some(x)) if x == b => Some(b),
+                        _ => None,
+                    });
+                }
+                _ => return Ab::Num(Lin::ANY),
+            }
+        }
+        match bools {
+            Some(b) if lo > hi => Ab::Bool(b),
+            Some(_) => Ab::Num(Lin::ANY),
+            None if lo <= hi => Ab::Num(Lin::range(lo, hi)),
+            None => Ab::Num(Lin::ANY),
+        }
+    }
+}
+
+fn hull(x: Lin, y: Lin, days: (f64, f64)) -> Lin {
+    if x.cost == y.cost && x.km == y.km && x.days == y.days {
+        Lin {
+            lo: x.lo.min(y.lo),
+            hi: x.hi.max(y.hi),
+            ..x
+        }
+    } else {
+        let (x, y) = (x.collapse(days), y.collapse(days));
+        Lin::range(x.lo.min(y.lo), x.hi.max(y.hi))
+    }
+}
+
+/// The product of two ranges.
+fn mul(x: Lin, y: Lin) -> Lin {
+    let ps = [x.lo * y.lo, x.lo * y.hi, x.hi * y.lo, x.hi * y.hi];
+    if ps.iter().any(|p| p.is_nan()) {
+        return Lin::ANY;
+    }
+    Lin::range(
+        ps.iter().copied().fold(f64::INFINITY, f64::min),
+        ps.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    )
+}
+
+/// The quotient of two ranges; anything when the divisor's range holds zero.
+fn div(x: Lin, y: Lin) -> Lin {
+    if y.lo <= 0.0 && y.hi >= 0.0 {
+        return Lin::ANY;
+    }
+    mul(x, Lin::range(1.0 / y.hi, 1.0 / y.lo))
+}
+
+/// Whether the strategy ranks by `fewest_shipments` first: then a plan from one location
+/// wins whenever there is one, and the bounded search looks for it alone.
+pub(crate) fn singles_first(s: &ir::Strategy) -> bool {
+    matches!(
+        s.objective.rank.first().map(|k| &k.criterion),
+        Some(Criterion::FewestShipments)
+    )
+}
+
+/// Why a strategy's objective cannot be bounded, whatever the order: the search then
+/// looks at every holder. `None` when the bound is worked out per order.
+pub(crate) fn static_obstacle(s: &ir::Strategy) -> Option<String> {
+    let rank = &s.objective.rank;
+    let first = rank.iter().position(|k| !is_limit(&k.criterion));
+    // `fewest_shipments` first is searched one location at a time (see `singles_first`).
+    let skip = usize::from(singles_first(s));
+    if let Some(i) = rank
+        .iter()
+        .skip(skip)
+        .position(|k| is_limit(&k.criterion))
+        .map(|i| i + skip)
+    {
+        if first.is_none_or(|f| i < f) {
+            let key = rank.get(i).map_or("", |k| k.text.as_str());
+            return Some(format!("`rank by {key}` comes before the objective"));
+        }
+    }
+    if let Some(k) = first.and_then(|f| rank.get(f)) {
+        if k.descending {
+            return Some(format!("`{}` is ranked larger first", k.text));
+        }
+    }
+    None
+}
+
+impl Rules {
+    /// The bound of strategy `s` for the order of `facts`, or why there is none.
+    pub(crate) fn objective_bound(
+        &self,
+        s: &CompiledStrategy,
+        facts: &OrderFacts<'_>,
+    ) -> Result<ObjectiveBound, String> {
+        if let Some(why) = &s.full_scan {
+            return Err(why.clone());
+        }
+        let strategy = &s.ir;
+        let scope = Scope {
+            consts: &self.set.consts,
+            scripts: &self.scripts,
+            order: facts,
+            line: None,
+            location: None,
+            terms: Terms::default(),
+        };
+        let days = self.ranges.days;
+        let a = Analysis {
+            rules: self,
+            scope,
+            days,
+        };
+        let key = strategy
+            .objective
+            .rank
+            .iter()
+            .find(|k| !is_limit(&k.criterion));
+        let criterion = key.map_or(&Criterion::Cost, |k| &k.criterion);
+        let truthy = |x: Ab| match x {
+            Ab::Num(l) => l,
+            // A condition scores 0 when it holds, 1 otherwise.
+            Ab::Bool(Some(b)) => Lin::point(if b { 0.0 } else { 1.0 }),
+            _ => Lin::range(0.0, 1.0),
+        };
+        let mut lin = match criterion {
+            Criterion::Cost => Lin {
+                cost: 1.0,
+                ..Lin::range(0.0, 0.0)
+            },
+            Criterion::Score => match &strategy.objective.score {
+                Some(e) => truthy(a.eval(e)),
+                None => Lin {
+                    cost: 1.0,
+                    ..Lin::range(0.0, 0.0)
+                },
+            },
+            Criterion::Distance => Lin {
+                km: 1.0,
+                ..Lin::range(0.0, 0.0)
+            },
+            Criterion::InMarket => Lin::range(0.0, 1.0),
+            Criterion::Expr(e) => truthy(a.eval(e)),
+            _ => return Err("the objective is not additive".into()),
+        };
+        if matches!(criterion, Criterion::Cost | Criterion::Score) {
+            // A penalty that is not a finite number counts as none.
+            if let Some(p) = &strategy.split.penalty {
+                let r = a.range(p);
+                let lo = if r.hi.is_finite() {
+                    r.lo
+                } else {
+                    r.lo.min(0.0)
+                };
+                lin = lin.add(Lin::range(lo, 0.0));
+            }
+            if let PromisePolicy::Preferred { penalty: Some(p) } = &strategy.promise {
+                let r = a.range(p);
+                lin = lin.add(Lin::range(r.lo.min(0.0), 0.0));
+            }
+        }
+        // A factor below zero: the term falls as the symbol grows; bound it at the far end.
+        if lin.cost < 0.0 {
+            return Err("the score falls as the cost rises".into());
+        }
+        if lin.km < 0.0 {
+            lin.lo += lin.km * MAX_KM;
+            lin.km = 0.0;
+        }
+        let days_part = if lin.days >= 0.0 {
+            lin.days * days.0
+        } else {
+            lin.days * days.1
+        };
+        let offset = lin.lo + days_part;
+        if !offset.is_finite() || !lin.cost.is_finite() || !lin.km.is_finite() {
+            return Err("a term of the score has no lower bound".into());
+        }
+        Ok(ObjectiveBound {
+            per_cost: lin.cost,
+            per_km: lin.km,
+            offset,
+        })
+    }
+}
+
+/// Kinds a list of location sets may hold (`[dc, store, dropship]`).
+fn kinds_of(sets: &[ir::LocationSet]) -> [bool; 3] {
+    let mut out = [false; 3];
+    for set in sets {
+        match &set.base {
+            ir::SetBase::Kind(k) => out[kind_index(*k)] = true,
+            ir::SetBase::PickupStore => out[kind_index(ir::LocationKind::Store)] = true,
+            _ => return [true; 3],
+        }
+    }
+    out
+}
+
+fn kind_index(k: ir::LocationKind) -> usize {
+    match k {
+        ir::LocationKind::Dc => 0,
+        ir::LocationKind::Store => 1,
+        ir::LocationKind::Dropship => 2,
+    }
+}
+
+/// For each tier of a strategy (the preferred ones, then the rest), the distance beyond
+/// which every candidate of the tier is excluded: the largest of its kinds' limits, where
+/// a kind's limit is the least `exclude … when distance > X` that applies to it.
+pub(crate) fn tier_max_km(set: &ir::RuleSet, s: &ir::Strategy) -> Vec<f64> {
+    let number = |e: &Expr| -> Option<f64> {
+        match &e.kind {
+            ExprKind::Number(n) => Some(*n),
+            ExprKind::Const(id) => match set.consts.get(id.0).map(|c| c.value) {
+                Some(ir::Value::Number(n)) => Some(n),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    let mut cap = [f64::INFINITY; 3];
+    for ex in s.exclusions.iter().filter(|e| !e.per_line) {
+        let limit = match &ex.cond.kind {
+            ExprKind::Compare(ir::CmpOp::Gt | ir::CmpOp::Ge, a, b)
+                if matches!(a.kind, ExprKind::Fact(Fact::Term(Term::Distance))) =>
+            {
+                number(b)
+            }
+            _ => None,
+        };
+        let Some(limit) = limit.filter(|x| !x.is_nan()) else {
+            continue;
+        };
+        for (k, c) in cap.iter_mut().enumerate() {
+            if ex.applies_to.is_none_or(|a| kind_index(a) == k) {
+                *c = c.min(limit);
+            }
+        }
+    }
+    let candidates = kinds_of(&s.candidates);
+    let mut preferred = [false; 3];
+    let mut out = Vec::with_capacity(s.prefer.len() + 1);
+    let widest = |kinds: [bool; 3]| -> f64 {
+        (0..3)
+            .filter(|&k| kinds[k] && candidates[k])
+            .map(|k| cap[k])
+            .fold(f64::NEG_INFINITY, f64::max)
+            .max(0.0)
+    };
+    for tier in &s.prefer {
+        let here = kinds_of(tier);
+        for k in 0..3 {
+            preferred[k] |= here[k];
+        }
+        out.push(widest(preferred));
+    }
+    out.push(widest([true; 3]));
+    out
+}
