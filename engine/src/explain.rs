@@ -161,7 +161,10 @@ impl Explain {
                 why,
             })
             .collect();
-        let note = if search.iter().all(|s| s.why.is_none()) {
+        let builtin = strategies.iter().any(|s| s == "min-cost") || decision.rule == "min-cost";
+        let note = if builtin {
+            "holders are visited by a lower bound on their cost; those not listed could not beat the plan".to_string()
+        } else if search.iter().all(|s| s.why.is_none()) {
             "holders are visited by a lower bound on their score; those not listed could not beat the plan".to_string()
         } else if search.iter().all(|s| s.why.is_some()) {
             "every holder of the order's SKUs in the strategy's candidate sets was considered"

@@ -151,6 +151,16 @@ pub fn render(d: &Decision, why: &Explain, network: &Network) -> String {
     if why.omitted > 0 {
         let _ = writeln!(out, "  … and {} more", why.omitted);
     }
+    let builtin_only = why.search.len() == 1 && why.search.iter().all(|s| s.why.is_none());
+    if !builtin_only {
+        let _ = writeln!(out, "\nsearch");
+        for s in &why.search {
+            let _ = match &s.why {
+                Some(reason) => writeln!(out, "  {:<24} full scan: {reason}", s.strategy),
+                None => writeln!(out, "  {:<24} bounded", s.strategy),
+            };
+        }
+    }
     let _ = writeln!(out, "\nnote: {}", why.note);
     out
 }

@@ -465,6 +465,28 @@ pub(crate) fn static_obstacle(s: &ir::Strategy) -> Option<String> {
             return Some(format!("`rank by {key}` comes before the objective"));
         }
     }
+    // A script called per candidate may fail, or spend the order's budget, at any holder:
+    // every holder is looked at, so that the order's fate does not hang on the walk.
+    let per_candidate = |e: &Expr| e.deps.script && !e.deps.is_static();
+    if let Some(x) = s.exclusions.iter().find(|x| per_candidate(&x.cond)) {
+        return Some(format!(
+            "exclusion `{}` calls a script for every candidate",
+            x.reason
+        ));
+    }
+    let filters = s
+        .candidates
+        .iter()
+        .chain(s.prefer.iter().flatten())
+        .filter(|set| !set.is_static)
+        .flat_map(|set| &set.filters);
+    for f in filters {
+        if let ir::LocationFilter::Where(e) = f {
+            if per_candidate(e) {
+                return Some("a candidate set calls a script for every candidate".into());
+            }
+        }
+    }
     if let Some(k) = first.and_then(|f| rank.get(f)) {
         if k.descending {
             return Some(format!("`{}` is ranked larger first", k.text));
