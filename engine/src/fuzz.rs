@@ -377,10 +377,19 @@ pub fn stock_events(data: &[u8]) {
         assert!(e.line >= 1 && e.line <= lines);
     }
     let engine = Engine::new(ex.network.clone(), &ex.stock);
-    let kpis = crate::simulate::replay_with_events(&engine, &ex.orders, &events, |o, d| {
-        assert_eq!(o.id, d.order);
-    });
+    let checked = load::events::check_events("events.jsonl", &events, engine.stock(), &ex.network);
+    let (kpis, report) =
+        crate::simulate::replay_with_events(&engine, &ex.orders, &events, |o, d| {
+            assert_eq!(o.id, d.order);
+        });
     assert!(serde_json::to_string(&kpis).is_ok());
+    // Events the check lets through all apply; no count ever passes the engine's limit.
+    if checked.is_ok() {
+        assert!(report.refused.is_empty(), "{report:?}");
+    }
+    for r in &ex.stock {
+        assert!(engine.stock().atp(r.location, &r.sku) <= crate::MAX_UNITS);
+    }
 }
 
 /// A rule file, checked, compiled for the example network and used to route the example

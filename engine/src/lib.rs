@@ -75,4 +75,4 @@ pub use model::network::{Location, LocationKind, Network, Service};
 pub use model::order::{Fulfillment, Order, OrderLine, ShipTo};
 pub use router::EXACT_LINE_LIMIT;
 pub use rules::{Rules, RulesError};
-pub use stock::Stock;
+pub use stock::{AdjustError, Adjusted, Stock, MAX_UNITS};

@@ -415,8 +415,8 @@ impl<'a> Doc<'a> {
         }
     }
 
-    /// Reads a whole number that may be negative.
-    pub(crate) fn integer(&self, raw: &'a RawValue, path: &str) -> Option<i64> {
+    /// Reads a whole number that may be negative, at most `limit` either side of 0.
+    pub(crate) fn integer(&self, raw: &'a RawValue, path: &str, limit: u64) -> Option<i64> {
         let expected = "a whole number";
         if kind(raw) != Kind::Number {
             self.error(
@@ -427,7 +427,15 @@ impl<'a> Doc<'a> {
             return None;
         }
         match parse_whole(raw.get()).map(i64::try_from) {
-            Some(Ok(n)) => Some(n),
+            Some(Ok(n)) if n.unsigned_abs() <= limit => Some(n),
+            Some(Ok(_)) => {
+                let message = format!(
+                    "must be from -{limit} to {limit}, found {}",
+                    quote(raw.get())
+                );
+                self.error(raw, path, message);
+                None
+            }
             Some(Err(_)) => {
                 let message = format!("is too large a number, found {}", quote(raw.get()));
                 self.error(raw, path, message);
@@ -634,22 +642,22 @@ impl<'a, 'd> Fields<'a, 'd> {
             .and_then(|n| u32::try_from(n).ok())
     }
 
-    /// A required whole number ≥ 0 that fits a `u64` exactly (stock quantities).
-    pub(crate) fn req_u64(&self, name: &str) -> Option<u64> {
+    /// A required stock count: a whole number from 0 to [`crate::MAX_UNITS`].
+    pub(crate) fn req_units(&self, name: &str) -> Option<u64> {
         let raw = self.required(name, &describe_whole(0))?;
-        self.doc.whole(raw, &self.path(name), 0, u64::MAX)
+        self.doc.whole(raw, &self.path(name), 0, crate::MAX_UNITS)
     }
 
-    /// An optional whole number ≥ 0 that fits a `u64` exactly.
-    pub(crate) fn opt_u64(&self, name: &str) -> Option<u64> {
+    /// An optional stock count (see [`Fields::req_units`]).
+    pub(crate) fn opt_units(&self, name: &str) -> Option<u64> {
         let raw = self.present(name)?;
-        self.doc.whole(raw, &self.path(name), 0, u64::MAX)
+        self.doc.whole(raw, &self.path(name), 0, crate::MAX_UNITS)
     }
 
-    /// An optional whole number that may be negative.
-    pub(crate) fn opt_i64(&self, name: &str) -> Option<i64> {
+    /// An optional whole number that may be negative, at most `limit` either side of 0.
+    pub(crate) fn opt_i64(&self, name: &str, limit: u64) -> Option<i64> {
         let raw = self.present(name)?;
-        self.doc.integer(raw, &self.path(name))
+        self.doc.integer(raw, &self.path(name), limit)
     }
 
     /// A required object.

@@ -137,7 +137,7 @@ fn read_location(fields: &Fields<'_, '_>) -> Option<Location> {
     let handling_cost = fields.opt_f64("handling_cost", Range::MONEY);
     let processing_days = fields.opt_u32("processing_days", 0);
     let daily_capacity = fields.opt_u32("daily_capacity", 0);
-    let priority = fields.opt_i64("priority");
+    let priority = fields.opt_i64("priority", i64::MAX.unsigned_abs());
     let attr = fields.attr(LOCATION_FIELDS);
     Some(Location {
         id: id?,
