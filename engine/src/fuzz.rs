@@ -354,8 +354,9 @@ pub fn orders_jsonl(data: &[u8]) {
                 .as_deref()
                 .and_then(|id| ex.network.location(id));
             assert!(
-                store.is_some_and(|s| s.kind == LocationKind::Store),
-                "{o:?}"
+                store.is_some_and(|s| s.kind == LocationKind::Store
+                    && (s.lat, s.lon) == (o.ship_to.lat, o.ship_to.lon)),
+                "a pickup order goes to its store's position: {o:?}"
             );
         }
     }
