@@ -113,8 +113,21 @@ pub(crate) fn check_decision(
             per_line[l.line] += u64::from(l.qty);
             *per_pair.entry((loc, l.sku.as_str())).or_default() += u64::from(l.qty);
         }
-        assert!(s.cost.is_finite() && s.cost >= 0.0, "{s:?}");
+        assert!(s.cost.is_finite() && s.cost.is_sign_positive(), "{s:?}");
         assert!(s.distance_km.is_finite() && s.distance_km >= 0.0, "{s:?}");
+        // Days are the contract's sum, exact: nothing saturated on the way.
+        if let Some(l) = network.locations.get(loc) {
+            let transit = s
+                .service
+                .as_deref()
+                .and_then(|id| network.services.iter().find(|x| x.id == id))
+                .map_or(0.0, |x| (s.distance_km / x.km_per_day).ceil().max(1.0));
+            assert_eq!(
+                f64::from(s.days),
+                f64::from(l.processing_days) + transit,
+                "{s:?}"
+            );
+        }
         total += s.cost;
     }
     assert!(d.total_cost.is_finite(), "{d:?}");

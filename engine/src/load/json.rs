@@ -52,11 +52,12 @@ impl Range {
         min_open: false,
         max_is_limit: true,
     };
-    /// Any number > 0.
-    pub(crate) const POSITIVE: Range = Range {
-        min: 0.0,
+    /// A carrier's speed in km per day: at least 1, so that a transit over half the
+    /// globe (20,016 km) is a day count far inside `u32`, exact and never saturated.
+    pub(crate) const SPEED: Range = Range {
+        min: 1.0,
         max: f64::INFINITY,
-        min_open: true,
+        min_open: false,
         max_is_limit: false,
     };
     /// A latitude in degrees.
@@ -373,7 +374,7 @@ impl<'a> Doc<'a> {
             return None;
         }
         // JSON number syntax is a subset of Rust's float syntax; overflow gives infinity.
-        let value = raw.get().parse::<f64>().ok().filter(|x| x.is_finite());
+        let value = finite(raw.get());
         match value {
             Some(x) if range.contains(x) => Some(x),
             Some(x) => {
@@ -462,6 +463,13 @@ impl<'a> Doc<'a> {
         }
         ok.then_some(out)
     }
+}
+
+/// A finite number read from its JSON text, `-0` as 0 (so no cost or position is ever
+/// written as `-0.0`). Both order loaders read numbers with it: the same text, the same bits.
+pub(crate) fn finite(text: &str) -> Option<f64> {
+    let x = text.parse::<f64>().ok().filter(|x| x.is_finite())?;
+    Some(if x == 0.0 { 0.0 } else { x })
 }
 
 /// `None` for the root, else the path.
@@ -636,9 +644,14 @@ impl<'a, 'd> Fields<'a, 'd> {
 
     /// An optional whole number ≥ `min` that fits a `u32`.
     pub(crate) fn opt_u32(&self, name: &str, min: u32) -> Option<u32> {
+        self.opt_u32_within(name, min, u32::MAX)
+    }
+
+    /// An optional whole number from `min` to `max`.
+    pub(crate) fn opt_u32_within(&self, name: &str, min: u32, max: u32) -> Option<u32> {
         let raw = self.present(name)?;
         self.doc
-            .whole(raw, &self.path(name), u64::from(min), u64::from(u32::MAX))
+            .whole(raw, &self.path(name), u64::from(min), u64::from(max))
             .and_then(|n| u32::try_from(n).ok())
     }
 

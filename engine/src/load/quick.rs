@@ -8,7 +8,7 @@
 //! so a line gives the same order whichever path read it. Numbers are parsed from their
 //! JSON text with the same routine as the located parse, so they have the same bits.
 
-use crate::load::json::{MAX_MONEY, MAX_UNIT_WEIGHT_KG};
+use crate::load::json::{finite, MAX_MONEY, MAX_UNIT_WEIGHT_KG};
 use crate::model::network::{LocationKind, Network};
 use crate::model::order::{Fulfillment, Order, OrderLine, ShipTo};
 use serde::Deserialize;
@@ -66,10 +66,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValu
 
 /// A finite number within `min..=max`, read from its JSON text like the located parse does.
 fn number(raw: &RawValue, min: f64, max: f64) -> Option<f64> {
-    raw.get()
-        .parse::<f64>()
-        .ok()
-        .filter(|x| x.is_finite() && *x >= min && *x <= max)
+    finite(raw.get()).filter(|x| *x >= min && *x <= max)
 }
 
 /// A non-empty id or SKU.
