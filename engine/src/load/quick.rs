@@ -235,6 +235,13 @@ mod tests {
         for text in &quick {
             assert!(agrees(text, &s.network), "expected quick: {text}");
         }
+        // `-0` is 0 on both paths (equal as numbers either way, so the sign is checked).
+        let zero = format!(r#"{{"id":"O-1","ship_to":{{"lat":-0,"lon":-0.0}},{line}}}"#);
+        let quick_zero = parse(&zero, &s.network).unwrap();
+        let located_zero = parse_order("o.jsonl", 1, &zero, &s.network);
+        for o in [&quick_zero, &located_zero.unwrap()] {
+            assert!(o.ship_to.lat.is_sign_positive() && o.ship_to.lon.is_sign_positive());
+        }
         // A pickup order goes to its store's position, from either path.
         for text in &quick[2..4] {
             let order = parse(text, &s.network).unwrap();
