@@ -225,6 +225,38 @@ fn order_problems_are_all_reported_and_nothing_is_routed() {
 }
 
 #[test]
+fn a_pickup_order_whose_ship_to_is_not_its_store_is_refused_there() {
+    // Once costed to Hamburg (533 km from Kassel) instead of the Munich store (191 km).
+    let text = r#"{"id":"P-1","fulfillment":"pickup","pickup_location":"ST-MUNICH","ship_to":{"lat":53.55073,"lon":9.99302},"lines":[{"sku":"JEANS-32","qty":1,"unit_weight_kg":0.7}]}"#;
+    let stderr = rejected("orders.jsonl", text);
+    assert!(
+        stderr.contains("orders.jsonl:1:76: ship_to: a pickup order's ship_to is its store's position (within 1 km): `ST-MUNICH` is at 48.13743, 11.57549, 612.")
+            && stderr.contains("km from 53.55073, 9.99302; write the store's position"),
+        "{stderr}"
+    );
+    // Rounded to two decimals (under 1 km off), it is the store's position.
+    let near = text.replace(
+        r#""lat":53.55073,"lon":9.99302"#,
+        r#""lat":48.14,"lon":11.58"#,
+    );
+    let exact = text.replace(
+        r#""lat":53.55073,"lon":9.99302"#,
+        r#""lat":48.13743,"lon":11.57549"#,
+    );
+    let routed = |orders: &str| {
+        let dir = with_file("orders.jsonl", orders);
+        let out = route(dir.path(), &[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    assert_eq!(routed(&near), routed(&exact));
+}
+
+#[test]
 fn missing_files_and_usage_errors() {
     let dir = example_dir();
     let out = sourcing(

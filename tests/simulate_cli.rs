@@ -201,6 +201,59 @@ fn stock_events_change_the_replay_and_bad_ones_are_located() {
 }
 
 #[test]
+fn stock_events_never_pass_the_count_the_engine_holds_and_a_removal_stops_at_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |deltas: &[&str], out: &Path| {
+        let path = dir.path().join("events.jsonl");
+        let text: String = deltas
+            .iter()
+            .map(|d| format!("{{\"at\":\"2026-11-23T06:00:00Z\",\"location\":\"DC-KASSEL\",\"sku\":\"TSHIRT-M\",\"delta\":{d}}}\n"))
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        simulate_cmd("min-cost.rules", &example_orders(), out)
+            .arg("--events")
+            .arg(&path)
+            .output()
+            .unwrap()
+    };
+    // Saturating counts once turned these into 1 unit where 113 are left (111 + 2): refused, at the
+    // first event that passes 2^53, before anything is written.
+    let max = i64::MAX.to_string();
+    let min = format!("-{max}");
+    let bad = dir.path().join("bad");
+    let failed = run(&[&max, &max, "2", &min, &min], &bad);
+    assert_eq!(failed.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        text.contains(
+            "events.jsonl:1:78: delta: must be from -9007199254740992 to 9007199254740992"
+        ),
+        "{text}"
+    );
+    assert!(!bad.exists());
+    // Within the range each, too many together.
+    let near = (1u64 << 52).to_string();
+    let failed = run(&[&near, &near], &bad);
+    let text = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(
+        text.contains("events.jsonl:2:78: delta: event at 2026-11-23T06:00:00Z: `DC-KASSEL` would hold 9007199254741103 units of `TSHIRT-M`"),
+        "{text}"
+    );
+    assert!(!bad.exists());
+    // −1e9 closes the DC: applied, the count stops at 0, and stderr says so.
+    let closed = dir.path().join("closed");
+    let done = run(&["-1e9"], &closed);
+    assert!(done.status.success());
+    let text = String::from_utf8_lossy(&done.stderr);
+    assert!(
+        text.contains("1 stock event(s) removed more units than were left and stopped the count at 0; the first, ")
+            && text.contains("events.jsonl:1:78, found 999999889 unit(s) fewer than it removes"),
+        "{text}"
+    );
+}
+
+#[test]
 fn one_thread_or_four_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let run = |threads: &str| {

@@ -99,6 +99,19 @@ impl Engine {
 
     /// Plans an order with the given rules (`None`: the built-in strategy), taking nothing.
     pub(crate) fn plan_with(&self, rules: Option<&Rules>, order: &Order) -> Routed {
+        // A pickup order travels to its store whatever its `ship_to` says (the loaders
+        // refuse one more than `PICKUP_TOLERANCE_KM` away and move the rest).
+        let moved;
+        let order = match order.pickup_position(&self.network) {
+            Some((lat, lon)) => {
+                let mut at_store = order.clone();
+                at_store.ship_to.lat = lat;
+                at_store.ship_to.lon = lon;
+                moved = at_store;
+                &moved
+            }
+            None => order,
+        };
         match rules {
             Some(rules) => plan_with_rules(rules, &self.network, &self.stock, &self.tables, order),
             None => plan_order(&self.network, &self.stock, &self.tables, order),

@@ -113,8 +113,21 @@ pub(crate) fn check_decision(
             per_line[l.line] += u64::from(l.qty);
             *per_pair.entry((loc, l.sku.as_str())).or_default() += u64::from(l.qty);
         }
-        assert!(s.cost.is_finite() && s.cost >= 0.0, "{s:?}");
+        assert!(s.cost.is_finite() && s.cost.is_sign_positive(), "{s:?}");
         assert!(s.distance_km.is_finite() && s.distance_km >= 0.0, "{s:?}");
+        // Days are the contract's sum, exact: nothing saturated on the way.
+        if let Some(l) = network.locations.get(loc) {
+            let transit = s
+                .service
+                .as_deref()
+                .and_then(|id| network.services.iter().find(|x| x.id == id))
+                .map_or(0.0, |x| (s.distance_km / x.km_per_day).ceil().max(1.0));
+            assert_eq!(
+                f64::from(s.days),
+                f64::from(l.processing_days) + transit,
+                "{s:?}"
+            );
+        }
         total += s.cost;
     }
     assert!(d.total_cost.is_finite(), "{d:?}");
@@ -354,8 +367,9 @@ pub fn orders_jsonl(data: &[u8]) {
                 .as_deref()
                 .and_then(|id| ex.network.location(id));
             assert!(
-                store.is_some_and(|s| s.kind == LocationKind::Store),
-                "{o:?}"
+                store.is_some_and(|s| s.kind == LocationKind::Store
+                    && (s.lat, s.lon) == (o.ship_to.lat, o.ship_to.lon)),
+                "a pickup order goes to its store's position: {o:?}"
             );
         }
     }
@@ -377,10 +391,19 @@ pub fn stock_events(data: &[u8]) {
         assert!(e.line >= 1 && e.line <= lines);
     }
     let engine = Engine::new(ex.network.clone(), &ex.stock);
-    let kpis = crate::simulate::replay_with_events(&engine, &ex.orders, &events, |o, d| {
-        assert_eq!(o.id, d.order);
-    });
+    let checked = load::events::check_events("events.jsonl", &events, engine.stock(), &ex.network);
+    let (kpis, report) =
+        crate::simulate::replay_with_events(&engine, &ex.orders, &events, |o, d| {
+            assert_eq!(o.id, d.order);
+        });
     assert!(serde_json::to_string(&kpis).is_ok());
+    // Events the check lets through all apply; no count ever passes the engine's limit.
+    if checked.is_ok() {
+        assert!(report.refused.is_empty(), "{report:?}");
+    }
+    for r in &ex.stock {
+        assert!(engine.stock().atp(r.location, &r.sku) <= crate::MAX_UNITS);
+    }
 }
 
 /// A rule file, checked, compiled for the example network and used to route the example

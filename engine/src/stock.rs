@@ -27,6 +27,58 @@ const NO_SLOT: u32 = u32::MAX;
 /// Lock stripes for taking stock: enough that concurrent orders rarely share one.
 const STRIPES: usize = 256;
 
+/// The largest count of units of one (location, SKU) pair: 2^53, the largest whole number
+/// that every number the engine writes or reads (JSON, key figures) holds exactly. The
+/// loaders refuse larger counts, and [`Stock::adjust`] refuses to go beyond it.
+pub const MAX_UNITS: u64 = 1 << 53;
+
+/// What [`Stock::adjust`] did: the pair's units before and after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Adjusted {
+    /// Units before the change.
+    pub before: u64,
+    /// Units after it.
+    pub after: u64,
+}
+
+impl Adjusted {
+    /// Units a removal asked for but did not find (the count stopped at 0).
+    pub fn missing(&self, delta: i64) -> u64 {
+        (-(i128::from(self.before) + i128::from(delta)))
+            .try_into()
+            .unwrap_or(0)
+    }
+}
+
+/// Why [`Stock::adjust`] changed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdjustError {
+    /// The inventory does not list the (location, SKU) pair.
+    Unlisted,
+    /// The count would pass [`MAX_UNITS`].
+    TooMany {
+        /// Units before the change.
+        before: u64,
+        /// The change asked for.
+        delta: i64,
+    },
+}
+
+impl std::fmt::Display for AdjustError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AdjustError::Unlisted => write!(f, "the inventory does not list this location and sku"),
+            AdjustError::TooMany { before, delta } => write!(
+                f,
+                "{before} units {delta:+} would be {}, more than the {MAX_UNITS} units one location can hold of one sku",
+                i128::from(*before) + i128::from(*delta)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AdjustError {}
+
 /// Stock of every (location, SKU) pair, safe to read and take from many threads.
 #[derive(Debug)]
 pub struct Stock {
@@ -291,34 +343,40 @@ impl Stock {
             .is_some()
     }
 
-    /// Adds `delta` units to a listed pair (a receipt), or removes them (a correction;
-    /// never below 0). Returns false, changing nothing, for a pair the inventory does not
-    /// list.
-    pub fn adjust(&self, location: usize, sku: &str, delta: i64) -> bool {
+    /// Adds `delta` units to a listed pair (a receipt), or removes them (a correction).
+    ///
+    /// A removal of more units than the pair holds stops at 0 (planners write `-1e9` to
+    /// empty a location); the result says so. A change that would take the count above
+    /// [`MAX_UNITS`], or a pair the inventory does not list, changes nothing.
+    pub fn adjust(&self, location: usize, sku: &str, delta: i64) -> Result<Adjusted, AdjustError> {
         let Some(slot) = self.sku_id(sku).and_then(|s| self.slot(location as u32, s)) else {
-            return false;
+            return Err(AdjustError::Unlisted);
         };
         let Some(a) = self.atp.get(slot as usize) else {
-            return false;
+            return Err(AdjustError::Unlisted);
         };
         let _guard = self
             .stripes
             .get(slot as usize % STRIPES)
             .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
-        let now = a.load(Ordering::Relaxed);
-        let next = if delta >= 0 {
-            now.saturating_add(delta.unsigned_abs())
-        } else {
-            now.saturating_sub(delta.unsigned_abs())
-        };
-        a.store(next, Ordering::Relaxed);
-        true
+        let before = a.load(Ordering::Relaxed);
+        // Exact: both terms are far inside i128.
+        let exact = i128::from(before) + i128::from(delta);
+        if exact > i128::from(MAX_UNITS) {
+            return Err(AdjustError::TooMany { before, delta });
+        }
+        let after = u64::try_from(exact).unwrap_or(0);
+        a.store(after, Ordering::Relaxed);
+        Ok(Adjusted { before, after })
     }
 
-    /// Units of this SKU that the whole network can promise now.
-    pub fn total_atp(&self, sku: &str) -> u64 {
+    /// Units of this SKU that the whole network can promise now (a sum over every holder,
+    /// which a `u64` could not always hold).
+    pub fn total_atp(&self, sku: &str) -> u128 {
         self.sku_id(sku).map_or(0, |s| {
-            self.slots_of(s).map(|slot| self.slot_atp(slot)).sum()
+            self.slots_of(s)
+                .map(|slot| u128::from(self.slot_atp(slot)))
+                .sum()
         })
     }
 
@@ -394,5 +452,63 @@ impl Clone for Stock {
             stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
             capacity: self.capacity.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{location, stock};
+    use crate::model::network::LocationKind;
+
+    fn one_pair(on_hand: u64) -> Stock {
+        let dc = location("DC", LocationKind::Dc, 51.0, 9.0, 1.0, 0);
+        let network = Network::new("EUR".into(), vec![dc], vec![]);
+        Stock::new(&network, &stock(&[(0, "A", on_hand)]))
+    }
+
+    #[test]
+    fn adjust_is_exact_refuses_overflow_and_reports_a_stop_at_zero() {
+        let stock = one_pair(113);
+        // The sequence that once saturated and let 1 unit ship: nothing passes the limit.
+        for _ in 0..2 {
+            let refused = stock.adjust(0, "A", i64::MAX);
+            assert!(
+                matches!(refused, Err(AdjustError::TooMany { before: 113, .. })),
+                "{refused:?}"
+            );
+        }
+        assert_eq!(
+            stock.adjust(0, "A", 2),
+            Ok(Adjusted {
+                before: 113,
+                after: 115
+            })
+        );
+        let to_limit = stock.adjust(0, "A", (MAX_UNITS - 115) as i64);
+        assert_eq!(
+            to_limit,
+            Ok(Adjusted {
+                before: 115,
+                after: MAX_UNITS
+            })
+        );
+        assert!(stock.adjust(0, "A", 1).is_err());
+        // A removal past 0 stops there and says how many units it did not find.
+        let back = stock.adjust(0, "A", -(MAX_UNITS as i64) + 100);
+        assert_eq!(
+            back,
+            Ok(Adjusted {
+                before: MAX_UNITS,
+                after: 100
+            })
+        );
+        let closed = stock.adjust(0, "A", i64::MIN).expect("a listed pair");
+        assert_eq!(
+            (closed.after, closed.missing(i64::MIN)),
+            (0, (1u64 << 63) - 100)
+        );
+        assert_eq!(stock.adjust(0, "B", 1), Err(AdjustError::Unlisted));
+        assert_eq!(stock.adjust(7, "A", 1), Err(AdjustError::Unlisted));
     }
 }

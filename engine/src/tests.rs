@@ -251,6 +251,21 @@ fn pickup_takes_the_counter_first_and_ships_the_rest_to_the_store() {
         .find(|s| s.location == "DC-A")
         .expect("DC shipment");
     assert_eq!(shipped.service.as_deref(), Some("ground"));
+    // Built in code with a ship_to in Munich, far from the store: the transfer still
+    // travels to the store, as the contract says, and nothing else changes.
+    let mut elsewhere = o.clone();
+    elsewhere.ship_to.lat = 48.14;
+    elsewhere.ship_to.lon = 11.58;
+    let moved = engine.quote(&elsewhere);
+    assert_eq!(moved, d);
+    let to_store = crate::geo::haversine_km(51.0, 9.0, 50.1, 8.7);
+    assert_eq!(shipped.distance_km, to_store);
+    assert!(engine
+        .quote_explained(&elsewhere)
+        .1
+        .candidates
+        .iter()
+        .all(|c| { c.location != "DC-A" || c.distance_km == to_store }));
 }
 
 #[test]
@@ -735,7 +750,7 @@ fn concurrent_reservations_never_share_a_unit_and_add_up() {
     assert!(kept <= 60, "never more than the stock");
     assert_eq!(
         engine.stock().total_atp("A"),
-        60 - kept,
+        u128::from(60 - kept),
         "released units are all back"
     );
 }

@@ -130,7 +130,7 @@ fn money_and_weights_too_large_for_a_finite_cost_are_rejected() {
         format!(
             r#"{{"locations": [{{"id": "A", "kind": "dc", "lat": 10, "lon": 10, "handling_cost": {money}}},
 {{"id": "S", "kind": "store", "lat": 11, "lon": 10, "handling_cost": {money}}}],
-"services": [{{"id": "g", "base_cost": {money}, "cost_per_km": {money}, "cost_per_kg": {money}, "km_per_day": 1e-300}}]}}"#
+"services": [{{"id": "g", "base_cost": {money}, "cost_per_km": {money}, "cost_per_kg": {money}, "km_per_day": 1}}]}}"#
         )
     };
     fuzz::network_json(network("1e9").as_bytes());

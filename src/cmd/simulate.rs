@@ -9,7 +9,7 @@ use crate::cmd::route::{check_rules, compile_rules};
 use crate::Failure;
 use clap::Args;
 use serde::Serialize;
-use sourcing_engine::simulate::{replay_with_events, Block, Kpis};
+use sourcing_engine::simulate::{replay_with_events, Block, EventReport, Kpis};
 use sourcing_engine::{load, Decision, Engine};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -54,6 +54,8 @@ struct Inputs {
     stock: Vec<load::InventoryRecord>,
     orders: Vec<sourcing_engine::Order>,
     events: Vec<load::StockEvent>,
+    /// The events file as named on the command line, for warnings.
+    events_file: String,
 }
 
 /// Applies `NAME=VALUE` overrides to a rule set.
@@ -147,7 +149,7 @@ fn run_one(
     );
     let mut count = 0usize;
     let (mut rule_errors, mut first_error) = (0usize, None);
-    let kpis = replay_with_events(&engine, &inputs.orders, &inputs.events, |_, d| {
+    let (kpis, report) = replay_with_events(&engine, &inputs.orders, &inputs.events, |_, d| {
         if let Some(e) = &d.error {
             rule_errors += 1;
             first_error.get_or_insert_with(|| format!("order `{}`: {e}", d.order));
@@ -168,6 +170,7 @@ fn run_one(
         }
     });
     bar.finish_and_clear();
+    warn_events(inputs, &label, &report);
     if let Some(first) = first_error {
         // Each such order is in the decisions with reason `rule_error` and its `error`.
         eprintln!(
@@ -191,6 +194,26 @@ fn run_one(
         |s| s.to_string_lossy().into_owned(),
     );
     Ok(Run { name, kpis })
+}
+
+/// Warns of removals that found fewer units than they remove (the count stopped at 0)
+/// and of events the engine refused (`check_events` lets none through).
+fn warn_events(inputs: &Inputs, label: &str, report: &EventReport) {
+    let at = |i: usize| {
+        inputs.events.get(i).map_or_else(String::new, |e| {
+            format!("{}:{}:{}", inputs.events_file, e.line, e.column)
+        })
+    };
+    if let Some(&(first, missing)) = report.stopped_at_zero.first() {
+        eprintln!(
+            "warning: {label}: {} stock event(s) removed more units than were left and stopped the count at 0; the first, {}, found {missing} unit(s) fewer than it removes",
+            report.stopped_at_zero.len(),
+            at(first)
+        );
+    }
+    for (i, why) in &report.refused {
+        eprintln!("warning: {label}: {}: event not applied: {why}", at(*i));
+    }
 }
 
 /// What a decision of the first rule set hands to the comparison.
@@ -324,25 +347,25 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     let events = match &args.events {
         Some(path) => {
             let events = load::load_events(path, &network).map_err(input)?;
-            // Every event must name a pair the inventory lists.
+            // Every event names a listed pair and keeps its count within the engine's.
             let check = sourcing_engine::Stock::new(&network, &stock);
             let name = path.display().to_string();
-            let mut problems = load::LoadErrors::new();
-            for e in events.iter().filter(|e| !check.lists(e.location, &e.sku)) {
-                problems.push(load::events::unlisted_pair(&name, e, &network));
-            }
-            if !problems.is_empty() {
-                return Err(Failure::Input(problems.to_string()));
-            }
+            load::events::check_events(&name, &events, &check, &network).map_err(input)?;
             events
         }
         None => Vec::new(),
     };
+    let events_file = args
+        .events
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     let inputs = Inputs {
         network,
         stock,
         orders,
         events,
+        events_file,
     };
     let mut set_a = check_rules(&args.rules)?;
     apply_sets(&mut set_a, &args.set, &args.rules)?;

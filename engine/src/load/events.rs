@@ -8,6 +8,7 @@
 use super::json::{quote, Doc};
 use super::{decode, read_file, strip_bom, suggestion, LoadError, LoadErrors};
 use crate::model::network::Network;
+use rustc_hash::FxHashMap;
 use std::path::Path;
 
 /// A change of stock at a moment.
@@ -25,6 +26,8 @@ pub struct StockEvent {
     pub delta: i64,
     /// The line of the file it was read from.
     pub line: usize,
+    /// The column of its `delta` (1 when unknown).
+    pub column: usize,
 }
 
 /// Reads an events file; blank lines are skipped.
@@ -79,10 +82,14 @@ pub fn parse_events(
                         }
                     });
             let sku = fields.req_text("sku");
-            let delta = fields.opt_i64("delta");
-            if fields.raw("delta").is_none() {
-                fields.missing("delta", "a whole number of units (negative to remove)");
-            }
+            let delta = fields.opt_i64("delta", crate::MAX_UNITS);
+            let column = match fields.raw("delta") {
+                Some(raw) => doc.position(doc.offset(raw)).1,
+                None => {
+                    fields.missing("delta", "a whole number of units (negative to remove)");
+                    1
+                }
+            };
             Some(StockEvent {
                 at_ms: at_ms?,
                 at: at?,
@@ -90,6 +97,7 @@ pub fn parse_events(
                 sku: sku?,
                 delta: delta?,
                 line: i + 1,
+                column,
             })
         });
         for e in doc.take_errors() {
@@ -104,6 +112,67 @@ pub fn parse_events(
     } else {
         Err(errors)
     }
+}
+
+/// Checks events against the stock they will change: every event must name a pair the
+/// inventory lists, and no count may pass [`crate::MAX_UNITS`].
+///
+/// The second check replays the events alone, in replay order (by moment, then file
+/// order), each removal stopping at 0: orders only take units, so no replay can hold more
+/// of a pair than this. The first event that would pass the limit is the problem, located
+/// at its `delta`.
+pub fn check_events(
+    file: &str,
+    events: &[StockEvent],
+    stock: &crate::Stock,
+    network: &Network,
+) -> Result<(), LoadErrors> {
+    let mut problems = Vec::new();
+    let mut order: Vec<&StockEvent> = events.iter().collect();
+    order.sort_by_key(|e| e.at_ms);
+    // (location, SKU) -> units after the events so far; `None` once a pair is refused.
+    let mut units: FxHashMap<(usize, &str), Option<i128>> = FxHashMap::default();
+    for e in order {
+        if !stock.lists(e.location, &e.sku) {
+            problems.push(unlisted_pair(file, e, network));
+            continue;
+        }
+        let slot = units
+            .entry((e.location, e.sku.as_str()))
+            .or_insert_with(|| Some(i128::from(stock.atp(e.location, &e.sku))));
+        let Some(now) = *slot else { continue };
+        // Exact: both terms are far inside i128.
+        let next = (now + i128::from(e.delta)).max(0);
+        if next <= i128::from(crate::MAX_UNITS) {
+            *slot = Some(next);
+            continue;
+        }
+        *slot = None;
+        let id = network
+            .locations
+            .get(e.location)
+            .map_or("", |l| l.id.as_str());
+        problems.push(LoadError::new(
+            file,
+            e.line,
+            e.column,
+            Some("delta".into()),
+            format!(
+                "event at {}: {} would hold {next} units of {} ({now} before it, counting the \
+                 earlier events and no order), more than the {} the engine holds exactly",
+                e.at,
+                quote(id),
+                quote(&e.sku),
+                crate::MAX_UNITS
+            ),
+        ));
+    }
+    problems.sort_by_key(|p| (p.line, p.column));
+    let mut errors = LoadErrors::new();
+    for p in problems {
+        errors.push(p);
+    }
+    errors.into_result(())
 }
 
 /// An event for a (location, SKU) pair the inventory does not list.
@@ -147,6 +216,75 @@ mod tests {
             attr: Default::default(),
         };
         Network::new("EUR".into(), vec![l], vec![])
+    }
+
+    fn event(line: usize, delta: &str) -> String {
+        format!(
+            "{{\"at\":\"2026-11-24T0{line}:00:00Z\",\"location\":\"DC-KASSEL\",\"sku\":\"A\",\"delta\":{delta}}}\n"
+        )
+    }
+
+    fn stock(on_hand: u64) -> crate::Stock {
+        let row = crate::load::InventoryRecord {
+            location: 0,
+            sku: "A".into(),
+            on_hand,
+            reserved: 0,
+            safety_stock: 0,
+        };
+        crate::Stock::new(&network(), &[row])
+    }
+
+    #[test]
+    fn a_delta_beyond_what_the_engine_holds_exactly_is_refused_at_its_column() {
+        // The hostile sequence that once let 1 unit ship where 113 were left.
+        let max = i64::MAX.to_string();
+        let min = format!("-{max}");
+        let text: String = [max.as_str(), &max, "2", &min, &min, "-9007199254740993"]
+            .iter()
+            .enumerate()
+            .map(|(i, d)| event(i + 1, d))
+            .collect();
+        let errors = parse_events("events.jsonl", &text, &network()).expect_err("refused");
+        let lines: Vec<String> = errors.errors().iter().map(|e| e.to_string()).collect();
+        let range = "must be from -9007199254740992 to 9007199254740992";
+        assert_eq!(lines.len(), 5, "{errors}");
+        for (e, line) in lines.iter().zip([1, 2, 4, 5, 6]) {
+            assert!(
+                e.starts_with(&format!("events.jsonl:{line}:71: delta: {range}")),
+                "{e}"
+            );
+        }
+        // −1e9 closes a location: accepted as written.
+        let close = parse_events("events.jsonl", &event(1, "-1e9"), &network()).expect("valid");
+        assert_eq!((close[0].delta, close[0].column), (-1_000_000_000, 71));
+    }
+
+    #[test]
+    fn events_that_together_pass_the_limit_are_refused_where_they_would() {
+        let near = (crate::MAX_UNITS - 200).to_string();
+        // 113 + (2^53 - 200) fits; 100 more would not. The removal first (at 01:00) makes
+        // room: events count in time order, each removal stopping at 0.
+        let text = [
+            event(2, &near),
+            event(3, "100"),
+            event(4, "50"),
+            event(1, "-1e9"),
+        ]
+        .concat();
+        let events = parse_events("events.jsonl", &text, &network()).expect("each is valid");
+        let ok = check_events("events.jsonl", &events, &stock(113), &network());
+        assert!(ok.is_ok(), "{ok:?}");
+        let errors = check_events("events.jsonl", &events[..3], &stock(113), &network())
+            .expect_err("2^53 + 13 units");
+        assert_eq!(
+            errors.to_string(),
+            format!(
+                "events.jsonl:2:71: delta: event at 2026-11-24T03:00:00Z: `DC-KASSEL` would hold {} units of `A` ({} before it, counting the earlier events and no order), more than the 9007199254740992 the engine holds exactly",
+                crate::MAX_UNITS + 13,
+                crate::MAX_UNITS - 87
+            )
+        );
     }
 
     #[test]

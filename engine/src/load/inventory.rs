@@ -27,7 +27,8 @@ pub struct InventoryRecord {
 }
 
 impl InventoryRecord {
-    /// Available to promise: `on_hand - reserved - safety_stock`, never below 0.
+    /// Available to promise: the contract's `max(0, on_hand - reserved - safety_stock)`
+    /// (the loaders keep each count at most [`crate::MAX_UNITS`]).
     pub fn atp(&self) -> u64 {
         self.on_hand
             .saturating_sub(self.reserved)
@@ -377,20 +378,32 @@ impl Row<'_> {
     }
 }
 
-/// Parses a stock quantity written as text: a whole number ≥ 0 (`5` or `5.0`).
+/// Parses a stock quantity written as text: a whole number from 0 to [`crate::MAX_UNITS`]
+/// (`5` or `5.0`).
 fn parse_quantity(text: &str) -> Result<u64, String> {
+    let too_large = || {
+        format!(
+            "must be at most {} (the largest count the engine holds exactly), found {}",
+            crate::MAX_UNITS,
+            quote(text)
+        )
+    };
     if let Ok(n) = text.parse::<u64>() {
-        return Ok(n);
+        return if n <= crate::MAX_UNITS {
+            Ok(n)
+        } else {
+            Err(too_large())
+        };
     }
     let bad = || format!("must be a whole number ≥ 0, found {}", quote(text));
     // Spreadsheets write `5.0`; accept it when exact. `f64::parse` also takes `inf` and
-    // `NaN`, which the finiteness test rejects.
+    // `NaN`, which the finiteness test rejects; `-0` is 0.
     let x = text.parse::<f64>().map_err(|_| bad())?;
     if !x.is_finite() || x.fract() != 0.0 || x < 0.0 {
         return Err(bad());
     }
-    if x > 9_007_199_254_740_992.0 {
-        return Err(format!("is too large a number, found {}", quote(text)));
+    if x > crate::MAX_UNITS as f64 {
+        return Err(too_large());
     }
     // The cast is exact: x is whole and within 0..=2^53.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -422,9 +435,9 @@ pub fn parse_inventory_json(
                         .ok()
                 });
                 let sku = fields.req_text("sku");
-                let on_hand = fields.req_u64("on_hand");
-                let reserved = fields.opt_u64("reserved");
-                let safety_stock = fields.opt_u64("safety_stock");
+                let on_hand = fields.req_units("on_hand");
+                let reserved = fields.opt_units("reserved");
+                let safety_stock = fields.opt_units("safety_stock");
                 let (location, sku) = (location?, sku?);
                 let line = doc.position(fields.start()).0;
                 if let Err(message) = checker.first_time(location, &sku, line) {
@@ -616,6 +629,31 @@ mod tests {
                     DC-KASSEL,C,,1e30\n\
                     DC-KASSEL,D,99999999999999999999999,0\n";
         insta::assert_snapshot!(csv_errors(text));
+    }
+
+    #[test]
+    fn counts_beyond_what_the_engine_holds_exactly_are_refused() {
+        // 2^53 is the limit; one more, or u64::MAX written as digits, is refused in both
+        // formats, located at the cell or value.
+        let csv = "location,sku,on_hand,reserved\n\
+                   DC-KASSEL,A,9007199254740992,0\n\
+                   DC-KASSEL,B,9007199254740993,18446744073709551615\n";
+        let errors = csv_errors(csv);
+        assert_eq!(
+            errors,
+            "inventory.csv:3:13: on_hand: must be at most 9007199254740992 (the largest count the engine holds exactly), found `9007199254740993`\n\
+             inventory.csv:3:30: reserved: must be at most 9007199254740992 (the largest count the engine holds exactly), found `18446744073709551615`"
+        );
+        let json = r#"[{"location": "DC-KASSEL", "sku": "A", "on_hand": 18446744073709551615},
+  {"location": "DC-KASSEL", "sku": "B", "on_hand": 1, "safety_stock": 9007199254740993}]"#;
+        assert_eq!(
+            json_errors(json),
+            "inventory.json:1:51: [0].on_hand: must be at most 9007199254740992, found `18446744073709551615`\n\
+             inventory.json:2:71: [1].safety_stock: must be at most 9007199254740992, found `9007199254740993`"
+        );
+        let ok = "location,sku,on_hand\nDC-KASSEL,A,9007199254740992\n";
+        let rows = parse_inventory_csv("inventory.csv", ok.as_bytes(), &network()).unwrap();
+        assert_eq!(rows[0].atp(), crate::MAX_UNITS);
     }
 
     #[test]

@@ -52,11 +52,12 @@ impl Range {
         min_open: false,
         max_is_limit: true,
     };
-    /// Any number > 0.
-    pub(crate) const POSITIVE: Range = Range {
-        min: 0.0,
+    /// A carrier's speed in km per day: at least 1, so that a transit over half the
+    /// globe (20,016 km) is a day count far inside `u32`, exact and never saturated.
+    pub(crate) const SPEED: Range = Range {
+        min: 1.0,
         max: f64::INFINITY,
-        min_open: true,
+        min_open: false,
         max_is_limit: false,
     };
     /// A latitude in degrees.
@@ -373,7 +374,7 @@ impl<'a> Doc<'a> {
             return None;
         }
         // JSON number syntax is a subset of Rust's float syntax; overflow gives infinity.
-        let value = raw.get().parse::<f64>().ok().filter(|x| x.is_finite());
+        let value = finite(raw.get());
         match value {
             Some(x) if range.contains(x) => Some(x),
             Some(x) => {
@@ -415,8 +416,8 @@ impl<'a> Doc<'a> {
         }
     }
 
-    /// Reads a whole number that may be negative.
-    pub(crate) fn integer(&self, raw: &'a RawValue, path: &str) -> Option<i64> {
+    /// Reads a whole number that may be negative, at most `limit` either side of 0.
+    pub(crate) fn integer(&self, raw: &'a RawValue, path: &str, limit: u64) -> Option<i64> {
         let expected = "a whole number";
         if kind(raw) != Kind::Number {
             self.error(
@@ -427,7 +428,15 @@ impl<'a> Doc<'a> {
             return None;
         }
         match parse_whole(raw.get()).map(i64::try_from) {
-            Some(Ok(n)) => Some(n),
+            Some(Ok(n)) if n.unsigned_abs() <= limit => Some(n),
+            Some(Ok(_)) => {
+                let message = format!(
+                    "must be from -{limit} to {limit}, found {}",
+                    quote(raw.get())
+                );
+                self.error(raw, path, message);
+                None
+            }
             Some(Err(_)) => {
                 let message = format!("is too large a number, found {}", quote(raw.get()));
                 self.error(raw, path, message);
@@ -454,6 +463,13 @@ impl<'a> Doc<'a> {
         }
         ok.then_some(out)
     }
+}
+
+/// A finite number read from its JSON text, `-0` as 0 (so no cost or position is ever
+/// written as `-0.0`). Both order loaders read numbers with it: the same text, the same bits.
+pub(crate) fn finite(text: &str) -> Option<f64> {
+    let x = text.parse::<f64>().ok().filter(|x| x.is_finite())?;
+    Some(if x == 0.0 { 0.0 } else { x })
 }
 
 /// `None` for the root, else the path.
@@ -628,28 +644,33 @@ impl<'a, 'd> Fields<'a, 'd> {
 
     /// An optional whole number ≥ `min` that fits a `u32`.
     pub(crate) fn opt_u32(&self, name: &str, min: u32) -> Option<u32> {
+        self.opt_u32_within(name, min, u32::MAX)
+    }
+
+    /// An optional whole number from `min` to `max`.
+    pub(crate) fn opt_u32_within(&self, name: &str, min: u32, max: u32) -> Option<u32> {
         let raw = self.present(name)?;
         self.doc
-            .whole(raw, &self.path(name), u64::from(min), u64::from(u32::MAX))
+            .whole(raw, &self.path(name), u64::from(min), u64::from(max))
             .and_then(|n| u32::try_from(n).ok())
     }
 
-    /// A required whole number ≥ 0 that fits a `u64` exactly (stock quantities).
-    pub(crate) fn req_u64(&self, name: &str) -> Option<u64> {
+    /// A required stock count: a whole number from 0 to [`crate::MAX_UNITS`].
+    pub(crate) fn req_units(&self, name: &str) -> Option<u64> {
         let raw = self.required(name, &describe_whole(0))?;
-        self.doc.whole(raw, &self.path(name), 0, u64::MAX)
+        self.doc.whole(raw, &self.path(name), 0, crate::MAX_UNITS)
     }
 
-    /// An optional whole number ≥ 0 that fits a `u64` exactly.
-    pub(crate) fn opt_u64(&self, name: &str) -> Option<u64> {
+    /// An optional stock count (see [`Fields::req_units`]).
+    pub(crate) fn opt_units(&self, name: &str) -> Option<u64> {
         let raw = self.present(name)?;
-        self.doc.whole(raw, &self.path(name), 0, u64::MAX)
+        self.doc.whole(raw, &self.path(name), 0, crate::MAX_UNITS)
     }
 
-    /// An optional whole number that may be negative.
-    pub(crate) fn opt_i64(&self, name: &str) -> Option<i64> {
+    /// An optional whole number that may be negative, at most `limit` either side of 0.
+    pub(crate) fn opt_i64(&self, name: &str, limit: u64) -> Option<i64> {
         let raw = self.present(name)?;
-        self.doc.integer(raw, &self.path(name))
+        self.doc.integer(raw, &self.path(name), limit)
     }
 
     /// A required object.

@@ -14,6 +14,10 @@ use std::path::Path;
 /// The currency when `network.json` names none.
 const DEFAULT_CURRENCY: &str = "EUR";
 
+/// The most processing days of a location (ten years): with any transit, a shipment's
+/// day count stays exact.
+const MAX_PROCESSING_DAYS: u32 = 3650;
+
 /// Location fields the contract names; any other field goes to `attr`.
 const LOCATION_FIELDS: &[&str] = &[
     "id",
@@ -61,8 +65,12 @@ fn read_network<'a>(doc: &Doc<'a>, root: &'a RawValue) -> Option<Network> {
     let expected = "a JSON object with `locations` and `services`";
     let fields = doc.object(root, String::new(), expected)?;
     let currency = fields.opt_str("currency");
-    if currency.as_deref().is_some_and(|c| c.trim().is_empty()) {
-        fields.error("currency", "must not be empty".to_string());
+    if let Some(c) = currency.as_deref().filter(|c| !is_iso_currency(c)) {
+        let message = format!(
+            "expected an ISO 4217 currency code, three capital letters like `EUR`, found {}",
+            quote(c)
+        );
+        fields.error("currency", message);
     }
     let locations = read_list(&fields, "locations", "location", read_location);
     let services = read_list(&fields, "services", "service", read_service);
@@ -74,6 +82,11 @@ fn read_network<'a>(doc: &Doc<'a>, root: &'a RawValue) -> Option<Network> {
         locations?,
         services?,
     ))
+}
+
+/// Whether `code` has the shape of an ISO 4217 code: three capital ASCII letters.
+fn is_iso_currency(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
 }
 
 /// Reads a non-empty list of items with unique ids (`locations` or `services`).
@@ -135,9 +148,10 @@ fn read_location(fields: &Fields<'_, '_>) -> Option<Location> {
     let region = fields.opt_str("region");
     let tags = fields.str_list("tags");
     let handling_cost = fields.opt_f64("handling_cost", Range::MONEY);
-    let processing_days = fields.opt_u32("processing_days", 0);
+    let processing_days = fields.opt_u32_within("processing_days", 0, MAX_PROCESSING_DAYS);
     let daily_capacity = fields.opt_u32("daily_capacity", 0);
-    let priority = fields.opt_i64("priority");
+    // Rules compare priorities as numbers: beyond 2^53 two ranks could look equal.
+    let priority = fields.opt_i64("priority", 1 << 53);
     let attr = fields.attr(LOCATION_FIELDS);
     Some(Location {
         id: id?,
@@ -178,7 +192,7 @@ fn read_service(fields: &Fields<'_, '_>) -> Option<Service> {
     let base_cost = fields.req_f64("base_cost", Range::MONEY);
     let cost_per_km = fields.req_f64("cost_per_km", Range::MONEY);
     let cost_per_kg = fields.req_f64("cost_per_kg", Range::MONEY);
-    let km_per_day = fields.req_f64("km_per_day", Range::POSITIVE);
+    let km_per_day = fields.req_f64("km_per_day", Range::SPEED);
     Some(Service {
         id: id?,
         base_cost: base_cost?,
@@ -252,6 +266,52 @@ mod tests {
         assert_eq!(dc.processing_days, 0);
         assert!(dc.tags.is_empty() && dc.attr.is_empty());
         assert_eq!((dc.country.as_deref(), dc.region.as_deref()), (None, None));
+    }
+
+    #[test]
+    fn service_fields_and_currency_out_of_range_are_located() {
+        // 1e-300 km a day once meant 4,294,967,295 days without a word; `euro` is not a
+        // code; ten thousand processing days and a priority past 2^53 are not exact.
+        let text = r#"{
+  "currency": "euro",
+  "locations": [
+    { "id": "DC-1", "kind": "dc", "lat": 0, "lon": 0, "processing_days": 10000, "priority": 9007199254740993 }
+  ],
+  "services": [
+    { "id": "slow", "base_cost": 1, "cost_per_km": 0, "cost_per_kg": 0, "km_per_day": 1e-300 },
+    { "id": "crawl", "base_cost": 1, "cost_per_km": 0, "cost_per_kg": 0, "km_per_day": 0.5 }
+  ]
+}"#;
+        assert_eq!(
+            errors(text),
+            "network.json:2:15: currency: expected an ISO 4217 currency code, three capital letters like `EUR`, found `euro`\n\
+             network.json:4:74: locations[0].processing_days: must be at most 3650, found `10000`\n\
+             network.json:4:93: locations[0].priority: must be from -9007199254740992 to 9007199254740992, found `9007199254740993`\n\
+             network.json:7:87: services[0].km_per_day: must be a number ≥ 1, found `1e-300`\n\
+             network.json:8:88: services[1].km_per_day: must be a number ≥ 1, found `0.5`"
+        );
+        for bad in ["", "eur", "EURO", "€", "E1R", "ÉUR"] {
+            let text = format!("{{\"currency\": \"{bad}\",\n  \"locations\": [{{ \"id\": \"A\", \"kind\": \"dc\", \"lat\": 0, \"lon\": 0 }}],\n  {SERVICES}\n}}");
+            assert!(
+                errors(&text).contains("currency: expected an ISO 4217"),
+                "{bad}"
+            );
+        }
+        // The largest processing days and the smallest speed give exact day counts; `-0`
+        // is 0, so no cost is ever written as `-0.0`.
+        let text = with_locations(
+            r#"{ "id": "DC-1", "kind": "dc", "lat": -0, "lon": 0, "processing_days": 3650, "handling_cost": -0.0 }"#,
+        )
+        .replace("\"km_per_day\": 450", "\"km_per_day\": 1")
+        .replace("\"cost_per_km\": 0.0015", "\"cost_per_km\": -0");
+        let network = parse_network("network.json", &text).unwrap();
+        let dc = &network.locations[0];
+        assert!(dc.handling_cost.is_sign_positive() && dc.lat.is_sign_positive());
+        assert!(network.services[0].cost_per_km.is_sign_positive());
+        assert_eq!(
+            crate::transit_days(20_015.1, &network.services[0]) + dc.processing_days,
+            20_016 + 3650
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@
 
 use super::json::{quote, Doc, Fields, Range};
 use super::{decode, suggestion, LoadError, LoadErrors};
-use crate::model::network::{LocationKind, Network};
-use crate::model::order::{Fulfillment, Order, OrderLine, ShipTo};
+use crate::model::network::{Location, LocationKind, Network};
+use crate::model::order::{Fulfillment, Order, OrderLine, ShipTo, PICKUP_TOLERANCE_KM};
 use rustc_hash::FxHashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -109,8 +109,26 @@ fn read_order(fields: &Fields<'_, '_>, network: &Network) -> Option<Order> {
         .and_then(|ship_to| read_ship_to(&ship_to));
     let fulfillment = read_fulfillment(fields);
     let pickup_location = fields.opt_str("pickup_location");
+    let mut ship_to = ship_to;
     if fulfillment == Some(Fulfillment::Pickup) {
-        check_pickup_store(fields, pickup_location.as_deref(), network);
+        let store = check_pickup_store(fields, pickup_location.as_deref(), network);
+        if let (Some(store), Some(to)) = (store, ship_to.as_mut()) {
+            match at_pickup_store(store, to.lat, to.lon) {
+                Ok((lat, lon)) => (to.lat, to.lon) = (lat, lon),
+                Err(km) => {
+                    let message = format!(
+                        "a pickup order's ship_to is its store's position (within {PICKUP_TOLERANCE_KM} km): {} is at {}, {}, {km:.1} km from {}, {}; write the store's position",
+                        quote(&store.id),
+                        store.lat,
+                        store.lon,
+                        to.lat,
+                        to.lon
+                    );
+                    fields.error("ship_to", message);
+                    ship_to = None;
+                }
+            }
+        }
     }
     let promise_days = fields.opt_u32("promise_days", 0);
     let lines = read_lines(fields);
@@ -174,8 +192,24 @@ fn read_fulfillment(fields: &Fields<'_, '_>) -> Option<Fulfillment> {
     }
 }
 
-/// A pickup order must name a store of the network.
-fn check_pickup_store(fields: &Fields<'_, '_>, store: Option<&str>, network: &Network) {
+/// A pickup order's position: its store's when `lat`, `lon` lie within
+/// [`PICKUP_TOLERANCE_KM`] of it, else the distance between them (km). Both order loaders
+/// decide with this.
+pub(super) fn at_pickup_store(store: &Location, lat: f64, lon: f64) -> Result<(f64, f64), f64> {
+    let km = crate::geo::haversine_km(store.lat, store.lon, lat, lon);
+    if km <= PICKUP_TOLERANCE_KM {
+        Ok((store.lat, store.lon))
+    } else {
+        Err(km)
+    }
+}
+
+/// A pickup order must name a store of the network; the store, when it does.
+fn check_pickup_store<'n>(
+    fields: &Fields<'_, '_>,
+    store: Option<&str>,
+    network: &'n Network,
+) -> Option<&'n Location> {
     let Some(store) = store else {
         // Absent, null, or already reported as mistyped.
         if fields.raw("pickup_location").is_none() {
@@ -184,7 +218,7 @@ fn check_pickup_store(fields: &Fields<'_, '_>, store: Option<&str>, network: &Ne
                 "the id of the store where the customer collects a pickup order",
             );
         }
-        return;
+        return None;
     };
     match network.location(store) {
         None => {
@@ -205,8 +239,9 @@ fn check_pickup_store(fields: &Fields<'_, '_>, store: Option<&str>, network: &Ne
             );
             fields.error("pickup_location", message);
         }
-        Some(_) => {}
+        Some(location) => return Some(location),
     }
+    None
 }
 
 fn read_lines(fields: &Fields<'_, '_>) -> Option<Vec<OrderLine>> {
@@ -541,12 +576,14 @@ mod tests {
 
     #[test]
     fn pickup_at_a_store() {
+        // Munich's position rounded by a client (about 0.5 km off): the store's position.
         let text = format!(
-            r#"{{"id":"O-4","fulfillment":"pickup","pickup_location":"ST-MUNICH",{SHIP_TO},{LINE}}}"#
+            r#"{{"id":"O-4","fulfillment":"pickup","pickup_location":"ST-MUNICH","ship_to":{{"lat":48.14,"lon":11.58}},{LINE}}}"#
         );
         let order = parse_order("o.jsonl", 1, &text, &network()).unwrap();
         assert_eq!(order.fulfillment, Fulfillment::Pickup);
         assert_eq!(order.pickup_location.as_deref(), Some("ST-MUNICH"));
+        assert_eq!((order.ship_to.lat, order.ship_to.lon), (48.13743, 11.57549));
         // A ship order may carry a pickup_location; it is kept as given.
         let text = format!(r#"{{"id":"O-5","pickup_location":"NOWHERE",{SHIP_TO},{LINE}}}"#);
         let order = parse_order("o.jsonl", 1, &text, &network()).unwrap();
@@ -583,6 +620,18 @@ mod tests {
             r#"{{"id":"O-1","fulfillment":"pickup","pickup_location":"ST-MUNIC",{SHIP_TO},{LINE}}}"#
         );
         insta::assert_snapshot!(errors(&text));
+    }
+
+    #[test]
+    fn pickup_elsewhere_than_its_store() {
+        // Frankfurt is 304 km from the Munich store: refused at `ship_to`, naming the store.
+        let text = format!(
+            r#"{{"id":"O-1","fulfillment":"pickup","pickup_location":"ST-MUNICH",{SHIP_TO},{LINE}}}"#
+        );
+        assert_eq!(
+            errors(&text),
+            "orders.jsonl:7:76: ship_to: a pickup order's ship_to is its store's position (within 1 km): `ST-MUNICH` is at 48.13743, 11.57549, 304.1 km from 50.11, 8.68; write the store's position"
+        );
     }
 
     #[test]

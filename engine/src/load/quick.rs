@@ -8,7 +8,7 @@
 //! so a line gives the same order whichever path read it. Numbers are parsed from their
 //! JSON text with the same routine as the located parse, so they have the same bits.
 
-use crate::load::json::{MAX_MONEY, MAX_UNIT_WEIGHT_KG};
+use crate::load::json::{finite, MAX_MONEY, MAX_UNIT_WEIGHT_KG};
 use crate::model::network::{LocationKind, Network};
 use crate::model::order::{Fulfillment, Order, OrderLine, ShipTo};
 use serde::Deserialize;
@@ -66,10 +66,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValu
 
 /// A finite number within `min..=max`, read from its JSON text like the located parse does.
 fn number(raw: &RawValue, min: f64, max: f64) -> Option<f64> {
-    raw.get()
-        .parse::<f64>()
-        .ok()
-        .filter(|x| x.is_finite() && *x >= min && *x <= max)
+    finite(raw.get()).filter(|x| *x >= min && *x <= max)
 }
 
 /// A non-empty id or SKU.
@@ -83,14 +80,18 @@ pub(crate) fn parse(text_line: &str, network: &Network) -> Option<Order> {
     if let Some(t) = &q.placed_at {
         chrono::DateTime::parse_from_rfc3339(t).ok()?;
     }
-    let fulfillment = match q.fulfillment.map(RawValue::get) {
-        None | Some("\"ship\"") => Fulfillment::Ship,
+    let lat = number(q.ship_to.lat, -90.0, 90.0)?;
+    let lon = number(q.ship_to.lon, -180.0, 180.0)?;
+    let (fulfillment, (lat, lon)) = match q.fulfillment.map(RawValue::get) {
+        None | Some("\"ship\"") => (Fulfillment::Ship, (lat, lon)),
         Some("\"pickup\"") => {
             let store = network.location(q.pickup_location.as_deref()?)?;
             if store.kind != LocationKind::Store {
                 return None;
             }
-            Fulfillment::Pickup
+            // Too far from the store: the located parse reports it.
+            let at_store = super::orders::at_pickup_store(store, lat, lon).ok()?;
+            (Fulfillment::Pickup, at_store)
         }
         Some(_) => return None,
     };
@@ -98,8 +99,8 @@ pub(crate) fn parse(text_line: &str, network: &Network) -> Option<Order> {
         return None;
     }
     let ship_to = ShipTo {
-        lat: number(q.ship_to.lat, -90.0, 90.0)?,
-        lon: number(q.ship_to.lon, -180.0, 180.0)?,
+        lat,
+        lon,
         country: q.ship_to.country,
         region: q.ship_to.region,
         postal_code: q.ship_to.postal_code,
@@ -197,14 +198,20 @@ mod tests {
                 ..Shape::national()
             },
         );
-        let store = s
+        let at = s
             .network
             .locations
             .iter()
             .find(|l| l.kind == crate::model::network::LocationKind::Store)
-            .unwrap()
-            .id
-            .clone();
+            .unwrap();
+        let store = at.id.clone();
+        // The store's position as a client writes it, and rounded (within 1 km of it).
+        let at_store = format!(r#""ship_to":{{"lat":{},"lon":{}}}"#, at.lat, at.lon);
+        let near_store = format!(
+            r#""ship_to":{{"lat":{:.2},"lon":{:.2}}}"#,
+            at.lat + 0.004,
+            at.lon
+        );
         let dc = &s.network.locations[0].id;
         let ship = r#""ship_to":{"lat":50.1109,"lon":8.6821}"#;
         let line = r#""lines":[{"sku":"A","qty":2,"unit_weight_kg":0.4}]"#;
@@ -214,7 +221,10 @@ mod tests {
                 r#"{{"id":"O-\u0031","channel":null,"promise_days":0,{ship},"lines":[{{"sku":"A","qty":6,"unit_weight_kg":0,"unit_price":1e2,"tags":["x"],"group":"K","pack_size":3}}]}}"#
             ),
             format!(
-                r#"{{"id":"O-1","fulfillment":"pickup","pickup_location":"{store}",{ship},{line}}}"#
+                r#"{{"id":"O-1","fulfillment":"pickup","pickup_location":"{store}",{at_store},{line}}}"#
+            ),
+            format!(
+                r#"{{"id":"O-1","fulfillment":"pickup","pickup_location":"{store}",{near_store},{line}}}"#
             ),
             format!(r#"{{"id":"O-1","placed_at":"2026-11-23T09:15:00+01:00",{ship},{line}}}  "#),
             format!(r#"{{"id":"O-1","ship_to":{{"lat":-90,"lon":180.0,"country":"DE"}},{line}}}"#),
@@ -224,6 +234,18 @@ mod tests {
         ];
         for text in &quick {
             assert!(agrees(text, &s.network), "expected quick: {text}");
+        }
+        // `-0` is 0 on both paths (equal as numbers either way, so the sign is checked).
+        let zero = format!(r#"{{"id":"O-1","ship_to":{{"lat":-0,"lon":-0.0}},{line}}}"#);
+        let quick_zero = parse(&zero, &s.network).unwrap();
+        let located_zero = parse_order("o.jsonl", 1, &zero, &s.network);
+        for o in [&quick_zero, &located_zero.unwrap()] {
+            assert!(o.ship_to.lat.is_sign_positive() && o.ship_to.lon.is_sign_positive());
+        }
+        // A pickup order goes to its store's position, from either path.
+        for text in &quick[2..4] {
+            let order = parse(text, &s.network).unwrap();
+            assert_eq!((order.ship_to.lat, order.ship_to.lon), (at.lat, at.lon));
         }
         // Valid but not plain (the located parse reads them), or not valid at all.
         let located = [
@@ -238,6 +260,9 @@ mod tests {
                 r#"{{"id":"O-1","fulfillment":"pickup","pickup_location":"{dc}",{ship},{line}}}"#
             ),
             format!(r#"{{"id":"O-1","fulfillment":"pickup",{ship},{line}}}"#),
+            format!(
+                r#"{{"id":"O-1","fulfillment":"pickup","pickup_location":"{store}",{ship},{line}}}"#
+            ),
             format!(r#"{{"id":"O-1","id":"O-2",{ship},{line}}}"#),
             format!(r#"{{"id":" ",{ship},{line}}}"#),
             format!(r#"{{"id":"O-1","placed_at":"2026-11-23 09:15",{ship},{line}}}"#),

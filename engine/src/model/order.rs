@@ -76,7 +76,23 @@ pub struct Order {
     pub attr: BTreeMap<String, serde_json::Value>,
 }
 
+/// How far a pickup order's `ship_to` may lie from its store: clients round coordinates.
+pub const PICKUP_TOLERANCE_KM: f64 = 1.0;
+
 impl Order {
+    /// For a pickup order at a store of `network` whose `ship_to` is not exactly the store's
+    /// position: that position (contract section 4: a pickup order travels to its store).
+    /// `None` when there is nothing to move.
+    pub(crate) fn pickup_position(&self, network: &crate::Network) -> Option<(f64, f64)> {
+        if self.fulfillment != Fulfillment::Pickup {
+            return None;
+        }
+        let store = network.location(self.pickup_location.as_deref()?)?;
+        let here = (self.ship_to.lat, self.ship_to.lon);
+        (store.kind == crate::LocationKind::Store && here != (store.lat, store.lon))
+            .then_some((store.lat, store.lon))
+    }
+
     /// Total weight of every unit ordered, in kilograms.
     pub fn total_weight_kg(&self) -> f64 {
         self.lines

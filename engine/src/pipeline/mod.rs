@@ -109,19 +109,21 @@ pub struct Adjuster<'a> {
 
 impl Adjuster<'_> {
     /// [`crate::Stock::adjust`]: adds (or removes) units of a listed (location, SKU) pair.
-    pub fn adjust(&mut self, location: usize, sku: &str, delta: i64) -> bool {
+    pub fn adjust(
+        &mut self,
+        location: usize,
+        sku: &str,
+        delta: i64,
+    ) -> Result<crate::stock::Adjusted, crate::stock::AdjustError> {
         let stock = self.engine.stock();
-        let Some(slot) = stock
+        let slot = stock
             .sku_id(sku)
             .and_then(|s| stock.slot(location as u32, s))
-        else {
-            return false;
-        };
-        let before = stock.slot_atp(slot);
-        let done = stock.adjust(location, sku, delta);
+            .ok_or(crate::stock::AdjustError::Unlisted)?;
+        let done = stock.adjust(location, sku, delta)?;
         self.journal
-            .slot_changed(stock, slot, before, stock.slot_atp(slot));
-        done
+            .slot_changed(stock, slot, done.before, done.after);
+        Ok(done)
     }
 }
 

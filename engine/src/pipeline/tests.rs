@@ -194,6 +194,7 @@ fn receipts_and_corrections(sc: &Scenario) -> Vec<StockEvent> {
                 at_ms: 1_795_392_000_000 + k as i64 * 5_400_000,
                 at: String::new(),
                 line: k + 1,
+                column: 1,
                 location: r.location,
                 sku: r.sku.clone(),
                 delta: if k % 3 == 0 { -5 } else { 12 },
@@ -214,7 +215,7 @@ fn stock_events_between_orders_are_seen_by_plans_made_ahead() {
         .iter()
         .map(|o| {
             apply(o, &mut |ev| {
-                e.stock().adjust(ev.location, &ev.sku, ev.delta);
+                let _ = e.stock().adjust(ev.location, &ev.sku, ev.delta);
             });
             json(&e.route(o))
         })
@@ -233,7 +234,7 @@ fn stock_events_between_orders_are_seen_by_plans_made_ahead() {
                 &sc.orders,
                 |o, stock| {
                     apply(o, &mut |ev| {
-                        stock.adjust(ev.location, &ev.sku, ev.delta);
+                        let _ = stock.adjust(ev.location, &ev.sku, ev.delta);
                     })
                 },
                 |_, d, _| {
@@ -264,6 +265,7 @@ fn a_replay_gives_the_same_bytes_on_any_threads() {
         let mut lines = Vec::new();
         let kpis = pool.install(|| {
             crate::simulate::replay_with_events(&e, &sc.orders, &events, |_, d| lines.push(json(d)))
+                .0
         });
         (lines, json(&kpis), left(&sc, &e))
     };

@@ -844,7 +844,8 @@ impl Step<'_> {
             capacity_utilisation: utilisation,
             days: chosen.map_or(0.0, |o| f64::from(o.days)),
             cost: chosen.map_or(0.0, |o| o.cost(weight)),
-            atp: raw_atp.iter().sum::<u64>() as f64,
+            // As f64 term by term: a sum of counts may not fit a u64.
+            atp: raw_atp.iter().map(|&a| a as f64).sum(),
             stock_cover: demand
                 .iter()
                 .zip(&raw_atp)

@@ -35,20 +35,35 @@ pub fn replay_order(orders: &[Order]) -> Vec<usize> {
 /// Replays `orders` through `engine`, handing each decision to `each` in replay order, and
 /// returns the key figures.
 pub fn replay(engine: &Engine, orders: &[Order], each: impl FnMut(&Order, &Decision)) -> Kpis {
-    replay_with_events(engine, orders, &[], each)
+    replay_with_events(engine, orders, &[], each).0
+}
+
+/// What became of the stock events of a replay that did not apply exactly as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventReport {
+    /// Removals that found fewer units than they remove: the count stopped at 0. Each is
+    /// the event's index in the `events` given, and the units it did not find.
+    pub stopped_at_zero: Vec<(usize, u64)>,
+    /// Events that changed nothing, by index, and why: a pair the inventory does not list,
+    /// or a count that would pass [`crate::MAX_UNITS`] (`load::events::check_events`
+    /// refuses both before a replay).
+    pub refused: Vec<(usize, crate::AdjustError)>,
 }
 
 /// [`replay`] with stock events: each event is applied before the first order placed at
-/// or after its moment (events at the same moment in file order).
+/// or after its moment (events at the same moment in file order). Returns the key
+/// figures and what became of events that did not apply as written.
 pub fn replay_with_events(
     engine: &Engine,
     orders: &[Order],
     events: &[StockEvent],
     mut each: impl FnMut(&Order, &Decision),
-) -> Kpis {
+) -> (Kpis, EventReport) {
     let mut kpis = Kpis::default();
-    let mut pending: Vec<&StockEvent> = events.iter().collect();
-    pending.sort_by_key(|e| e.at_ms);
+    let mut report = EventReport::default();
+    let mut pending: Vec<(usize, &StockEvent)> = events.iter().enumerate().collect();
+    // Stable: events at one moment keep their file order.
+    pending.sort_by_key(|(_, e)| e.at_ms);
     let mut next_event = 0;
     // Orders are planned ahead on every core and committed in replay order: the same
     // decisions as routing them one by one (see `crate::pipeline`).
@@ -61,8 +76,16 @@ pub fn replay_with_events(
             .as_deref()
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map_or(i64::MIN, |t| t.timestamp_millis());
-        while let Some(e) = pending.get(next_event).filter(|e| e.at_ms <= t) {
-            stock.adjust(e.location, &e.sku, e.delta);
+        while let Some(&(i, e)) = pending.get(next_event).filter(|(_, e)| e.at_ms <= t) {
+            match stock.adjust(e.location, &e.sku, e.delta) {
+                Ok(done) => {
+                    let missing = done.missing(e.delta);
+                    if missing > 0 {
+                        report.stopped_at_zero.push((i, missing));
+                    }
+                }
+                Err(why) => report.refused.push((i, why)),
+            }
             next_event += 1;
         }
     };
@@ -75,7 +98,7 @@ pub fn replay_with_events(
         match never {}
     }
     kpis.finish(engine.network());
-    kpis
+    (kpis, report)
 }
 
 #[cfg(test)]

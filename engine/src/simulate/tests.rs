@@ -209,6 +209,7 @@ fn a_receipt_arrives_before_the_orders_placed_after_it() {
             sku: "A".into(),
             delta: 5,
             line: 1,
+            column: 1,
         },
         crate::load::StockEvent {
             at_ms: at(24, 0),
@@ -217,6 +218,7 @@ fn a_receipt_arrives_before_the_orders_placed_after_it() {
             sku: "A".into(),
             delta: -10,
             line: 2,
+            column: 1,
         },
     ];
     let orders = vec![
@@ -226,9 +228,13 @@ fn a_receipt_arrives_before_the_orders_placed_after_it() {
         order("NEXT-DAY", 24, 8, "web", &[("A", 1)], None),
     ];
     let mut status = Vec::new();
-    super::replay_with_events(&engine, &orders, &events, |o, d| {
+    let (_, report) = super::replay_with_events(&engine, &orders, &events, |o, d| {
         status.push((o.id.clone(), d.status))
     });
+    // The midnight correction removes 10 units where none are left: the count stops at 0
+    // and the replay says so.
+    assert_eq!(report.stopped_at_zero, [(1, 10)]);
+    assert!(report.refused.is_empty());
     use crate::Status::{Sourced, Unsourced};
     assert_eq!(
         status,
