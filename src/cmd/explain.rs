@@ -10,8 +10,6 @@ use clap::Args;
 use sourcing_engine::load::OrderReader;
 use sourcing_engine::{Decision, Explain, Network};
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::BufReader;
 
 /// Arguments of `sourcing explain`.
 #[derive(Debug, Args)]
@@ -29,11 +27,9 @@ pub struct ExplainArgs {
 
 /// Runs `sourcing explain`.
 pub fn run(args: &ExplainArgs) -> Result<(), Failure> {
-    let engine = args.inputs.engine()?;
-    let name = args.inputs.orders.display().to_string();
-    let file = File::open(&args.inputs.orders)
-        .map_err(|e| Failure::Input(format!("{name}:1:1: cannot read file: {e}")))?;
-    for order in OrderReader::new(&name, BufReader::new(file), engine.network()) {
+    let (engine, orders) = args.inputs.engine()?;
+    let name = &orders.name;
+    for order in OrderReader::new(name, orders.reader()?, engine.network()) {
         let order = order.map_err(|e| Failure::Input(e.to_string()))?;
         if order.id == args.order {
             let (decision, why) = engine.quote_explained(&order);

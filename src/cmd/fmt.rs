@@ -29,10 +29,18 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// Runs `sourcing fmt`.
 pub fn run(args: &FmtArgs) -> Result<(), Failure> {
+    if args
+        .files
+        .iter()
+        .any(|p| p.as_os_str() == crate::cmd::input::STDIN)
+    {
+        return Err(Failure::Usage(
+            "fmt rewrites files in place: `-` is not a file (use `sourcing check -` to check standard input)".into(),
+        ));
+    }
     let mut problems = Vec::new();
     for path in &args.files {
-        let name = path.display().to_string();
-        let bytes = match read_rules(path) {
+        let (name, bytes) = match read_rules(path) {
             Ok(b) => b,
             Err(Failure::Input(t)) | Err(Failure::Usage(t)) => {
                 problems.push(t);

@@ -6,6 +6,7 @@ pub mod check;
 pub mod explain;
 pub mod fmt;
 pub mod gen;
+pub mod input;
 pub mod route;
 pub mod simulate;
 pub mod test;

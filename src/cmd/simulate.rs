@@ -5,6 +5,7 @@
 //! file is written beside its final name and renamed into place, so a failed run never
 //! leaves files that look complete.
 
+use crate::cmd::input;
 use crate::cmd::route::{check_rules, compile_rules};
 use crate::Failure;
 use clap::Args;
@@ -317,16 +318,23 @@ struct Comparison<'a> {
 /// Runs `sourcing simulate`.
 pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     // Read and check everything first.
-    let input = |e: load::LoadErrors| Failure::Input(e.to_string());
-    let network = load::load_network(&args.network).map_err(input)?;
-    let stock = load::load_inventory(&args.inventory, &network).map_err(input)?;
-    let orders = load::load_orders(&args.orders, &network).map_err(input)?;
+    input::at_most_one_stdin(
+        [&args.rules, &args.network, &args.inventory, &args.orders]
+            .into_iter()
+            .chain(&args.vs)
+            .chain(&args.events)
+            .map(PathBuf::as_path),
+    )?;
+    // Each input is read once, so any of them may come from a pipe.
+    let network = input::network(&args.network)?;
+    let stock = input::inventory(&args.inventory, &network)?;
+    let orders = input::orders(&args.orders, &network)?;
     let events = match &args.events {
         Some(path) => {
-            let events = load::load_events(path, &network).map_err(input)?;
+            let events = input::events(path, &network)?;
             // Every event must name a pair the inventory lists.
             let check = sourcing_engine::Stock::new(&network, &stock);
-            let name = path.display().to_string();
+            let name = input::name(path);
             let mut problems = load::LoadErrors::new();
             for e in events.iter().filter(|e| !check.lists(e.location, &e.sku)) {
                 problems.push(load::events::unlisted_pair(&name, e, &network));
