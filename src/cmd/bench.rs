@@ -7,6 +7,7 @@
 //! second table routes orders of exactly 1 to 6 lines on one network. Wall-clock numbers
 //! depend on the machine and on whatever else runs on it.
 
+use crate::cmd::output;
 use crate::Failure;
 use clap::Args;
 use serde::Serialize;
@@ -119,7 +120,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
             lines_net = Some(sc);
         }
         if !args.json {
-            eprintln!("bench: {n} locations done");
+            output::eprintln(&format!("bench: {n} locations done"))?;
         }
     }
     let mut lines = Vec::new();
@@ -146,11 +147,10 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
     if args.json {
         let text =
             serde_json::to_string_pretty(&report).map_err(|e| Failure::Input(e.to_string()))?;
-        println!("{text}");
+        output::print(&format!("{text}\n"))
     } else {
-        print!("{}", tables(&report));
+        output::print(&tables(&report))
     }
-    Ok(())
 }
 
 fn generated(args: &BenchArgs, locations: usize, orders: usize) -> Scenario {

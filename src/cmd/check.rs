@@ -70,9 +70,10 @@ pub fn run(args: &CheckArgs) -> Result<(), Failure> {
         Err(Failure::Input(report.trim_end().to_string()))
     } else {
         // Warnings alone do not fail the check, but they are still shown.
-        if !report.is_empty() {
-            eprint!("{report}");
+        if report.is_empty() {
+            Ok(())
+        } else {
+            crate::cmd::output::eprintln(report.trim_end())
         }
-        Ok(())
     }
 }

@@ -4,6 +4,7 @@
 //! `sourcing route` would), unless `--no-consume`; then the order is explained against the
 //! stock it met.
 
+use crate::cmd::output;
 use crate::cmd::route::Inputs;
 use crate::Failure;
 use clap::Args;
@@ -33,8 +34,7 @@ pub fn run(args: &ExplainArgs) -> Result<(), Failure> {
         let order = order.map_err(|e| Failure::Input(e.to_string()))?;
         if order.id == args.order {
             let (decision, why) = engine.quote_explained(&order);
-            print!("{}", render(&decision, &why, engine.network()));
-            return Ok(());
+            return output::print(&render(&decision, &why, engine.network()));
         }
         if !args.no_consume {
             engine.route(&order);

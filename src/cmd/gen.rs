@@ -88,13 +88,12 @@ pub fn run(args: &GenArgs) -> Result<(), Failure> {
         sc.inventory_csv().as_bytes(),
     )?;
     write(&args.out.join("orders.jsonl"), orders.as_bytes())?;
-    eprintln!(
+    crate::cmd::output::eprintln(&format!(
         "wrote {} locations in {} cities, {} stock rows and {} orders to {}",
         sc.network.locations.len(),
         places.cities().len(),
         sc.inventory.len(),
         sc.orders.len(),
         args.out.display()
-    );
-    Ok(())
+    ))
 }

@@ -6,6 +6,7 @@
 //! are checked while they are spooled to a temporary file, and routed from it.
 
 use crate::cmd::input::{self, CheckedOrders};
+use crate::cmd::output;
 use crate::Failure;
 use clap::Args;
 use rayon::prelude::*;
@@ -88,7 +89,7 @@ pub fn check_rules(path: &Path) -> Result<sourcing_dsl::RuleSet, Failure> {
     match set {
         Some(set) if !diags.has_errors() => {
             if !diags.is_empty() {
-                eprintln!("{}", diags.render().trim_end());
+                output::eprintln(diags.render().trim_end())?;
             }
             Ok(set)
         }
@@ -128,12 +129,15 @@ pub fn run(args: &RouteArgs) -> Result<(), Failure> {
         Err(Stop::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(Stop::Io(e)) => Err(Failure::Input(format!("cannot write the decisions: {e}"))),
         Err(Stop::Input(e)) => Err(input(e)),
+        Err(Stop::Failed(failure)) => Err(failure),
     }
 }
 
 enum Stop {
+    /// Writing the decisions failed.
     Io(io::Error),
     Input(LoadErrors),
+    Failed(Failure),
 }
 
 impl From<io::Error> for Stop {
@@ -162,7 +166,8 @@ fn write_decision(
     out.write_all(b"\n")?;
     if let Some(e) = &decision.error {
         // The decision says `rule_error`; the warning says why, next to the other output.
-        eprintln!("warning: order `{}`: {e}", decision.order);
+        output::eprintln(&format!("warning: order `{}`: {e}", decision.order))
+            .map_err(Stop::Failed)?;
     }
     Ok(())
 }

@@ -171,9 +171,9 @@ fn run_one(
     bar.finish_and_clear();
     if let Some(first) = first_error {
         // Each such order is in the decisions with reason `rule_error` and its `error`.
-        eprintln!(
+        crate::cmd::output::eprintln(&format!(
             "warning: {label}: the rules could not decide {rule_errors} order(s) (reason `rule_error`); the first, {first}"
-        );
+        ))?;
     }
     if let Some(mut out) = stream {
         if let Err(e) = out.flush() {
