@@ -1,11 +1,11 @@
 //! `sourcing gen`: write a seeded synthetic data set (network, stock, orders) in the
 //! contract's formats, placed in real cities, for benchmarks, simulations and examples.
 
+use crate::cmd::out_dir::Staging;
 use crate::Failure;
 use clap::Args;
 use sourcing_engine::generate::{scenario_in, Places, Shape};
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Arguments of `sourcing gen`.
 #[derive(Debug, Args)]
@@ -43,15 +43,16 @@ pub struct GenArgs {
     pub countries: String,
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes))
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))
-}
+/// The files `gen` writes (and, from earlier versions, their half-written `.partial`
+/// forms): the only files a folder it replaces may hold.
+const OWN_FILES: &[&str] = &[
+    "network.json",
+    "inventory.csv",
+    "orders.jsonl",
+    "network.json.partial",
+    "inventory.csv.partial",
+    "orders.jsonl.partial",
+];
 
 /// Runs `sourcing gen`.
 pub fn run(args: &GenArgs) -> Result<(), Failure> {
@@ -73,21 +74,29 @@ pub fn run(args: &GenArgs) -> Result<(), Failure> {
         days: args.days.max(1),
         ..Shape::national()
     };
+    // Written into a folder beside the target that replaces it only once complete.
+    let staging = Staging::new(&args.out, OWN_FILES)?;
     let sc = scenario_in(args.seed, &shape, &places);
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", args.out.display())))?;
     let network = sc
         .network_json()
         .map_err(|e| Failure::Input(e.to_string()))?;
     let orders = sc
         .orders_jsonl()
         .map_err(|e| Failure::Input(e.to_string()))?;
-    write(&args.out.join("network.json"), network.as_bytes())?;
-    write(
-        &args.out.join("inventory.csv"),
-        sc.inventory_csv().as_bytes(),
-    )?;
-    write(&args.out.join("orders.jsonl"), orders.as_bytes())?;
+    let files = [
+        ("network.json", network),
+        ("inventory.csv", sc.inventory_csv()),
+        ("orders.jsonl", orders),
+    ];
+    for (name, text) in files {
+        std::fs::write(staging.path().join(name), text).map_err(|e| {
+            Failure::Input(format!(
+                "{}: cannot write: {e}",
+                args.out.join(name).display()
+            ))
+        })?;
+    }
+    staging.commit()?;
     crate::cmd::output::eprintln(&format!(
         "wrote {} locations in {} cities, {} stock rows and {} orders to {}",
         sc.network.locations.len(),

@@ -135,6 +135,7 @@ impl CheckedOrders {
         let reader = open(path)?;
         let spool = tempfile::NamedTempFile::new()
             .map_err(|e| Failure::Input(format!("{name}: cannot create a spool file: {e}")))?;
+        crate::cmd::out_dir::remove_on_interrupt(spool.path());
         let spool_error = |e: io::Error| Failure::Input(format!("{name}: cannot spool: {e}"));
         let mut tee = Tee {
             inner: reader,

@@ -1,12 +1,12 @@
 //! `sourcing simulate`: replay the orders in time order against the stock, and report.
 //!
 //! Writes `DIR/decisions.jsonl`, `DIR/kpis.json` and `DIR/report.html` (with `--vs`, also
-//! `DIR/decisions-vs.jsonl`). Every input is checked before anything is written, and each
-//! file is written beside its final name and renamed into place, so a failed run never
-//! leaves files that look complete.
+//! `DIR/decisions-vs.jsonl`). Every input is checked before anything is written, and the
+//! run is written into a folder beside `DIR` that replaces it only once every file is
+//! complete (`out_dir`), so `DIR` holds one whole run, never a mix or a part.
 
-use crate::cmd::input;
 use crate::cmd::route::{check_rules, compile_rules};
+use crate::cmd::{input, out_dir};
 use crate::Failure;
 use clap::Args;
 use serde::Serialize;
@@ -104,16 +104,22 @@ fn progress(
 enum Sink {
     /// Only the key figures matter (sweeps).
     Discard,
-    /// The `.partial` file being written; renamed into place when everything is done.
+    /// The file being written, in the run's staging folder.
     Stream(PathBuf),
 }
 
-/// `path` + `.partial`: where a file is written before it is renamed into place.
-fn partial(path: &Path) -> PathBuf {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    PathBuf::from(tmp)
-}
+/// The files `simulate` writes to its folder (and, from earlier versions, their
+/// half-written `.partial` forms): the only files a folder it replaces may hold.
+const OWN_FILES: &[&str] = &[
+    "decisions.jsonl",
+    "decisions-vs.jsonl",
+    "kpis.json",
+    "report.html",
+    "decisions.jsonl.partial",
+    "decisions-vs.jsonl.partial",
+    "kpis.json.partial",
+    "report.html.partial",
+];
 
 /// Replays the orders with one rule set, handing every decision to `each` in replay order
 /// and writing it to the sink.
@@ -181,7 +187,6 @@ fn run_one(
         }
     }
     if let (Some(e), Sink::Stream(path)) = (write_error, sink) {
-        let _ = std::fs::remove_file(path);
         return Err(Failure::Input(format!(
             "{}: cannot write: {e}",
             path.display()
@@ -271,18 +276,6 @@ fn run_pair(
 struct SweepRow {
     value: String,
     overall: Block,
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Failure::Input(format!("{}: cannot write: {e}", path.display()))
-        })
 }
 
 /// The figures compared side by side: name, value, and whether higher is better.
@@ -377,22 +370,21 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
             Some((name.trim().to_string(), values))
         }
     };
-    // Decisions stream straight to their files, renamed into place at the end.
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", args.out.display())))?;
-    let final_decisions = args.out.join("decisions.jsonl");
-    let final_vs = args.out.join("decisions-vs.jsonl");
-    let sink_a = Sink::Stream(partial(&final_decisions));
-    let sink_b = Sink::Stream(partial(&final_vs));
-    let result = finish_run(args, &inputs, set_a, set_b, sweep, (&sink_a, &sink_b));
-    if result.is_err() {
-        for sink in [&sink_a, &sink_b] {
-            if let Sink::Stream(path) = sink {
-                let _ = std::fs::remove_file(path);
-            }
-        }
-    }
-    result
+    // Decisions stream straight to their files in the staging folder, which replaces the
+    // output folder once everything is written (and is removed if anything fails).
+    let staging = out_dir::Staging::new(&args.out, OWN_FILES)?;
+    let sink_a = Sink::Stream(staging.path().join("decisions.jsonl"));
+    let sink_b = Sink::Stream(staging.path().join("decisions-vs.jsonl"));
+    finish_run(
+        args,
+        &inputs,
+        set_a,
+        set_b,
+        sweep,
+        (&sink_a, &sink_b),
+        staging.path(),
+    )?;
+    staging.commit()
 }
 
 /// Replays, writes the figures and the report, and renames the decisions into place.
@@ -403,6 +395,7 @@ fn finish_run(
     set_b: Option<sourcing_dsl::RuleSet>,
     sweep: Option<(String, Vec<String>)>,
     (sink_a, sink_b): (&Sink, &Sink),
+    out: &Path,
 ) -> Result<(), Failure> {
     let (a, b, changes) = match (&args.vs, set_b) {
         (Some(r2), Some(set_b)) => {
@@ -501,19 +494,18 @@ fn finish_run(
         &inputs.network,
         (&sweep_name, &sweep_table),
     )?;
-
-    let finals = [
-        Some(args.out.join("decisions.jsonl")),
-        b.as_ref().map(|_| args.out.join("decisions-vs.jsonl")),
-    ];
-    for (sink, path) in [sink_a, sink_b].into_iter().zip(finals) {
-        if let (Sink::Stream(tmp), Some(path)) = (sink, path) {
-            std::fs::rename(tmp, &path)
-                .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))?;
-        }
+    for (name, bytes) in [
+        ("kpis.json", &kpis_json[..]),
+        ("report.html", report.as_bytes()),
+    ] {
+        let path = out.join(name);
+        std::fs::write(&path, bytes).map_err(|e| {
+            Failure::Input(format!(
+                "{}: cannot write: {e}",
+                args.out.join(name).display()
+            ))
+        })?;
     }
-    write_atomically(&args.out.join("kpis.json"), &kpis_json)?;
-    write_atomically(&args.out.join("report.html"), report.as_bytes())?;
     Ok(())
 }
 
