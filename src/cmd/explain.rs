@@ -42,7 +42,7 @@ pub fn run(args: &ExplainArgs) -> Result<(), Failure> {
     }
     Err(Failure::Input(format!(
         "{name}: no order has the id `{}`",
-        args.order
+        output::shown(&args.order)
     )))
 }
 

@@ -27,7 +27,7 @@ pub fn name(path: &Path) -> String {
     if is_stdin(path) {
         STDIN_NAME.to_string()
     } else {
-        path.display().to_string()
+        crate::cmd::output::shown(&path.display().to_string()).into_owned()
     }
 }
 

@@ -65,12 +65,21 @@ fn apply_sets(
 ) -> Result<(), Failure> {
     for o in overrides {
         let Some((name, value)) = o.split_once('=') else {
+            let o = crate::cmd::output::shown(o);
             return Err(Failure::Usage(format!("`--set {o}`: expected NAME=VALUE")));
         };
-        set.set_const(name.trim(), value.trim())
-            .map_err(|e| Failure::Input(format!("{}: --set {o}: {e}", path.display())))?;
+        set.set_const(name.trim(), value.trim()).map_err(|e| {
+            let o = crate::cmd::output::shown(o);
+            Failure::Input(format!("{}: --set {o}: {e}", input::name(path)))
+        })?;
     }
     Ok(())
+}
+
+/// A sweep value the rules refuse.
+fn sweep_failure(name: &str, value: &str, e: &impl std::fmt::Display) -> Failure {
+    use crate::cmd::output::shown;
+    Failure::Input(format!("--sweep {}={}: {e}", shown(name), shown(value)))
 }
 
 /// One replay's output.
@@ -356,7 +365,8 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         Some(text) => {
             let Some((name, values)) = text.split_once('=') else {
                 return Err(Failure::Usage(format!(
-                    "`--sweep {text}`: expected NAME=V1,V2,..."
+                    "`--sweep {}`: expected NAME=V1,V2,...",
+                    crate::cmd::output::shown(text)
                 )));
             };
             let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
@@ -365,7 +375,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
                 set_a
                     .clone()
                     .set_const(name.trim(), v)
-                    .map_err(|e| Failure::Input(format!("--sweep {name}={v}: {e}")))?;
+                    .map_err(|e| sweep_failure(name, v, &e))?;
             }
             Some((name.trim().to_string(), values))
         }
@@ -429,7 +439,7 @@ fn finish_run(
                 .map(|v| {
                     let mut set = set_a.clone();
                     set.set_const(name, v)
-                        .map_err(|e| Failure::Input(format!("--sweep {name}={v}: {e}")))?;
+                        .map_err(|e| sweep_failure(name, v, &e))?;
                     let run = run_one(inputs, &args.rules, set, None, &Sink::Discard, |_| {})?;
                     Ok(SweepRow {
                         value: v.clone(),
