@@ -253,3 +253,38 @@ fn check_reads_rules_from_standard_input_and_fmt_refuses_it() {
     let out = sourcing_piped(&example_dir(), &["fmt", "-"], &rules);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_route_removes_its_spool() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sourcing"))
+        .current_dir(example_dir())
+        .env("TMPDIR", tmp.path())
+        .args(with_inputs("route", &["--orders", "-"]))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Half the orders, and the pipe left open: the command waits for the rest.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&example_orders()[..200]).unwrap();
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(tmp.path()).unwrap().next().is_none() {
+        assert!(started.elapsed().as_secs() < 60, "no spool was made");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    drop(stdin);
+    assert!(!status.success());
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -21,10 +21,13 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".fmt-tmp");
     let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
+    crate::cmd::out_dir::remove_on_interrupt(&tmp);
+    let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
-    })
+    }
+    crate::cmd::out_dir::keep_on_interrupt(&tmp);
+    written
 }
 
 /// Runs `sourcing fmt`.
