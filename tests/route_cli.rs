@@ -141,20 +141,7 @@ fn explain_lists_the_candidates_and_why() {
         "explain_ex2_ship_from_store",
         String::from_utf8_lossy(&text.stdout)
     );
-    let missing = sourcing(
-        &dir,
-        &[
-            "explain",
-            "--order",
-            "NOPE",
-            "--network",
-            "network.json",
-            "--inventory",
-            "inventory.csv",
-            "--orders",
-            "orders.jsonl",
-        ],
-    );
+    let missing = support::explain(&dir, "NOPE");
     assert_eq!(missing.status.code(), Some(1));
 }
 
@@ -289,20 +276,7 @@ fn control_characters_from_the_user_are_shown_escaped() {
     let hostile = first.replacen("\"EX-1\"", "\"EX-\\u001b[2J\"", 1);
     assert_ne!(hostile, first);
     std::fs::write(dir.path().join("orders.jsonl"), format!("{hostile}\n")).unwrap();
-    let explained = support::sourcing(
-        dir.path(),
-        &[
-            "explain",
-            "--order",
-            "EX-\u{1b}[2J",
-            "--network",
-            "network.json",
-            "--inventory",
-            "inventory.csv",
-            "--orders",
-            "orders.jsonl",
-        ],
-    );
+    let explained = support::explain(dir.path(), "EX-\u{1b}[2J");
     assert!(
         explained.status.success(),
         "{}",
@@ -310,20 +284,7 @@ fn control_characters_from_the_user_are_shown_escaped() {
     );
     let text = String::from_utf8_lossy(&explained.stdout);
     assert!(text.contains("order EX-\\u{1b}[2J:"), "{text}");
-    let missing = support::sourcing(
-        dir.path(),
-        &[
-            "explain",
-            "--order",
-            "NO\u{1b}]0;pwned\u{7}\nPE",
-            "--network",
-            "network.json",
-            "--inventory",
-            "inventory.csv",
-            "--orders",
-            "orders.jsonl",
-        ],
-    );
+    let missing = support::explain(dir.path(), "NO\u{1b}]0;pwned\u{7}\nPE");
     assert_eq!(missing.status.code(), Some(1));
     let text = String::from_utf8_lossy(&missing.stderr);
     assert!(

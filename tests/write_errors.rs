@@ -72,34 +72,22 @@ fn with_b<'a>(head: &[&'a str]) -> Vec<&'a str> {
 /// Each command that writes to stdout, with arguments that make it succeed.
 fn stdout_commands(rules: &str, out: &str) -> Vec<Vec<String>> {
     let own = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
+    let bench = [
+        "bench",
+        "--locations",
+        "60",
+        "--skus",
+        "50",
+        "--orders",
+        "20",
+    ];
     vec![
+        own([&bench[..], &["--line-orders", "0"]].concat()),
+        own([&bench[..], &["--json", "--line-orders", "0"]].concat()),
         own(with_b(&["route"])),
         own(with_b(&["route", "--no-consume", "--explain"])),
         own(with_b(&["explain", "--order", "EX-7"])),
         own(vec!["test", rules]),
-        own(vec![
-            "bench",
-            "--locations",
-            "60",
-            "--skus",
-            "50",
-            "--orders",
-            "20",
-            "--line-orders",
-            "0",
-        ]),
-        own(vec![
-            "bench",
-            "--json",
-            "--locations",
-            "60",
-            "--skus",
-            "50",
-            "--orders",
-            "20",
-            "--line-orders",
-            "0",
-        ]),
         own(vec!["--help"]),
         own(vec!["route", "--help"]),
         own(vec!["--version"]),

@@ -39,6 +39,25 @@ pub fn route(dir: &Path, extra: &[&str]) -> Output {
     sourcing(dir, &args)
 }
 
+/// Runs `sourcing explain --order ID` on `network.json`, `inventory.csv` and `orders.jsonl`
+/// in `dir`.
+pub fn explain(dir: &Path, order: &str) -> Output {
+    sourcing(
+        dir,
+        &[
+            "explain",
+            "--order",
+            order,
+            "--network",
+            "network.json",
+            "--inventory",
+            "inventory.csv",
+            "--orders",
+            "orders.jsonl",
+        ],
+    )
+}
+
 /// Runs `sourcing ARGS` in `dir` with `input` written to its standard input, a pipe.
 pub fn sourcing_piped(dir: &Path, args: &[&str], input: &[u8]) -> Output {
     use std::io::Write;
