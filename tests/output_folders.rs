@@ -148,7 +148,7 @@ fn an_interrupted_gen_leaves_nothing_half_written() {
     let out = dir.path().join("g");
     for signal in ["INT", "TERM"] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sourcing"))
-            .args(["gen", "--orders", "3000000", "--out"])
+            .args(["gen", "--orders", "2000000", "--out"])
             .arg(&out)
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -156,7 +156,13 @@ fn an_interrupted_gen_leaves_nothing_half_written() {
         // Wait until the run has started writing beside the target.
         let started = std::time::Instant::now();
         while std::fs::read_dir(dir.path()).unwrap().next().is_none() {
-            assert!(started.elapsed().as_secs() < 60, "gen never started");
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("gen ended before it was interrupted: {status:?}");
+            }
+            if started.elapsed().as_secs() > 60 {
+                let _ = child.kill();
+                panic!("gen never started");
+            }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         let killed = Command::new("kill")
