@@ -141,6 +141,24 @@ fn a_folder_of_other_files_is_refused() {
     same(&snapshot(dir.path()), &before);
 }
 
+#[test]
+fn the_current_folder_is_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let inner = dir.path().join("here");
+    std::fs::create_dir(&inner).unwrap();
+    for out in [".", "..", inner.to_str().unwrap()] {
+        let refused = Command::new(env!("CARGO_BIN_EXE_sourcing"))
+            .current_dir(&inner)
+            .args(["gen", "--orders", "5", "--out", out])
+            .output()
+            .unwrap();
+        assert_eq!(refused.status.code(), Some(2), "{out}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("cannot be the current folder"), "{stderr}");
+    }
+    assert!(snapshot(dir.path()).is_empty());
+}
+
 #[cfg(unix)]
 #[test]
 fn an_interrupted_gen_leaves_nothing_half_written() {

@@ -8,7 +8,7 @@ use sourcing_engine::generate::{scenario_in, Places, Shape};
 use std::path::PathBuf;
 
 /// Size limits: generated data is held in memory whole, so each size is bounded to keep a
-/// run within a few GB at the largest (about 2 GB with every size at its limit), well above
+/// run within a few GB (a peak of 3.8 GB with every size at its limit at once), well above
 /// the 1,000,000-order, 1,000-store, 50,000-SKU runs of BENCHMARKS.md.
 pub const MAX_ORDERS: u64 = 2_000_000;
 /// At most this many SKUs (each DC holds about half of the range).

@@ -61,10 +61,16 @@ impl Staging {
     /// folder of other files.
     pub fn new(dir: &Path, own: &[&str]) -> Result<Staging, Failure> {
         let shown = dir.display();
-        // `--out .` or `--out ..` has no name of its own to swap.
-        if dir.file_name().is_none() {
+        // The folder is replaced as a whole: not the one the command runs in (nor one
+        // holding it), which would leave a shell there in a removed folder.
+        let holds_cwd = match (dir.canonicalize(), std::env::current_dir()) {
+            (Ok(dir), Ok(cwd)) => cwd.starts_with(dir),
+            _ => false,
+        };
+        if dir.file_name().is_none() || holds_cwd {
             return Err(Failure::Usage(format!(
-                "--out {shown}: name a folder of its own (the run replaces it as a whole)"
+                "--out {shown}: the run replaces the folder as a whole, so it cannot be the current folder or one holding it; name a folder inside it (`--out {}`)",
+                Path::new(".").join("out").display()
             )));
         }
         match std::fs::read_dir(dir) {
