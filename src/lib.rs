@@ -59,9 +59,14 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => {
-            // clap prints help and version to stdout (exit 0) and usage errors to stderr (exit 2).
-            let _ = err.print();
-            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+            // clap prints help and version to stdout (exit 0) and usage errors to stderr (exit 2);
+            // help that cannot be written (a full disk) fails, a closed pipe does not.
+            let printed = cmd::output::written(err.print(), "standard output");
+            return match printed {
+                _ if err.use_stderr() => ExitCode::from(2),
+                Ok(()) => ExitCode::SUCCESS,
+                Err(failure) => failed(&failure),
+            };
         }
     };
     let result = match cli.command {
@@ -76,12 +81,15 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            match &failure {
-                Failure::Input(text) => eprintln!("{text}"),
-                Failure::Usage(text) => eprintln!("error: {text}"),
-            }
-            failure.exit_code()
-        }
+        Err(failure) => failed(&failure),
     }
+}
+
+/// Reports a failure on stderr; when stderr cannot take it either, the exit code still tells.
+fn failed(failure: &Failure) -> ExitCode {
+    let _ = match failure {
+        Failure::Input(text) => cmd::output::eprintln(text),
+        Failure::Usage(text) => cmd::output::eprintln(&format!("error: {text}")),
+    };
+    failure.exit_code()
 }

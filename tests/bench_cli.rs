@@ -121,6 +121,26 @@ fn bench_without_sizes_is_a_usage_error() {
 }
 
 #[test]
+fn bench_sizes_out_of_range_are_usage_errors_that_state_the_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: [(&str, &str, &str); 7] = [
+        ("--locations", "100000000", "3..=20000"),
+        ("--locations", "100,2", "3..=20000"),
+        ("--orders", "0", "1..=2000000"),
+        ("--skus", "0", "1..=100000"),
+        ("--skus", "1000000000000", "1..=100000"),
+        ("--line-orders", "5000000", "0..=2000000"),
+        ("--lines-at", "1", "3..=20000"),
+    ];
+    for (flag, value, limit) in cases {
+        let out = support::sourcing(dir.path(), &["bench", flag, value]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(stderr.contains(limit), "{flag} {value}: {stderr}");
+    }
+}
+
+#[test]
 fn bench_routes_with_a_rule_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let rules = support::root().join("rules/min-cost.rules");

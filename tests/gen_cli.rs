@@ -125,3 +125,68 @@ fn countries_choose_the_cities_and_unknown_ones_are_a_usage_error() {
         .contains("--countries: no city of 100,000 inhabitants or more in XX"));
     assert!(!dir.path().join("bad").exists());
 }
+
+#[test]
+fn sizes_out_of_range_are_usage_errors_that_state_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("g");
+    let cases: [(&str, &str, &str); 13] = [
+        ("--days", "1000000000", "1..=2912117"),
+        ("--days", "10000000", "1..=2912117"),
+        ("--days", "0", "1..=2912117"),
+        ("--stores", "1000000000", "0..=20000"),
+        ("--skus", "1000000000000", "1..=100000"),
+        ("--skus", "0", "1..=100000"),
+        ("--dcs", "100000000", "1..=100"),
+        ("--dcs", "0", "1..=100"),
+        ("--vendors", "5000", "0..=1000"),
+        ("--orders", "3000000", "0..=2000000"),
+        ("--max-lines", "0", "1..=6"),
+        ("--max-lines", "7", "1..=6"),
+        ("--orders", "-1", "unexpected argument"),
+    ];
+    for (flag, value, limit) in cases {
+        let refused = Command::new(env!("CARGO_BIN_EXE_sourcing"))
+            .args(["gen", flag, value, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(stderr.contains(limit), "{flag} {value}: {stderr}");
+        assert!(!out.exists(), "{flag} {value}");
+    }
+}
+
+#[test]
+fn the_last_day_is_within_the_dates_route_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("late");
+    gen_in(&out, "5", &["--days", "2912117"]);
+    let orders = std::fs::read_to_string(out.join("orders.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(orders.lines().last().unwrap()).unwrap();
+    let placed = last["placed_at"].as_str().unwrap();
+    assert!(placed.starts_with("99"), "{placed}");
+    assert_eq!(route(&out).len(), 300);
+}
+
+#[test]
+fn a_network_of_dcs_alone_is_generated_and_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dcs");
+    let done = Command::new(env!("CARGO_BIN_EXE_sourcing"))
+        .args(["gen", "--orders", "300", "--skus", "500", "--stores", "0"])
+        .args(["--vendors", "0", "--dcs", "1", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let network: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("network.json")).unwrap()).unwrap();
+    assert_eq!(network["locations"].as_array().unwrap().len(), 1);
+    assert_eq!(route(&out).len(), 300);
+}

@@ -24,7 +24,7 @@ fn contended(dir: &Path) {
         &[
             "gen",
             "--out",
-            ".",
+            "gen",
             "--seed",
             "9",
             "--orders",
@@ -48,6 +48,10 @@ fn contended(dir: &Path) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // `gen` replaces its folder whole, so it writes a folder of its own.
+    for f in ["network.json", "inventory.csv", "orders.jsonl"] {
+        std::fs::rename(dir.join("gen").join(f), dir.join(f)).expect("generated");
+    }
     let csv = std::fs::read_to_string(dir.join("inventory.csv")).expect("inventory");
     let mut thin = String::new();
     for (i, line) in csv.lines().enumerate() {

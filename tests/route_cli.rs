@@ -141,20 +141,7 @@ fn explain_lists_the_candidates_and_why() {
         "explain_ex2_ship_from_store",
         String::from_utf8_lossy(&text.stdout)
     );
-    let missing = sourcing(
-        &dir,
-        &[
-            "explain",
-            "--order",
-            "NOPE",
-            "--network",
-            "network.json",
-            "--inventory",
-            "inventory.csv",
-            "--orders",
-            "orders.jsonl",
-        ],
-    );
+    let missing = support::explain(&dir, "NOPE");
     assert_eq!(missing.status.code(), Some(1));
 }
 
@@ -306,5 +293,49 @@ fn the_bundled_examples_are_the_contracts() {
             ours == theirs,
             "data/example/{f} differs from the contract's copy"
         );
+    }
+}
+
+#[test]
+fn control_characters_from_the_user_are_shown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["network.json", "inventory.csv"] {
+        std::fs::copy(support::example_dir().join(f), dir.path().join(f)).unwrap();
+    }
+    let example = std::fs::read_to_string(support::example_dir().join("orders.jsonl")).unwrap();
+    // An order id holding an escape sequence (JSON `\u001b`), twice: a duplicate id.
+    let first = example.lines().next().unwrap();
+    let hostile = first.replacen("\"EX-1\"", "\"EX-\\u001b[2J\"", 1);
+    assert_ne!(hostile, first);
+    std::fs::write(dir.path().join("orders.jsonl"), format!("{hostile}\n")).unwrap();
+    let explained = support::explain(dir.path(), "EX-\u{1b}[2J");
+    assert!(
+        explained.status.success(),
+        "{}",
+        String::from_utf8_lossy(&explained.stderr)
+    );
+    let text = String::from_utf8_lossy(&explained.stdout);
+    assert!(text.contains("order EX-\\u{1b}[2J:"), "{text}");
+    let missing = support::explain(dir.path(), "NO\u{1b}]0;pwned\u{7}\nPE");
+    assert_eq!(missing.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        text.contains("no order has the id `NO\\u{1b}]0;pwned\\u{7}\\nPE`"),
+        "{text}"
+    );
+    std::fs::write(
+        dir.path().join("orders.jsonl"),
+        format!("{hostile}\n{hostile}\n"),
+    )
+    .unwrap();
+    let duplicated = route(dir.path(), &[]);
+    assert_eq!(duplicated.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&duplicated.stderr);
+    assert!(
+        text.contains("duplicate order id `EX-\\u{1b}[2J`"),
+        "{text}"
+    );
+    for out in [&explained, &missing, &duplicated] {
+        assert!(!out.stdout.contains(&0x1b) && !out.stderr.contains(&0x1b));
     }
 }

@@ -7,6 +7,8 @@
 //! second table routes orders of exactly 1 to 6 lines on one network. Wall-clock numbers
 //! depend on the machine and on whatever else runs on it.
 
+use crate::cmd::gen::{size, MAX_ORDERS, MAX_SKUS};
+use crate::cmd::output;
 use crate::Failure;
 use clap::Args;
 use serde::Serialize;
@@ -16,23 +18,28 @@ use sourcing_engine::{Decision, Engine, Order};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+/// At most this many locations per network (generated whole, then built into an engine).
+const MAX_LOCATIONS: u64 = 20_000;
+
 /// Arguments of `sourcing bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Network sizes, in locations (comma-separated).
-    #[arg(long, value_delimiter = ',', default_values_t = [100, 1000, 5000])]
+    /// Network sizes, in locations (comma-separated; each 3 to 20,000).
+    #[arg(long, value_delimiter = ',', default_values_t = [100, 1000, 5000],
+          value_parser = size(3, MAX_LOCATIONS))]
     pub locations: Vec<usize>,
-    /// SKUs in the range.
-    #[arg(long, default_value_t = 50_000)]
+    /// SKUs in the range (1 to 100,000).
+    #[arg(long, default_value_t = 50_000, value_parser = size(1, MAX_SKUS))]
     pub skus: usize,
-    /// Orders (of 1–3 lines) routed per network size.
-    #[arg(long, default_value_t = 20_000)]
+    /// Orders (of 1–3 lines) routed per network size (1 to 2,000,000).
+    #[arg(long, default_value_t = 20_000, value_parser = size(1, MAX_ORDERS))]
     pub orders: usize,
-    /// Orders routed per line count in the lines table (0 leaves the table out).
-    #[arg(long, default_value_t = 5_000)]
+    /// Orders routed per line count in the lines table (0 leaves the table out; at most
+    /// 2,000,000).
+    #[arg(long, default_value_t = 5_000, value_parser = size(0, MAX_ORDERS))]
     pub line_orders: usize,
-    /// The network size, in locations, of the lines table.
-    #[arg(long, default_value_t = 1000)]
+    /// The network size, in locations, of the lines table (3 to 20,000).
+    #[arg(long, default_value_t = 1000, value_parser = size(3, MAX_LOCATIONS))]
     pub lines_at: usize,
     /// Seed of the generated data.
     #[arg(long, default_value_t = 42)]
@@ -119,7 +126,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
             lines_net = Some(sc);
         }
         if !args.json {
-            eprintln!("bench: {n} locations done");
+            output::eprintln(&format!("bench: {n} locations done"))?;
         }
     }
     let mut lines = Vec::new();
@@ -146,11 +153,10 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
     if args.json {
         let text =
             serde_json::to_string_pretty(&report).map_err(|e| Failure::Input(e.to_string()))?;
-        println!("{text}");
+        output::print(&format!("{text}\n"))
     } else {
-        print!("{}", tables(&report));
+        output::print(&tables(&report))
     }
-    Ok(())
 }
 
 fn generated(args: &BenchArgs, locations: usize, orders: usize) -> Scenario {

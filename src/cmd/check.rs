@@ -30,10 +30,10 @@ pub struct CheckArgs {
     pub error_format: ErrorFormat,
 }
 
-/// Reads a rule file as bytes (the parser reports text that is not UTF-8).
-pub(crate) fn read_rules(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path)
-        .map_err(|e| Failure::Input(format!("{}:1:1: cannot read file: {e}", path.display())))
+/// Reads a rule file (`-`: standard input) as bytes, with the name its diagnostics show
+/// (the parser reports text that is not UTF-8).
+pub(crate) fn read_rules(path: &std::path::Path) -> Result<(String, Vec<u8>), Failure> {
+    crate::cmd::input::read(path)
 }
 
 /// Renders diagnostics in the chosen format.
@@ -47,10 +47,11 @@ pub(crate) fn render(diags: &sourcing_dsl::Diagnostics, format: ErrorFormat) -> 
 
 /// Runs `sourcing check`.
 pub fn run(args: &CheckArgs) -> Result<(), Failure> {
+    crate::cmd::input::at_most_one_stdin(args.files.iter().map(PathBuf::as_path))?;
     let mut failed = false;
     let mut report = String::new();
     for path in &args.files {
-        let bytes = match read_rules(path) {
+        let (name, bytes) = match read_rules(path) {
             Ok(b) => b,
             Err(Failure::Input(text)) | Err(Failure::Usage(text)) => {
                 report.push_str(&text);
@@ -59,7 +60,6 @@ pub fn run(args: &CheckArgs) -> Result<(), Failure> {
                 continue;
             }
         };
-        let name = path.display().to_string();
         let (_, diags) = sourcing_dsl::compile_bytes(&name, &bytes);
         if !diags.is_empty() {
             report.push_str(&render(&diags, args.error_format));
@@ -70,9 +70,10 @@ pub fn run(args: &CheckArgs) -> Result<(), Failure> {
         Err(Failure::Input(report.trim_end().to_string()))
     } else {
         // Warnings alone do not fail the check, but they are still shown.
-        if !report.is_empty() {
-            eprint!("{report}");
+        if report.is_empty() {
+            Ok(())
+        } else {
+            crate::cmd::output::eprintln(report.trim_end())
         }
-        Ok(())
     }
 }

@@ -4,14 +4,13 @@
 //! `sourcing route` would), unless `--no-consume`; then the order is explained against the
 //! stock it met.
 
+use crate::cmd::output;
 use crate::cmd::route::Inputs;
 use crate::Failure;
 use clap::Args;
 use sourcing_engine::load::OrderReader;
 use sourcing_engine::{Decision, Explain, Network};
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::BufReader;
 
 /// Arguments of `sourcing explain`.
 #[derive(Debug, Args)]
@@ -29,16 +28,13 @@ pub struct ExplainArgs {
 
 /// Runs `sourcing explain`.
 pub fn run(args: &ExplainArgs) -> Result<(), Failure> {
-    let engine = args.inputs.engine()?;
-    let name = args.inputs.orders.display().to_string();
-    let file = File::open(&args.inputs.orders)
-        .map_err(|e| Failure::Input(format!("{name}:1:1: cannot read file: {e}")))?;
-    for order in OrderReader::new(&name, BufReader::new(file), engine.network()) {
+    let (engine, orders) = args.inputs.engine()?;
+    let name = &orders.name;
+    for order in OrderReader::new(name, orders.reader()?, engine.network()) {
         let order = order.map_err(|e| Failure::Input(e.to_string()))?;
         if order.id == args.order {
             let (decision, why) = engine.quote_explained(&order);
-            print!("{}", render(&decision, &why, engine.network()));
-            return Ok(());
+            return output::print(&render(&decision, &why, engine.network()));
         }
         if !args.no_consume {
             engine.route(&order);
@@ -46,7 +42,7 @@ pub fn run(args: &ExplainArgs) -> Result<(), Failure> {
     }
     Err(Failure::Input(format!(
         "{name}: no order has the id `{}`",
-        args.order
+        output::shown(&args.order)
     )))
 }
 

@@ -21,18 +21,29 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".fmt-tmp");
     let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
+    crate::cmd::out_dir::remove_on_interrupt(&tmp);
+    let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
-    })
+    }
+    crate::cmd::out_dir::keep_on_interrupt(&tmp);
+    written
 }
 
 /// Runs `sourcing fmt`.
 pub fn run(args: &FmtArgs) -> Result<(), Failure> {
+    if args
+        .files
+        .iter()
+        .any(|p| p.as_os_str() == crate::cmd::input::STDIN)
+    {
+        return Err(Failure::Usage(
+            "fmt rewrites files in place: `-` is not a file (use `sourcing check -` to check standard input)".into(),
+        ));
+    }
     let mut problems = Vec::new();
     for path in &args.files {
-        let name = path.display().to_string();
-        let bytes = match read_rules(path) {
+        let (name, bytes) = match read_rules(path) {
             Ok(b) => b,
             Err(Failure::Input(t)) | Err(Failure::Usage(t)) => {
                 problems.push(t);

@@ -1,11 +1,33 @@
 //! `sourcing gen`: write a seeded synthetic data set (network, stock, orders) in the
 //! contract's formats, placed in real cities, for benchmarks, simulations and examples.
 
+use crate::cmd::out_dir::Staging;
 use crate::Failure;
 use clap::Args;
 use sourcing_engine::generate::{scenario_in, Places, Shape};
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+/// Size limits: generated data is held in memory whole, so each size is bounded to keep a
+/// run within a few GB (a peak of 3.8 GB with every size at its limit at once), well above
+/// the 1,000,000-order, 1,000-store, 50,000-SKU runs of BENCHMARKS.md.
+pub const MAX_ORDERS: u64 = 2_000_000;
+/// At most this many SKUs (each DC holds about half of the range).
+pub const MAX_SKUS: u64 = 100_000;
+/// At most this many DCs.
+pub const MAX_DCS: u64 = 100;
+/// At most this many stores.
+pub const MAX_STORES: u64 = 20_000;
+/// At most this many dropship vendors.
+pub const MAX_VENDORS: u64 = 1_000;
+/// The generator draws orders of 1 to 6 lines.
+pub const MAX_LINES: u64 = 6;
+/// Days from 2026-11-23 to 9999-12-31, the last date the contract's inputs can hold.
+pub const MAX_DAYS: i64 = 2_912_117;
+
+/// A clap parser for a size between `min` and `max` (clap's usage error names the range).
+pub(crate) fn size(min: u64, max: u64) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(min..=max)
+}
 
 /// Arguments of `sourcing gen`.
 #[derive(Debug, Args)]
@@ -16,26 +38,26 @@ pub struct GenArgs {
     /// The seed: the same seed and sizes give the same files.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Orders to generate.
-    #[arg(long, default_value_t = 20_000)]
+    /// Orders to generate (0 to 2,000,000).
+    #[arg(long, default_value_t = 20_000, value_parser = size(0, MAX_ORDERS))]
     pub orders: usize,
-    /// Distribution centres.
-    #[arg(long, default_value_t = 8)]
+    /// Distribution centres (1 to 100).
+    #[arg(long, default_value_t = 8, value_parser = size(1, MAX_DCS))]
     pub dcs: usize,
-    /// Stores.
-    #[arg(long, default_value_t = 1_200)]
+    /// Stores (0 to 20,000).
+    #[arg(long, default_value_t = 1_200, value_parser = size(0, MAX_STORES))]
     pub stores: usize,
-    /// Dropship vendors.
-    #[arg(long, default_value_t = 30)]
+    /// Dropship vendors (0 to 1,000).
+    #[arg(long, default_value_t = 30, value_parser = size(0, MAX_VENDORS))]
     pub vendors: usize,
-    /// SKUs in the range.
-    #[arg(long, default_value_t = 50_000)]
+    /// SKUs in the range (1 to 100,000).
+    #[arg(long, default_value_t = 50_000, value_parser = size(1, MAX_SKUS))]
     pub skus: usize,
-    /// Most lines per order.
-    #[arg(long, default_value_t = 4)]
+    /// Most lines per order (1 to 6).
+    #[arg(long, default_value_t = 4, value_parser = size(1, MAX_LINES))]
     pub max_lines: usize,
-    /// Days the orders are spread over, from 2026-11-23.
-    #[arg(long, default_value_t = 1)]
+    /// Days the orders are spread over, from 2026-11-23 (1 to 2,912,117: up to 9999-12-31).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=MAX_DAYS))]
     pub days: u32,
     /// The countries whose cities (100,000 inhabitants or more) hold the locations and the
     /// customers: ISO codes separated by commas (`US,CA`), or `all`.
@@ -43,15 +65,16 @@ pub struct GenArgs {
     pub countries: String,
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes))
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))
-}
+/// The files `gen` writes (and, from earlier versions, their half-written `.partial`
+/// forms): the only files a folder it replaces may hold.
+const OWN_FILES: &[&str] = &[
+    "network.json",
+    "inventory.csv",
+    "orders.jsonl",
+    "network.json.partial",
+    "inventory.csv.partial",
+    "orders.jsonl.partial",
+];
 
 /// Runs `sourcing gen`.
 pub fn run(args: &GenArgs) -> Result<(), Failure> {
@@ -63,38 +86,46 @@ pub fn run(args: &GenArgs) -> Result<(), Failure> {
         .collect();
     let places =
         Places::countries(&codes).map_err(|e| Failure::Usage(format!("--countries: {e}")))?;
+    // The ranges are clap's; every value here is within them.
     let shape = Shape {
-        dcs: args.dcs.max(1),
+        dcs: args.dcs,
         stores: args.stores,
         vendors: args.vendors,
-        skus: args.skus.max(1),
+        skus: args.skus,
         orders: args.orders,
-        max_lines: args.max_lines.clamp(1, 6),
-        days: args.days.max(1),
+        max_lines: args.max_lines,
+        days: args.days,
         ..Shape::national()
     };
+    // Written into a folder beside the target that replaces it only once complete.
+    let staging = Staging::new(&args.out, OWN_FILES)?;
     let sc = scenario_in(args.seed, &shape, &places);
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", args.out.display())))?;
     let network = sc
         .network_json()
         .map_err(|e| Failure::Input(e.to_string()))?;
     let orders = sc
         .orders_jsonl()
         .map_err(|e| Failure::Input(e.to_string()))?;
-    write(&args.out.join("network.json"), network.as_bytes())?;
-    write(
-        &args.out.join("inventory.csv"),
-        sc.inventory_csv().as_bytes(),
-    )?;
-    write(&args.out.join("orders.jsonl"), orders.as_bytes())?;
-    eprintln!(
+    let files = [
+        ("network.json", network),
+        ("inventory.csv", sc.inventory_csv()),
+        ("orders.jsonl", orders),
+    ];
+    for (name, text) in files {
+        std::fs::write(staging.path().join(name), text).map_err(|e| {
+            Failure::Input(format!(
+                "{}: cannot write: {e}",
+                args.out.join(name).display()
+            ))
+        })?;
+    }
+    staging.commit()?;
+    crate::cmd::output::eprintln(&format!(
         "wrote {} locations in {} cities, {} stock rows and {} orders to {}",
         sc.network.locations.len(),
         places.cities().len(),
         sc.inventory.len(),
         sc.orders.len(),
         args.out.display()
-    );
-    Ok(())
+    ))
 }

@@ -2,16 +2,18 @@
 //!
 //! The orders file is read twice: once to check every line (so a bad file produces no
 //! decision at all, only its problems), then again to route, one order at a time, so a
-//! file of millions of orders never sits in memory.
+//! file of millions of orders never sits in memory. Orders from a pipe or standard input
+//! are checked while they are spooled to a temporary file, and routed from it.
 
+use crate::cmd::input::{self, CheckedOrders};
+use crate::cmd::output;
 use crate::Failure;
 use clap::Args;
 use rayon::prelude::*;
-use sourcing_engine::load::{self, LoadErrors, OrderReader};
+use sourcing_engine::load::{LoadErrors, OrderReader};
 use sourcing_engine::pipeline::Pipeline;
 use sourcing_engine::{Engine, Order, Rules, RulesError};
-use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// Orders planned together when stock is not consumed (they are independent then).
@@ -36,13 +38,22 @@ pub struct Inputs {
 
 impl Inputs {
     /// Loads everything, checks the whole orders file and the rules: an engine ready to
-    /// route, or every problem found.
-    pub fn engine(&self) -> Result<Engine, Failure> {
-        let engine = prepare(&self.network, &self.inventory, &self.orders)?;
+    /// route and the checked orders, or every problem found.
+    pub fn engine(&self) -> Result<(Engine, CheckedOrders), Failure> {
+        input::at_most_one_stdin(
+            [&self.network, &self.inventory, &self.orders]
+                .into_iter()
+                .chain(&self.rules)
+                .map(PathBuf::as_path),
+        )?;
+        let network = input::network(&self.network)?;
+        let records = input::inventory(&self.inventory, &network)?;
+        let orders = CheckedOrders::check(&self.orders, &network)?;
+        let engine = Engine::new(network, &records);
         if let Some(path) = &self.rules {
             engine.set_rules(Some(load_rules(path, engine.network())?));
         }
-        Ok(engine)
+        Ok((engine, orders))
     }
 }
 
@@ -64,21 +75,6 @@ fn input(errors: LoadErrors) -> Failure {
     Failure::Input(errors.to_string())
 }
 
-/// Loads the network and the stock and checks the whole orders file.
-pub fn prepare(network: &Path, inventory: &Path, orders: &Path) -> Result<Engine, Failure> {
-    let network = load::load_network(network).map_err(input)?;
-    let records = load::load_inventory(inventory, &network).map_err(input)?;
-    let file = File::open(orders)
-        .map_err(|e| Failure::Input(format!("{}:1:1: cannot read file: {e}", orders.display())))?;
-    load::check_orders(
-        &orders.display().to_string(),
-        BufReader::new(file),
-        &network,
-    )
-    .map_err(input)?;
-    Ok(Engine::new(network, &records))
-}
-
 /// Reads, checks and compiles a rule file for a network; any error is reported with its
 /// position and nothing is routed.
 pub fn load_rules(path: &Path, network: &sourcing_engine::Network) -> Result<Rules, Failure> {
@@ -88,13 +84,12 @@ pub fn load_rules(path: &Path, network: &sourcing_engine::Network) -> Result<Rul
 /// Reads and checks a rule file: its rule set, or its diagnostics. Warnings do not stop
 /// it; they are printed on stderr, as `sourcing check` would show them.
 pub fn check_rules(path: &Path) -> Result<sourcing_dsl::RuleSet, Failure> {
-    let bytes = crate::cmd::check::read_rules(path)?;
-    let name = path.display().to_string();
+    let (name, bytes) = crate::cmd::check::read_rules(path)?;
     let (set, diags) = sourcing_dsl::compile_bytes(&name, &bytes);
     match set {
         Some(set) if !diags.has_errors() => {
             if !diags.is_empty() {
-                eprintln!("{}", diags.render().trim_end());
+                output::eprintln(diags.render().trim_end())?;
             }
             Ok(set)
         }
@@ -113,17 +108,14 @@ pub fn compile_rules(
         RulesError::ScriptFailed { .. } | RulesError::Currency { .. } => {
             Failure::Input(e.to_string())
         }
-        _ => Failure::Input(format!("{}: {e}", path.display())),
+        _ => Failure::Input(format!("{}: {e}", crate::cmd::input::name(path))),
     })
 }
 
 /// Runs `sourcing route`.
 pub fn run(args: &RouteArgs) -> Result<(), Failure> {
-    let engine = args.inputs.engine()?;
-    let name = args.inputs.orders.display().to_string();
-    let file = File::open(&args.inputs.orders)
-        .map_err(|e| Failure::Input(format!("{name}:1:1: cannot read file: {e}")))?;
-    let mut reader = OrderReader::new(&name, BufReader::new(file), engine.network());
+    let (engine, orders) = args.inputs.engine()?;
+    let mut reader = OrderReader::new(&orders.name, orders.reader()?, engine.network());
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = if args.no_consume {
@@ -137,12 +129,15 @@ pub fn run(args: &RouteArgs) -> Result<(), Failure> {
         Err(Stop::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(Stop::Io(e)) => Err(Failure::Input(format!("cannot write the decisions: {e}"))),
         Err(Stop::Input(e)) => Err(input(e)),
+        Err(Stop::Failed(failure)) => Err(failure),
     }
 }
 
 enum Stop {
+    /// Writing the decisions failed.
     Io(io::Error),
     Input(LoadErrors),
+    Failed(Failure),
 }
 
 impl From<io::Error> for Stop {
@@ -171,7 +166,8 @@ fn write_decision(
     out.write_all(b"\n")?;
     if let Some(e) = &decision.error {
         // The decision says `rule_error`; the warning says why, next to the other output.
-        eprintln!("warning: order `{}`: {e}", decision.order);
+        output::eprintln(&format!("warning: order `{}`: {e}", decision.order))
+            .map_err(Stop::Failed)?;
     }
     Ok(())
 }

@@ -1,11 +1,12 @@
 //! `sourcing simulate`: replay the orders in time order against the stock, and report.
 //!
 //! Writes `DIR/decisions.jsonl`, `DIR/kpis.json` and `DIR/report.html` (with `--vs`, also
-//! `DIR/decisions-vs.jsonl`). Every input is checked before anything is written, and each
-//! file is written beside its final name and renamed into place, so a failed run never
-//! leaves files that look complete.
+//! `DIR/decisions-vs.jsonl`). Every input is checked before anything is written, and the
+//! run is written into a folder beside `DIR` that replaces it only once every file is
+//! complete (`out_dir`), so `DIR` holds one whole run, never a mix or a part.
 
 use crate::cmd::route::{check_rules, compile_rules};
+use crate::cmd::{input, out_dir};
 use crate::Failure;
 use clap::Args;
 use serde::Serialize;
@@ -66,12 +67,21 @@ fn apply_sets(
 ) -> Result<(), Failure> {
     for o in overrides {
         let Some((name, value)) = o.split_once('=') else {
+            let o = crate::cmd::output::shown(o);
             return Err(Failure::Usage(format!("`--set {o}`: expected NAME=VALUE")));
         };
-        set.set_const(name.trim(), value.trim())
-            .map_err(|e| Failure::Input(format!("{}: --set {o}: {e}", path.display())))?;
+        set.set_const(name.trim(), value.trim()).map_err(|e| {
+            let o = crate::cmd::output::shown(o);
+            Failure::Input(format!("{}: --set {o}: {e}", input::name(path)))
+        })?;
     }
     Ok(())
+}
+
+/// A sweep value the rules refuse.
+fn sweep_failure(name: &str, value: &str, e: &impl std::fmt::Display) -> Failure {
+    use crate::cmd::output::shown;
+    Failure::Input(format!("--sweep {}={}: {e}", shown(name), shown(value)))
 }
 
 /// One replay's output.
@@ -105,16 +115,22 @@ fn progress(
 enum Sink {
     /// Only the key figures matter (sweeps).
     Discard,
-    /// The `.partial` file being written; renamed into place when everything is done.
+    /// The file being written, in the run's staging folder.
     Stream(PathBuf),
 }
 
-/// `path` + `.partial`: where a file is written before it is renamed into place.
-fn partial(path: &Path) -> PathBuf {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    PathBuf::from(tmp)
-}
+/// The files `simulate` writes to its folder (and, from earlier versions, their
+/// half-written `.partial` forms): the only files a folder it replaces may hold.
+const OWN_FILES: &[&str] = &[
+    "decisions.jsonl",
+    "decisions-vs.jsonl",
+    "kpis.json",
+    "report.html",
+    "decisions.jsonl.partial",
+    "decisions-vs.jsonl.partial",
+    "kpis.json.partial",
+    "report.html.partial",
+];
 
 /// Replays the orders with one rule set, handing every decision to `each` in replay order
 /// and writing it to the sink.
@@ -173,9 +189,9 @@ fn run_one(
     warn_events(inputs, &label, &report);
     if let Some(first) = first_error {
         // Each such order is in the decisions with reason `rule_error` and its `error`.
-        eprintln!(
+        crate::cmd::output::eprintln(&format!(
             "warning: {label}: the rules could not decide {rule_errors} order(s) (reason `rule_error`); the first, {first}"
-        );
+        ))?;
     }
     if let Some(mut out) = stream {
         if let Err(e) = out.flush() {
@@ -183,7 +199,6 @@ fn run_one(
         }
     }
     if let (Some(e), Sink::Stream(path)) = (write_error, sink) {
-        let _ = std::fs::remove_file(path);
         return Err(Failure::Input(format!(
             "{}: cannot write: {e}",
             path.display()
@@ -295,18 +310,6 @@ struct SweepRow {
     overall: Block,
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Failure::Input(format!("{}: cannot write: {e}", path.display()))
-        })
-}
-
 /// The figures compared side by side: name, value, and whether higher is better.
 fn figures(b: &Block) -> Vec<(&'static str, f64, bool)> {
     vec![
@@ -340,17 +343,25 @@ struct Comparison<'a> {
 /// Runs `sourcing simulate`.
 pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     // Read and check everything first.
-    let input = |e: load::LoadErrors| Failure::Input(e.to_string());
-    let network = load::load_network(&args.network).map_err(input)?;
-    let stock = load::load_inventory(&args.inventory, &network).map_err(input)?;
-    let orders = load::load_orders(&args.orders, &network).map_err(input)?;
+    input::at_most_one_stdin(
+        [&args.rules, &args.network, &args.inventory, &args.orders]
+            .into_iter()
+            .chain(&args.vs)
+            .chain(&args.events)
+            .map(PathBuf::as_path),
+    )?;
+    // Each input is read once, so any of them may come from a pipe.
+    let network = input::network(&args.network)?;
+    let stock = input::inventory(&args.inventory, &network)?;
+    let orders = input::orders(&args.orders, &network)?;
     let events = match &args.events {
         Some(path) => {
-            let events = load::load_events(path, &network).map_err(input)?;
+            let events = input::events(path, &network)?;
             // Every event names a listed pair and keeps its count within the engine's.
             let check = sourcing_engine::Stock::new(&network, &stock);
-            let name = path.display().to_string();
-            load::events::check_events(&name, &events, &check, &network).map_err(input)?;
+            let name = input::name(path);
+            load::events::check_events(&name, &events, &check, &network)
+                .map_err(|e| Failure::Input(e.to_string()))?;
             events
         }
         None => Vec::new(),
@@ -378,7 +389,8 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         Some(text) => {
             let Some((name, values)) = text.split_once('=') else {
                 return Err(Failure::Usage(format!(
-                    "`--sweep {text}`: expected NAME=V1,V2,..."
+                    "`--sweep {}`: expected NAME=V1,V2,...",
+                    crate::cmd::output::shown(text)
                 )));
             };
             let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
@@ -387,27 +399,26 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
                 set_a
                     .clone()
                     .set_const(name.trim(), v)
-                    .map_err(|e| Failure::Input(format!("--sweep {name}={v}: {e}")))?;
+                    .map_err(|e| sweep_failure(name, v, &e))?;
             }
             Some((name.trim().to_string(), values))
         }
     };
-    // Decisions stream straight to their files, renamed into place at the end.
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", args.out.display())))?;
-    let final_decisions = args.out.join("decisions.jsonl");
-    let final_vs = args.out.join("decisions-vs.jsonl");
-    let sink_a = Sink::Stream(partial(&final_decisions));
-    let sink_b = Sink::Stream(partial(&final_vs));
-    let result = finish_run(args, &inputs, set_a, set_b, sweep, (&sink_a, &sink_b));
-    if result.is_err() {
-        for sink in [&sink_a, &sink_b] {
-            if let Sink::Stream(path) = sink {
-                let _ = std::fs::remove_file(path);
-            }
-        }
-    }
-    result
+    // Decisions stream straight to their files in the staging folder, which replaces the
+    // output folder once everything is written (and is removed if anything fails).
+    let staging = out_dir::Staging::new(&args.out, OWN_FILES)?;
+    let sink_a = Sink::Stream(staging.path().join("decisions.jsonl"));
+    let sink_b = Sink::Stream(staging.path().join("decisions-vs.jsonl"));
+    finish_run(
+        args,
+        &inputs,
+        set_a,
+        set_b,
+        sweep,
+        (&sink_a, &sink_b),
+        staging.path(),
+    )?;
+    staging.commit()
 }
 
 /// Replays, writes the figures and the report, and renames the decisions into place.
@@ -418,6 +429,7 @@ fn finish_run(
     set_b: Option<sourcing_dsl::RuleSet>,
     sweep: Option<(String, Vec<String>)>,
     (sink_a, sink_b): (&Sink, &Sink),
+    out: &Path,
 ) -> Result<(), Failure> {
     let (a, b, changes) = match (&args.vs, set_b) {
         (Some(r2), Some(set_b)) => {
@@ -451,7 +463,7 @@ fn finish_run(
                 .map(|v| {
                     let mut set = set_a.clone();
                     set.set_const(name, v)
-                        .map_err(|e| Failure::Input(format!("--sweep {name}={v}: {e}")))?;
+                        .map_err(|e| sweep_failure(name, v, &e))?;
                     let run = run_one(inputs, &args.rules, set, None, &Sink::Discard, |_| {})?;
                     Ok(SweepRow {
                         value: v.clone(),
@@ -516,19 +528,18 @@ fn finish_run(
         &inputs.network,
         (&sweep_name, &sweep_table),
     )?;
-
-    let finals = [
-        Some(args.out.join("decisions.jsonl")),
-        b.as_ref().map(|_| args.out.join("decisions-vs.jsonl")),
-    ];
-    for (sink, path) in [sink_a, sink_b].into_iter().zip(finals) {
-        if let (Sink::Stream(tmp), Some(path)) = (sink, path) {
-            std::fs::rename(tmp, &path)
-                .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))?;
-        }
+    for (name, bytes) in [
+        ("kpis.json", &kpis_json[..]),
+        ("report.html", report.as_bytes()),
+    ] {
+        let path = out.join(name);
+        std::fs::write(&path, bytes).map_err(|e| {
+            Failure::Input(format!(
+                "{}: cannot write: {e}",
+                args.out.join(name).display()
+            ))
+        })?;
     }
-    write_atomically(&args.out.join("kpis.json"), &kpis_json)?;
-    write_atomically(&args.out.join("report.html"), report.as_bytes())?;
     Ok(())
 }
 

@@ -217,8 +217,7 @@ pub fn run(args: &TestArgs) -> Result<(), Failure> {
     if failed > 0 {
         Err(Failure::Input(format!("{report}\n{summary}")))
     } else {
-        print!("{report}\n{summary}\n");
-        Ok(())
+        crate::cmd::output::print(&format!("{report}\n{summary}\n"))
     }
 }
 

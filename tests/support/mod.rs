@@ -38,3 +38,48 @@ pub fn route(dir: &Path, extra: &[&str]) -> Output {
     args.extend_from_slice(extra);
     sourcing(dir, &args)
 }
+
+/// Runs `sourcing explain --order ID` on `network.json`, `inventory.csv` and `orders.jsonl`
+/// in `dir`.
+pub fn explain(dir: &Path, order: &str) -> Output {
+    sourcing(
+        dir,
+        &[
+            "explain",
+            "--order",
+            order,
+            "--network",
+            "network.json",
+            "--inventory",
+            "inventory.csv",
+            "--orders",
+            "orders.jsonl",
+        ],
+    )
+}
+
+/// Runs `sourcing ARGS` in `dir` with `input` written to its standard input, a pipe.
+pub fn sourcing_piped(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sourcing"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().expect("a pipe");
+    let input = input.to_vec();
+    // Written on its own thread so a command that stops reading cannot block the test.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().expect("the binary runs");
+    let _ = writer.join();
+    output
+}
+
+/// The example's network and stock as `route`, `explain` and `simulate` arguments.
+pub const EXAMPLE_INPUTS: [&str; 4] = ["--network", "network.json", "--inventory", "inventory.csv"];

@@ -33,9 +33,18 @@ pub struct StockEvent {
 /// Reads an events file; blank lines are skipped.
 pub fn load_events(path: &Path, network: &Network) -> Result<Vec<StockEvent>, LoadErrors> {
     let file = path.display().to_string();
-    let bytes = read_file(path)?;
-    let text = decode(&file, strip_bom(&bytes), 1)?;
-    parse_events(&file, text, network)
+    events_from_bytes(&file, &read_file(path)?, network)
+}
+
+/// Parses the bytes of an events file already read (from a pipe, say); `file` is the name
+/// shown in problems.
+pub fn events_from_bytes(
+    file: &str,
+    bytes: &[u8],
+    network: &Network,
+) -> Result<Vec<StockEvent>, LoadErrors> {
+    let text = decode(file, strip_bom(bytes), 1)?;
+    parse_events(file, text, network)
 }
 
 /// Parses the text of an events file.

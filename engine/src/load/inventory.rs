@@ -473,11 +473,22 @@ pub fn load_inventory(path: &Path, network: &Network) -> Result<Vec<InventoryRec
     let is_json = path
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+    inventory_from_bytes(&file, &bytes, is_json, network)
+}
+
+/// Parses the bytes of a stock file already read (from a pipe, say): JSON when `is_json`,
+/// CSV otherwise; `file` is the name shown in problems.
+pub fn inventory_from_bytes(
+    file: &str,
+    bytes: &[u8],
+    is_json: bool,
+    network: &Network,
+) -> Result<Vec<InventoryRecord>, LoadErrors> {
     if is_json {
-        let text = decode(&file, strip_bom(&bytes), 1)?;
-        parse_inventory_json(&file, text, network)
+        let text = decode(file, strip_bom(bytes), 1)?;
+        parse_inventory_json(file, text, network)
     } else {
-        parse_inventory_csv(&file, &bytes, network)
+        parse_inventory_csv(file, bytes, network)
     }
 }
 

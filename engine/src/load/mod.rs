@@ -15,10 +15,13 @@ pub mod orders;
 mod quick;
 
 pub use error::{LoadError, LoadErrors};
-pub use events::{load_events, parse_events, StockEvent};
-pub use inventory::{load_inventory, parse_inventory_csv, parse_inventory_json, InventoryRecord};
-pub use network::{load_network, parse_network};
-pub use orders::{check_orders, load_orders, parse_order, OrderReader};
+pub use events::{events_from_bytes, load_events, parse_events, StockEvent};
+pub use inventory::{
+    inventory_from_bytes, load_inventory, parse_inventory_csv, parse_inventory_json,
+    InventoryRecord,
+};
+pub use network::{load_network, network_from_bytes, parse_network};
+pub use orders::{check_orders, load_orders, parse_order, read_orders, OrderReader};
 
 use std::path::Path;
 

@@ -56,9 +56,14 @@ pub fn parse_network(file: &str, text: &str) -> Result<Network, LoadErrors> {
 /// Reads and parses `network.json`; problems name the path as given.
 pub fn load_network(path: &Path) -> Result<Network, LoadErrors> {
     let file = path.display().to_string();
-    let bytes = read_file(path)?;
-    let text = decode(&file, strip_bom(&bytes), 1)?;
-    parse_network(&file, text)
+    network_from_bytes(&file, &read_file(path)?)
+}
+
+/// Parses the bytes of `network.json` already read (from a pipe, say); `file` is the name
+/// shown in problems.
+pub fn network_from_bytes(file: &str, bytes: &[u8]) -> Result<Network, LoadErrors> {
+    let text = decode(file, strip_bom(bytes), 1)?;
+    parse_network(file, text)
 }
 
 fn read_network<'a>(doc: &Doc<'a>, root: &'a RawValue) -> Option<Network> {

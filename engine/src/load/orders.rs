@@ -425,10 +425,18 @@ pub fn check_orders<R: BufRead>(
 pub fn load_orders(path: &Path, network: &Network) -> Result<Vec<Order>, LoadErrors> {
     let file = path.display().to_string();
     let reader = File::open(path).map_err(|err| LoadError::io(&file, &err))?;
+    read_orders(&file, BufReader::new(reader), network)
+}
+
+/// Reads every order of a reader into memory in one pass (a pipe can be read only once),
+/// reporting every problem like [`check_orders`]; `file` is the name shown in problems.
+pub fn read_orders<R: BufRead>(
+    file: &str,
+    reader: R,
+    network: &Network,
+) -> Result<Vec<Order>, LoadErrors> {
     let mut orders = Vec::new();
-    scan(&file, BufReader::new(reader), network, |order| {
-        orders.push(order);
-    })?;
+    scan(file, reader, network, |order| orders.push(order))?;
     Ok(orders)
 }
 
