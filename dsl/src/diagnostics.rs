@@ -726,6 +726,20 @@ pub(crate) fn missing_candidates(span: Span, name: &str) -> Diagnostic {
     .with_help("add `candidates all` to consider every location, or name the sets to use")
 }
 
+/// C018: a rule file without any strategy (empty, blank, only comments or declarations).
+pub(crate) fn no_strategy() -> Diagnostic {
+    Diagnostic::error(
+        "C018",
+        "this rule file has no strategy".to_string(),
+        Span::new(0, 0),
+        "no strategy in this file",
+    )
+    .with_help(
+        "without a strategy every order is left unsourced; add one, such as \
+         `strategy \"min-cost\" { candidates all }`",
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Warnings: W0xx
 // ---------------------------------------------------------------------------------------------

@@ -386,9 +386,12 @@ fn not_utf8() {
 
 #[test]
 fn empty_and_comment_only_files() {
+    // They format, but check to one error: a rule file without a strategy sources nothing.
     for src in ["", "\n\n", "# only a comment\n", "   # trailing spaces   "] {
         let (rules, diags) = compile_source("empty.rules", src);
-        assert!(rules.is_some(), "{}", diags.render());
+        assert!(rules.is_none(), "{src:?} should not check");
+        let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["C018"], "{src:?}");
         assert_eq!(
             format("empty.rules", src).ok().as_deref(),
             Some(formatted_comments(src).as_str())

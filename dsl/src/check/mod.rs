@@ -97,6 +97,10 @@ pub(crate) fn check(ast: &Ast) -> (Option<RuleSet>, Diagnostics) {
     cx.declarations(ast);
     cx.group_bodies(ast);
     let strategies = cx.strategies(ast);
+    if !ast.items.iter().any(|i| matches!(i, Item::Strategy(_))) {
+        // Without a strategy every order would be left unsourced: that is never meant.
+        cx.push(diag::no_strategy());
+    }
     let strategies = cx.fallbacks(ast, strategies);
     lints::run(&mut cx, ast, &strategies);
 
