@@ -49,3 +49,53 @@ fn a_rule_file_without_a_strategy_is_an_error() {
         assert!(stderr(&out).contains("error[C018]"), "{name}");
     }
 }
+
+/// 100,000 bad lines: every problem is counted, the first 200 are shown, one line says how
+/// many more there are, and JSON (for tools) lists them all. Run before the fix, this took
+/// minutes: positions and suggestions were found by scanning the whole file per problem.
+#[test]
+fn a_file_with_a_hundred_thousand_errors_shows_the_first_two_hundred() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // One good constant, 99,999 redeclarations (C008), unused (W003), no strategy (C018).
+    let text = "const c = 1\n".repeat(100_000);
+    std::fs::write(dir.path().join("many.rules"), text).expect("write");
+    let more =
+        "many.rules: 99801 more errors not shown (only the first 200 diagnostics are listed)";
+
+    let out = sourcing(dir.path(), &["check", "many.rules"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stderr(&out);
+    let shown = text.matches("error[").count() + text.matches("warning[").count();
+    assert_eq!(shown, 200, "{}", &text[text.len().saturating_sub(500)..]);
+    assert_eq!(text.lines().last(), Some(more));
+
+    let out = sourcing(
+        dir.path(),
+        &["check", "--error-format", "short", "many.rules"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = stderr(&out);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("many.rules:"))
+        .collect();
+    assert_eq!(lines.len(), 201, "200 diagnostics and the count");
+    assert_eq!(lines.last(), Some(&more));
+    assert!(
+        lines[199].starts_with("many.rules:199:7: error[C008]"),
+        "{}",
+        lines[199]
+    );
+
+    // JSON, for tools, lists every diagnostic.
+    std::fs::write(dir.path().join("some.rules"), "const c = 1\n".repeat(1000)).expect("write");
+    let out = sourcing(
+        dir.path(),
+        &["check", "--error-format", "json", "some.rules"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let all: serde_json::Value = serde_json::from_slice(&out.stderr).expect("JSON");
+    let all = all.as_array().expect("an array");
+    assert_eq!(all.len(), 1001);
+    assert_eq!(all[1000]["span"]["line"], 1000);
+}

@@ -119,14 +119,20 @@ pub(crate) fn parse_str(name: &str, text: &str) -> (Option<Ast>, Diagnostics) {
 /// inside the code of a (closed) script is rhai, so it never starts an item, whatever its
 /// first word.
 fn recover(text: &str, script_bodies: &[(usize, Option<usize>)]) -> Vec<Diagnostic> {
-    let in_script = |offset: usize| {
-        script_bodies
-            .iter()
-            .any(|&(open, close)| close.is_some_and(|close| open < offset && offset <= close))
-    };
+    // The scan lists bodies in file order, so one pass over them follows the lines.
+    let mut closed = script_bodies
+        .iter()
+        .filter_map(|&(open, close)| close.map(|close| (open, close)))
+        .peekable();
     let mut starts = vec![0usize];
     let mut offset = 0usize;
     for line in text.split_inclusive('\n') {
+        while closed.peek().is_some_and(|&(_, close)| close < offset) {
+            closed.next();
+        }
+        let in_script = closed
+            .peek()
+            .is_some_and(|&(open, close)| open < offset && offset <= close);
         let first_word: String = line
             .chars()
             .take_while(|c| c.is_ascii_alphabetic())
@@ -136,7 +142,7 @@ fn recover(text: &str, script_bodies: &[(usize, Option<usize>)]) -> Vec<Diagnost
                 first_word.as_str(),
                 "const" | "group" | "script" | "strategy" | "test"
             )
-            && !in_script(offset)
+            && !in_script
         {
             starts.push(offset);
         }
