@@ -99,3 +99,120 @@ fn a_file_with_a_hundred_thousand_errors_shows_the_first_two_hundred() {
     assert_eq!(all.len(), 1001);
     assert_eq!(all[1000]["span"]["line"], 1000);
 }
+
+const UNFORMATTED: &str = "strategy   \"a\" {\n candidates   all\n}\n";
+const FORMATTED: &str = "strategy \"a\" {\n  candidates all\n}\n";
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+#[cfg(unix)]
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+#[cfg(unix)]
+#[test]
+fn fmt_keeps_permissions_and_writes_through_links() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = |name: &str| dir.path().join(name);
+
+    // The mode survives formatting.
+    std::fs::write(path("shared.rules"), UNFORMATTED).expect("write");
+    set_mode(&path("shared.rules"), 0o640);
+    let out = sourcing(dir.path(), &["fmt", "shared.rules"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(path("shared.rules")).expect("read"),
+        FORMATTED
+    );
+    assert_eq!(mode(&path("shared.rules")), 0o640);
+
+    // A read-only file is refused and left exactly as it was.
+    std::fs::write(path("locked.rules"), UNFORMATTED).expect("write");
+    set_mode(&path("locked.rules"), 0o444);
+    let out = sourcing(dir.path(), &["fmt", "locked.rules"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("locked.rules: not formatted: the file is read-only"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(path("locked.rules")).expect("read"),
+        UNFORMATTED
+    );
+    assert_eq!(mode(&path("locked.rules")), 0o444);
+
+    // A link: the file it names is formatted, the link stays a link.
+    std::fs::create_dir(path("real")).expect("mkdir");
+    std::fs::write(path("real/target.rules"), UNFORMATTED).expect("write");
+    std::os::unix::fs::symlink("real/target.rules", path("link.rules")).expect("symlink");
+    let out = sourcing(dir.path(), &["fmt", "link.rules"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let link = std::fs::symlink_metadata(path("link.rules")).expect("lstat");
+    assert!(link.file_type().is_symlink(), "the link is kept");
+    assert_eq!(
+        std::fs::read_to_string(path("real/target.rules")).expect("read"),
+        FORMATTED
+    );
+
+    // No temporary file is left anywhere.
+    for sub in [dir.path().to_path_buf(), path("real")] {
+        let names: Vec<String> = std::fs::read_dir(&sub)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.contains("tmp")), "{names:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn fmt_never_touches_a_formatted_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("done.rules");
+    std::fs::write(&file, FORMATTED).expect("write");
+    // Read-only but already formatted: nothing to write, so nothing to refuse.
+    set_mode(&file, 0o444);
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+    std::fs::File::open(&file)
+        .expect("open")
+        .set_modified(old)
+        .expect("set mtime");
+    let out = sourcing(dir.path(), &["fmt", "done.rules"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let meta = std::fs::metadata(&file).expect("metadata");
+    assert_eq!(meta.modified().expect("mtime"), old);
+    assert_eq!(mode(&file), 0o444);
+}
+
+#[test]
+fn a_folder_given_as_a_rule_file_is_named_cleanly() {
+    let dir = example_copy();
+    std::fs::create_dir(dir.path().join("rules.rules")).expect("mkdir");
+    for cmd in ["check", "fmt"] {
+        let out = sourcing(dir.path(), &[cmd, "rules.rules"]);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("rules.rules: is a folder, not a rule file"),
+            "{cmd}: {}",
+            stderr(&out)
+        );
+    }
+    let out = route(dir.path(), &["--rules", "rules.rules"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("rules.rules: is a folder"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -32,6 +32,12 @@ pub struct CheckArgs {
 
 /// Reads a rule file as bytes (the parser reports text that is not UTF-8).
 pub(crate) fn read_rules(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    if path.is_dir() {
+        return Err(Failure::Input(format!(
+            "{}: is a folder, not a rule file; name the `.rules` files in it",
+            path.display()
+        )));
+    }
     std::fs::read(path)
         .map_err(|e| Failure::Input(format!("{}:1:1: cannot read file: {e}", path.display())))
 }
