@@ -216,3 +216,93 @@ fn a_folder_given_as_a_rule_file_is_named_cleanly() {
         stderr(&out)
     );
 }
+
+/// A temp dir with `min-cost.rules` and, beside it, `min-cost.cases.toml` holding `cases`
+/// (bytes, after the lines naming the example network and inventory).
+fn cases_dir(cases: &[u8]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        support::root().join("rules/min-cost.rules"),
+        dir.path().join("min-cost.rules"),
+    )
+    .expect("copy");
+    let mut text = format!(
+        "network = {:?}\ninventory = {:?}\n",
+        example_dir().join("network.json"),
+        example_dir().join("inventory.csv")
+    )
+    .into_bytes();
+    text.extend_from_slice(cases);
+    std::fs::write(dir.path().join("min-cost.cases.toml"), text).expect("write");
+    dir
+}
+
+const ORDER: &str = "order = { id = \"T\", ship_to = { lat = 50.11, lon = 8.68 }, lines = [{ sku = \"TSHIRT-M\", qty = 2, unit_weight_kg = 0.25 }] }";
+
+#[test]
+fn test_refuses_expectations_that_cannot_fail() {
+    for value in ["nan", "inf", "-inf", "+nan"] {
+        let cases =
+            format!("\n[[case]]\nname = \"c\"\n{ORDER}\nexpect = {{ total_cost = {value} }}\n");
+        let dir = cases_dir(cases.as_bytes());
+        let out = sourcing(dir.path(), &["test", "min-cost.rules"]);
+        assert_eq!(out.status.code(), Some(1), "{value}: {}", stderr(&out));
+        let text = stderr(&out);
+        assert!(
+            text.contains(&format!(
+                "FAILED min-cost.cases.toml:7:25: expect.total_cost: must be a finite number, found `{value}`"
+            )),
+            "{value}: {text}"
+        );
+    }
+    // An `expect` that names nothing would pass whatever happens.
+    let cases = format!("\n[[case]]\nname = \"vacuous\"\n{ORDER}\nexpect = {{}}\n");
+    let dir = cases_dir(cases.as_bytes());
+    let out = sourcing(dir.path(), &["test", "min-cost.rules"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("min-cost.cases.toml:5:8: case `vacuous`: `expect` names nothing"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn test_without_cases_or_with_bad_bytes_fails_naming_the_file() {
+    // Network and inventory, but no `[[case]]`.
+    let dir = cases_dir(b"");
+    let out = sourcing(dir.path(), &["test", "min-cost.rules"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("FAILED min-cost.cases.toml: no test cases"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Latin-1 in a case name: not UTF-8, at its line and column.
+    let mut cases = b"\n[[case]]\nname = \"caf".to_vec();
+    cases.push(0xE9);
+    cases.extend_from_slice(b"\"\n");
+    let dir = cases_dir(&cases);
+    let out = sourcing(dir.path(), &["test", "min-cost.rules"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(
+        text.contains("FAILED min-cost.cases.toml:5:12: the file is not UTF-8 text"),
+        "{text}"
+    );
+    assert!(!text.contains("no test cases"), "{text}");
+
+    // A byte-order mark is skipped: the cases run.
+    let dir = cases_dir(b"");
+    let path = dir.path().join("min-cost.cases.toml");
+    let mut text = b"\xEF\xBB\xBF".to_vec();
+    text.extend(std::fs::read(&path).expect("read"));
+    text.extend(
+        format!("\n[[case]]\nname = \"c\"\n{ORDER}\nexpect = {{ status = \"sourced\" }}\n").bytes(),
+    );
+    std::fs::write(&path, text).expect("write");
+    let out = sourcing(dir.path(), &["test", "min-cost.rules"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed, 0 failed"));
+}
