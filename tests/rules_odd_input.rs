@@ -306,3 +306,45 @@ fn test_without_cases_or_with_bad_bytes_fails_naming_the_file() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed, 0 failed"));
 }
+
+#[test]
+fn byte_order_marks_and_crlf_are_kept_by_fmt_and_ignored_by_check() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bom = "\u{feff}";
+    let crlf = FORMATTED.replace('\n', "\r\n");
+    for (name, text) in [
+        ("bom.rules", format!("{bom}{FORMATTED}")),
+        ("crlf.rules", crlf.clone()),
+        ("both.rules", format!("{bom}{crlf}")),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, &text).expect("write");
+        let out = sourcing(dir.path(), &["check", "--deny-warnings", name]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        // Already formatted in its own style: nothing to do.
+        let out = sourcing(dir.path(), &["fmt", "--check", name]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        // Unformatted in that style: formatted, the style kept.
+        let messy = text.replace("  candidates", "     candidates");
+        std::fs::write(&file, &messy).expect("write");
+        let out = sourcing(dir.path(), &["fmt", name]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        assert_eq!(
+            std::fs::read_to_string(&file).expect("read"),
+            text,
+            "{name}"
+        );
+    }
+    // Errors after a byte-order mark are at the columns an editor shows.
+    std::fs::write(dir.path().join("bad.rules"), format!("{bom}score cost")).expect("write");
+    let out = sourcing(
+        dir.path(),
+        &["check", "--error-format", "short", "bad.rules"],
+    );
+    assert!(
+        stderr(&out).starts_with("bad.rules:1:1: error[S001]"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains(bom), "{}", stderr(&out));
+}

@@ -8,7 +8,8 @@
 //! comment inside one ends the line after its token (two spaces before `#`), and the code
 //! goes on in a continuation line indented four more spaces. A script's header line is canonical; its code (from the
 //! end of the header line to the closing `}`) is kept verbatim, trailing spaces included,
-//! since rhai strings may span lines.
+//! since rhai strings may span lines. A file whose first line ends in CRLF is written with
+//! CRLF line ends throughout; any other with LF.
 //!
 //! Invariants (tested over the corpus): formatting is idempotent, and
 //! `parse(format(x)) == parse(x)`.
@@ -91,7 +92,16 @@ pub(crate) fn format_ast(ast: &Ast) -> String {
         e.at_block_start = false;
     }
     e.finish();
-    e.out
+    // A file written with CRLF line ends keeps them (the script code included).
+    let text = &ast.source.text;
+    let crlf = text
+        .find('\n')
+        .is_some_and(|i| text.get(..i).is_some_and(|line| line.ends_with('\r')));
+    if crlf {
+        e.out.replace("\r\n", "\n").replace('\n', "\r\n")
+    } else {
+        e.out
+    }
 }
 
 /// An expression, printed as parsed (no comments): for messages that quote one.

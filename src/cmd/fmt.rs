@@ -72,7 +72,11 @@ pub fn run(args: &FmtArgs) -> Result<(), Failure> {
                 continue;
             }
         };
-        let formatted = sourcing_dsl::format_ast(&ast);
+        let mut formatted = sourcing_dsl::format_ast(&ast);
+        // The parser skips a byte-order mark; the file keeps it.
+        if bytes.starts_with("\u{feff}".as_bytes()) {
+            formatted.insert(0, '\u{feff}');
+        }
         if formatted.as_bytes() == bytes.as_slice() {
             continue;
         }
