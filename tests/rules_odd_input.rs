@@ -9,22 +9,7 @@
 )]
 
 mod support;
-use support::{example_dir, route, sourcing};
-
-use std::process::Output;
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// A temp dir holding a copy of the example data.
-fn example_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for f in ["network.json", "inventory.csv", "orders.jsonl"] {
-        std::fs::copy(example_dir().join(f), dir.path().join(f)).expect("copy");
-    }
-    dir
-}
+use support::{example_copy, example_dir, route, sourcing, stderr};
 
 #[test]
 fn a_rule_file_without_a_strategy_is_an_error() {

@@ -55,14 +55,11 @@ pub(crate) fn format_ast(ast: &Ast) -> String {
                 e.ident(&s.name);
                 e.punct("(");
                 e.glue = true;
-                for (i, p) in s.params.iter().enumerate() {
-                    if i > 0 {
-                        e.punct(",");
-                    }
+                e.comma_list(&s.params, |e, p| {
                     e.ident(&p.name);
                     e.punct(":");
                     e.node(p.ty.as_str(), p.ty_span);
-                }
+                });
                 e.punct(")");
                 e.fixed("->");
                 e.node(s.ret.as_str(), s.ret_span);
@@ -240,8 +237,7 @@ impl<'a> Emitter<'a> {
                 break;
             }
             if self.broken {
-                self.line.push('\n');
-                self.line.extend(std::iter::repeat_n(' ', self.cont));
+                self.continuation();
             } else {
                 let kept = self.line.trim_end().len();
                 self.line.truncate(kept);
@@ -254,13 +250,18 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// Starts a continuation line of the item or clause being written.
+    fn continuation(&mut self) {
+        self.line.push('\n');
+        self.line.extend(std::iter::repeat_n(' ', self.cont));
+        self.broken = false;
+    }
+
     /// Writes `text`, the token found at `at` in the source, after the comments before it.
     fn token(&mut self, text: &str, at: usize, space: bool) {
         self.comments_before(at);
         if self.broken {
-            self.line.push('\n');
-            self.line.extend(std::iter::repeat_n(' ', self.cont));
-            self.broken = false;
+            self.continuation();
         } else if space && !self.glue && !self.line.is_empty() {
             self.line.push(' ');
         }
@@ -313,6 +314,16 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// Items separated by `, `.
+    fn comma_list<T>(&mut self, items: &[T], mut each: impl FnMut(&mut Self, &T)) {
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                self.punct(",");
+            }
+            each(self, x);
+        }
+    }
+
     /// Several fixed words (`all or nothing`, `starts with`).
     fn words(&mut self, text: &str) {
         for w in text.split(' ') {
@@ -323,9 +334,7 @@ impl<'a> Emitter<'a> {
     /// Text written as it is, with no comment before it (a script's code).
     fn raw(&mut self, text: &str, span: Span) {
         if self.broken {
-            self.line.push('\n');
-            self.line.extend(std::iter::repeat_n(' ', self.cont));
-            self.broken = false;
+            self.continuation();
         }
         self.line.push_str(text);
         self.pos = self.pos.max(span.end);
@@ -454,12 +463,7 @@ impl<'a> Emitter<'a> {
     }
 
     fn sets(&mut self, sets: &[SetExpr]) {
-        for (i, s) in sets.iter().enumerate() {
-            if i > 0 {
-                self.punct(",");
-            }
-            self.set(s);
-        }
+        self.comma_list(sets, Self::set);
     }
 
     fn set(&mut self, s: &SetExpr) {
@@ -474,12 +478,7 @@ impl<'a> Emitter<'a> {
                 self.token("[", s.base_span.start, true);
                 self.pos = s.base_span.start + 1;
                 self.glue = true;
-                for (i, id) in ids.iter().enumerate() {
-                    if i > 0 {
-                        self.punct(",");
-                    }
-                    self.string(id);
-                }
+                self.comma_list(ids, Self::string);
                 self.punct("]");
                 ""
             }
@@ -526,12 +525,7 @@ impl<'a> Emitter<'a> {
             ExprKind::List(items) => {
                 self.word("[", start);
                 self.glue = true;
-                for (i, x) in items.iter().enumerate() {
-                    if i > 0 {
-                        self.punct(",");
-                    }
-                    self.expr(x);
-                }
+                self.comma_list(items, Self::expr);
                 self.punct("]");
             }
             ExprKind::Unary(UnOp::Not, x) => {
@@ -574,12 +568,7 @@ impl<'a> Emitter<'a> {
                 self.ident(name);
                 self.punct("(");
                 self.glue = true;
-                for (i, x) in args.iter().enumerate() {
-                    if i > 0 {
-                        self.punct(",");
-                    }
-                    self.expr(x);
-                }
+                self.comma_list(args, Self::expr);
                 self.punct(")");
             }
             ExprKind::Paren(x) => {

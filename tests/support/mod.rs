@@ -38,3 +38,17 @@ pub fn route(dir: &Path, extra: &[&str]) -> Output {
     args.extend_from_slice(extra);
     sourcing(dir, &args)
 }
+
+/// Copies the example data (network, inventory, orders) into a fresh temp dir.
+pub fn example_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for f in ["network.json", "inventory.csv", "orders.jsonl"] {
+        std::fs::copy(example_dir().join(f), dir.path().join(f)).expect("copy");
+    }
+    dir
+}
+
+/// What a run wrote on stderr, as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
