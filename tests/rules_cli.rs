@@ -9,17 +9,13 @@
 )]
 
 mod support;
-use support::{example_dir, root, route, sourcing};
+use support::{example_copy, example_dir, root, route, sourcing, stderr};
 
 use std::path::Path;
 use std::process::Output;
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn decisions(out: &Output) -> Vec<serde_json::Value> {
@@ -61,15 +57,6 @@ fn shipped_rule_files() -> Vec<String> {
         "the five documented rule files are shipped: {files:?}"
     );
     files
-}
-
-/// Copies the example data into a fresh temp dir.
-fn example_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for f in ["network.json", "inventory.csv", "orders.jsonl"] {
-        std::fs::copy(example_dir().join(f), dir.path().join(f)).expect("copy");
-    }
-    dir
 }
 
 /// Whether a diagnostic text points somewhere: `file:line:col`, or a `-->` / `┌─` marker.

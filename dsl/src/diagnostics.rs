@@ -16,6 +16,10 @@ use serde::Serialize;
 
 use crate::source::{SourceFile, Span};
 
+/// How many diagnostics of one file are rendered as text (`render`, `render_short_all`);
+/// the rest are counted in one last line. The JSON form lists every one.
+pub(crate) const MAX_SHOWN: usize = 200;
+
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -162,7 +166,7 @@ impl Diagnostics {
         let file = SimpleFile::new(self.source.name.as_str(), self.source.text.as_str());
         let config = term::Config::default();
         let mut out = String::new();
-        for d in &self.items {
+        for d in self.items.iter().take(MAX_SHOWN) {
             let rendered = term::emit_into_string(&config, &file, &self.to_codespan(d));
             match rendered {
                 Ok(text) => out.push_str(&text),
@@ -171,12 +175,46 @@ impl Diagnostics {
                 Err(_) => out.push_str(&self.render_short(d)),
             }
         }
+        out.push_str(&self.render_omitted());
         out
     }
 
     /// One line per diagnostic: `file:line:col: error[C001]: message`.
     pub fn render_short_all(&self) -> String {
-        self.items.iter().map(|d| self.render_short(d)).collect()
+        let mut out: String = self
+            .items
+            .iter()
+            .take(MAX_SHOWN)
+            .map(|d| self.render_short(d))
+            .collect();
+        out.push_str(&self.render_omitted());
+        out
+    }
+
+    /// The line that counts the diagnostics beyond [`MAX_SHOWN`] (empty when there are none).
+    fn render_omitted(&self) -> String {
+        let rest = self.items.get(MAX_SHOWN..).unwrap_or_default();
+        if rest.is_empty() {
+            return String::new();
+        }
+        let errors = rest.iter().filter(|d| d.is_error()).count();
+        let count = |n: usize, what: &str| match n {
+            0 => None,
+            1 => Some(format!("1 more {what}")),
+            _ => Some(format!("{n} more {what}s")),
+        };
+        let parts: Vec<String> = [
+            count(errors, "error"),
+            count(rest.len() - errors, "warning"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        format!(
+            "{}: {} not shown (only the first {MAX_SHOWN} diagnostics are listed)\n",
+            self.source.name,
+            parts.join(" and ")
+        )
     }
 
     fn render_short(&self, d: &Diagnostic) -> String {
@@ -724,6 +762,20 @@ pub(crate) fn missing_candidates(span: Span, name: &str) -> Diagnostic {
         "no candidates",
     )
     .with_help("add `candidates all` to consider every location, or name the sets to use")
+}
+
+/// C018: a rule file without any strategy (empty, blank, only comments or declarations).
+pub(crate) fn no_strategy() -> Diagnostic {
+    Diagnostic::error(
+        "C018",
+        "this rule file has no strategy".to_string(),
+        Span::new(0, 0),
+        "no strategy in this file",
+    )
+    .with_help(
+        "without a strategy every order is left unsourced; add one, such as \
+         `strategy \"min-cost\" { candidates all }`",
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,11 +3,13 @@
 //! In: a parsed [`Ast`] (with its source, for comment positions). Out: the canonical text:
 //! one declaration or clause per line, two-space indentation, single spaces around operators,
 //! one blank line around strategies and scripts, other blank lines kept (at most one in a
-//! row). Every comment is kept: a comment on the same line as code stays at the end of that
-//! line (two spaces before `#`); any other comment goes on its own line before the next
-//! line of code, indented like it. A script's header line is canonical; its code (from the
+//! row). Every comment is kept after the token it followed: a comment between two
+//! declarations or clauses goes on its own line before the next one, indented like it; a
+//! comment inside one ends the line after its token (two spaces before `#`), and the code
+//! goes on in a continuation line indented four more spaces. A script's header line is canonical; its code (from the
 //! end of the header line to the closing `}`) is kept verbatim, trailing spaces included,
-//! since rhai strings may span lines.
+//! since rhai strings may span lines. A file whose first line ends in CRLF is written with
+//! CRLF line ends throughout; any other with LF.
 //!
 //! Invariants (tested over the corpus): formatting is idempotent, and
 //! `parse(format(x)) == parse(x)`.
@@ -20,72 +22,65 @@ pub(crate) fn format_ast(ast: &Ast) -> String {
     let line_starts: Vec<usize> = std::iter::once(0)
         .chain(ast.source.text.match_indices('\n').map(|(i, _)| i + 1))
         .collect();
-    let mut e = Emitter {
-        text: &ast.source.text,
-        line_starts,
-        comments: &ast.comments,
-        next: 0,
-        out: String::new(),
-        last_end: 0,
-        at_block_start: true,
-    };
+    let mut e = Emitter::new(&ast.source.text, line_starts, &ast.comments);
     let mut prev_block = false;
     for (i, item) in ast.items.iter().enumerate() {
         let block = matches!(item, Item::Strategy(_) | Item::Script(_));
         let force_blank = i > 0 && (block || prev_block);
         prev_block = block;
         match item {
-            Item::Const(c) => {
-                let value = match &c.value {
-                    ConstValue::Bool(b, _) => b.to_string(),
+            Item::Const(c) => e.anchor(c.span, 0, 0, force_blank, |e| {
+                e.word("const", c.span.start);
+                e.ident(&c.name);
+                e.fixed("=");
+                match &c.value {
+                    ConstValue::Bool(b, span) => e.node(&b.to_string(), *span),
                     ConstValue::Number { negative, quantity } => {
-                        format!(
-                            "{}{}",
-                            if *negative { "-" } else { "" },
-                            quantity_text(quantity)
-                        )
+                        if *negative {
+                            e.fixed("-");
+                            e.glue = true;
+                        }
+                        e.node(&quantity_text(quantity), quantity.span);
                     }
-                };
-                e.anchor(
-                    c.span,
-                    0,
-                    0,
-                    &format!("const {} = {value}", c.name.name),
-                    force_blank,
-                );
-            }
-            Item::Group(g) => {
-                let text = format!("group {} = {}", g.name.name, sets_text(&g.sets));
-                e.anchor(g.span, 0, 0, &text, force_blank);
-            }
-            Item::Script(s) => {
-                let params: Vec<String> = s
-                    .params
-                    .iter()
-                    .map(|p| format!("{}: {}", p.name.name, p.ty.as_str()))
-                    .collect();
-                let text = format!(
-                    "script {}({}) -> {} {{{}}}",
-                    s.name.name,
-                    params.join(", "),
-                    s.ret.as_str(),
-                    s.code
-                );
-                e.anchor(s.span, 0, 0, &text, force_blank);
-            }
+                }
+            }),
+            Item::Group(g) => e.anchor(g.span, 0, 0, force_blank, |e| {
+                e.word("group", g.span.start);
+                e.ident(&g.name);
+                e.fixed("=");
+                e.sets(&g.sets);
+            }),
+            Item::Script(s) => e.anchor(s.span, 0, 0, force_blank, |e| {
+                e.word("script", s.span.start);
+                e.ident(&s.name);
+                e.punct("(");
+                e.glue = true;
+                e.comma_list(&s.params, |e, p| {
+                    e.ident(&p.name);
+                    e.punct(":");
+                    e.node(p.ty.as_str(), p.ty_span);
+                });
+                e.punct(")");
+                e.fixed("->");
+                e.node(s.ret.as_str(), s.ret_span);
+                // The code is rhai, kept byte for byte; `#` in it is not a comment.
+                e.fixed("{");
+                e.raw(&s.code, s.code_span);
+                e.raw("}", s.span);
+            }),
             Item::Strategy(s) => {
-                let head_end = s.name.span.end;
-                let head = Span::new(s.span.start, head_end);
-                e.anchor(
-                    head,
-                    0,
-                    0,
-                    &format!("strategy {} {{", quote(&s.name.value)),
-                    force_blank,
-                );
+                // The header runs to its `{`: a comment after the name or after the `{`
+                // ends the header line.
+                let brace = next_token(e.text, s.name.span.end);
+                let head = Span::new(s.span.start, (brace + 1).min(s.span.end.max(brace)));
+                e.anchor(head, 0, 0, force_blank, |e| {
+                    e.word("strategy", s.span.start);
+                    e.string(&s.name);
+                    e.raw(" {", head);
+                });
                 e.at_block_start = true;
                 for c in &s.clauses {
-                    e.anchor(c.span, 2, 2, &clause_text(&c.kind), false);
+                    e.anchor(c.span, 2, 2, false, |e| e.clause(c));
                 }
                 e.at_block_start = true;
                 e.close(s.close_span, 2);
@@ -94,21 +89,69 @@ pub(crate) fn format_ast(ast: &Ast) -> String {
         e.at_block_start = false;
     }
     e.finish();
-    e.out
+    // A file written with CRLF line ends keeps them (the script code included).
+    let text = &ast.source.text;
+    let crlf = text
+        .find('\n')
+        .is_some_and(|i| text.get(..i).is_some_and(|line| line.ends_with('\r')));
+    if crlf {
+        e.out.replace("\r\n", "\n").replace('\n', "\r\n")
+    } else {
+        e.out
+    }
 }
 
+/// An expression, printed as parsed (no comments): for messages that quote one.
+pub(crate) fn expr_text(x: &Expr) -> String {
+    let mut e = Emitter::new("", vec![0], &[]);
+    e.expr(x);
+    e.line
+}
+
+/// Writes the canonical text. Code is written token by token, each with the source offset it
+/// came from, so that a comment is written right after the token it followed in the source:
+/// at the end of that line, the code going on on the next line.
 struct Emitter<'a> {
     text: &'a str,
     /// Byte offsets where lines start, for `line_of`.
     line_starts: Vec<usize>,
     comments: &'a [Comment],
+    /// The first comment not yet written.
     next: usize,
     out: String,
+    /// Where the last written code or comment ended in the source.
     last_end: usize,
     at_block_start: bool,
+    /// The item or clause being written (it may span lines when comments break it).
+    line: String,
+    /// How lines that continue an item or clause are indented.
+    cont: usize,
+    /// Where in the source the next token is looked for.
+    pos: usize,
+    /// A comment ended the line: the next token starts a continuation line.
+    broken: bool,
+    /// No space before the next token (after `(`, `[`, unary `-`).
+    glue: bool,
 }
 
-impl Emitter<'_> {
+impl<'a> Emitter<'a> {
+    fn new(text: &'a str, line_starts: Vec<usize>, comments: &'a [Comment]) -> Self {
+        Emitter {
+            text,
+            line_starts,
+            comments,
+            next: 0,
+            out: String::new(),
+            last_end: 0,
+            at_block_start: true,
+            line: String::new(),
+            cont: 0,
+            pos: 0,
+            broken: false,
+            glue: false,
+        }
+    }
+
     /// Whether the source between `from` and `to` holds an empty line.
     fn blank_between(&self, from: usize, to: usize) -> bool {
         let gap = self.text.get(from.min(to)..to).unwrap_or_default();
@@ -147,35 +190,154 @@ impl Emitter<'_> {
         }
     }
 
-    /// One line of code covering `span`, with its leading and trailing comments.
+    /// An item or clause covering `span`, written by `body`, with the comments before it on
+    /// their own lines, those inside it after their tokens, and one after it on its line.
     fn anchor(
         &mut self,
         span: Span,
         indent: usize,
         comment_indent: usize,
-        text: &str,
         force_blank: bool,
+        body: impl FnOnce(&mut Self),
     ) {
         let mut force = force_blank;
         self.leading(span.start, comment_indent, &mut force);
         let blank =
             !self.at_block_start && (force || self.blank_between(self.last_end, span.start));
         self.at_block_start = false;
-        let mut line = text.to_string();
-        let mut end = span.end;
+        self.line.clear();
+        self.cont = indent + 4;
+        self.pos = span.start;
+        self.broken = false;
+        self.glue = false;
+        body(self);
+        // Anything left inside the span (nothing, as spans end at their last token).
+        self.comments_before(span.end);
+        let mut end = span.end.max(self.last_end);
         if let Some(c) = self.comments.get(self.next) {
-            let inside = c.span.start >= span.start && c.span.start < span.end;
             let same_line =
                 c.span.start >= span.end && self.line_of(c.span.start) == self.line_of(span.end);
-            if inside || same_line {
-                line.push_str("  ");
-                line.push_str(&c.text);
+            if same_line && !self.broken {
+                self.line.push_str("  ");
+                self.line.push_str(&c.text);
                 end = end.max(c.span.end);
                 self.next += 1;
             }
         }
+        let line = std::mem::take(&mut self.line);
         self.push_line(indent, &line, blank);
         self.last_end = end;
+    }
+
+    /// Writes the comments that start before `at` after the code written so far: the first
+    /// at the end of the current line, the others each on a line of their own.
+    fn comments_before(&mut self, at: usize) {
+        while let Some(c) = self.comments.get(self.next) {
+            if c.span.start >= at {
+                break;
+            }
+            if self.broken {
+                self.continuation();
+            } else {
+                let kept = self.line.trim_end().len();
+                self.line.truncate(kept);
+                self.line.push_str("  ");
+            }
+            self.line.push_str(&c.text);
+            self.broken = true;
+            self.last_end = c.span.end;
+            self.next += 1;
+        }
+    }
+
+    /// Starts a continuation line of the item or clause being written.
+    fn continuation(&mut self) {
+        self.line.push('\n');
+        self.line.extend(std::iter::repeat_n(' ', self.cont));
+        self.broken = false;
+    }
+
+    /// Writes `text`, the token found at `at` in the source, after the comments before it.
+    fn token(&mut self, text: &str, at: usize, space: bool) {
+        self.comments_before(at);
+        if self.broken {
+            self.continuation();
+        } else if space && !self.glue && !self.line.is_empty() {
+            self.line.push(' ');
+        }
+        self.glue = false;
+        self.line.push_str(text);
+    }
+
+    /// A token of the tree (a name, a literal) with its span.
+    fn node(&mut self, text: &str, span: Span) {
+        self.token(text, span.start, true);
+        self.pos = self.pos.max(span.end);
+    }
+
+    fn ident(&mut self, name: &Ident) {
+        self.node(&name.name, name.span);
+    }
+
+    fn string(&mut self, s: &StrLit) {
+        self.node(&quote(&s.value), s.span);
+    }
+
+    /// A keyword that starts at `at`.
+    fn word(&mut self, text: &str, at: usize) {
+        self.token(text, at, true);
+        self.pos = token_end(self.text, at);
+    }
+
+    /// A fixed token (keyword, operator), preceded by a space; its place in the source is the
+    /// next token there. A token the formatter adds (an optional `,` or `then`) has none: it
+    /// is written without taking the source's next token.
+    fn fixed(&mut self, text: &str) {
+        self.fixed_spaced(text, true);
+    }
+
+    /// A fixed token without a space before it (`,`, `)`, `:`).
+    fn punct(&mut self, text: &str) {
+        self.fixed_spaced(text, false);
+    }
+
+    fn fixed_spaced(&mut self, text: &str, space: bool) {
+        let at = next_token(self.text, self.pos);
+        let end = token_end(self.text, at);
+        let found = self.text.get(at..end).unwrap_or_default();
+        // Plural spellings (`locations`, `dcs`) are written in the singular.
+        if found == text || found.strip_suffix('s') == Some(text) {
+            self.token(text, at, space);
+            self.pos = end;
+        } else {
+            self.token(text, self.pos, space);
+        }
+    }
+
+    /// Items separated by `, `.
+    fn comma_list<T>(&mut self, items: &[T], mut each: impl FnMut(&mut Self, &T)) {
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                self.punct(",");
+            }
+            each(self, x);
+        }
+    }
+
+    /// Several fixed words (`all or nothing`, `starts with`).
+    fn words(&mut self, text: &str) {
+        for w in text.split(' ') {
+            self.fixed(w);
+        }
+    }
+
+    /// Text written as it is, with no comment before it (a script's code).
+    fn raw(&mut self, text: &str, span: Span) {
+        if self.broken {
+            self.continuation();
+        }
+        self.line.push_str(text);
+        self.pos = self.pos.max(span.end);
     }
 
     /// A closing brace; comments before it stay inside the block.
@@ -183,13 +345,296 @@ impl Emitter<'_> {
         let mut force = false;
         self.leading(span.start, inner_indent, &mut force);
         self.at_block_start = true;
-        self.anchor(span, 0, inner_indent, "}", false);
+        self.anchor(span, 0, inner_indent, false, |e| e.word("}", span.start));
     }
 
     fn finish(&mut self) {
         let mut force = false;
         self.leading(usize::MAX, 0, &mut force);
     }
+
+    fn clause(&mut self, c: &Clause) {
+        let start = c.span.start;
+        match &c.kind {
+            ClauseKind::When(x) => {
+                self.word("when", start);
+                self.expr(x);
+            }
+            ClauseKind::Candidates(sets) => {
+                self.word("candidates", start);
+                self.sets(sets);
+            }
+            ClauseKind::Prefer(sets) => {
+                self.word("prefer", start);
+                self.sets(sets);
+            }
+            ClauseKind::Exclude {
+                target,
+                target_span,
+                cond,
+                reason,
+            } => {
+                self.word("exclude", start);
+                self.node(target.as_str(), *target_span);
+                self.fixed("when");
+                self.expr(cond);
+                if let Some(r) = reason {
+                    self.fixed("reason");
+                    self.string(r);
+                }
+            }
+            ClauseKind::Score(x) => {
+                self.word("score", start);
+                self.expr(x);
+            }
+            ClauseKind::Rank(keys) => {
+                self.word("rank", start);
+                self.fixed("by");
+                for (i, k) in keys.iter().enumerate() {
+                    if i > 0 {
+                        self.punct(",");
+                        self.fixed("then");
+                    }
+                    self.expr(&k.expr);
+                    match k.desc {
+                        None => {}
+                        Some(true) => self.fixed("desc"),
+                        Some(false) => self.fixed("asc"),
+                    }
+                }
+            }
+            ClauseKind::Split { mode, options } => {
+                self.word("split", start);
+                match mode {
+                    SplitMode::None => self.fixed("none"),
+                    SplitMode::Allowed => self.fixed("allowed"),
+                    SplitMode::AtMost(q) => {
+                        self.words("at most");
+                        self.node(&q.text, q.span);
+                    }
+                }
+                for o in options {
+                    self.punct(",");
+                    match o {
+                        SplitOption::Penalty(x, _) => {
+                            self.fixed("penalty");
+                            self.expr(x);
+                        }
+                        SplitOption::LinesWhole(_) => self.words("lines whole"),
+                        SplitOption::LinesMaySplit(_) => self.words("lines may split"),
+                    }
+                }
+            }
+            ClauseKind::Fallback(t) => {
+                self.word("fallback", start);
+                self.string(t);
+            }
+            ClauseKind::Otherwise(ending) => {
+                self.word("otherwise", start);
+                self.fixed(match ending {
+                    Ending::Backorder => "backorder",
+                    Ending::Unsourced => "unsourced",
+                });
+            }
+            ClauseKind::Promise(mode) => {
+                self.word("promise", start);
+                match mode {
+                    PromiseMode::Required => self.fixed("required"),
+                    PromiseMode::Ignored => self.fixed("ignored"),
+                    PromiseMode::Preferred(penalty) => {
+                        self.fixed("preferred");
+                        if let Some(p) = penalty {
+                            self.punct(",");
+                            self.fixed("penalty");
+                            self.expr(p);
+                        }
+                    }
+                }
+            }
+            ClauseKind::AllOrNothing => {
+                self.word("all", start);
+                self.words("or nothing");
+            }
+            ClauseKind::ShipComplete => {
+                self.word("ship", start);
+                self.fixed("complete");
+            }
+        }
+    }
+
+    fn sets(&mut self, sets: &[SetExpr]) {
+        self.comma_list(sets, Self::set);
+    }
+
+    fn set(&mut self, s: &SetExpr) {
+        let base = match &s.base {
+            SetBase::All if s.filters.is_empty() => "all",
+            SetBase::All => "locations",
+            SetBase::Dcs => "dcs",
+            SetBase::Stores => "stores",
+            SetBase::Dropship => "dropship",
+            SetBase::PickupStore => "pickup_store",
+            SetBase::Ids(ids) => {
+                self.token("[", s.base_span.start, true);
+                self.pos = s.base_span.start + 1;
+                self.glue = true;
+                self.comma_list(ids, Self::string);
+                self.punct("]");
+                ""
+            }
+            SetBase::Named(n) => {
+                self.ident(n);
+                ""
+            }
+        };
+        if !base.is_empty() {
+            self.node(base, s.base_span);
+        }
+        for f in &s.filters {
+            match f {
+                SetFilter::Tagged(t) => {
+                    self.fixed("tagged");
+                    self.string(t);
+                }
+                SetFilter::Country(t) => {
+                    self.words("in country");
+                    self.string(t);
+                }
+                SetFilter::Region(t) => {
+                    self.words("in region");
+                    self.string(t);
+                }
+                SetFilter::Where(x) => {
+                    self.fixed("where");
+                    self.expr(x);
+                }
+            }
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) {
+        let start = e.span.start;
+        match &e.kind {
+            ExprKind::Number(q) => self.node(&quantity_text(q), e.span),
+            ExprKind::Str(s) => self.node(&quote(s), e.span),
+            ExprKind::Bool(b) => self.node(if *b { "true" } else { "false" }, e.span),
+            ExprKind::Path(segs) => {
+                let names: Vec<&str> = segs.iter().map(|s| s.name.as_str()).collect();
+                self.node(&names.join("."), e.span);
+            }
+            ExprKind::List(items) => {
+                self.word("[", start);
+                self.glue = true;
+                self.comma_list(items, Self::expr);
+                self.punct("]");
+            }
+            ExprKind::Unary(UnOp::Not, x) => {
+                self.word("not", start);
+                self.expr(x);
+            }
+            ExprKind::Unary(UnOp::Neg, x) => {
+                self.word("-", start);
+                self.glue = true;
+                self.expr(x);
+            }
+            ExprKind::Binary(op, l, r) => {
+                self.expr(l);
+                self.words(op.as_str());
+                self.expr(r);
+            }
+            ExprKind::Cond {
+                style,
+                cond,
+                then,
+                otherwise,
+            } => match style {
+                CondStyle::Ternary => {
+                    self.expr(cond);
+                    self.fixed("?");
+                    self.expr(then);
+                    self.fixed(":");
+                    self.expr(otherwise);
+                }
+                CondStyle::IfThenElse => {
+                    self.word("if", start);
+                    self.expr(cond);
+                    self.fixed("then");
+                    self.expr(then);
+                    self.fixed("else");
+                    self.expr(otherwise);
+                }
+            },
+            ExprKind::Call(name, args) => {
+                self.ident(name);
+                self.punct("(");
+                self.glue = true;
+                self.comma_list(args, Self::expr);
+                self.punct(")");
+            }
+            ExprKind::Paren(x) => {
+                self.word("(", start);
+                self.glue = true;
+                self.expr(x);
+                self.punct(")");
+            }
+            ExprKind::Error => self.node("<error>", e.span),
+        }
+    }
+}
+
+/// The first offset at or after `from` that is neither white space nor in a comment.
+fn next_token(text: &str, from: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = from.min(bytes.len());
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'#' => {
+                while bytes.get(i).is_some_and(|&b| b != b'\n') {
+                    i += 1;
+                }
+            }
+            _ => break,
+        }
+    }
+    i
+}
+
+/// Where the token starting at `at` ends: a word or number, a string, a run of operator
+/// characters, or one other character. It never runs into white space or a comment.
+fn token_end(text: &str, at: usize) -> usize {
+    let Some(rest) = text.get(at..) else {
+        return at;
+    };
+    let mut chars = rest.char_indices();
+    let Some((_, first)) = chars.next() else {
+        return at;
+    };
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
+    let op = |c: char| "=<>!-".contains(c);
+    let len = if word(first) {
+        rest.find(|c: char| !word(c)).unwrap_or(rest.len())
+    } else if first == '"' {
+        let mut escaped = false;
+        let mut end = rest.len();
+        for (i, c) in chars {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' | '\n' => {
+                    end = i + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        end
+    } else if op(first) {
+        rest.find(|c: char| !op(c)).unwrap_or(rest.len())
+    } else {
+        first.len_utf8()
+    };
+    at + len
 }
 
 fn quote(s: &str) -> String {
@@ -217,181 +662,5 @@ fn quantity_text(q: &Quantity) -> String {
         Some(UnitLit::Days) => format!("{} days", q.text),
         Some(UnitLit::Percent) => format!("{} %", q.text),
         Some(UnitLit::Currency(c)) => format!("{} {c}", q.text),
-    }
-}
-
-fn sets_text(sets: &[SetExpr]) -> String {
-    sets.iter().map(set_text).collect::<Vec<_>>().join(", ")
-}
-
-fn set_text(s: &SetExpr) -> String {
-    let mut out = match &s.base {
-        SetBase::All if s.filters.is_empty() => "all".to_string(),
-        SetBase::All => "locations".to_string(),
-        SetBase::Dcs => "dcs".to_string(),
-        SetBase::Stores => "stores".to_string(),
-        SetBase::Dropship => "dropship".to_string(),
-        SetBase::PickupStore => "pickup_store".to_string(),
-        SetBase::Ids(ids) => format!(
-            "[{}]",
-            ids.iter()
-                .map(|i| quote(&i.value))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        SetBase::Named(n) => n.name.clone(),
-    };
-    for f in &s.filters {
-        match f {
-            SetFilter::Tagged(t) => out.push_str(&format!(" tagged {}", quote(&t.value))),
-            SetFilter::Country(t) => out.push_str(&format!(" in country {}", quote(&t.value))),
-            SetFilter::Region(t) => out.push_str(&format!(" in region {}", quote(&t.value))),
-            SetFilter::Where(e) => out.push_str(&format!(" where {}", expr_text(e))),
-        }
-    }
-    out
-}
-
-fn clause_text(c: &ClauseKind) -> String {
-    match c {
-        ClauseKind::When(e) => format!("when {}", expr_text(e)),
-        ClauseKind::Candidates(sets) => format!("candidates {}", sets_text(sets)),
-        ClauseKind::Prefer(sets) => format!("prefer {}", sets_text(sets)),
-        ClauseKind::Exclude {
-            target,
-            cond,
-            reason,
-            ..
-        } => {
-            let mut s = format!("exclude {} when {}", target.as_str(), expr_text(cond));
-            if let Some(r) = reason {
-                s.push_str(&format!(" reason {}", quote(&r.value)));
-            }
-            s
-        }
-        ClauseKind::Score(e) => format!("score {}", expr_text(e)),
-        ClauseKind::Rank(keys) => {
-            let keys: Vec<String> = keys
-                .iter()
-                .map(|k| match k.desc {
-                    None => expr_text(&k.expr),
-                    Some(true) => format!("{} desc", expr_text(&k.expr)),
-                    Some(false) => format!("{} asc", expr_text(&k.expr)),
-                })
-                .collect();
-            format!("rank by {}", keys.join(", then "))
-        }
-        ClauseKind::Split { mode, options } => {
-            let mut s = match mode {
-                SplitMode::None => "split none".to_string(),
-                SplitMode::Allowed => "split allowed".to_string(),
-                SplitMode::AtMost(q) => format!("split at most {}", q.text),
-            };
-            for o in options {
-                match o {
-                    SplitOption::Penalty(e, _) => {
-                        s.push_str(&format!(", penalty {}", expr_text(e)))
-                    }
-                    SplitOption::LinesWhole(_) => s.push_str(", lines whole"),
-                    SplitOption::LinesMaySplit(_) => s.push_str(", lines may split"),
-                }
-            }
-            s
-        }
-        ClauseKind::Fallback(t) => format!("fallback {}", quote(&t.value)),
-        ClauseKind::Otherwise(Ending::Backorder) => "otherwise backorder".to_string(),
-        ClauseKind::Otherwise(Ending::Unsourced) => "otherwise unsourced".to_string(),
-        ClauseKind::Promise(PromiseMode::Required) => "promise required".to_string(),
-        ClauseKind::Promise(PromiseMode::Ignored) => "promise ignored".to_string(),
-        ClauseKind::Promise(PromiseMode::Preferred(None)) => "promise preferred".to_string(),
-        ClauseKind::Promise(PromiseMode::Preferred(Some(p))) => {
-            format!("promise preferred, penalty {}", expr_text(p))
-        }
-        ClauseKind::AllOrNothing => "all or nothing".to_string(),
-        ClauseKind::ShipComplete => "ship complete".to_string(),
-    }
-}
-
-/// An expression, printed as parsed: the AST keeps the analyst's parentheses, and the parser
-/// only builds trees whose plain printing parses back to the same tree.
-pub(crate) fn expr_text(e: &Expr) -> String {
-    let mut out = String::new();
-    write_expr(e, &mut out);
-    out
-}
-
-fn write_expr(e: &Expr, out: &mut String) {
-    match &e.kind {
-        ExprKind::Number(q) => out.push_str(&quantity_text(q)),
-        ExprKind::Str(s) => out.push_str(&quote(s)),
-        ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        ExprKind::List(items) => {
-            out.push('[');
-            for (i, x) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_expr(x, out);
-            }
-            out.push(']');
-        }
-        ExprKind::Path(segs) => {
-            let names: Vec<&str> = segs.iter().map(|s| s.name.as_str()).collect();
-            out.push_str(&names.join("."));
-        }
-        ExprKind::Unary(UnOp::Not, x) => {
-            out.push_str("not ");
-            write_expr(x, out);
-        }
-        ExprKind::Unary(UnOp::Neg, x) => {
-            out.push('-');
-            write_expr(x, out);
-        }
-        ExprKind::Binary(op, l, r) => {
-            write_expr(l, out);
-            out.push(' ');
-            out.push_str(op.as_str());
-            out.push(' ');
-            write_expr(r, out);
-        }
-        ExprKind::Cond {
-            style,
-            cond,
-            then,
-            otherwise,
-        } => match style {
-            CondStyle::Ternary => {
-                write_expr(cond, out);
-                out.push_str(" ? ");
-                write_expr(then, out);
-                out.push_str(" : ");
-                write_expr(otherwise, out);
-            }
-            CondStyle::IfThenElse => {
-                out.push_str("if ");
-                write_expr(cond, out);
-                out.push_str(" then ");
-                write_expr(then, out);
-                out.push_str(" else ");
-                write_expr(otherwise, out);
-            }
-        },
-        ExprKind::Call(name, args) => {
-            out.push_str(&name.name);
-            out.push('(');
-            for (i, x) in args.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_expr(x, out);
-            }
-            out.push(')');
-        }
-        ExprKind::Paren(x) => {
-            out.push('(');
-            write_expr(x, out);
-            out.push(')');
-        }
-        ExprKind::Error => out.push_str("<error>"),
     }
 }

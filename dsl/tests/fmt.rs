@@ -55,6 +55,11 @@ fn round_trip_on_every_good_file() {
             assert_eq!(reparsed, ast, "{name}: formatting changed the AST:\n{once}");
             let twice = sourcing_dsl::format_ast(&reparsed);
             assert_eq!(twice, once, "{name}: formatting is not idempotent");
+            // Files written in canonical tokens (only spacing and line breaks to fix): every
+            // comment still follows the code it followed.
+            if name.contains("/comments-") {
+                assert_same_attachments(&name, &ast, &reparsed, &once);
+            }
             seen += 1;
         }
     }
@@ -79,6 +84,7 @@ fn comments_anywhere() {
                 let again = sourcing_dsl::parse(file, &once)
                     .unwrap_or_else(|d| panic!("{file}@{at}: {}\n{once}", d.render()));
                 assert_eq!(again, ast, "{file}@{at}: AST changed:\n{once}");
+                assert_same_attachments(&format!("{file}@{at}"), &ast, &again, &once);
                 assert_eq!(
                     sourcing_dsl::format_ast(&again),
                     once,
@@ -89,4 +95,51 @@ fn comments_anywhere() {
         }
     }
     assert!(checked > 100, "only {checked} variants parsed");
+}
+
+/// For each comment, the code before it, without white space and comments.
+fn code_before_comments(ast: &sourcing_dsl::Ast) -> Vec<String> {
+    let text = &ast.source.text;
+    let mut out = Vec::new();
+    let mut code = String::new();
+    let mut at = 0;
+    for c in &ast.comments {
+        let gap = text.get(at..c.span.start).unwrap_or_default();
+        code.extend(gap.chars().filter(|ch| !ch.is_whitespace()));
+        out.push(code.clone());
+        at = c.span.end;
+    }
+    out
+}
+
+/// Every comment of `formatted` follows the same code as in the original: formatting moved
+/// no comment past a token. The one exception is a comment between a strategy's name and
+/// its `{`, which ends the header line, after the `{`.
+fn assert_same_attachments(
+    name: &str,
+    original: &sourcing_dsl::Ast,
+    formatted: &sourcing_dsl::Ast,
+    text: &str,
+) {
+    let before = code_before_comments(original);
+    let after = code_before_comments(formatted);
+    assert_eq!(before.len(), after.len(), "{name}: comments lost:\n{text}");
+    for ((b, a), c) in before.iter().zip(&after).zip(&original.comments) {
+        let tail = |s: &str| {
+            s.chars()
+                .rev()
+                .take(40)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<String>()
+        };
+        assert!(
+            a == b || *a == format!("{b}{{"),
+            "{name}: comment {:?} moved: it followed `…{}`, now `…{}`:\n{text}",
+            c.text,
+            tail(b),
+            tail(a)
+        );
+    }
 }

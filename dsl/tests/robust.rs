@@ -386,9 +386,12 @@ fn not_utf8() {
 
 #[test]
 fn empty_and_comment_only_files() {
+    // They format, but check to one error: a rule file without a strategy sources nothing.
     for src in ["", "\n\n", "# only a comment\n", "   # trailing spaces   "] {
         let (rules, diags) = compile_source("empty.rules", src);
-        assert!(rules.is_some(), "{}", diags.render());
+        assert!(rules.is_none(), "{src:?} should not check");
+        let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["C018"], "{src:?}");
         assert_eq!(
             format("empty.rules", src).ok().as_deref(),
             Some(formatted_comments(src).as_str())
@@ -402,4 +405,45 @@ fn formatted_comments(src: &str) -> String {
         .filter(|l| !l.is_empty())
         .map(|l| format!("{l}\n"))
         .collect()
+}
+
+/// A leading byte-order mark is skipped: positions count from the first real character.
+#[test]
+fn byte_order_mark() {
+    let src = "\u{feff}strategy \"a\" {\n  candidates all\n  score cots\n}\n";
+    for (rules, diags) in [
+        compile_source("bom.rules", src),
+        compile_bytes("bom.rules", src.as_bytes()),
+    ] {
+        assert!(rules.is_none());
+        let short = diags.render_short_all();
+        assert!(short.starts_with("bom.rules:3:9: error[C001]"), "{short}");
+        assert!(!diags.render().contains('\u{feff}'));
+    }
+    let ok = src.replace("cots", "cost");
+    assert!(compile_source("bom.rules", &ok).0.is_some());
+    assert_eq!(
+        format("bom.rules", &ok).ok().as_deref(),
+        Some(&ok['\u{feff}'.len_utf8()..])
+    );
+    // Only at the very start: elsewhere it is a character like any other.
+    let (rules, _) = compile_source("bom.rules", &format!("\n{ok}"));
+    assert!(rules.is_none());
+}
+
+/// CRLF line ends: positions as with LF, and the formatter keeps CRLF.
+#[test]
+fn crlf_line_ends() {
+    let src = "strategy   \"a\" {\r\n\tcandidates all  # every location\r\n\tscore cost +  # base\r\n  1 EUR\r\n}\r\n\r\nscript f() -> number {\r\n  1\r\n}\r\n";
+    let bad = src.replace("1 EUR", "distance");
+    let (_, diags) = compile_source("crlf.rules", &bad);
+    let short = diags.render_short_all();
+    assert!(short.starts_with("crlf.rules:3:13: error[C005]"), "{short}");
+    let once = format("crlf.rules", src).unwrap_or_else(|d| panic!("{}", d.render()));
+    assert_eq!(
+        once,
+        "strategy \"a\" {\r\n  candidates all  # every location\r\n  score cost +  # base\r\n      1 EUR\r\n}\r\n\r\nscript f() -> number {\r\n  1\r\n}\r\n"
+    );
+    assert_eq!(format("crlf.rules", &once).ok(), Some(once.clone()));
+    assert_eq!(parse("a", &once).ok(), parse("a", src).ok());
 }

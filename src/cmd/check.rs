@@ -33,6 +33,12 @@ pub struct CheckArgs {
 /// Reads a rule file (`-`: standard input) as bytes, with the name its diagnostics show
 /// (the parser reports text that is not UTF-8).
 pub(crate) fn read_rules(path: &std::path::Path) -> Result<(String, Vec<u8>), Failure> {
+    if path.is_dir() {
+        return Err(Failure::Input(format!(
+            "{}: is a folder, not a rule file; name the `.rules` files in it",
+            crate::cmd::input::name(path)
+        )));
+    }
     crate::cmd::input::read(path)
 }
 

@@ -16,7 +16,8 @@
 //! ```
 //!
 //! `expect` may name `status`, `rule`, `locations` (the shipping locations, any order),
-//! `unsourced` (the reasons, in line order) and `total_cost` (to the cent). Every case is
+//! `unsourced` (the reasons, in line order) and `total_cost` (to the cent, a finite number);
+//! an `expect` that names none of them is refused, as it could never fail. Every case is
 //! routed alone against a fresh stock. A failure shows what was expected, what came out,
 //! and the explanation.
 
@@ -49,7 +50,7 @@ struct CasesFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Case {
-    name: String,
+    name: toml::Spanned<String>,
     stock: Option<Vec<String>>,
     order: toml::Value,
     expect: Expect,
@@ -62,7 +63,41 @@ struct Expect {
     rule: Option<String>,
     locations: Option<Vec<String>>,
     unsourced: Option<Vec<String>>,
-    total_cost: Option<f64>,
+    total_cost: Option<toml::Spanned<f64>>,
+}
+
+impl Expect {
+    /// What makes this expectation unusable, with the place in the cases file: a cost that is
+    /// not a finite number (`nan` would pass against any cost), or nothing to compare.
+    fn problem(&self, case: &Case, file: &sourcing_dsl::SourceFile) -> Option<String> {
+        let place = |offset: usize| {
+            let (line, col) = file.line_col(offset);
+            format!("{}:{line}:{col}", file.name)
+        };
+        if let Some(cost) = &self.total_cost {
+            if !cost.get_ref().is_finite() {
+                let span = cost.span();
+                let written = file.slice(sourcing_dsl::Span::new(span.start, span.end));
+                return Some(format!(
+                    "{}: expect.total_cost: must be a finite number, found `{written}`",
+                    place(span.start),
+                ));
+            }
+        }
+        let names_nothing = self.status.is_none()
+            && self.rule.is_none()
+            && self.locations.is_none()
+            && self.unsourced.is_none()
+            && self.total_cost.is_none();
+        names_nothing.then(|| {
+            format!(
+                "{}: case `{}`: `expect` names nothing to check, so it would always pass; \
+                 give `status`, `rule`, `locations`, `unsourced` or `total_cost`",
+                place(case.name.span().start),
+                case.name.get_ref()
+            )
+        })
+    }
 }
 
 /// The rule files named by the arguments, folders expanded, sorted.
@@ -88,6 +123,39 @@ fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
 
 fn cases_path(rules: &Path) -> PathBuf {
     rules.with_extension("cases.toml")
+}
+
+/// The text of a cases file without a leading byte-order mark; `None` when there is no
+/// such file. A file that cannot be read, or is not UTF-8, is an error naming the place.
+fn read_cases(path: &Path) -> Result<Option<String>, String> {
+    let shown = path.display();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(_) if path.is_dir() => return Err(format!("{shown}: is a folder, not a cases file")),
+        Err(e) => return Err(format!("{shown}: cannot read the file: {e}")),
+    };
+    let (bom, bytes) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => (3, rest),
+        None => (0, bytes.as_slice()),
+    };
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(Some(text.to_string())),
+        Err(e) => {
+            let valid = bytes.get(..e.valid_up_to()).unwrap_or_default();
+            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let col = String::from_utf8_lossy(valid.get(line_start..).unwrap_or_default())
+                .chars()
+                .count()
+                + 1;
+            Err(format!(
+                "{shown}:{line}:{col}: the file is not UTF-8 text (byte {} of the file); \
+                 save it as UTF-8",
+                bom + e.valid_up_to() + 1
+            ))
+        }
+    }
 }
 
 /// Parses a stock line `LOCATION SKU UNITS`.
@@ -150,7 +218,7 @@ fn compare(expect: &Expect, d: &Decision) -> Vec<String> {
             diffs.push(format!("unsourced: expected {reasons:?}, got {got:?}"));
         }
     }
-    if let Some(c) = expect.total_cost {
+    if let Some(c) = expect.total_cost.as_ref().map(|c| *c.get_ref()) {
         if (c - d.total_cost).abs() > 0.005 {
             diffs.push(format!(
                 "total_cost: expected {c:.2}, got {:.2}",
@@ -168,14 +236,19 @@ pub fn run(args: &TestArgs) -> Result<(), Failure> {
     for rules in rule_files(&args.paths)? {
         let cases = cases_path(&rules);
         let shown = cases.display().to_string();
-        let text = match std::fs::read_to_string(&cases) {
-            Ok(t) => t,
-            Err(_) => {
+        let text = match read_cases(&cases) {
+            Ok(Some(t)) => t,
+            Ok(None) => {
                 failed += 1;
                 report.push_str(&format!(
                     "FAILED {}: no test cases; write them in {shown}\n",
                     rules.display()
                 ));
+                continue;
+            }
+            Err(why) => {
+                failed += 1;
+                report.push_str(&format!("FAILED {why}\n"));
                 continue;
             }
         };
@@ -187,6 +260,26 @@ pub fn run(args: &TestArgs) -> Result<(), Failure> {
                 continue;
             }
         };
+        if file.cases.is_empty() {
+            failed += 1;
+            report.push_str(&format!(
+                "FAILED {shown}: no test cases; add a `[[case]]` table for each case\n"
+            ));
+            continue;
+        }
+        let source = sourcing_dsl::SourceFile::new(shown.clone(), text);
+        let problems: Vec<String> = file
+            .cases
+            .iter()
+            .filter_map(|c| c.expect.problem(c, &source))
+            .collect();
+        if !problems.is_empty() {
+            failed += problems.len();
+            for p in problems {
+                report.push_str(&format!("FAILED {p}\n"));
+            }
+            continue;
+        }
         let dir = cases.parent().unwrap_or(Path::new("."));
         let network = load::load_network(&dir.join(&file.network))
             .map_err(|e| Failure::Input(e.to_string()))?;
@@ -200,14 +293,18 @@ pub fn run(args: &TestArgs) -> Result<(), Failure> {
             match outcome {
                 Ok(()) => {
                     passed += 1;
-                    report.push_str(&format!("ok     {} :: {}\n", rules.display(), case.name));
+                    report.push_str(&format!(
+                        "ok     {} :: {}\n",
+                        rules.display(),
+                        case.name.get_ref()
+                    ));
                 }
                 Err(why) => {
                     failed += 1;
                     report.push_str(&format!(
                         "FAILED {} :: {}\n{why}\n",
                         rules.display(),
-                        case.name
+                        case.name.get_ref()
                     ));
                 }
             }

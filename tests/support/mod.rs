@@ -83,3 +83,16 @@ pub fn sourcing_piped(dir: &Path, args: &[&str], input: &[u8]) -> Output {
 
 /// The example's network and stock as `route`, `explain` and `simulate` arguments.
 pub const EXAMPLE_INPUTS: [&str; 4] = ["--network", "network.json", "--inventory", "inventory.csv"];
+/// Copies the example data (network, inventory, orders) into a fresh temp dir.
+pub fn example_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for f in ["network.json", "inventory.csv", "orders.jsonl"] {
+        std::fs::copy(example_dir().join(f), dir.path().join(f)).expect("copy");
+    }
+    dir
+}
+
+/// What a run wrote on stderr, as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}

@@ -97,6 +97,10 @@ pub(crate) fn check(ast: &Ast) -> (Option<RuleSet>, Diagnostics) {
     cx.declarations(ast);
     cx.group_bodies(ast);
     let strategies = cx.strategies(ast);
+    if !ast.items.iter().any(|i| matches!(i, Item::Strategy(_))) {
+        // Without a strategy every order would be left unsourced: that is never meant.
+        cx.push(diag::no_strategy());
+    }
     let strategies = cx.fallbacks(ast, strategies);
     lints::run(&mut cx, ast, &strategies);
 
@@ -223,6 +227,22 @@ pub(crate) struct Checked<'a> {
 impl Checker<'_> {
     fn push(&mut self, d: Diagnostic) {
         self.diags.push(d);
+    }
+
+    /// "Did you mean": the candidate closest to `name`, or `None` once more diagnostics
+    /// have been found than are shown. Unknown names checked against the file's own
+    /// declarations cost their product, so a generated file with thousands of both would
+    /// otherwise take quadratic time for suggestions nobody reads.
+    fn suggest<S: AsRef<str>>(
+        &self,
+        name: &str,
+        candidates: impl FnOnce() -> Vec<S>,
+    ) -> Option<String> {
+        if self.diags.len() >= diag::MAX_SHOWN {
+            return None;
+        }
+        let candidates = candidates();
+        suggest::closest(name, candidates.iter().map(AsRef::as_ref)).map(str::to_string)
     }
 
     fn note_currency(&mut self, code: &str, span: Span) {
@@ -452,12 +472,18 @@ impl Checker<'_> {
                     ir::SetBase::Group(ir::GroupId(id))
                 }
                 None => {
-                    let mut names: Vec<&str> =
-                        self.group_index.keys().map(String::as_str).collect();
-                    names.sort_unstable();
-                    names.extend(["all", "dcs", "stores", "dropship", "pickup_store"]);
-                    let suggestion = suggest::closest(&name.name, names);
-                    self.push(diag::unknown_set(name.span, &name.name, suggestion));
+                    let suggestion = self.suggest(&name.name, || {
+                        let mut names: Vec<&str> =
+                            self.group_index.keys().map(String::as_str).collect();
+                        names.sort_unstable();
+                        names.extend(["all", "dcs", "stores", "dropship", "pickup_store"]);
+                        names
+                    });
+                    self.push(diag::unknown_set(
+                        name.span,
+                        &name.name,
+                        suggestion.as_deref(),
+                    ));
                     return None;
                 }
             },
@@ -905,17 +931,19 @@ impl Checker<'_> {
                 }
                 None => {
                     let suggestion =
-                        suggest::closest(&target.value, names.iter().map(String::as_str));
+                        self.suggest(&target.value, || names.iter().map(String::as_str).collect());
                     self.push(diag::unknown_strategy(
                         target.span,
                         &target.value,
-                        suggestion,
+                        suggestion.as_deref(),
                     ));
                 }
             }
         }
-        // Each strategy has at most one fallback: follow the chain from every node.
+        // Each strategy has at most one fallback: follow the chain from every node. Each
+        // node's place on the current path is noted, so a long chain is walked once.
         let mut done = vec![false; list.len()];
+        let mut on_path: Vec<Option<usize>> = vec![None; list.len()];
         for start in 0..list.len() {
             let mut path: Vec<usize> = Vec::new();
             let mut node = start;
@@ -923,7 +951,7 @@ impl Checker<'_> {
                 if done.get(node).copied().unwrap_or(true) {
                     break;
                 }
-                if let Some(pos) = path.iter().position(|&p| p == node) {
+                if let Some(pos) = on_path.get(node).copied().flatten() {
                     let cycle: Vec<usize> =
                         path.get(pos..).map(<[usize]>::to_vec).unwrap_or_default();
                     // Report at the earliest strategy of the cycle, in file order.
@@ -944,6 +972,9 @@ impl Checker<'_> {
                     }
                     break;
                 }
+                if let Some(p) = on_path.get_mut(node) {
+                    *p = Some(path.len());
+                }
                 path.push(node);
                 match edges.get(node).copied().flatten() {
                     Some(next) => node = next,
@@ -953,6 +984,9 @@ impl Checker<'_> {
             for p in path {
                 if let Some(d) = done.get_mut(p) {
                     *d = true;
+                }
+                if let Some(p) = on_path.get_mut(p) {
+                    *p = None;
                 }
             }
         }

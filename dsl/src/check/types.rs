@@ -233,9 +233,8 @@ impl Checker<'_> {
             "line" => (schema::LINE, "line", Category::Line),
             "location" => (schema::LOCATION, "location", Category::Location),
             _ => {
-                let all = self.all_names();
-                let suggestion = suggest::closest(&full, all.iter().map(String::as_str));
-                self.push(diag::unknown_name(span, &full, suggestion));
+                let suggestion = self.suggest(&full, || self.all_names());
+                self.push(diag::unknown_name(span, &full, suggestion.as_deref()));
                 return error(span);
             }
         };
@@ -250,14 +249,16 @@ impl Checker<'_> {
         } else if let Some(info) = schema::lookup(table, &field) {
             (info.fact.clone(), info.ty)
         } else {
-            let cands: Vec<String> = table
-                .iter()
-                .map(|f| format!("{owner}.{}", f.name))
-                .chain(std::iter::once(format!("{owner}.attr.{field}")))
-                .collect();
-            let suggestion = suggest::closest(&full, cands.iter().map(String::as_str))
+            let suggestion = self
+                .suggest(&full, || {
+                    table
+                        .iter()
+                        .map(|f| format!("{owner}.{}", f.name))
+                        .chain(std::iter::once(format!("{owner}.attr.{field}")))
+                        .collect()
+                })
                 .filter(|s| !s.contains(".attr."));
-            let mut d = diag::unknown_field(span, &full, owner, suggestion);
+            let mut d = diag::unknown_field(span, &full, owner, suggestion.as_deref());
             if d.help.is_none() {
                 d.help = Some(format!(
                     "unknown fields of the input are read as `{owner}.attr.{field}`"
@@ -320,9 +321,8 @@ impl Checker<'_> {
         if let Some((kind, ty)) = keyword {
             return node(kind, ty, Deps::default(), span);
         }
-        let all = self.all_names();
-        let suggestion = suggest::closest(name, all.iter().map(String::as_str));
-        let mut d = diag::unknown_name(span, name, suggestion);
+        let suggestion = self.suggest(name, || self.all_names());
+        let mut d = diag::unknown_name(span, name, suggestion.as_deref());
         if matches!(name, "order" | "line" | "location") {
             d.help = Some(format!(
                 "write a field of the {name}, such as `{name}.{}`",
@@ -978,10 +978,16 @@ impl Checker<'_> {
             return Some(Callee::Builtin(b));
         }
         let Some(&id) = self.script_index.get(&name.name) else {
-            let mut names: Vec<String> = schema::FUNCTIONS.iter().map(|s| s.to_string()).collect();
-            names.extend(self.scripts.iter().map(|s| s.name.clone()));
-            let suggestion = suggest::closest(&name.name, names.iter().map(String::as_str));
-            self.push(diag::unknown_function(name.span, &name.name, suggestion));
+            let suggestion = self.suggest(&name.name, || {
+                let mut names: Vec<&str> = schema::FUNCTIONS.to_vec();
+                names.extend(self.scripts.iter().map(|s| s.name.as_str()));
+                names
+            });
+            self.push(diag::unknown_function(
+                name.span,
+                &name.name,
+                suggestion.as_deref(),
+            ));
             return None;
         };
         if let Some(flag) = self.script_used.get_mut(id) {

@@ -1,7 +1,7 @@
 //! Text → AST.
 //!
 //! In: the bytes of a rule file. Out: an [`Ast`] or syntax diagnostics (`S0xx`). The steps:
-//! a UTF-8 and size check, a cheap scan that refuses absurd nesting before pest recurses into
+//! a leading byte-order mark skipped, a UTF-8 and size check, a cheap scan that refuses absurd nesting before pest recurses into
 //! it, the pest parse (with a call limit), and the lowering of pest pairs into the AST
 //! (`lower.rs`). When pest fails, the file is cut at top-level items and each item is parsed
 //! on its own, so one broken strategy does not hide the errors of the next.
@@ -41,8 +41,13 @@ const CALL_LIMIT: usize = 400_000_000;
 
 static SET_LIMIT: Once = Once::new();
 
+/// A byte-order mark, which some editors write at the start of UTF-8 files. It is skipped:
+/// the file's text (and every line and column) starts after it.
+pub(crate) const BOM: &str = "\u{feff}";
+
 /// Parses bytes that should be UTF-8 text.
 pub(crate) fn parse_bytes(name: &str, bytes: &[u8]) -> (Option<Ast>, Diagnostics) {
+    let bytes = bytes.strip_prefix(BOM.as_bytes()).unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(text) => parse_str(name, text),
         Err(e) => {
@@ -63,6 +68,7 @@ pub(crate) fn parse_bytes(name: &str, bytes: &[u8]) -> (Option<Ast>, Diagnostics
 
 /// Parses a rule file's text.
 pub(crate) fn parse_str(name: &str, text: &str) -> (Option<Ast>, Diagnostics) {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
     let source = SourceFile::new(name, text);
     let mut diags = Diagnostics::new(Arc::clone(&source));
     if text.len() > MAX_SOURCE_BYTES {
@@ -119,14 +125,20 @@ pub(crate) fn parse_str(name: &str, text: &str) -> (Option<Ast>, Diagnostics) {
 /// inside the code of a (closed) script is rhai, so it never starts an item, whatever its
 /// first word.
 fn recover(text: &str, script_bodies: &[(usize, Option<usize>)]) -> Vec<Diagnostic> {
-    let in_script = |offset: usize| {
-        script_bodies
-            .iter()
-            .any(|&(open, close)| close.is_some_and(|close| open < offset && offset <= close))
-    };
+    // The scan lists bodies in file order, so one pass over them follows the lines.
+    let mut closed = script_bodies
+        .iter()
+        .filter_map(|&(open, close)| close.map(|close| (open, close)))
+        .peekable();
     let mut starts = vec![0usize];
     let mut offset = 0usize;
     for line in text.split_inclusive('\n') {
+        while closed.peek().is_some_and(|&(_, close)| close < offset) {
+            closed.next();
+        }
+        let in_script = closed
+            .peek()
+            .is_some_and(|&(open, close)| open < offset && offset <= close);
         let first_word: String = line
             .chars()
             .take_while(|c| c.is_ascii_alphabetic())
@@ -136,7 +148,7 @@ fn recover(text: &str, script_bodies: &[(usize, Option<usize>)]) -> Vec<Diagnost
                 first_word.as_str(),
                 "const" | "group" | "script" | "strategy" | "test"
             )
-            && !in_script(offset)
+            && !in_script
         {
             starts.push(offset);
         }
