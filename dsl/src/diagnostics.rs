@@ -846,6 +846,23 @@ pub(crate) fn unused_script(span: Span, name: &str) -> Diagnostic {
     .with_help("remove it, or call it in a score or condition")
 }
 
+/// C020: a score or rank key in which `cost` is not `a × cost + b`: the search could not
+/// optimise it exactly.
+pub(crate) fn not_affine_in_cost(span: Span, what: &str, why: &str) -> Diagnostic {
+    Diagnostic::error(
+        "C020",
+        format!("this {what} cannot be optimised exactly: {why}"),
+        span,
+        "cost enters here",
+    )
+    .with_help(
+        "plans are compared by a score of the form `factor × cost + other terms` (the other \
+         terms may read distance, days, the location, the order); keep `cost` out of `min`, \
+         `max`, conditions and scripts — for example `score cost + 0.001 EUR * distance`, and \
+         to spare expensive shipments use `exclude … when` or `prefer`",
+    )
+}
+
 /// W006: a bare number next to a quantity with a unit.
 pub(crate) fn implicit_unit(span: Span, number: &str, unit: &str, other: Span) -> Diagnostic {
     Diagnostic::warning(

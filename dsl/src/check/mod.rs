@@ -8,6 +8,7 @@
 //! 4. fallbacks: unknown targets and cycles;
 //! 5. lints (`lints.rs`): unreachable strategies, empty sets, unused declarations.
 
+mod affine;
 mod lints;
 mod types;
 
@@ -641,7 +642,11 @@ impl Checker<'_> {
                         clause,
                         "add the terms into one `score` with `+`",
                     ) {
-                        score = Some((self.number_expr(e, Place::Score), e.span));
+                        let x = self.number_expr(e, Place::Score);
+                        if let Some((at, why)) = affine::non_affine(&x) {
+                            self.push(diag::not_affine_in_cost(at, "score", why));
+                        }
+                        score = Some((x, e.span));
                     }
                 }
                 ClauseKind::Rank(keys) => {
@@ -815,6 +820,9 @@ impl Checker<'_> {
                             "a number or a condition to rank by",
                             &found,
                         ));
+                    }
+                    if let Some((at, why)) = affine::non_affine(&x) {
+                        self.push(diag::not_affine_in_cost(at, "rank key", why));
                     }
                     ir::Criterion::Expr(x)
                 }
