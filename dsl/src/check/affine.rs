@@ -7,7 +7,7 @@
 //! script fed `cost`) would silently be optimised as something else; the checker refuses
 //! it and says how to write it instead.
 
-use crate::ir::{ArithOp, Expr, ExprKind, Fact, Term};
+use crate::ir::{ArithOp, Builtin, Expr, ExprKind, Fact, Term};
 use crate::Span;
 
 /// Where and why an expression is not affine in `cost`, if it is not.
@@ -44,9 +44,21 @@ pub(crate) fn non_affine(e: &Expr) -> Option<(Span, &'static str)> {
                 non_affine(then).or_else(|| non_affine(otherwise))
             }
         }
+        // `cost` is never negative: `abs` of cost (or of a sum of costs) is that cost.
+        ExprKind::Builtin(Builtin::Abs, args) if args.iter().all(sum_of_costs) => None,
         ExprKind::Builtin(..) => Some((e.span, "`min`, `max` or `abs` bends cost")),
         ExprKind::Script(..) => Some((e.span, "a script is fed cost")),
         _ => Some((e.span, "a condition on cost decides it")),
+    }
+}
+
+/// `cost`, a sum of such terms, or `abs` of one: never negative, so `abs` leaves it alone.
+fn sum_of_costs(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Fact(Fact::Term(Term::Cost)) => true,
+        ExprKind::Arith(ArithOp::Add, a, b) => sum_of_costs(a) && sum_of_costs(b),
+        ExprKind::Builtin(Builtin::Abs, args) => args.iter().all(sum_of_costs),
+        _ => false,
     }
 }
 
