@@ -101,6 +101,12 @@ impl Step<'_> {
     /// objective has a bound for this order and it places every open unit, otherwise the
     /// full scan of every holder (which also says why units stay open).
     pub fn run(&self, s: &CompiledStrategy, open: &[u64]) -> (StepResult, Search) {
+        if self.rules.full_scan_only {
+            return (
+                self.run_full(s, open),
+                Search::FullScan("every holder, by request".into()),
+            );
+        }
         let why = match self.rules.objective_bound(s, self.facts) {
             Ok(bound) => match self.run_bounded(s, open, bound) {
                 Ok(result) => return (result, Search::Bounded),

@@ -119,6 +119,9 @@ pub struct Rules {
     groups: Vec<Vec<bool>>,
     /// Ranges of the network's location facts, for the search's bounds.
     pub(crate) ranges: bound::NetworkRanges,
+    /// Search every holder, never the bounded walk: the reference the bounded search is
+    /// tested against.
+    pub(crate) full_scan_only: bool,
     /// The first script failure met while computing the location sets of the network.
     static_failure: std::sync::OnceLock<ScriptFailure>,
 }
@@ -148,6 +151,7 @@ impl Rules {
             strategies: Vec::new(),
             groups: Vec::new(),
             ranges: bound::NetworkRanges::of(network),
+            full_scan_only: false,
             static_failure: std::sync::OnceLock::new(),
             set,
         };
@@ -863,5 +867,7 @@ pub(crate) fn plan_with_rules(
     routed.searches = named_searches(searches);
     routed
 }
+#[cfg(test)]
+mod differential;
 #[cfg(test)]
 mod tests;
