@@ -66,9 +66,18 @@ pub fn run(args: &CheckArgs) -> Result<(), Failure> {
                 continue;
             }
         };
-        let (_, diags) = sourcing_dsl::compile_bytes(&name, &bytes);
+        let (set, diags) = sourcing_dsl::compile_bytes(&name, &bytes);
         if !diags.is_empty() {
             report.push_str(&render(&diags, args.error_format));
+        }
+        // What costs the search its speed: said, never failed on.
+        if let (Some(set), false) = (&set, matches!(args.error_format, ErrorFormat::Json)) {
+            for n in sourcing_engine::rules::search_notes(set) {
+                report.push_str(&format!(
+                    "note: {}: strategy \"{}\" looks at every holder of an order's SKUs: {}\n",
+                    n.at, n.strategy, n.why
+                ));
+            }
         }
         failed |= diags.has_errors() || (args.deny_warnings && diags.has_warnings());
     }

@@ -147,7 +147,11 @@ pub fn render(d: &Decision, why: &Explain, network: &Network) -> String {
     if why.omitted > 0 {
         let _ = writeln!(out, "  … and {} more", why.omitted);
     }
-    let builtin_only = why.search.len() == 1 && why.search.iter().all(|s| s.why.is_none());
+    let builtin_only = why.search.len() == 1
+        && why
+            .search
+            .iter()
+            .all(|s| s.why.is_none() && s.strategy == "min-cost" && why.strategy == "min-cost");
     if !builtin_only {
         let _ = writeln!(out, "\nsearch");
         for s in &why.search {

@@ -447,9 +447,10 @@ pub(crate) fn singles_first(s: &ir::Strategy) -> bool {
     )
 }
 
-/// Why a strategy's objective cannot be bounded, whatever the order: the search then
-/// looks at every holder. `None` when the bound is worked out per order.
-pub(crate) fn static_obstacle(s: &ir::Strategy) -> Option<String> {
+/// Why a strategy's objective cannot be bounded, whatever the order, and the clause that
+/// makes it so: the search then looks at every holder. `None` when the bound is worked out
+/// per order.
+pub(crate) fn static_obstacle(s: &ir::Strategy) -> Option<(sourcing_dsl::Span, String)> {
     let rank = &s.objective.rank;
     let first = rank.iter().position(|k| !is_limit(&k.criterion));
     // `fewest_shipments` first is searched one location at a time (see `singles_first`).
@@ -461,38 +462,128 @@ pub(crate) fn static_obstacle(s: &ir::Strategy) -> Option<String> {
         .map(|i| i + skip)
     {
         if first.is_none_or(|f| i < f) {
-            let key = rank.get(i).map_or("", |k| k.text.as_str());
-            return Some(format!("`rank by {key}` comes before the objective"));
+            if let Some(k) = rank.get(i) {
+                return Some((
+                    k.span,
+                    format!("`rank by {}` comes before the objective", k.text),
+                ));
+            }
         }
     }
     // A script called per candidate may fail, or spend the order's budget, at any holder:
     // every holder is looked at, so that the order's fate does not hang on the walk.
     let per_candidate = |e: &Expr| e.deps.script && !e.deps.is_static();
     if let Some(x) = s.exclusions.iter().find(|x| per_candidate(&x.cond)) {
-        return Some(format!(
-            "exclusion `{}` calls a script for every candidate",
-            x.reason
+        return Some((
+            x.span,
+            format!(
+                "exclusion `{}` calls a script for every candidate",
+                x.reason
+            ),
         ));
     }
-    let filters = s
+    let sets = s
         .candidates
         .iter()
         .chain(s.prefer.iter().flatten())
-        .filter(|set| !set.is_static)
-        .flat_map(|set| &set.filters);
-    for f in filters {
-        if let ir::LocationFilter::Where(e) = f {
-            if per_candidate(e) {
-                return Some("a candidate set calls a script for every candidate".into());
+        .filter(|set| !set.is_static);
+    for set in sets {
+        for f in &set.filters {
+            if let ir::LocationFilter::Where(e) = f {
+                if per_candidate(e) {
+                    return Some((
+                        set.span,
+                        "a candidate set calls a script for every candidate".into(),
+                    ));
+                }
             }
         }
     }
     if let Some(k) = first.and_then(|f| rank.get(f)) {
         if k.descending {
-            return Some(format!("`{}` is ranked larger first", k.text));
+            return Some((k.span, format!("`{}` is ranked larger first", k.text)));
         }
     }
     None
+}
+
+/// A script in the objective fed more than the order's facts and `days`: its value is
+/// known only per candidate, so it bounds nothing.
+fn opaque_script(e: &Expr) -> Option<sourcing_dsl::Span> {
+    let plain = |a: &Expr| {
+        let d = a.deps;
+        !(d.location || d.pair || d.stock || d.line || d.plan || d.script)
+            && (!d.shipment || matches!(a.kind, ExprKind::Fact(Fact::Term(Term::Days))))
+    };
+    let mut stack = vec![e];
+    while let Some(x) = stack.pop() {
+        if !x.deps.script {
+            continue;
+        }
+        match &x.kind {
+            ExprKind::Script(_, args) if !args.iter().all(plain) => return Some(x.span),
+            ExprKind::Script(_, args) | ExprKind::Builtin(_, args) | ExprKind::List(args) => {
+                stack.extend(args)
+            }
+            ExprKind::Not(a) | ExprKind::Neg(a) => stack.push(a),
+            ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Arith(_, a, b)
+            | ExprKind::Compare(_, a, b) => stack.extend([&**a, &**b]),
+            ExprKind::Contains { list, item } => stack.extend([&**list, &**item]),
+            ExprKind::StartsWith { text, prefix } => stack.extend([&**text, &**prefix]),
+            ExprKind::Cond {
+                cond,
+                then,
+                otherwise,
+            } => stack.extend([&**cond, &**then, &**otherwise]),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A strategy searched by a scan of every holder for every order, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchNote {
+    /// `file:line:col` of the clause that costs the speed.
+    pub at: String,
+    /// The strategy.
+    pub strategy: String,
+    /// Why its search cannot be bounded.
+    pub why: String,
+}
+
+/// The strategies of a checked rule set that every order searches by a full scan of the
+/// holders of its SKUs (the others walk them best-first by a bound on the objective), each
+/// with the clause that costs the speed: what `sourcing check` notes.
+pub fn search_notes(set: &ir::RuleSet) -> Vec<SearchNote> {
+    let mut out = Vec::new();
+    for s in &set.strategies {
+        let found = static_obstacle(s).or_else(|| {
+            let score = s.objective.score.as_ref()?;
+            let first = s.objective.rank.iter().find(|k| !is_limit(&k.criterion))?;
+            if !matches!(first.criterion, Criterion::Score) {
+                return None;
+            }
+            opaque_script(score).map(|at| {
+                (
+                    at,
+                    "the score calls a script with a value of each candidate other than `days`"
+                        .to_string(),
+                )
+            })
+        });
+        if let Some((span, why)) = found {
+            let (line, col) = set.line_col(span.start);
+            out.push(SearchNote {
+                at: format!("{}:{line}:{col}", set.source_name),
+                strategy: s.name.clone(),
+                why,
+            });
+        }
+    }
+    out
 }
 
 impl Rules {

@@ -543,7 +543,7 @@ impl Step<'_> {
         let mut shape_reason: Vec<Option<&'static str>> = vec![None; order.lines.len()];
         let mut left: Vec<SkuDemand> = demand.clone();
         let mut used: FxHashSet<u32> = FxHashSet::default();
-        for tier in 0..=tiers {
+        'tiers: for tier in 0..=tiers {
             if left.iter().all(|d| d.total() == 0) {
                 break;
             }
@@ -705,10 +705,18 @@ impl Step<'_> {
                     let pool = pool_of(&seen);
                     let refs: Vec<&Cand> = pool.iter().collect();
                     let placeable = cut(&left, &refs, tier_limits, &mut shape_reason);
+                    if placeable.iter().all(|d| d.total() == 0) {
+                        // This tier holds nothing of what is open: the next one places it.
+                        continue 'tiers;
+                    }
                     let mut probe = StepResult::default();
                     match self.best_plan(s, &placeable, &refs, tier_limits, &mut probe) {
                         Some((plan, _)) if !probe.truncated => best = plan.cost,
-                        _ => return Err("no complete plan within the bound".into()),
+                        _ => {
+                            return Err("the split limit leaves no plan among the nearest \
+                                        holders"
+                                .into())
+                        }
                     }
                     searched = true;
                 }

@@ -11,6 +11,7 @@
 //! with its spatial index: same decisions, same speed.
 
 pub(crate) mod bound;
+pub use bound::{search_notes, SearchNote};
 pub(crate) mod eval;
 pub(crate) mod expr;
 pub mod graph;
@@ -223,7 +224,7 @@ impl Rules {
                 candidate_statics: statics(&rules, &s.candidates),
                 prefer_statics: s.prefer.iter().map(|t| statics(&rules, t)).collect(),
                 plain_min_cost,
-                full_scan: bound::static_obstacle(s),
+                full_scan: bound::static_obstacle(s).map(|(_, why)| why),
                 tier_max_km: bound::tier_max_km(&rules.set, s),
                 ir: s.clone(),
             });
