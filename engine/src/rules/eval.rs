@@ -83,6 +83,10 @@ struct Cand {
     options: Vec<(ShipOption, ShipOption)>,
     /// Per option, the (fixed, per kg) values of the strategy's later rank keys.
     ties: Vec<Vec<(f64, f64)>>,
+    /// The least objective fixed part of its options, and the largest part per kg of
+    /// those options no other of its options beats at every weight.
+    min_fixed: f64,
+    max_per_kg: f64,
 }
 
 impl Step<'_> {
@@ -556,6 +560,27 @@ impl Step<'_> {
                 ..limits
             };
             let member = |c: &Cand| c.tier <= tier && !used.contains(&c.location);
+            // A holder some member beats in every way — a fixed part below its bound, no
+            // dearer per kg than any shipment can be, stock for every unit it could ship —
+            // is in no plan as good as the best: swapping it for that member is cheaper.
+            let rate = bound.per_cost * self.tables.rate_floor;
+            let dominated = |lower: f64, raw: &[u64], seen: &FxHashMap<u32, Option<Cand>>| {
+                lower > 2.0 * COST_EPS
+                    && seen
+                        .values()
+                        .flatten()
+                        .filter(|m| member(m))
+                        .take(32)
+                        .any(|m| {
+                            m.min_fixed < lower - 2.0 * COST_EPS
+                                && m.max_per_kg <= rate
+                                && left
+                                    .iter()
+                                    .zip(&m.atp)
+                                    .zip(raw)
+                                    .all(|((d, &have), &units)| units == 0 || have >= d.total())
+                        })
+            };
             // The pickup store is a candidate whatever its bound: its counter costs no
             // distance.
             if let Some(p) = pickup {
@@ -681,9 +706,15 @@ impl Step<'_> {
                         let popped = cursors.get_mut(i).and_then(|(_, cur)| {
                             cur.next(f64::INFINITY, units, slot_locs, handling)
                         });
-                        if let Some((slot, _)) = popped {
+                        if let Some((slot, lower)) = popped {
                             let loc = self.stock.slot_location(slot);
                             if !seen.contains_key(&loc) {
+                                let raw = self.holding(loc, &demand);
+                                if !self.may_serve(s, loc, tier, &left, &raw, false)
+                                    || dominated(lower, &raw, &seen)
+                                {
+                                    continue;
+                                }
                                 look(loc, &mut seen);
                                 if let Some(Some(c)) = seen.get(&loc) {
                                     if member(c) {
@@ -747,13 +778,16 @@ impl Step<'_> {
                 };
                 let threshold = best + 2.0 * COST_EPS - least_other;
                 for (_, cur) in &mut cursors {
-                    while let Some((slot, _)) = cur.next(threshold, units, slot_locs, handling) {
+                    while let Some((slot, lower)) = cur.next(threshold, units, slot_locs, handling)
+                    {
                         let loc = self.stock.slot_location(slot);
                         if seen.contains_key(&loc) {
                             continue;
                         }
                         let raw = self.holding(loc, &demand);
-                        if self.may_serve(s, loc, tier, &left, &raw, false) {
+                        if self.may_serve(s, loc, tier, &left, &raw, false)
+                            && !dominated(lower, &raw, &seen)
+                        {
                             look(loc, &mut seen);
                         }
                     }
@@ -1072,6 +1106,22 @@ impl Step<'_> {
                 lost_on: None,
             });
         }
+        let objective: Vec<&ShipOption> = options.iter().map(|(obj, _)| obj).collect();
+        let min_fixed = objective
+            .iter()
+            .map(|o| o.fixed)
+            .fold(f64::INFINITY, f64::min);
+        let max_per_kg = objective
+            .iter()
+            .filter(|o| {
+                !objective.iter().any(|p| {
+                    p.fixed <= o.fixed
+                        && p.per_kg <= o.per_kg
+                        && (p.fixed, p.per_kg) != (o.fixed, o.per_kg)
+                })
+            })
+            .map(|o| o.per_kg)
+            .fold(0.0, f64::max);
         Some(Cand {
             location: loc,
             distance_km: offer.distance_km,
@@ -1079,6 +1129,8 @@ impl Step<'_> {
             atp,
             options,
             ties,
+            min_fixed,
+            max_per_kg,
         })
     }
 
