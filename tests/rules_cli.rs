@@ -940,6 +940,29 @@ fn a_score_dividing_by_zero_is_a_rule_error_not_a_decision() {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
+    // A divisor that is 0 whatever the order is refused before any order is routed.
+    let zero = dir.path().join("zero.rules");
+    std::fs::write(
+        &zero,
+        "strategy \"s\" {\n  candidates all\n  score cost / 0\n}\n",
+    )
+    .unwrap();
+    let zero = zero.to_str().unwrap();
+    let out = sourcing(dir.path(), &["check", zero]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error[C019]: division by zero"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains(&format!("{zero}:3:9")),
+        "{}",
+        stderr(&out)
+    );
+    let out = route(&example_dir(), &["--rules", zero]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "no decision is written");
     let message =
         format!("{rules}:3:9: strategy \"s\", score: `cost / ratio(order.id)` divides by zero");
     let out = route(&example_dir(), &["--rules", rules, "--no-consume"]);

@@ -718,6 +718,15 @@ fn a_score_dividing_by_a_zero_distance_is_a_rule_error() {
     assert_eq!(e.stock().total_atp("A"), 6);
     let d = e.route(&order(vec![line("A", 1, &[])]));
     assert_eq!((d.status, d.error), (Status::Sourced, None));
+    // A guarded divisor is never 0: the counter scores 0 and is chosen.
+    let guarded = "strategy \"s\" {\n  candidates pickup_store, dcs\n  score distance > 0 km ? cost / distance : 0\n}\n";
+    let e = engine(guarded, &[(1, "A", 1), (0, "A", 5)]);
+    let mut o = order(vec![line("A", 1, &[])]);
+    o.fulfillment = Fulfillment::Pickup;
+    o.pickup_location = Some("ST-FRANKFURT".into());
+    let d = e.route(&o);
+    assert_eq!(d.error, None);
+    assert_eq!(placed(&d), [("ST-FRANKFURT", vec![(0, 1)])]);
 }
 
 #[test]
@@ -818,5 +827,24 @@ fn a_division_by_zero_in_a_location_set_stops_the_rules_before_any_order() {
     assert_eq!(
         err.to_string(),
         "test.rules:1:25: group `quick`: `location.handling_cost / location.processing_days` divides by zero"
+    );
+}
+
+#[test]
+fn a_constant_set_to_zero_after_the_check_fails_the_orders_that_divide_by_it() {
+    // The checker refuses `cost / 0` (C019); a constant overridden to 0 later is caught
+    // when the rules run.
+    let rules = "const per = 1\n\nstrategy \"s\" {\n  candidates all\n  score cost / per\n}\n";
+    let (set, diags) = sourcing_dsl::compile_source("t.rules", rules);
+    assert!(!diags.has_errors(), "{}", diags.render());
+    let mut set = set.expect("rules");
+    set.set_const("per", "0").expect("override");
+    let e = Engine::new(network(), &stock(&[(0, "A", 5)]));
+    e.set_rules(Some(Rules::compile(set, e.network()).expect("compiles")));
+    let d = e.route(&order(vec![line("A", 1, &[])]));
+    assert_eq!(reasons(&d), [(0, 1, "rule_error")]);
+    assert_eq!(
+        d.error.as_deref(),
+        Some("t.rules:5:9: strategy \"s\", score: `cost / per` divides by zero")
     );
 }
