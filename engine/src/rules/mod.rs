@@ -588,7 +588,8 @@ fn where_called(set: &ir::RuleSet, at: usize) -> String {
         .map_or_else(|| "a rule".to_string(), |g| format!("group `{}`", g.name))
 }
 
-/// The decision for an order whose rules failed (a script error or limit): every unit
+/// The decision for an order whose rules failed (a script error or limit, a value that is
+/// not finite): every unit
 /// unsourced with reason `rule_error`, nothing taken, the failure in `error`.
 fn rule_error(
     rules: &Rules,

@@ -31,12 +31,15 @@ const MAX_STRING: usize = 1_000;
 const MAX_ARRAY: usize = 1_000;
 const MAX_MAP: usize = 100;
 
+/// Values probed for the search's bounds, by (script, argument bits).
+type Probes = rustc_hash::FxHashMap<(usize, Vec<u64>), Option<Val<'static>>>;
+
 /// The compiled scripts of one rule set.
 pub(crate) struct Scripts {
     engine: Engine,
     compiled: Vec<(String, AST)>,
-    /// Values probed for the search's bounds, by (script, argument bits).
-    probes: std::sync::RwLock<rustc_hash::FxHashMap<(usize, Vec<u64>), Option<Val<'static>>>>,
+    /// Values probed for the search's bounds.
+    probes: std::sync::RwLock<Probes>,
 }
 
 /// A memo key for a number or a boolean argument; `None` for other values.
