@@ -988,3 +988,73 @@ fn check_and_explain_name_bounded_and_full_scan_strategies() {
         serde_json::json!({"strategy": "fastest", "search": "full scan", "why": "`rank by days` comes before the objective"})
     );
 }
+
+/// A score that divides by what a script says: 0 for order EX-7 only.
+const DIVIDE_BY_ZERO_FOR_EX7: &str = "strategy \"s\" {\n  candidates all\n  score cost / ratio(order.id)\n}\n\nscript ratio(id: string) -> number {\n  if id == \"EX-7\" { 0.0 } else { 1.0 }\n}\n";
+
+#[test]
+fn a_score_dividing_by_zero_is_a_rule_error_not_a_decision() {
+    // Before, every score of EX-7 clamped to one huge value and plans were chosen by
+    // priority: 15.46 instead of the least cost, 12.81.
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("div.rules");
+    std::fs::write(&rules, DIVIDE_BY_ZERO_FOR_EX7).unwrap();
+    let rules = rules.to_str().unwrap();
+    let expected: Vec<serde_json::Value> =
+        std::fs::read_to_string(example_dir().join("expected-min-cost.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    // A divisor that is 0 whatever the order is refused before any order is routed.
+    let zero = dir.path().join("zero.rules");
+    std::fs::write(
+        &zero,
+        "strategy \"s\" {\n  candidates all\n  score cost / 0\n}\n",
+    )
+    .unwrap();
+    let zero = zero.to_str().unwrap();
+    let out = sourcing(dir.path(), &["check", zero]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error[C019]: division by zero"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains(&format!("{zero}:3:9")),
+        "{}",
+        stderr(&out)
+    );
+    let out = route(&example_dir(), &["--rules", zero]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "no decision is written");
+    let message =
+        format!("{rules}:3:9: strategy \"s\", score: `cost / ratio(order.id)` divides by zero");
+    let out = route(&example_dir(), &["--rules", rules, "--no-consume"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), format!("warning: order `EX-7`: {message}\n"));
+    let got = decisions(&out);
+    assert_eq!(got.len(), expected.len());
+    for (d, e) in got.iter().zip(&expected) {
+        if d["order"] == "EX-7" {
+            assert_eq!(d["status"], "unsourced");
+            assert_eq!(d["rule"], "s");
+            assert_eq!(d["shipments"], serde_json::json!([]));
+            assert_eq!(d["error"], message.as_str());
+            let reasons: Vec<&str> = d["unsourced"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["reason"].as_str().unwrap())
+                .collect();
+            assert_eq!(reasons, ["rule_error"; 3]);
+        } else if e["feasible"] == true {
+            // Every other order divides by 1: the least cost, as without rules.
+            let cost = d["total_cost"].as_f64().unwrap();
+            let min = e["min_cost"].as_f64().unwrap();
+            assert!((cost - min).abs() < 1e-6, "{}: {cost} vs {min}", d["order"]);
+            assert_eq!(d.get("error"), None);
+        }
+    }
+}

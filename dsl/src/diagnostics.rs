@@ -778,6 +778,40 @@ pub(crate) fn no_strategy() -> Diagnostic {
     )
 }
 
+/// C019: a division by a constant 0.
+pub(crate) fn division_by_zero(span: Span, divisor: Span, text: &str) -> Diagnostic {
+    let label = if text == "0" {
+        "this is 0".to_string()
+    } else {
+        format!("`{text}` is 0")
+    };
+    Diagnostic::error(
+        "C019",
+        "division by zero".to_string(),
+        span,
+        "divides by zero",
+    )
+    .with_secondary(divisor, label)
+    .with_help(
+        "a number divided by 0 has no value, so every order that reads it would be a rule \
+             error; divide by something that is not 0, or remove the division",
+    )
+}
+
+/// C019: constant arithmetic whose result is too large for a number.
+pub(crate) fn not_finite(span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "C019",
+        "the constants here make a number too large to use".to_string(),
+        span,
+        "beyond the largest number",
+    )
+    .with_help(
+        "numbers end near 1.8 × 10^308; use smaller constants (every order that reads this \
+         would be a rule error)",
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Warnings: W0xx
 // ---------------------------------------------------------------------------------------------

@@ -4,11 +4,13 @@
 //! (errors and warnings), never only the first. Passes, in order:
 //! 1. declarations: constants, groups and scripts (names, duplicates, reserved names);
 //! 2. groups: their location sets (cycles between groups);
-//! 3. strategies: every clause, expressions typed by `types.rs`;
+//! 3. strategies: every clause, expressions typed by `types.rs` (constant arithmetic without
+//!    a finite value checked by `fold.rs`);
 //! 4. fallbacks: unknown targets and cycles;
 //! 5. lints (`lints.rs`): unreachable strategies, empty sets, unused declarations.
 
 mod affine;
+mod fold;
 mod lints;
 mod types;
 

@@ -536,6 +536,10 @@ impl Checker<'_> {
             BinOp::Mul => ArithOp::Mul,
             _ => ArithOp::Div,
         };
+        if let Some(d) = self.non_finite(aop, &l, &r, span) {
+            self.push(d);
+            return error(span);
+        }
         let deps = l.deps | r.deps;
         let ty = Type::Number(unit);
         if let (ExprKind::Number(a), ExprKind::Number(b)) = (&l.kind, &r.kind) {

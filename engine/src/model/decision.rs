@@ -73,7 +73,8 @@ pub struct Decision {
     /// Sum of the shipments' costs.
     pub total_cost: f64,
     /// Why the rules could not decide this order: a custom term (a script) failed or hit a
-    /// sandbox limit. Every unit is then unsourced with reason `rule_error`. Absent from the
+    /// sandbox limit, or a value was not a finite number (a division by zero). Every unit is
+    /// then unsourced with reason `rule_error`. Absent from the
     /// JSON when there is none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

@@ -360,7 +360,7 @@ impl<'a> Analysis<'a> {
             [] => vec![f64::NAN],
             [i] if matches!(vals.get(*i), Some(Ab::Num(l)) if *l == days_only) => {
                 let (lo, hi) = self.days;
-                if !(hi - lo <= f64::from(MAX_PROBES)) {
+                if hi - lo > f64::from(MAX_PROBES) || (hi - lo).is_nan() {
                     return Ab::Num(Lin::ANY);
                 }
                 let mut out = Vec::new();
@@ -588,6 +588,10 @@ pub fn search_notes(set: &ir::RuleSet) -> Vec<SearchNote> {
 
 impl Rules {
     /// The bound of strategy `s` for the order of `facts`, or why there is none.
+    ///
+    /// Working it out evaluates facts of the order that a decision may never read (both
+    /// branches of a condition on the location): it leaves the order as it found it, no
+    /// failure recorded and no script operation spent.
     pub(crate) fn objective_bound(
         &self,
         s: &CompiledStrategy,
@@ -596,6 +600,21 @@ impl Rules {
         if let Some(why) = &s.full_scan {
             return Err(why.clone());
         }
+        let failed_before = facts.failure.borrow().is_some();
+        let operations = facts.operations_left.get();
+        let bound = self.objective_bound_of(s, facts);
+        if !failed_before && facts.failure.borrow_mut().take().is_some() {
+            return Err("a term of the score fails for this order".into());
+        }
+        facts.operations_left.set(operations);
+        bound
+    }
+
+    fn objective_bound_of(
+        &self,
+        s: &CompiledStrategy,
+        facts: &OrderFacts<'_>,
+    ) -> Result<ObjectiveBound, String> {
         let strategy = &s.ir;
         let scope = Scope {
             consts: &self.set.consts,

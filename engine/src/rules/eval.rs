@@ -533,11 +533,11 @@ impl Step<'_> {
         let mut dropped: Vec<Option<String>> = vec![None; order.lines.len()];
         let mut held_in_set = vec![false; order.lines.len()];
         let mut look = |loc: u32, seen: &mut FxHashMap<u32, Option<Cand>>| {
-            if !seen.contains_key(&loc) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = seen.entry(loc) {
                 let raw = self.holding(loc, &demand);
                 let c =
                     self.candidate(s, loc, raw, pickup, &demand, &mut dropped, &mut held_in_set);
-                seen.insert(loc, c);
+                slot.insert(c);
             }
         };
         let slot_locs = self.stock.slot_locations();

@@ -5,7 +5,10 @@
 //! [`Val`]. Nothing here allocates on the way: strings are borrowed from the order, the
 //! network or the rule set, lists are walked in place. A value the scope does not have
 //! (an unknown `attr`) is `Missing`: comparisons with it are false and arithmetic on it
-//! stays missing.
+//! stays missing. A division by zero, and arithmetic whose result is not a number or
+//! overflows, records a [`RuleFailure`] for the order (the rules then cannot decide it) and
+//! has no value; infinite facts (an order without promise, a location without capacity
+//! limit) stay infinite.
 
 use super::script::{ScriptFailure, Scripts};
 use crate::model::network::{Location, LocationKind};
@@ -13,6 +16,47 @@ use crate::model::order::{Fulfillment, Order, OrderLine};
 use sourcing_dsl::ir::{
     self, ArithOp, Builtin, CmpOp, Expr, ExprKind, Fact, LineFact, LocationFact, OrderFact, Term,
 };
+use sourcing_dsl::Span;
+
+/// Why a number the rules need is not a finite number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum NotFinite {
+    /// A division whose divisor is 0.
+    DivisionByZero,
+    /// NaN: `∞ - ∞` or `0 × ∞` of infinite facts.
+    NotANumber,
+    /// Finite operands whose result is too large for a number.
+    Overflow,
+    /// An infinite value where only a finite one makes sense (a penalty).
+    Infinite,
+}
+
+impl std::fmt::Display for NotFinite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NotFinite::DivisionByZero => "divides by zero",
+            NotFinite::NotANumber => "is not a number (NaN)",
+            NotFinite::Overflow => "overflows: the result is too large for a number",
+            NotFinite::Infinite => "is infinite",
+        })
+    }
+}
+
+/// What stops the rules for one order: a script that failed, or a number that is not finite
+/// where the rules need one. Either way the order is a rule error, never decided by a
+/// guess.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RuleFailure {
+    /// A script call failed.
+    Script(ScriptFailure),
+    /// The expression at `at` has no finite value.
+    NotFinite {
+        /// The expression, in the rule file.
+        at: Span,
+        /// What is wrong with its value.
+        what: NotFinite,
+    },
+}
 
 /// A value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,8 +97,8 @@ pub(crate) struct OrderFacts<'a> {
     /// Script results of this order by (script, arguments): a script is a pure function of
     /// its arguments, and candidates share few distinct ones.
     pub(crate) memo: std::cell::RefCell<Vec<(usize, Vec<u64>, Val<'static>)>>,
-    /// The first script failure of this order, if any.
-    pub(crate) failure: std::cell::RefCell<Option<ScriptFailure>>,
+    /// The first failure of the rules for this order, if any.
+    pub(crate) failure: std::cell::RefCell<Option<RuleFailure>>,
     /// Script operations this order may still spend.
     pub(crate) operations_left: std::cell::Cell<u64>,
     /// The pickup store's tags, for a pickup order at a store of the network.
@@ -76,12 +120,17 @@ impl<'a> OrderFacts<'a> {
         }
     }
 
-    /// Records a script failure; only the first one of the order is kept.
-    pub fn fail(&self, failure: ScriptFailure) {
+    /// Records a failure; only the first one of the order is kept.
+    pub fn fail(&self, failure: RuleFailure) {
         let mut slot = self.failure.borrow_mut();
         if slot.is_none() {
             *slot = Some(failure);
         }
+    }
+
+    /// Records that the expression at `at` has no finite value.
+    pub fn not_finite(&self, at: Span, what: NotFinite) {
+        self.fail(RuleFailure::NotFinite { at, what });
     }
 
     fn value(&self) -> f64 {
@@ -215,14 +264,19 @@ impl<'a> Scope<'a> {
                 _ => Val::Missing,
             },
             ExprKind::Arith(op, a, b) => match (self.eval(a), self.eval(b)) {
-                (Val::Num(x), Val::Num(y)) => Val::Num(match op {
-                    ArithOp::Add => x + y,
-                    ArithOp::Sub => x - y,
-                    ArithOp::Mul => x * y,
-                    // Division by zero gives +∞ (or NaN for 0/0): it ranks last and
-                    // compares false, never panics.
-                    ArithOp::Div => x / y,
-                }),
+                (Val::Num(x), Val::Num(y)) => {
+                    let r = match op {
+                        ArithOp::Add => x + y,
+                        ArithOp::Sub => x - y,
+                        ArithOp::Mul => x * y,
+                        ArithOp::Div => x / y,
+                    };
+                    if r.is_finite() {
+                        Val::Num(r)
+                    } else {
+                        self.not_finite(e.span, *op, (x, y), r)
+                    }
+                }
                 _ => Val::Missing,
             },
             ExprKind::Compare(op, a, b) => Val::Bool(compare(*op, self.eval(a), self.eval(b))),
@@ -267,6 +321,25 @@ impl<'a> Scope<'a> {
             }
             ExprKind::Script(id, args) => self.scripts.call(id.0, e.span.start, args, self),
         }
+    }
+
+    /// An arithmetic result `r` of `x op y` that is not finite. Infinite facts stay infinite
+    /// (`order.promise_days + 1 days` without promise); a division by zero, NaN or an
+    /// overflow of finite numbers fails the order: a score, a rank key or a condition built
+    /// on it would decide by accident (∞ and NaN compare false and rank alike).
+    #[cold]
+    fn not_finite(&self, at: Span, op: ArithOp, (x, y): (f64, f64), r: f64) -> Val<'a> {
+        let what = if matches!(op, ArithOp::Div) && y == 0.0 {
+            NotFinite::DivisionByZero
+        } else if r.is_nan() {
+            NotFinite::NotANumber
+        } else if x.is_finite() && y.is_finite() {
+            NotFinite::Overflow
+        } else {
+            return Val::Num(r);
+        };
+        self.order.not_finite(at, what);
+        Val::Missing
     }
 
     fn fact(&self, f: &'a Fact) -> Val<'a> {

@@ -25,10 +25,10 @@ use crate::model::order::Order;
 use crate::router::{finish, nothing_placed, plan_order, Routed, RouterTables};
 use crate::stock::Stock;
 use eval::{is_cost, Planned, Step};
-use expr::{OrderFacts, Scope, Terms, Val};
+use expr::{NotFinite, OrderFacts, RuleFailure, Scope, Terms, Val};
 use graph::{DecisionGraph, Edge, Node};
 use rustc_hash::FxHashMap;
-use script::{Problem, ScriptFailure, Scripts};
+use script::{Problem, Scripts};
 use sourcing_dsl::ir::{self, Criterion, PromisePolicy, SetBase};
 
 /// A rule set that cannot be used with a network.
@@ -47,8 +47,9 @@ pub enum RulesError {
         /// rhai's message.
         message: String,
     },
-    /// A script failed while the engine computed a location set that depends on location
-    /// facts only (a group, or a `where` that reads no order fact), before any order.
+    /// A script failed, or a value was not a finite number (a division by zero), while the
+    /// engine computed a location set that depends on location facts only (a group, or a
+    /// `where` that reads no order fact), before any order.
     #[error("{message}")]
     ScriptFailed {
         /// `file:line:col: where: what went wrong`.
@@ -123,8 +124,8 @@ pub struct Rules {
     /// Search every holder, never the bounded walk: the reference the bounded search is
     /// tested against.
     pub(crate) full_scan_only: bool,
-    /// The first script failure met while computing the location sets of the network.
-    static_failure: std::sync::OnceLock<ScriptFailure>,
+    /// The first failure met while computing the location sets of the network.
+    static_failure: std::sync::OnceLock<RuleFailure>,
 }
 
 impl Rules {
@@ -238,10 +239,33 @@ impl Rules {
         Ok(rules)
     }
 
-    /// A script failure as a message that names the rule: `file:line:col: strategy "s",
-    /// score: script `f` stopped: …` (the position is the call's).
-    pub(crate) fn describe(&self, f: &ScriptFailure) -> String {
+    /// A failure as a message that names the rule: `file:line:col: strategy "s", score:
+    /// script `f` stopped: …` (the position is the call's), or `…: score: `cost / distance`
+    /// divides by zero` (the position is the expression's).
+    pub(crate) fn describe(&self, f: &RuleFailure) -> String {
         let set = &self.set;
+        let f = match f {
+            RuleFailure::Script(f) => f,
+            RuleFailure::NotFinite { at, what } => {
+                let (line, col) = set.line_col(at.start);
+                // The expression as written, on one line, and not too long to read.
+                let mut text = set
+                    .source
+                    .slice(*at)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if let Some((cut, _)) = text.char_indices().nth(60) {
+                    text.truncate(cut);
+                    text.push('…');
+                }
+                return format!(
+                    "{}:{line}:{col}: {}: `{text}` {what}",
+                    set.source_name,
+                    where_called(set, at.start),
+                );
+            }
+        };
         let (line, col) = set.line_col(f.call);
         let mut text = format!(
             "{}:{line}:{col}: {}: script `{}` {}",
@@ -382,11 +406,31 @@ impl Rules {
             .all(|f| self.filter_holds(f, l, Some(scope)))
     }
 
-    fn number(&self, e: &Option<ir::Expr>, scope: &Scope<'_>) -> f64 {
-        e.as_ref()
-            .map(|e| scope.eval(e).num())
-            .filter(|x| x.is_finite())
-            .unwrap_or(0.0)
+    /// A penalty added to `sum`. A penalty without value (an `attr` the order lacks) adds
+    /// nothing; one that is NaN or infinite, or a sum that overflows, fails the order.
+    fn add_penalty(&self, sum: f64, e: &Option<ir::Expr>, scope: &Scope<'_>) -> f64 {
+        let Some(e) = e else {
+            return sum;
+        };
+        let p = match scope.eval(e) {
+            Val::Num(p) => p,
+            _ => return sum,
+        };
+        let total = sum + p;
+        if !total.is_finite() {
+            let what = if p.is_nan() {
+                NotFinite::NotANumber
+            } else if !p.is_finite() {
+                NotFinite::Infinite
+            } else if sum.is_finite() {
+                NotFinite::Overflow
+            } else {
+                // The score itself had no value: that candidate is the last resort.
+                return total;
+            };
+            scope.order.not_finite(e.span, what);
+        }
+        total
     }
 
     /// One service option of a candidate in the units of the strategy's objective:
@@ -462,10 +506,10 @@ impl Rules {
             }
         };
         let penalties = |base: f64| {
-            let mut p = base + self.number(&strategy.split.penalty, scope);
+            let mut p = self.add_penalty(base, &strategy.split.penalty, scope);
             if let PromisePolicy::Preferred { penalty } = &strategy.promise {
                 if !o.meets_promise {
-                    p += self.number(penalty, scope);
+                    p = self.add_penalty(p, penalty, scope);
                 }
             }
             p
@@ -485,10 +529,21 @@ impl Rules {
             _ => (1.0, 0.0),
         };
         // A score that falls as cost rises makes no sense for a search that bounds by weight:
-        // its rate per kg counts as zero. A part that cannot be computed makes the option
-        // the last resort.
+        // its rate per kg counts as zero. A part that cannot be computed (no value, an
+        // infinite fact) makes the option the last resort; finite parts that overflow here
+        // fail the order like an overflow in the expression.
         let fixed = a * o.fixed + b;
         let per_kg = a * o.per_kg;
+        if !(fixed.is_finite() && per_kg.is_finite()) && a.is_finite() && b.is_finite() {
+            let at = match key {
+                Criterion::Score => strategy.objective.score.as_ref().map(|e| e.span),
+                Criterion::Expr(e) => Some(e.span),
+                _ => None,
+            };
+            if let Some(at) = at {
+                scope.order.not_finite(at, NotFinite::Overflow);
+            }
+        }
         ShipOption {
             fixed: if fixed.is_nan() {
                 1e18
@@ -538,7 +593,8 @@ fn where_called(set: &ir::RuleSet, at: usize) -> String {
         .map_or_else(|| "a rule".to_string(), |g| format!("group `{}`", g.name))
 }
 
-/// The decision for an order whose rules failed (a script error or limit): every unit
+/// The decision for an order whose rules failed (a script error or limit, a value that is
+/// not finite): every unit
 /// unsourced with reason `rule_error`, nothing taken, the failure in `error`.
 fn rule_error(
     rules: &Rules,

@@ -4,11 +4,11 @@
 //! In: the rule set's `script` declarations. Out: [`Scripts`], callable from expressions.
 //! The rhai engine is raw (no packages, no modules, no I/O); it only sees the arguments it
 //! is called with, and every limit is set: operations (per call and per order), call depth,
-//! expression depth, string, array and map sizes. A call that fails or hits a limit is
-//! recorded as the order's failure ([`ScriptFailure`]); the rules then report the order as a
+//! expression depth, string, array and map sizes. A call that fails, hits a limit or returns
+//! NaN or an infinite number is recorded as the order's failure ([`ScriptFailure`]); the rules then report the order as a
 //! rule error instead of deciding it. A rule set without scripts never touches rhai.
 
-use super::expr::{Scope, Val};
+use super::expr::{RuleFailure, Scope, Val};
 use super::RulesError;
 use rhai::{Dynamic, Engine, AST};
 use sourcing_dsl::ir::{self, Expr};
@@ -31,12 +31,15 @@ const MAX_STRING: usize = 1_000;
 const MAX_ARRAY: usize = 1_000;
 const MAX_MAP: usize = 100;
 
+/// Values probed for the search's bounds, by (script, argument bits).
+type Probes = rustc_hash::FxHashMap<(usize, Vec<u64>), Option<Val<'static>>>;
+
 /// The compiled scripts of one rule set.
 pub(crate) struct Scripts {
     engine: Engine,
     compiled: Vec<(String, AST)>,
-    /// Values probed for the search's bounds, by (script, argument bits).
-    probes: std::sync::RwLock<rustc_hash::FxHashMap<(usize, Vec<u64>), Option<Val<'static>>>>,
+    /// Values probed for the search's bounds.
+    probes: std::sync::RwLock<Probes>,
 }
 
 /// A memo key for a number or a boolean argument; `None` for other values.
@@ -130,8 +133,8 @@ impl Scripts {
     /// Calls script `id` at `call` (the call's byte offset in the rule file).
     ///
     /// An argument without value gives no value, without running the script. A script that
-    /// fails (an error, a sandbox limit, a result that is not a number or a boolean) gives no
-    /// value and is recorded as the order's failure: the rules then cannot decide the order.
+    /// fails (an error, a sandbox limit, a result that is not a finite number or a boolean)
+    /// gives no value and is recorded as the order's failure: the rules then cannot decide the order.
     /// Once an order has a failure, no script runs again for it.
     pub fn call<'a>(&self, id: usize, call: usize, args: &'a [Expr], scope: &Scope<'a>) -> Val<'a> {
         let Some((name, ast)) = self.compiled.get(id) else {
@@ -162,11 +165,11 @@ impl Scripts {
         let result = match outcome {
             Ok(v) => v,
             Err(problem) => {
-                scope.order.fail(ScriptFailure {
+                scope.order.fail(RuleFailure::Script(ScriptFailure {
                     script: id,
                     call,
                     problem,
-                });
+                }));
                 Val::Missing
             }
         };
@@ -227,7 +230,12 @@ impl Scripts {
                 if let Some(b) = v.clone().try_cast::<bool>() {
                     Ok(Val::Bool(b))
                 } else if let Ok(f) = v.as_float() {
-                    Ok(Val::Num(f))
+                    // `1.0 / 0.0` is infinite and `0.0 / 0.0` NaN in rhai: no value to rank by.
+                    if f.is_finite() {
+                        Ok(Val::Num(f))
+                    } else {
+                        Err(Problem::NotFinite(f))
+                    }
                 } else if let Ok(i) = v.as_int() {
                     Ok(Val::Num(i as f64))
                 } else {
@@ -260,6 +268,8 @@ pub(crate) enum Problem {
     },
     /// The script returned something that is neither a number nor a boolean.
     Result(String),
+    /// The script returned a number that is not finite (NaN or infinite).
+    NotFinite(f64),
 }
 
 impl Problem {
@@ -309,6 +319,7 @@ impl std::fmt::Display for Problem {
             Problem::TooLarge(what) => write!(f, "stopped: it built {what}"),
             Problem::Error { message, .. } => write!(f, "failed: {message}"),
             Problem::Result(ty) => write!(f, "returned {ty}, not a number or a boolean"),
+            Problem::NotFinite(x) => write!(f, "returned {x}, not a finite number"),
         }
     }
 }

@@ -663,13 +663,19 @@ fn a_script_without_a_value_for_an_argument_is_not_called() {
 #[test]
 fn a_script_failing_in_a_location_set_stops_the_rules_before_any_order() {
     let rules = "group odd = stores where broken(location.handling_cost) > 0\n\nstrategy \"s\" {\n  candidates odd, dcs\n}\n\nscript broken(x: money) -> number {\n  broken(x)\n}\n";
-    let (set, diags) = sourcing_dsl::compile_source("test.rules", rules);
-    assert!(!diags.has_errors(), "{}", diags.render());
-    let err = Rules::compile(set.expect("rule set"), &network()).expect_err("a failing group");
     assert_eq!(
-        err.to_string(),
+        refused(rules),
         "test.rules:1:26: group `odd`: script `broken` stopped: calls nested more than 16 levels deep (endless recursion?)"
     );
+}
+
+/// Why a rule file that checks clean cannot be compiled for the test network.
+fn refused(rules: &str) -> String {
+    let (set, diags) = sourcing_dsl::compile_source("test.rules", rules);
+    assert!(!diags.has_errors(), "{}", diags.render());
+    Rules::compile(set.expect("rule set"), &network())
+        .expect_err("refused")
+        .to_string()
 }
 
 #[test]
@@ -694,5 +700,154 @@ fn an_order_whose_scripts_add_up_past_its_budget_is_stopped() {
     assert_eq!(
         d.error.as_deref(),
         Some("test.rules:3:25: strategy \"s\", exclude: script `busy` stopped: the scripts of this order took more than 5000000 operations together")
+    );
+}
+
+#[test]
+fn a_score_dividing_by_a_zero_distance_is_a_rule_error() {
+    // The pickup counter is 0 km from the order: `cost / distance` has no value there.
+    let rules = "strategy \"s\" {\n  candidates pickup_store, dcs\n  score cost / distance\n}\n";
+    let e = engine(rules, &[(1, "A", 1), (0, "A", 5)]);
+    let mut o = order(vec![line("A", 3, &[]), line("A", 1, &[])]);
+    o.fulfillment = Fulfillment::Pickup;
+    o.pickup_location = Some("ST-FRANKFURT".into());
+    let d = e.route(&o);
+    assert_eq!(d.status, Status::Unsourced);
+    assert!(d.shipments.is_empty());
+    assert_eq!(reasons(&d), [(0, 3, "rule_error"), (1, 1, "rule_error")]);
+    assert_eq!(d.rule, "s");
+    assert_eq!(
+        d.error.as_deref(),
+        Some("test.rules:3:9: strategy \"s\", score: `cost / distance` divides by zero")
+    );
+    // Nothing was taken; a shipped order (every distance above 0) is decided as before.
+    assert_eq!(e.stock().total_atp("A"), 6);
+    let d = e.route(&order(vec![line("A", 1, &[])]));
+    assert_eq!((d.status, d.error), (Status::Sourced, None));
+    // A guarded divisor is never 0: the counter scores 0 and is chosen.
+    let guarded = "strategy \"s\" {\n  candidates pickup_store, dcs\n  score distance > 0 km ? cost / distance : 0\n}\n";
+    let e = engine(guarded, &[(1, "A", 1), (0, "A", 5)]);
+    let mut o = order(vec![line("A", 1, &[])]);
+    o.fulfillment = Fulfillment::Pickup;
+    o.pickup_location = Some("ST-FRANKFURT".into());
+    let d = e.route(&o);
+    assert_eq!(d.error, None);
+    assert_eq!(placed(&d), [("ST-FRANKFURT", vec![(0, 1)])]);
+}
+
+#[test]
+fn a_script_returning_an_infinite_or_nan_number_is_a_rule_error() {
+    for (body, shown) in [
+        ("return 1.0 / 0.0;", "inf"),
+        ("return -1.0 / 0.0;", "-inf"),
+        ("return 0.0 / 0.0;", "NaN"),
+    ] {
+        let e = engine(&trap_rules(body), &[(0, "A", 1)]);
+        let d = e.route(&order_id("O-2"));
+        assert_eq!(reasons(&d), [(0, 1, "rule_error")], "{body}");
+        assert_eq!(
+            d.error,
+            Some(format!(
+                "test.rules:3:16: strategy \"s\", score: script `trap` returned {shown}, not a finite number"
+            )),
+            "{body}"
+        );
+        assert_eq!(e.route(&order_id("O-1")).status, Status::Sourced, "{body}");
+    }
+}
+
+#[test]
+fn a_penalty_that_is_not_finite_is_a_rule_error() {
+    // Without a promise, `order.promise_days` is infinite: so is the penalty built on it.
+    let infinite = "strategy \"s\" {\n  candidates all\n  split allowed, penalty order.promise_days * 1 EUR\n}\n";
+    let e = engine(infinite, &[(0, "A", 5)]);
+    let d = e.quote(&order(vec![line("A", 1, &[])]));
+    assert_eq!(reasons(&d), [(0, 1, "rule_error")]);
+    assert_eq!(
+        d.error.as_deref(),
+        Some("test.rules:3:26: strategy \"s\", split: `order.promise_days * 1 EUR` is infinite")
+    );
+    let mut promised = order(vec![line("A", 1, &[])]);
+    promised.promise_days = Some(3);
+    assert_eq!(e.quote(&promised).status, Status::Sourced);
+    // Two finite penalties whose sum is too large for a number: the late vendor's shipment.
+    let big = format!("1{} EUR", "0".repeat(308));
+    let sum = format!("const big = {big}\n\nstrategy \"s\" {{\n  candidates all\n  split allowed, penalty big\n  promise preferred, penalty big\n}}\n");
+    let e = engine(&sum, &[(3, "A", 5)]);
+    let mut late = order(vec![line("A", 1, &[])]);
+    late.promise_days = Some(1);
+    let d = e.quote(&late);
+    assert_eq!(reasons(&d), [(0, 1, "rule_error")]);
+    assert_eq!(
+        d.error.as_deref(),
+        Some("test.rules:6:30: strategy \"s\", promise: `big` overflows: the result is too large for a number")
+    );
+}
+
+#[test]
+fn conditions_and_scores_without_a_finite_value_are_rule_errors() {
+    let mut pickup = order(vec![line("A", 1, &[])]);
+    pickup.fulfillment = Fulfillment::Pickup;
+    pickup.pickup_location = Some("ST-FRANKFURT".into());
+    let big = format!("1{}", "0".repeat(308));
+    // (rules, order, error): before, an infinite ratio excluded the counter, NaN compared
+    // false and an overflowing score tied every candidate at one huge value.
+    let cases = [
+        (
+            "strategy \"s\" {\n  candidates all\n  exclude location when cost / distance > 1 reason \"dear\"\n}\n".to_string(),
+            pickup.clone(),
+            "test.rules:3:25: strategy \"s\", exclude: `cost / distance` divides by zero",
+        ),
+        (
+            "strategy \"s\" {\n  when order.promise_days - order.promise_days < 1 days\n  candidates all\n}\n".to_string(),
+            order(vec![line("A", 1, &[])]),
+            "test.rules:2:8: strategy \"s\", when: `order.promise_days - order.promise_days` is not a number (NaN)",
+        ),
+        (
+            format!("const big = {big}\n\nstrategy \"s\" {{\n  candidates all\n  rank by distance * order.value * big\n}}\n"),
+            order(vec![line("A", 1, &[])]),
+            "test.rules:5:11: strategy \"s\", rank by: `distance * order.value * big` overflows: the result is too large for a number",
+        ),
+        (
+            format!("const big = {big}\n\nstrategy \"s\" {{\n  candidates all\n  score cost * big\n}}\n"),
+            order(vec![line("A", 1, &[])]),
+            "test.rules:5:9: strategy \"s\", score: `cost * big` overflows: the result is too large for a number",
+        ),
+    ];
+    for (rules, o, error) in cases {
+        let e = engine(&rules, &[(0, "A", 5), (1, "A", 5)]);
+        let d = e.route(&o);
+        assert_eq!(reasons(&d), [(0, 1, "rule_error")], "{rules}");
+        assert_eq!(d.error.as_deref(), Some(error), "{rules}");
+        assert_eq!(e.stock().total_atp("A"), 10);
+    }
+}
+
+#[test]
+fn a_division_by_zero_in_a_location_set_stops_the_rules_before_any_order() {
+    // DC-KASSEL has no processing days.
+    let rules = "group quick = all where location.handling_cost / location.processing_days > 1\n\nstrategy \"s\" {\n  candidates quick\n}\n";
+    assert_eq!(
+        refused(rules),
+        "test.rules:1:25: group `quick`: `location.handling_cost / location.processing_days` divides by zero"
+    );
+}
+
+#[test]
+fn a_constant_set_to_zero_after_the_check_fails_the_orders_that_divide_by_it() {
+    // The checker refuses `cost / 0` (C019); a constant overridden to 0 later is caught
+    // when the rules run.
+    let rules = "const per = 1\n\nstrategy \"s\" {\n  candidates all\n  score cost / per\n}\n";
+    let (set, diags) = sourcing_dsl::compile_source("t.rules", rules);
+    assert!(!diags.has_errors(), "{}", diags.render());
+    let mut set = set.expect("rules");
+    set.set_const("per", "0").expect("override");
+    let e = Engine::new(network(), &stock(&[(0, "A", 5)]));
+    e.set_rules(Some(Rules::compile(set, e.network()).expect("compiles")));
+    let d = e.route(&order(vec![line("A", 1, &[])]));
+    assert_eq!(reasons(&d), [(0, 1, "rule_error")]);
+    assert_eq!(
+        d.error.as_deref(),
+        Some("t.rules:5:9: strategy \"s\", score: `cost / per` divides by zero")
     );
 }
