@@ -942,22 +942,14 @@ fn check_and_explain_name_bounded_and_full_scan_strategies() {
     assert!(!text.contains("\"cheap\""), "{text}");
 
     let shipped = root().join("rules/ship-from-store-first.rules");
-    let out = sourcing(
-        &example_dir(),
-        &[
-            "explain",
-            "--order",
-            "EX-1",
-            "--rules",
-            shipped.to_str().expect("utf-8 path"),
-            "--network",
-            "network.json",
-            "--inventory",
-            "inventory.csv",
-            "--orders",
-            "orders.jsonl",
-        ],
-    );
+    let with_rules = |first: &[&str], rules: &Path| -> Output {
+        let mut args = first.to_vec();
+        args.extend(["--rules", rules.to_str().expect("utf-8 path")]);
+        args.extend(support::EXAMPLE_INPUTS);
+        args.extend(["--orders", "orders.jsonl"]);
+        sourcing(&example_dir(), &args)
+    };
+    let out = with_rules(&["explain", "--order", "EX-1"], &shipped);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("\nsearch\n"), "{text}");
@@ -966,21 +958,7 @@ fn check_and_explain_name_bounded_and_full_scan_strategies() {
             .any(|l| l.trim_start().starts_with("ship-from-store") && l.ends_with("bounded")),
         "{text}"
     );
-    let out = sourcing(
-        &example_dir(),
-        &[
-            "route",
-            "--explain",
-            "--rules",
-            dir.path().join("mixed.rules").to_str().expect("utf-8 path"),
-            "--network",
-            "network.json",
-            "--inventory",
-            "inventory.csv",
-            "--orders",
-            "orders.jsonl",
-        ],
-    );
+    let out = with_rules(&["route", "--explain"], &dir.path().join("mixed.rules"));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let first = decisions(&out).into_iter().next().expect("a decision");
     assert_eq!(

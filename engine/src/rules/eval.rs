@@ -156,14 +156,7 @@ impl Step<'_> {
             }
         }
 
-        let pickup = match order.fulfillment {
-            Fulfillment::Pickup => order
-                .pickup_location
-                .as_deref()
-                .and_then(|id| self.network.location_index(id))
-                .map(|i| i as u32),
-            Fulfillment::Ship => None,
-        };
+        let pickup = self.pickup();
         // Why each line's holders were dropped, first reason first.
         let mut dropped: Vec<Option<String>> = vec![None; order.lines.len()];
         let mut held_in_set = vec![false; order.lines.len()];
@@ -353,6 +346,19 @@ impl Step<'_> {
         demand
     }
 
+    /// The pickup store of a pickup order, by index.
+    fn pickup(&self) -> Option<u32> {
+        let order = self.facts.order;
+        match order.fulfillment {
+            Fulfillment::Pickup => order
+                .pickup_location
+                .as_deref()
+                .and_then(|id| self.network.location_index(id))
+                .map(|i| i as u32),
+            Fulfillment::Ship => None,
+        }
+    }
+
     /// Units of each demanded SKU at `loc` that earlier strategies of the order left.
     fn holding(&self, loc: u32, demand: &[SkuDemand]) -> Vec<u64> {
         demand
@@ -493,14 +499,7 @@ impl Step<'_> {
         if demand.is_empty() {
             return Ok(result);
         }
-        let pickup = match order.fulfillment {
-            Fulfillment::Pickup => order
-                .pickup_location
-                .as_deref()
-                .and_then(|id| self.network.location_index(id))
-                .map(|i| i as u32),
-            Fulfillment::Ship => None,
-        };
+        let pickup = self.pickup();
         let limits = Limits {
             max_shipments: strategy
                 .split
