@@ -113,10 +113,21 @@ pub(crate) struct Routed {
     pub chain: Vec<String>,
     /// How each strategy that ran searched: `None` bounded, or why it scanned every holder.
     pub searches: Vec<(String, Option<String>)>,
+    /// Everything the plan read of the stock, when the rules' own search did all the
+    /// reading: a plan made ahead stays valid while none of it changes.
+    pub reads: Option<Reads>,
     /// True when only the built-in search read the stock for this plan: it depends on a
     /// slot's units only up to the order's demand and on a location's capacity only as
     /// full or not (what lets a plan made ahead survive other orders' commits).
     pub builtin: bool,
+}
+
+/// What a plan under rules read of the stock: slots (with their SKU id) and the
+/// locations whose shipments left today it looked at.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Reads {
+    pub slots: Vec<(u32, u32)>,
+    pub locations: Vec<u32>,
 }
 
 /// The per-order search state.
@@ -423,6 +434,7 @@ pub(crate) fn finish(
         truncated,
         chain: vec!["min-cost".into()],
         searches: Vec::new(),
+        reads: None,
         builtin: false,
     }
 }

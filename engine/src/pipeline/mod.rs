@@ -39,7 +39,7 @@ use crate::engine::{explained, Engine};
 use crate::explain::{self, Considered, Explain};
 use crate::model::decision::Decision;
 use crate::model::order::{Fulfillment, Order};
-use crate::router::Routed;
+use crate::router::{Reads, Routed};
 use crate::rules::Rules;
 use rustc_hash::FxHashMap;
 use std::borrow::Borrow;
@@ -139,6 +139,7 @@ struct Ahead {
 #[derive(Debug, Clone, Copy)]
 struct SlotChange {
     seq: u64,
+    slot: u32,
     before: u64,
     after: u64,
 }
@@ -175,6 +176,7 @@ impl Journal {
         if let Some(sku) = stock.slot_sku(slot) {
             self.slots.entry(sku).or_default().push(SlotChange {
                 seq: self.seq,
+                slot,
                 before,
                 after,
             });
@@ -199,17 +201,13 @@ impl Journal {
     /// Whether a plan of `order` (placed on `day`) started after `epoch` commits reads the
     /// same as a plan made now; `builtin` when only the built-in search read the stock
     /// (then only its thresholds matter, even under rules).
-    fn unchanged(
-        &self,
-        engine: &Engine,
-        order: &Order,
-        day: i32,
-        epoch: u64,
-        builtin: bool,
-    ) -> bool {
-        let exact = self.exact && !builtin;
+    fn unchanged(&self, engine: &Engine, order: &Order, day: i32, epoch: u64, plan: &Routed) -> bool {
+        let exact = self.exact && !plan.builtin;
         if self.seq == epoch && self.slots.is_empty() && self.capacity.is_empty() {
             return true;
+        }
+        if let (true, Some(reads)) = (exact, &plan.reads) {
+            return self.unread(reads, day, epoch);
         }
         let stock = engine.stock();
         // The order's demand per SKU id (orders have few lines: a scan beats a map).
@@ -264,6 +262,29 @@ impl Journal {
                         .iter()
                         .any(|&(sku, _)| stock.slot(c.location, sku).is_some())
             })
+    }
+
+    /// Whether nothing a plan under rules read (`reads`) changed since `epoch`: its
+    /// search, a function of what it read, would make the same plan now.
+    fn unread(&self, reads: &Reads, day: i32, epoch: u64) -> bool {
+        let slot_moved = reads.slots.iter().any(|&(sku, slot)| {
+            self.slots.get(&sku).is_some_and(|changes| {
+                changes
+                    .iter()
+                    .rev()
+                    .take_while(|c| c.seq >= epoch)
+                    .any(|c| c.slot == slot && c.before != c.after)
+            })
+        });
+        if slot_moved {
+            return false;
+        }
+        !self
+            .capacity
+            .iter()
+            .rev()
+            .take_while(|c| c.seq >= epoch)
+            .any(|c| c.day == day && reads.locations.contains(&c.location))
     }
 
     /// Forgets changes that no waiting plan can have missed (made before `oldest`).
@@ -491,7 +512,7 @@ impl Committer<'_> {
                 self.stats.planned_ahead += 1;
                 if self
                     .journal
-                    .unchanged(engine, order, day, a.epoch, a.routed.builtin)
+                    .unchanged(engine, order, day, a.epoch, &a.routed)
                 {
                     Some((a.routed, a.considered))
                 } else {

@@ -68,6 +68,8 @@ pub(crate) struct Step<'a> {
     pub planned: &'a FxHashMap<u32, u64>,
     /// Kits and packs of the order, when it has any.
     pub shape: Option<&'a Shape>,
+    /// What the step reads of the stock, written down as it reads.
+    pub reads: &'a std::cell::RefCell<crate::router::Reads>,
 }
 
 /// A candidate with what the objective needs beyond the allocator's view.
@@ -166,6 +168,7 @@ impl Step<'_> {
         for (k, d) in demand.iter().enumerate() {
             for slot in self.stock.slots_of(d.sku) {
                 let loc = self.stock.slot_location(slot);
+                self.reads.borrow_mut().slots.push((d.sku, slot));
                 let mut units = self.stock.slot_atp(slot);
                 if !self.planned.is_empty() {
                     units = units.saturating_sub(self.planned.get(&slot).copied().unwrap_or(0));
@@ -365,6 +368,7 @@ impl Step<'_> {
             .iter()
             .map(|d| match self.stock.slot(loc, d.sku) {
                 Some(slot) => {
+                    self.reads.borrow_mut().slots.push((d.sku, slot));
                     let units = self.stock.slot_atp(slot);
                     match self.planned.get(&slot) {
                         Some(p) => units.saturating_sub(*p),
@@ -874,6 +878,7 @@ impl Step<'_> {
             })
             .sum();
         let chosen = offer.choose(weight).copied();
+        self.reads.borrow_mut().locations.push(loc);
         let left = self.stock.capacity.left(loc, self.day);
         let capacity = left.map_or(f64::INFINITY, f64::from);
         let utilisation = match (left, location.daily_capacity) {

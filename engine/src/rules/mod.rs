@@ -694,14 +694,20 @@ pub(crate) fn plan_with_rules(
             _ => break None,
         }
     };
-    if let Some(r) = rule_error(rules, order, &facts, chosen) {
+    // Selection reads the order alone.
+    if let Some(mut r) = rule_error(rules, order, &facts, chosen) {
+        r.reads = Some(crate::router::Reads::default());
         return r;
     }
     let Some(first) = chosen else {
         let mut r = nothing_placed(order, "no_strategy");
         r.decision.rule = String::new();
+        r.reads = Some(crate::router::Reads::default());
         return r;
     };
+    let reads = std::cell::RefCell::new(crate::router::Reads::default());
+    // The built-in search reads the stock its own way: what it read is not written down.
+    let mut reads_known = true;
 
     let mut open: Vec<u64> = order.lines.iter().map(|l| u64::from(l.qty)).collect();
     let mut planned: FxHashMap<u32, u64> = FxHashMap::default();
@@ -722,6 +728,7 @@ pub(crate) fn plan_with_rules(
         if s.plain_min_cost && planned.is_empty() {
             // The built-in router: exact, spatially indexed.
             let mut routed = plan_order(network, stock, tables, order);
+            reads_known = false;
             searches.push((s.ir.name.clone(), eval::Search::Bounded));
             let ends_here = !matches!(s.ir.next, ir::Next::Fallback { .. });
             if routed.decision.unsourced.is_empty() || ends_here {
@@ -786,6 +793,7 @@ pub(crate) fn plan_with_rules(
                 facts: &facts,
                 planned: &planned,
                 shape: shape.as_ref(),
+                reads: &reads,
             };
             let (result, search) = step.run(s, &open);
             searches.push((s.ir.name.clone(), search));
@@ -814,7 +822,8 @@ pub(crate) fn plan_with_rules(
                 }
             }
             reasons.retain(|line, _| open.get(*line).is_some_and(|&o| o > 0));
-            if let Some(r) = rule_error(rules, order, &facts, Some(first)) {
+            if let Some(mut r) = rule_error(rules, order, &facts, Some(first)) {
+                r.reads = reads_known.then(|| reads.take());
                 return r;
             }
         }
@@ -922,6 +931,7 @@ pub(crate) fn plan_with_rules(
     name_decision(&mut routed, rules, &visited, first);
     routed.takes = takes;
     routed.searches = named_searches(searches);
+    routed.reads = reads_known.then(|| reads.take());
     routed
 }
 #[cfg(test)]
