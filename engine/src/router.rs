@@ -122,12 +122,13 @@ pub(crate) struct Routed {
     pub builtin: bool,
 }
 
-/// What a plan under rules read of the stock: slots (with their SKU id) and the
-/// locations whose shipments left today it looked at.
+/// What a plan under rules read of the stock: slots (SKU id, slot, and the units up to
+/// which their count matters: `u64::MAX` when exactly) and the locations whose shipments
+/// left today it looked at (and whether the count matters, or only none against some).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Reads {
-    pub slots: Vec<(u32, u32)>,
-    pub locations: Vec<u32>,
+    pub slots: Vec<(u32, u32, u64)>,
+    pub locations: Vec<(u32, bool)>,
 }
 
 /// The per-order search state.

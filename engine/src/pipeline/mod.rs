@@ -201,7 +201,14 @@ impl Journal {
     /// Whether a plan of `order` (placed on `day`) started after `epoch` commits reads the
     /// same as a plan made now; `builtin` when only the built-in search read the stock
     /// (then only its thresholds matter, even under rules).
-    fn unchanged(&self, engine: &Engine, order: &Order, day: i32, epoch: u64, plan: &Routed) -> bool {
+    fn unchanged(
+        &self,
+        engine: &Engine,
+        order: &Order,
+        day: i32,
+        epoch: u64,
+        plan: &Routed,
+    ) -> bool {
         let exact = self.exact && !plan.builtin;
         if self.seq == epoch && self.slots.is_empty() && self.capacity.is_empty() {
             return true;
@@ -267,13 +274,13 @@ impl Journal {
     /// Whether nothing a plan under rules read (`reads`) changed since `epoch`: its
     /// search, a function of what it read, would make the same plan now.
     fn unread(&self, reads: &Reads, day: i32, epoch: u64) -> bool {
-        let slot_moved = reads.slots.iter().any(|&(sku, slot)| {
+        let slot_moved = reads.slots.iter().any(|&(sku, slot, up_to)| {
             self.slots.get(&sku).is_some_and(|changes| {
                 changes
                     .iter()
                     .rev()
                     .take_while(|c| c.seq >= epoch)
-                    .any(|c| c.slot == slot && c.before != c.after)
+                    .any(|c| c.slot == slot && c.before.min(up_to) != c.after.min(up_to))
             })
         });
         if slot_moved {
@@ -284,7 +291,13 @@ impl Journal {
             .iter()
             .rev()
             .take_while(|c| c.seq >= epoch)
-            .any(|c| c.day == day && reads.locations.contains(&c.location))
+            .any(|c| {
+                c.day == day
+                    && reads
+                        .locations
+                        .iter()
+                        .any(|&(l, exact)| l == c.location && (exact || c.flips))
+            })
     }
 
     /// Forgets changes that no waiting plan can have missed (made before `oldest`).

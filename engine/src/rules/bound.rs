@@ -515,13 +515,25 @@ fn opaque_script(e: &Expr) -> Option<sourcing_dsl::Span> {
         !(d.location || d.pair || d.stock || d.line || d.plan || d.script)
             && (!d.shipment || matches!(a.kind, ExprKind::Fact(Fact::Term(Term::Days))))
     };
+    let found = std::cell::Cell::new(None);
+    any_node(e, &|x| match &x.kind {
+        ExprKind::Script(_, args) if !args.iter().all(plain) => {
+            found.set(Some(x.span));
+            true
+        }
+        _ => false,
+    });
+    found.get()
+}
+
+/// Whether any node of `e` satisfies `pred` (walked without recursion).
+fn any_node(e: &Expr, pred: &dyn Fn(&Expr) -> bool) -> bool {
     let mut stack = vec![e];
     while let Some(x) = stack.pop() {
-        if !x.deps.script {
-            continue;
+        if pred(x) {
+            return true;
         }
         match &x.kind {
-            ExprKind::Script(_, args) if !args.iter().all(plain) => return Some(x.span),
             ExprKind::Script(_, args) | ExprKind::Builtin(_, args) | ExprKind::List(args) => {
                 stack.extend(args)
             }
@@ -540,7 +552,44 @@ fn opaque_script(e: &Expr) -> Option<sourcing_dsl::Span> {
             _ => {}
         }
     }
-    None
+    false
+}
+
+/// What of the stock a strategy's plans depend on exactly: (the units of a slot, beyond
+/// whether they cover the order; a location's shipments left today, beyond none or some).
+/// Without `atp` or `stock_cover` in its rules, a plan reads a slot's units only up to the
+/// order's demand; without `capacity_left` or `capacity_utilisation`, a location's count
+/// only as full or not.
+pub(crate) fn exact_reads(s: &ir::Strategy) -> (bool, bool) {
+    let mut exprs: Vec<&Expr> = Vec::new();
+    exprs.extend(s.exclusions.iter().map(|x| &x.cond));
+    exprs.extend(s.objective.score.as_ref());
+    exprs.extend(s.split.penalty.as_ref());
+    if let PromisePolicy::Preferred { penalty: Some(p) } = &s.promise {
+        exprs.push(p);
+    }
+    for k in &s.objective.rank {
+        if let Criterion::Expr(e) = &k.criterion {
+            exprs.push(e);
+        }
+    }
+    for set in s.candidates.iter().chain(s.prefer.iter().flatten()) {
+        for f in &set.filters {
+            if let ir::LocationFilter::Where(e) = f {
+                exprs.push(e);
+            }
+        }
+    }
+    let stock = exprs.iter().any(|e| e.deps.stock);
+    let capacity = exprs.iter().any(|e| {
+        any_node(e, &|x| {
+            matches!(
+                x.kind,
+                ExprKind::Fact(Fact::Term(Term::CapacityLeft | Term::CapacityUtilisation))
+            )
+        })
+    });
+    (stock, capacity)
 }
 
 /// A strategy searched by a scan of every holder for every order, and why.

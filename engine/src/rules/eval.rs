@@ -168,7 +168,10 @@ impl Step<'_> {
         for (k, d) in demand.iter().enumerate() {
             for slot in self.stock.slots_of(d.sku) {
                 let loc = self.stock.slot_location(slot);
-                self.reads.borrow_mut().slots.push((d.sku, slot));
+                self.reads
+                    .borrow_mut()
+                    .slots
+                    .push((d.sku, slot, self.read_up_to(s)));
                 let mut units = self.stock.slot_atp(slot);
                 if !self.planned.is_empty() {
                     units = units.saturating_sub(self.planned.get(&slot).copied().unwrap_or(0));
@@ -362,13 +365,31 @@ impl Step<'_> {
         }
     }
 
+    /// Up to how many units a slot's count matters to strategy `s`: every unit when its
+    /// rules read `atp` or `stock_cover`, else the order's units twice (what it asks, plus
+    /// what its earlier strategies planned there), beyond which a plan cannot tell.
+    fn read_up_to(&self, s: &CompiledStrategy) -> u64 {
+        if s.exact_reads.0 {
+            return u64::MAX;
+        }
+        let units: u64 = self
+            .facts
+            .order
+            .lines
+            .iter()
+            .map(|l| u64::from(l.qty))
+            .sum();
+        units.saturating_mul(2)
+    }
+
     /// Units of each demanded SKU at `loc` that earlier strategies of the order left.
-    fn holding(&self, loc: u32, demand: &[SkuDemand]) -> Vec<u64> {
+    fn holding(&self, s: &CompiledStrategy, loc: u32, demand: &[SkuDemand]) -> Vec<u64> {
+        let up_to = self.read_up_to(s);
         demand
             .iter()
             .map(|d| match self.stock.slot(loc, d.sku) {
                 Some(slot) => {
-                    self.reads.borrow_mut().slots.push((d.sku, slot));
+                    self.reads.borrow_mut().slots.push((d.sku, slot, up_to));
                     let units = self.stock.slot_atp(slot);
                     match self.planned.get(&slot) {
                         Some(p) => units.saturating_sub(*p),
@@ -537,7 +558,7 @@ impl Step<'_> {
         let mut held_in_set = vec![false; order.lines.len()];
         let mut look = |loc: u32, seen: &mut FxHashMap<u32, Option<Cand>>| {
             if let std::collections::hash_map::Entry::Vacant(slot) = seen.entry(loc) {
-                let raw = self.holding(loc, &demand);
+                let raw = self.holding(s, loc, &demand);
                 let c =
                     self.candidate(s, loc, raw, pickup, &demand, &mut dropped, &mut held_in_set);
                 slot.insert(c);
@@ -643,7 +664,7 @@ impl Step<'_> {
                     let loc = self.stock.slot_location(slot);
                     // Only a holder of every open unit can ship them alone: counted before
                     // it is looked at as a candidate.
-                    let raw = self.holding(loc, &demand);
+                    let raw = self.holding(s, loc, &demand);
                     if left.iter().zip(&raw).any(|(d, &a)| a < d.total())
                         || !self.may_hold_all(s, loc, tier, &left, &raw)
                     {
@@ -712,7 +733,7 @@ impl Step<'_> {
                         if let Some((slot, lower)) = popped {
                             let loc = self.stock.slot_location(slot);
                             if !seen.contains_key(&loc) {
-                                let raw = self.holding(loc, &demand);
+                                let raw = self.holding(s, loc, &demand);
                                 if !self.may_serve(s, loc, tier, &left, &raw, false)
                                     || dominated(lower, &raw, &seen)
                                 {
@@ -787,7 +808,7 @@ impl Step<'_> {
                         if seen.contains_key(&loc) {
                             continue;
                         }
-                        let raw = self.holding(loc, &demand);
+                        let raw = self.holding(s, loc, &demand);
                         if self.may_serve(s, loc, tier, &left, &raw, false)
                             && !dominated(lower, &raw, &seen)
                         {
@@ -878,7 +899,10 @@ impl Step<'_> {
             })
             .sum();
         let chosen = offer.choose(weight).copied();
-        self.reads.borrow_mut().locations.push(loc);
+        self.reads
+            .borrow_mut()
+            .locations
+            .push((loc, s.exact_reads.1));
         let left = self.stock.capacity.left(loc, self.day);
         let capacity = left.map_or(f64::INFINITY, f64::from);
         let utilisation = match (left, location.daily_capacity) {

@@ -93,6 +93,9 @@ pub(crate) struct CompiledStrategy {
     pub full_scan: Option<String>,
     /// Per tier, the distance beyond which every candidate of the tier is excluded.
     pub tier_max_km: Vec<f64>,
+    /// Whether its rules read stock counts (`atp`, `stock_cover`) and today's shipments left
+    /// (`capacity_left`, `capacity_utilisation`) exactly.
+    pub exact_reads: (bool, bool),
 }
 
 /// What breaks ties after every rank key: fewer shipments, then the locations' priority,
@@ -227,6 +230,7 @@ impl Rules {
                 plain_min_cost,
                 full_scan: bound::static_obstacle(s).map(|(_, why)| why),
                 tier_max_km: bound::tier_max_km(&rules.set, s),
+                exact_reads: bound::exact_reads(s),
                 ir: s.clone(),
             });
         }
