@@ -42,20 +42,24 @@ pub fn route(dir: &Path, extra: &[&str]) -> Output {
 /// Runs `sourcing explain --order ID` on `network.json`, `inventory.csv` and `orders.jsonl`
 /// in `dir`.
 pub fn explain(dir: &Path, order: &str) -> Output {
-    sourcing(
-        dir,
-        &[
-            "explain",
-            "--order",
-            order,
-            "--network",
-            "network.json",
-            "--inventory",
-            "inventory.csv",
-            "--orders",
-            "orders.jsonl",
-        ],
-    )
+    explain_with(dir, order, &[])
+}
+
+/// [`explain`] with more arguments (`--rules R`, …).
+pub fn explain_with(dir: &Path, order: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "explain",
+        "--order",
+        order,
+        "--network",
+        "network.json",
+        "--inventory",
+        "inventory.csv",
+        "--orders",
+        "orders.jsonl",
+    ];
+    args.extend_from_slice(extra);
+    sourcing(dir, &args)
 }
 
 /// Runs `sourcing ARGS` in `dir` with `input` written to its standard input, a pipe.

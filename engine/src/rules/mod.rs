@@ -116,6 +116,8 @@ pub struct Rules {
     pub(crate) scripts: Scripts,
     pub(crate) graph: DecisionGraph,
     pub(crate) strategies: Vec<CompiledStrategy>,
+    /// Each strategy's index by name (an explanation looks up every strategy that ran).
+    by_name: FxHashMap<String, usize>,
     groups: Vec<Vec<bool>>,
     /// Ranges of the network's location facts, for the search's bounds.
     pub(crate) ranges: bound::NetworkRanges,
@@ -146,6 +148,12 @@ impl Rules {
             scripts,
             graph,
             strategies: Vec::new(),
+            by_name: set
+                .strategies
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.clone(), i))
+                .collect(),
             groups: Vec::new(),
             ranges: bound::NetworkRanges::of(network),
             static_failure: std::sync::OnceLock::new(),
@@ -270,7 +278,7 @@ impl Rules {
 
     /// How strategy `name` compares plans, for explanations.
     pub(crate) fn ranking(&self, name: &str) -> Option<crate::explain::Ranking> {
-        let s = self.set.strategies.iter().find(|s| s.name == name)?;
+        let s = self.set.strategies.get(*self.by_name.get(name)?)?;
         Some(crate::explain::Ranking {
             strategy: s.name.clone(),
             criteria: s.objective.rank.iter().map(|k| k.text.clone()).collect(),

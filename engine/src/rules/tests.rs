@@ -696,3 +696,27 @@ fn an_order_whose_scripts_add_up_past_its_budget_is_stopped() {
         Some("test.rules:3:25: strategy \"s\", exclude: script `busy` stopped: the scripts of this order took more than 5000000 operations together")
     );
 }
+
+/// A long fallback chain: the graph's cycle check and the walk keep their own stacks (the
+/// check recursed once per node and overflowed a test thread's 2 MB stack).
+#[test]
+fn a_long_fallback_chain_compiles_and_is_walked_to_its_end() {
+    const N: usize = 10_000;
+    let mut rules: String = (0..N - 1)
+        .map(|i| {
+            format!(
+                "strategy \"s{i}\" {{ candidates all  fallback \"s{}\" }}\n",
+                i + 1
+            )
+        })
+        .collect();
+    rules.push_str(&format!(
+        "strategy \"s{}\" {{ candidates all  otherwise backorder }}\n",
+        N - 1
+    ));
+    let e = engine(&rules, &[(0, "A", 1), (1, "A", 1)]);
+    // Two units placed by the first strategy; the third goes down the chain to its end.
+    let d = e.quote(&order(vec![line("A", 3, &[])]));
+    assert_eq!((d.status, d.rule.as_str()), (Status::Partial, "s0"));
+    assert_eq!(reasons(&d), vec![(0, 1, "backorder")]);
+}
