@@ -67,3 +67,145 @@ fn a_fallback_chain_of_twenty_five_thousand_strategies_checks_and_routes() {
         "the last strategy ran"
     );
 }
+
+/// A rule file whose script `f` has `code` (written after the header line).
+fn with_script(header: &str, code: &str) -> String {
+    format!(
+        "strategy \"s\" {{\n  candidates all\n  score cost + f(distance)\n}}\n\n{header} {{\n{code}\n}}\n"
+    )
+}
+
+/// Scripts the parser and checker of the language accept but the engine's rhai sandbox
+/// refuses. Before the fix `check` passed them and `route` then refused the file with
+/// rhai's position in the wrapped script ("line 3, position 7" for line 7 of the file).
+/// Now `check` and every command that loads rules give the same `C022` at the place in the
+/// rule file, and exit 1.
+#[test]
+fn scripts_the_sandbox_refuses_fail_check_at_their_place_in_the_file() {
+    let header = "script f(d: km) -> money";
+    let map = (0..101)
+        .map(|i| format!("k{i}: {i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let parens = format!("  {}d{}", "(".repeat(1000), ")".repeat(1000));
+    // (file, its text, `line:col` of the diagnostic, a piece of rhai's message)
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        (
+            "let.rules",
+            with_script(header, "  let = ;\n  d"),
+            "7:7",
+            "Expecting name of a variable",
+        ),
+        (
+            "eval.rules",
+            with_script(header, "  eval(\"1\")"),
+            "7:3",
+            "'eval' is disabled",
+        ),
+        (
+            "import.rules",
+            with_script(header, "  import \"x\" as y;\n  1.0"),
+            "7:3",
+            "'import' is a reserved keyword",
+        ),
+        (
+            "map.rules",
+            with_script(header, &format!("  let m = #{{{map}}};\n  1.0")),
+            "7:",
+            "exceeds the maximum limit (100)",
+        ),
+        (
+            "fn.rules",
+            with_script(header, "  fn g(x) { x }\n  g(d)"),
+            "7:3",
+            "Function definitions must be at global level",
+        ),
+        (
+            "parens.rules",
+            with_script(header, &parens),
+            "7:",
+            "maximum complexity",
+        ),
+        (
+            "hash.rules",
+            with_script(header, "  # a comment\n  d"),
+            "7:3",
+            "'#' is a reserved symbol",
+        ),
+        // Further down the script, after a comment line and a line with a multi-byte
+        // character: the column counts characters.
+        (
+            "later.rules",
+            with_script(header, "  // ok\n  let s = \"é\"; let = 2;\n  d"),
+            "8:20",
+            "Expecting name of a variable",
+        ),
+        // Code on the header line itself.
+        (
+            "same-line.rules",
+            with_script(header, "").replace("money {\n", "money { (d"),
+            "6:30",
+            "Expecting ')'",
+        ),
+        // A parameter named like a rhai keyword: the declaration.
+        (
+            "param.rules",
+            with_script("script f(this: km) -> money", "  1.0"),
+            "6:1",
+            "'this' is a reserved keyword",
+        ),
+        // Lines ending in CRLF count as one line each.
+        (
+            "crlf.rules",
+            with_script(header, "  let x = 1;\n  # no\n  d").replace('\n', "\r\n"),
+            "8:3",
+            "'#' is a reserved symbol",
+        ),
+    ];
+    let dir = example_copy();
+    for (name, text, at, message) in &cases {
+        std::fs::write(dir.path().join(name), text).expect("write");
+        let out = sourcing(dir.path(), &["check", "--error-format", "short", name]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        let checked = stderr(&out);
+        let first = checked.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with(&format!("{name}:{at}"))
+                && first.contains("error[C022]: script `f` does not compile: "),
+            "{name}: {checked}"
+        );
+        assert!(first.contains(message), "{name}: {checked}");
+
+        // `route` refuses the file with the very diagnostic `check` shows.
+        let out = sourcing(dir.path(), &["check", name]);
+        let human = stderr(&out);
+        let out = route(dir.path(), &["--rules", name]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{name}");
+        assert_eq!(stderr(&out).trim_end(), human.trim_end(), "{name}");
+        let out = explain_with(dir.path(), "EX-1", &["--rules", name]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        assert_eq!(stderr(&out).trim_end(), human.trim_end(), "{name}");
+    }
+
+    // Within the sandbox's limits: a map of 100 entries, `//` comments, 14 brackets.
+    let ok = [
+        with_script(
+            header,
+            &format!(
+                "  let m = #{{{}}};\n  d",
+                &map[..map.rfind(", ").unwrap_or(0)]
+            ),
+        ),
+        with_script(header, "  // a comment\n  d /* and another */"),
+        with_script(header, &format!("  {}d{}", "(".repeat(14), ")".repeat(14))),
+    ];
+    for (i, text) in ok.iter().enumerate() {
+        let name = format!("ok{i}.rules");
+        std::fs::write(dir.path().join(&name), text).expect("write");
+        let out = sourcing(dir.path(), &["check", "--deny-warnings", &name]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        let out = route(dir.path(), &["--rules", &name]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+    }
+}

@@ -42,6 +42,19 @@ pub(crate) fn read_rules(path: &std::path::Path) -> Result<(String, Vec<u8>), Fa
     crate::cmd::input::read(path)
 }
 
+/// Parses and checks a rule file, then compiles its scripts with the engine's sandbox, so
+/// that a script `route` would refuse is an error here too (`C022`).
+pub(crate) fn check_bytes(
+    name: &str,
+    bytes: &[u8],
+) -> (Option<sourcing_dsl::RuleSet>, sourcing_dsl::Diagnostics) {
+    let (set, mut diags) = sourcing_dsl::compile_bytes(name, bytes);
+    if let Some(set) = &set {
+        diags.add(sourcing_engine::check_scripts(set));
+    }
+    (set, diags)
+}
+
 /// Renders diagnostics in the chosen format.
 pub(crate) fn render(diags: &sourcing_dsl::Diagnostics, format: ErrorFormat) -> String {
     match format {
@@ -66,7 +79,7 @@ pub fn run(args: &CheckArgs) -> Result<(), Failure> {
                 continue;
             }
         };
-        let (_, diags) = sourcing_dsl::compile_bytes(&name, &bytes);
+        let (_, diags) = check_bytes(&name, &bytes);
         if !diags.is_empty() {
             report.push_str(&render(&diags, args.error_format));
         }

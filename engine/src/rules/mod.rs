@@ -16,6 +16,8 @@ pub(crate) mod expr;
 pub mod graph;
 pub(crate) mod script;
 
+pub use script::check_scripts;
+
 use crate::alloc::TieKey;
 use crate::cost::{LocationOffer, ShipOption};
 use crate::model::decision::{Shipment, ShipmentLine, Unsourced};
@@ -35,14 +37,14 @@ use sourcing_dsl::ir::{self, Criterion, PromisePolicy, SetBase};
 #[non_exhaustive]
 pub enum RulesError {
     /// A script does not compile.
-    #[error("script `{script}` does not compile: {message}")]
+    #[error("{at}: script `{script}` does not compile: {message}")]
     Script {
+        /// `file:line:col` of the place rhai stopped.
+        at: String,
         /// The script's name.
         script: String,
-        /// Byte offset of the script's code in the rule file.
+        /// Byte offset of that place in the rule file.
         offset: usize,
-        /// The line within the script's code, when rhai says.
-        line_in_script: Option<usize>,
         /// rhai's message.
         message: String,
     },

@@ -720,3 +720,22 @@ fn a_long_fallback_chain_compiles_and_is_walked_to_its_end() {
     assert_eq!((d.status, d.rule.as_str()), (Status::Partial, "s0"));
     assert_eq!(reasons(&d), vec![(0, 1, "backorder")]);
 }
+
+/// A script the sandbox refuses: `Rules::compile` and `check_scripts` name the place in the
+/// rule file (the error used to say rhai's line in the wrapped script).
+#[test]
+fn a_script_that_does_not_compile_is_located_in_the_rule_file() {
+    let rules = "strategy \"s\" {\n  candidates all\n  score cost + f(distance)\n}\n\nscript f(d: km) -> money {\n  let x = 1;\n  # not a comment in rhai\n  d\n}\n";
+    let (set, diags) = sourcing_dsl::compile_source("test.rules", rules);
+    assert!(!diags.has_errors(), "{}", diags.render());
+    let set = set.expect("rule set");
+    let found = super::check_scripts(&set);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].code, "C022");
+    assert_eq!(set.line_col(found[0].primary.span.start), (8, 3));
+    let err = Rules::compile(set, &network()).expect_err("does not compile");
+    assert_eq!(
+        err.to_string(),
+        "test.rules:8:3: script `f` does not compile: '#' is a reserved symbol"
+    );
+}
