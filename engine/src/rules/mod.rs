@@ -95,6 +95,16 @@ pub(crate) struct CompiledStrategy {
     pub tier_max_km: Vec<f64>,
 }
 
+/// Search nodes one order may spend in all, over every search of every strategy it runs
+/// (the bounded search's probe, the successive searches of limit keys, the full scan); a
+/// plan evaluated counts one node per location in it. An order cut short by it is decided
+/// all the same, with `exact: false` in its explanation.
+pub(crate) const ORDER_BUDGET: u64 = 1_000_000;
+
+/// Nodes the search that gives a strategy's plan may take when the order's budget is spent:
+/// enough to reach a first plan (at least three per candidate).
+pub(crate) const MIN_SEARCH: u64 = 10_000;
+
 /// What breaks ties after every rank key: fewer shipments, then the locations' priority,
 /// then their ids.
 pub(crate) fn fixed_tie_breaks() -> Vec<String> {
@@ -656,7 +666,9 @@ pub(crate) fn plan_with_rules(
     let mut planned: FxHashMap<u32, u64> = FxHashMap::default();
     let mut shipments: Vec<Planned> = Vec::new();
     let mut reasons: FxHashMap<usize, String> = FxHashMap::default();
-    let (mut nodes, mut truncated) = (0u64, false);
+    let mut truncated = false;
+    // Search nodes spent by every strategy of the order, on one budget.
+    let spent = std::cell::Cell::new(0u64);
     let shape = crate::alloc::Shape::of(order);
     let mut strategy = Some(first);
     let mut visited = vec![false; rules.strategies.len()];
@@ -688,7 +700,7 @@ pub(crate) fn plan_with_rules(
                 routed.searches = named_searches(searches);
                 return routed;
             }
-            nodes += routed.nodes;
+            spent.set(spent.get().saturating_add(routed.nodes));
             truncated |= routed.truncated;
             for sh in &routed.decision.shipments {
                 let Some(loc) = network.location_index(&sh.location) else {
@@ -735,10 +747,10 @@ pub(crate) fn plan_with_rules(
                 facts: &facts,
                 planned: &planned,
                 shape: shape.as_ref(),
+                spent: &spent,
             };
             let (result, search) = step.run(s, &open);
             searches.push((s.ir.name.clone(), search));
-            nodes += result.nodes;
             truncated |= result.truncated;
             for p in &result.shipments {
                 for &(line, qty) in &p.lines {
@@ -867,7 +879,7 @@ pub(crate) fn plan_with_rules(
                 .unwrap_or_else(|| "no_stock".into()),
         })
         .collect();
-    let mut routed = finish(order, out, unsourced, nodes, truncated);
+    let mut routed = finish(order, out, unsourced, spent.get(), truncated);
     name_decision(&mut routed, rules, &visited, first);
     routed.takes = takes;
     routed.searches = named_searches(searches);

@@ -120,9 +120,12 @@ fn order(lines: Vec<OrderLine>) -> Order {
 }
 
 fn engine(rules: &str, rows: &[(usize, &str, u64)]) -> Engine {
+    engine_on(network(), rules, rows)
+}
+
+fn engine_on(net: Network, rules: &str, rows: &[(usize, &str, u64)]) -> Engine {
     let (set, diags) = sourcing_dsl::compile_source("test.rules", rules);
     assert!(!diags.has_errors(), "{}", diags.render());
-    let net = network();
     let compiled = Rules::compile(set.expect("rule set"), &net).expect("compiles");
     let engine = Engine::new(net, &stock(rows));
     engine.set_rules(Some(compiled));
@@ -738,4 +741,75 @@ fn a_script_that_does_not_compile_is_located_in_the_rule_file() {
         err.to_string(),
         "test.rules:8:3: script `f` does not compile: '#' is a reserved symbol"
     );
+}
+
+/// 200 stores holding one unit of each of 6 SKUs, and an order of 60 units per SKU: any 60
+/// stores make a plan, and ranks with many ties leave the search nothing to prune. Every
+/// search of the order (the successive ones of limit keys, the bounded search's probe, the
+/// full scan after it) draws on one budget, so the order is decided, cut short, after a
+/// bounded number of nodes. Before, each search had a budget of its own: two to four of
+/// them ran, and the order took 35 s with 1,000 stores.
+#[test]
+fn an_order_over_hundreds_of_one_unit_stores_stays_within_one_budget() {
+    const SKUS: [&str; 6] = ["A", "B", "C", "D", "E", "F"];
+    const STORES: usize = 200;
+    let locations: Vec<Location> = (0..STORES)
+        .map(|i| {
+            let (lat, lon) = (47.0 + (i % 20) as f64 * 0.3, 6.0 + (i / 20) as f64 * 0.8);
+            let mut l = loc(
+                &format!("ST-{i:03}"),
+                LocationKind::Store,
+                lat,
+                lon,
+                3.0,
+                (i % 3) as u32,
+                &[],
+            );
+            l.country = Some(if i % 3 == 0 { "AT" } else { "DE" }.into());
+            l.priority = Some(1 + (i % 5) as i64);
+            l
+        })
+        .collect();
+    let net = Network::new("EUR".into(), locations, network().services.clone());
+    let rows: Vec<(usize, &str, u64)> = (0..STORES)
+        .flat_map(|l| SKUS.iter().map(move |s| (l, *s, 1)))
+        .collect();
+    let ranks = [
+        "rank by in_market, then distance",
+        "rank by fewest_shipments, then in_market, then distance, then priority",
+        "rank by days, then in_market, then distance",
+    ];
+    for rank in ranks {
+        let rules = format!("strategy \"s\" {{\n  candidates all\n  {rank}\n}}\n");
+        let e = engine_on(net.clone(), &rules, &rows);
+        let (d, stats) =
+            e.route_with_stats(&order(SKUS.iter().map(|s| line(s, 60, &[])).collect()));
+        // A valid decision: every unit placed, each store gives what it holds at most.
+        assert_eq!(d.status, Status::Sourced, "{rank}");
+        for (k, sku) in SKUS.iter().enumerate() {
+            let placed: u32 = d
+                .shipments
+                .iter()
+                .flat_map(|s| &s.lines)
+                .filter(|l| l.line == k && l.sku == *sku)
+                .map(|l| l.qty)
+                .sum();
+            assert_eq!(placed, 60, "{rank}");
+        }
+        assert!(
+            d.shipments
+                .iter()
+                .all(|s| s.lines.iter().all(|l| l.qty == 1)),
+            "{rank}"
+        );
+        // Cut short, and said so; within the order's budget. The search that gives the
+        // plan may take what reaches a first plan beyond it, and a search stops at the node
+        // after the one that spends its budget (a plan weighs as many nodes as it has
+        // locations).
+        assert!(stats.truncated, "{rank}: {} nodes", stats.nodes);
+        let most = super::ORDER_BUDGET
+            + super::MIN_SEARCH.max(3 * STORES as u64)
+            + 2 * (STORES as u64 + 1);
+        assert!(stats.nodes <= most, "{rank}: {} nodes", stats.nodes);
+    }
 }
