@@ -125,6 +125,13 @@ impl Diagnostics {
         self.items.push(diagnostic);
     }
 
+    /// Adds diagnostics found after checking (by the engine, which compiles the scripts),
+    /// keeping the list in file order.
+    pub fn add(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(diagnostics);
+        self.sort();
+    }
+
     /// Sorts by position (stable), so output follows the file.
     pub(crate) fn sort(&mut self) {
         self.items
@@ -810,6 +817,24 @@ pub(crate) fn not_finite(span: Span) -> Diagnostic {
         "numbers end near 1.8 × 10^308; use smaller constants (every order that reads this \
          would be a rule error)",
     )
+}
+
+impl Diagnostic {
+    /// C022: a script that the engine's rhai sandbox does not compile. The engine owns the
+    /// sandbox and builds this diagnostic: `span` is where rhai stopped, `message` is rhai's.
+    pub fn script_does_not_compile(span: Span, name: &str, message: &str) -> Diagnostic {
+        Diagnostic::error(
+            "C022",
+            format!("script `{name}` does not compile: {message}"),
+            span,
+            "here",
+        )
+        .with_help(
+            "scripts run in a sandbox: comments are `//` or `/* */`; no `eval`, `import` or `fn` \
+             inside a script; map literals of at most 100 entries; nesting of at most 32 levels \
+             as rhai counts them (14 brackets)",
+        )
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -415,7 +415,16 @@ pub fn rules_route(data: &[u8]) {
         assert!(diags.has_errors());
         return;
     };
-    let Ok(rules) = Rules::compile(set, &ex.network) else {
+    // `check` (which adds `check_scripts`) and routing refuse the same scripts.
+    let script_errors = crate::check_scripts(&set);
+    let compiled = Rules::compile(set, &ex.network);
+    if matches!(compiled, Err(crate::RulesError::Script { .. })) {
+        assert!(!script_errors.is_empty());
+    }
+    if !script_errors.is_empty() {
+        assert!(compiled.is_err());
+    }
+    let Ok(rules) = compiled else {
         return;
     };
     let engine = Engine::new(ex.network.clone(), &ex.stock);

@@ -74,5 +74,5 @@ pub use model::decision::{Decision, Shipment, ShipmentLine, Status, Unsourced};
 pub use model::network::{Location, LocationKind, Network, Service};
 pub use model::order::{Fulfillment, Order, OrderLine, ShipTo, PICKUP_TOLERANCE_KM};
 pub use router::EXACT_LINE_LIMIT;
-pub use rules::{Rules, RulesError};
+pub use rules::{check_scripts, Rules, RulesError};
 pub use stock::{AdjustError, Adjusted, Stock, MAX_UNITS};

@@ -377,7 +377,7 @@ pub(crate) fn exhaustive_cost(
         .filter(|c| c.atp.iter().any(|&a| a > 0))
         .collect();
     sort_candidates(&mut pool);
-    let out = search_within(&demand, &pool, f64::INFINITY, u64::MAX, limits);
+    let out = search_within(&demand, &pool, f64::INFINITY, u64::MAX, false, limits);
     out.plan.map(|p| p.cost)
 }
 
@@ -1003,7 +1003,7 @@ impl Ctx<'_> {
             // Search what is gathered. Without any plan yet, this first search gives a
             // bound, and the gathering goes on up to it.
             sort_candidates(&mut pool);
-            let out = search_within(demand, &pool, bound, self.budget(), self.limits);
+            let out = search_within(demand, &pool, bound, self.budget(), false, self.limits);
             self.nodes += out.nodes;
             self.truncated |= out.truncated;
             if let Some(p) = out.plan {

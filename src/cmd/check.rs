@@ -42,6 +42,19 @@ pub(crate) fn read_rules(path: &std::path::Path) -> Result<(String, Vec<u8>), Fa
     crate::cmd::input::read(path)
 }
 
+/// Parses and checks a rule file, then compiles its scripts with the engine's sandbox, so
+/// that a script `route` would refuse is an error here too (`C022`).
+pub(crate) fn check_bytes(
+    name: &str,
+    bytes: &[u8],
+) -> (Option<sourcing_dsl::RuleSet>, sourcing_dsl::Diagnostics) {
+    let (set, mut diags) = sourcing_dsl::compile_bytes(name, bytes);
+    if let Some(set) = &set {
+        diags.add(sourcing_engine::check_scripts(set));
+    }
+    (set, diags)
+}
+
 /// Renders diagnostics in the chosen format.
 pub(crate) fn render(diags: &sourcing_dsl::Diagnostics, format: ErrorFormat) -> String {
     match format {
@@ -66,12 +79,13 @@ pub fn run(args: &CheckArgs) -> Result<(), Failure> {
                 continue;
             }
         };
-        let (set, diags) = sourcing_dsl::compile_bytes(&name, &bytes);
+        let (set, diags) = check_bytes(&name, &bytes);
         if !diags.is_empty() {
             report.push_str(&render(&diags, args.error_format));
         }
         // What costs the search its speed: said, never failed on.
-        if let (Some(set), false) = (&set, matches!(args.error_format, ErrorFormat::Json)) {
+        let noted = !diags.has_errors() && !matches!(args.error_format, ErrorFormat::Json);
+        if let (Some(set), true) = (&set, noted) {
             for n in sourcing_engine::rules::search_notes(set) {
                 report.push_str(&format!(
                     "note: {}: strategy \"{}\" looks at every holder of an order's SKUs: {}\n",

@@ -85,7 +85,7 @@ pub fn load_rules(path: &Path, network: &sourcing_engine::Network) -> Result<Rul
 /// it; they are printed on stderr, as `sourcing check` would show them.
 pub fn check_rules(path: &Path) -> Result<sourcing_dsl::RuleSet, Failure> {
     let (name, bytes) = crate::cmd::check::read_rules(path)?;
-    let (set, diags) = sourcing_dsl::compile_bytes(&name, &bytes);
+    let (set, diags) = crate::cmd::check::check_bytes(&name, &bytes);
     match set {
         Some(set) if !diags.has_errors() => {
             if !diags.is_empty() {
@@ -105,9 +105,9 @@ pub fn compile_rules(
 ) -> Result<Rules, Failure> {
     Rules::compile(set, network).map_err(|e| match e {
         // Already `file:line:col: …`.
-        RulesError::ScriptFailed { .. } | RulesError::Currency { .. } => {
-            Failure::Input(e.to_string())
-        }
+        RulesError::Script { .. }
+        | RulesError::ScriptFailed { .. }
+        | RulesError::Currency { .. } => Failure::Input(e.to_string()),
         _ => Failure::Input(format!("{}: {e}", crate::cmd::input::name(path))),
     })
 }

@@ -24,38 +24,36 @@ pub fn sourcing(dir: &Path, args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-/// Runs `sourcing route` on `network.json`, `inventory.csv` and `orders.jsonl` in `dir`.
-pub fn route(dir: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "route",
+/// Runs `sourcing ARGS` on `network.json`, `inventory.csv` and `orders.jsonl` in `dir`,
+/// then `EXTRA`.
+fn on_example_files(dir: &Path, args: &[&str], extra: &[&str]) -> Output {
+    let mut all = args.to_vec();
+    all.extend_from_slice(&[
         "--network",
         "network.json",
         "--inventory",
         "inventory.csv",
         "--orders",
         "orders.jsonl",
-    ];
-    args.extend_from_slice(extra);
-    sourcing(dir, &args)
+    ]);
+    all.extend_from_slice(extra);
+    sourcing(dir, &all)
+}
+
+/// Runs `sourcing route` on `network.json`, `inventory.csv` and `orders.jsonl` in `dir`.
+pub fn route(dir: &Path, extra: &[&str]) -> Output {
+    on_example_files(dir, &["route"], extra)
 }
 
 /// Runs `sourcing explain --order ID` on `network.json`, `inventory.csv` and `orders.jsonl`
 /// in `dir`.
 pub fn explain(dir: &Path, order: &str) -> Output {
-    sourcing(
-        dir,
-        &[
-            "explain",
-            "--order",
-            order,
-            "--network",
-            "network.json",
-            "--inventory",
-            "inventory.csv",
-            "--orders",
-            "orders.jsonl",
-        ],
-    )
+    explain_with(dir, order, &[])
+}
+
+/// [`explain`] with more arguments (`--rules R`, …).
+pub fn explain_with(dir: &Path, order: &str, extra: &[&str]) -> Output {
+    on_example_files(dir, &["explain", "--order", order], extra)
 }
 
 /// Runs `sourcing ARGS` in `dir` with `input` written to its standard input, a pipe.

@@ -35,6 +35,8 @@ struct Search<'a> {
     chosen: Vec<usize>,
     nodes: u64,
     budget: u64,
+    /// Count each plan evaluated as one node per location in it (see [`search_within`]).
+    weigh_plans: bool,
     truncated: bool,
     limits: Limits<'a>,
 }
@@ -42,11 +44,16 @@ struct Search<'a> {
 /// Finds the cheapest plan for `demand` over `cands` (sorted by least fixed cost, then
 /// rank) that costs less than `bound` (a plan known elsewhere) and keeps `limits`, visiting
 /// at most `budget` nodes. `None` when no plan here beats the bound.
+///
+/// With `weigh_plans`, evaluating a plan over `k` chosen locations counts `k` more nodes:
+/// its allocation costs in proportion to `k`, so the budget bounds the time of a search
+/// among hundreds of locations too, not only the number of sets it tries.
 pub(crate) fn search_within(
     demand: &[SkuDemand],
     cands: &[Candidate],
     bound: f64,
     budget: u64,
+    weigh_plans: bool,
     limits: Limits<'_>,
 ) -> Outcome {
     let n_sku = demand.len();
@@ -101,6 +108,7 @@ pub(crate) fn search_within(
         chosen: Vec::new(),
         nodes: 0,
         budget,
+        weigh_plans,
         truncated: false,
         limits,
     };
@@ -144,6 +152,9 @@ impl Search<'_> {
         }
         let covered = residual.iter().all(|&r| r == 0);
         if covered && !self.chosen.is_empty() {
+            if self.weigh_plans {
+                self.nodes += self.chosen.len() as u64;
+            }
             if let Some(plan) = best_plan_within(self.demand, self.cands, &self.chosen, self.limits)
             {
                 let wins = match &self.best {

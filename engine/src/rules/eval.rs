@@ -23,9 +23,6 @@ use crate::stock::Stock;
 use rustc_hash::{FxHashMap, FxHashSet};
 use sourcing_dsl::ir::{self, Criterion, ExprKind, Fact, PromisePolicy, Term};
 
-/// Search nodes per strategy step.
-const BUDGET: u64 = 1_000_000;
-
 /// A shipment planned by a strategy.
 #[derive(Debug, Clone)]
 pub(crate) struct Planned {
@@ -70,6 +67,9 @@ pub(crate) struct Step<'a> {
     pub shape: Option<&'a Shape>,
     /// What the step reads of the stock, written down as it reads.
     pub reads: &'a std::cell::RefCell<crate::router::Reads>,
+    /// Search nodes the order has spent so far, over every search of every strategy: all
+    /// draw on one budget ([`super::ORDER_BUDGET`]).
+    pub spent: &'a std::cell::Cell<u64>,
 }
 
 /// A candidate with what the objective needs beyond the allocator's view.
@@ -1217,28 +1217,50 @@ impl Step<'_> {
             });
             out
         };
-        let run = |cands: &[Candidate], max_shipments: usize, result: &mut StepResult| {
-            let out = search_within(
-                demand,
-                cands,
-                f64::INFINITY,
-                BUDGET,
-                Limits {
-                    max_shipments,
-                    ..limits
-                },
-            );
-            result.nodes += out.nodes;
-            result.truncated |= out.truncated;
-            out.plan
-        };
+        // Every search draws on the order's budget; the last one, which gives the plan, may
+        // go beyond it by enough to reach a first plan (a decision cut short, not none).
+        let run =
+            |cands: &[Candidate], max_shipments: usize, last: bool, result: &mut StepResult| {
+                let left = super::ORDER_BUDGET.saturating_sub(self.spent.get());
+                let floor = if last {
+                    super::MIN_SEARCH.max(3 * cands.len() as u64)
+                } else {
+                    0
+                };
+                let out = search_within(
+                    demand,
+                    cands,
+                    f64::INFINITY,
+                    left.max(floor),
+                    true,
+                    Limits {
+                        max_shipments,
+                        ..limits
+                    },
+                );
+                self.spent.set(self.spent.get().saturating_add(out.nodes));
+                result.nodes += out.nodes;
+                result.truncated |= out.truncated;
+                out.plan
+            };
+        // A limit key whose searches ran out of budget keeps the limit found so far (the
+        // decision then says it is not exact).
+        let spent = || self.spent.get() >= super::ORDER_BUDGET;
         for key in &s.ir.objective.rank {
             match &key.criterion {
                 Criterion::FewestShipments => {
                     let cands = build(max_days, max_priority);
                     let found = (1..=max_shipments.min(cands.len()))
-                        .find(|&k| run(&cands, k, result).is_some());
-                    max_shipments = found?;
+                        .take_while(|_| !spent())
+                        .find(|&k| run(&cands, k, false, result).is_some());
+                    match found {
+                        Some(k) => max_shipments = k,
+                        None if spent() => {
+                            result.truncated = true;
+                            break;
+                        }
+                        None => return None,
+                    }
                 }
                 Criterion::Days => {
                     let mut days: Vec<f64> = pool
@@ -1247,27 +1269,43 @@ impl Step<'_> {
                         .collect();
                     days.sort_by(f64::total_cmp);
                     days.dedup();
-                    max_days = *days.iter().find(|&&d| {
+                    let found = days.iter().take_while(|_| !spent()).find(|&&d| {
                         let cands = build(d, max_priority);
-                        run(&cands, max_shipments, result).is_some()
-                    })?;
+                        run(&cands, max_shipments, false, result).is_some()
+                    });
+                    match found {
+                        Some(&d) => max_days = d,
+                        None if spent() => {
+                            result.truncated = true;
+                            break;
+                        }
+                        None => return None,
+                    }
                 }
                 Criterion::Priority => {
                     let mut prios: Vec<f64> =
                         pool.iter().map(|c| self.priority(c.location)).collect();
                     prios.sort_by(f64::total_cmp);
                     prios.dedup();
-                    max_priority = *prios.iter().find(|&&p| {
+                    let found = prios.iter().take_while(|_| !spent()).find(|&&p| {
                         let cands = build(max_days, p);
-                        run(&cands, max_shipments, result).is_some()
-                    })?;
+                        run(&cands, max_shipments, false, result).is_some()
+                    });
+                    match found {
+                        Some(&p) => max_priority = p,
+                        None if spent() => {
+                            result.truncated = true;
+                            break;
+                        }
+                        None => return None,
+                    }
                 }
                 // The first additive key is the objective the options already carry.
                 _ => break,
             }
         }
         let cands = build(max_days, max_priority);
-        let plan = run(&cands, max_shipments, result)?;
+        let plan = run(&cands, max_shipments, true, result)?;
         Some((plan, cands))
     }
 

@@ -8,7 +8,7 @@
 //! terminals. The walker follows the edges; the stages of one strategy run as one fused,
 //! native step.
 
-use petgraph::algo::is_cyclic_directed;
+use petgraph::algo::toposort;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
 use sourcing_dsl::ir::{self, Next};
@@ -84,8 +84,7 @@ impl DecisionGraph {
             starts.push(start);
             ends.push(allocate);
         }
-        for (i, w) in selects.windows(2).enumerate() {
-            let _ = i;
+        for w in selects.windows(2) {
             g.add_edge(w[0], w[1], Edge::NotChosen);
         }
         if let Some(&last) = selects.last() {
@@ -99,7 +98,9 @@ impl DecisionGraph {
             };
             g.add_edge(ends[i], target, Edge::Rest);
         }
-        if is_cyclic_directed(&g) {
+        // `toposort` walks with its own stack (`is_cyclic_directed` recurses once per
+        // node, and a long fallback chain would overflow the thread's stack).
+        if toposort(&g, None).is_err() {
             return None;
         }
         let entry = selects.first().copied().unwrap_or(none);

@@ -17,6 +17,8 @@ pub(crate) mod expr;
 pub mod graph;
 pub(crate) mod script;
 
+pub use script::check_scripts;
+
 use crate::alloc::TieKey;
 use crate::cost::{LocationOffer, ShipOption};
 use crate::model::decision::{Shipment, ShipmentLine, Unsourced};
@@ -36,14 +38,14 @@ use sourcing_dsl::ir::{self, Criterion, PromisePolicy, SetBase};
 #[non_exhaustive]
 pub enum RulesError {
     /// A script does not compile.
-    #[error("script `{script}` does not compile: {message}")]
+    #[error("{at}: script `{script}` does not compile: {message}")]
     Script {
+        /// `file:line:col` of the place rhai stopped.
+        at: String,
         /// The script's name.
         script: String,
-        /// Byte offset of the script's code in the rule file.
+        /// Byte offset of that place in the rule file.
         offset: usize,
-        /// The line within the script's code, when rhai says.
-        line_in_script: Option<usize>,
         /// rhai's message.
         message: String,
     },
@@ -98,6 +100,16 @@ pub(crate) struct CompiledStrategy {
     pub exact_reads: (bool, bool),
 }
 
+/// Search nodes one order may spend in all, over every search of every strategy it runs
+/// (the bounded search's probe, the successive searches of limit keys, the full scan); a
+/// plan evaluated counts one node per location in it. An order cut short by it is decided
+/// all the same, with `exact: false` in its explanation.
+pub(crate) const ORDER_BUDGET: u64 = 1_000_000;
+
+/// Nodes the search that gives a strategy's plan may take when the order's budget is spent:
+/// enough to reach a first plan (at least three per candidate).
+pub(crate) const MIN_SEARCH: u64 = 10_000;
+
 /// What breaks ties after every rank key: fewer shipments, then the locations' priority,
 /// then their ids.
 pub(crate) fn fixed_tie_breaks() -> Vec<String> {
@@ -121,6 +133,8 @@ pub struct Rules {
     pub(crate) scripts: Scripts,
     pub(crate) graph: DecisionGraph,
     pub(crate) strategies: Vec<CompiledStrategy>,
+    /// Each strategy's index by name (an explanation looks up every strategy that ran).
+    by_name: FxHashMap<String, usize>,
     groups: Vec<Vec<bool>>,
     /// Ranges of the network's location facts, for the search's bounds.
     pub(crate) ranges: bound::NetworkRanges,
@@ -154,6 +168,12 @@ impl Rules {
             scripts,
             graph,
             strategies: Vec::new(),
+            by_name: set
+                .strategies
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.clone(), i))
+                .collect(),
             groups: Vec::new(),
             ranges: bound::NetworkRanges::of(network),
             full_scan_only: false,
@@ -303,7 +323,7 @@ impl Rules {
 
     /// How strategy `name` compares plans, for explanations.
     pub(crate) fn ranking(&self, name: &str) -> Option<crate::explain::Ranking> {
-        let s = self.set.strategies.iter().find(|s| s.name == name)?;
+        let s = self.set.strategies.get(*self.by_name.get(name)?)?;
         Some(crate::explain::Ranking {
             strategy: s.name.clone(),
             criteria: s.objective.rank.iter().map(|k| k.text.clone()).collect(),
@@ -717,7 +737,9 @@ pub(crate) fn plan_with_rules(
     let mut planned: FxHashMap<u32, u64> = FxHashMap::default();
     let mut shipments: Vec<Planned> = Vec::new();
     let mut reasons: FxHashMap<usize, String> = FxHashMap::default();
-    let (mut nodes, mut truncated) = (0u64, false);
+    let mut truncated = false;
+    // Search nodes spent by every strategy of the order, on one budget.
+    let spent = std::cell::Cell::new(0u64);
     let shape = crate::alloc::Shape::of(order);
     let mut strategy = Some(first);
     let mut visited = vec![false; rules.strategies.len()];
@@ -750,7 +772,7 @@ pub(crate) fn plan_with_rules(
                 routed.searches = named_searches(searches);
                 return routed;
             }
-            nodes += routed.nodes;
+            spent.set(spent.get().saturating_add(routed.nodes));
             truncated |= routed.truncated;
             for sh in &routed.decision.shipments {
                 let Some(loc) = network.location_index(&sh.location) else {
@@ -798,10 +820,10 @@ pub(crate) fn plan_with_rules(
                 planned: &planned,
                 shape: shape.as_ref(),
                 reads: &reads,
+                spent: &spent,
             };
             let (result, search) = step.run(s, &open);
             searches.push((s.ir.name.clone(), search));
-            nodes += result.nodes;
             truncated |= result.truncated;
             for p in &result.shipments {
                 for &(line, qty) in &p.lines {
@@ -931,7 +953,7 @@ pub(crate) fn plan_with_rules(
                 .unwrap_or_else(|| "no_stock".into()),
         })
         .collect();
-    let mut routed = finish(order, out, unsourced, nodes, truncated);
+    let mut routed = finish(order, out, unsourced, spent.get(), truncated);
     name_decision(&mut routed, rules, &visited, first);
     routed.takes = takes;
     routed.searches = named_searches(searches);

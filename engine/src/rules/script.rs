@@ -31,14 +31,14 @@ const MAX_STRING: usize = 1_000;
 const MAX_ARRAY: usize = 1_000;
 const MAX_MAP: usize = 100;
 
-/// Values probed for the search's bounds, by (script, argument bits).
+/// Values of a script probed outside any order, by (script, argument bits).
 type Probes = rustc_hash::FxHashMap<(usize, Vec<u64>), Option<Val<'static>>>;
 
 /// The compiled scripts of one rule set.
 pub(crate) struct Scripts {
     engine: Engine,
     compiled: Vec<(String, AST)>,
-    /// Values probed for the search's bounds.
+    /// Values probed for the search's bounds, by (script, argument bits).
     probes: std::sync::RwLock<Probes>,
 }
 
@@ -96,6 +96,70 @@ fn sandbox() -> Engine {
     engine
 }
 
+/// Why a script does not compile: where rhai stopped (a byte offset in the rule file) and
+/// rhai's message without its position.
+pub(crate) struct CompileError {
+    pub offset: usize,
+    pub message: String,
+}
+
+/// Compiles one script with the sandbox's settings.
+fn compile_one(engine: &Engine, s: &ir::Script) -> Result<AST, CompileError> {
+    let params: Vec<&str> = s.params.iter().map(|(n, _)| n.as_str()).collect();
+    // The body goes on its own lines so rhai's line numbers map back to the file.
+    let text = format!("fn {}({}) {{\n{}\n}}", s.name, params.join(", "), s.code);
+    engine.compile(&text).map_err(|e| CompileError {
+        offset: file_offset(s, e.position()),
+        message: e.err_type().to_string(),
+    })
+}
+
+/// The byte offset in the rule file of a position rhai gives in the wrapped text of `s`:
+/// line 1 is the wrapper's `fn name(params) {` (the script's declaration), the code starts
+/// on line 2, and the line after the code is the wrapper's `}` (the end of the code).
+fn file_offset(s: &ir::Script, pos: rhai::Position) -> usize {
+    let Some(line) = pos.line() else {
+        return s.code_span.start;
+    };
+    if line < 2 {
+        return s.span.start;
+    }
+    let mut start = 0;
+    for _ in 2..line {
+        match s.code.get(start..).and_then(|rest| rest.find('\n')) {
+            Some(i) => start += i + 1,
+            None => return s.code_span.end,
+        }
+    }
+    let text = s.code.get(start..).unwrap_or_default();
+    let text = text.split('\n').next().unwrap_or_default();
+    // rhai counts characters from 1.
+    let col = pos.position().unwrap_or(1).saturating_sub(1);
+    let within = text.char_indices().nth(col).map_or(text.len(), |(i, _)| i);
+    s.code_span.start + start + within
+}
+
+/// Compiles every script of a checked rule set with the engine's sandbox, as routing will:
+/// one diagnostic (`C022`) per script that does not compile, at the place rhai stopped.
+pub fn check_scripts(rules: &ir::RuleSet) -> Vec<sourcing_dsl::Diagnostic> {
+    if rules.scripts.is_empty() {
+        return Vec::new();
+    }
+    let engine = sandbox();
+    rules
+        .scripts
+        .iter()
+        .filter_map(|s| compile_one(&engine, s).err().map(|e| (s, e)))
+        .map(|(s, e)| {
+            // The rest of the line from where rhai stopped (at least the place itself).
+            let rest = rules.source.text.get(e.offset..).unwrap_or_default();
+            let end = e.offset + rest.find('\n').unwrap_or(rest.len());
+            let span = sourcing_dsl::Span::new(e.offset, end.min(s.code_span.end.max(e.offset)));
+            sourcing_dsl::Diagnostic::script_does_not_compile(span, &s.name, &e.message)
+        })
+        .collect()
+}
+
 impl Scripts {
     /// Compiles every script of the rule set; a script that does not compile is an error
     /// located in the rule file.
@@ -103,14 +167,14 @@ impl Scripts {
         let engine = sandbox();
         let mut compiled = Vec::with_capacity(rules.scripts.len());
         for s in &rules.scripts {
-            let params: Vec<&str> = s.params.iter().map(|(n, _)| n.as_str()).collect();
-            // The body goes on its own lines so rhai's line numbers map back to the file.
-            let text = format!("fn {}({}) {{\n{}\n}}", s.name, params.join(", "), s.code);
-            let ast = engine.compile(&text).map_err(|e| RulesError::Script {
-                script: s.name.clone(),
-                offset: s.code_span.start,
-                line_in_script: e.position().line().map(|l| l.saturating_sub(1)),
-                message: e.to_string(),
+            let ast = compile_one(&engine, s).map_err(|e| {
+                let (line, col) = rules.line_col(e.offset);
+                RulesError::Script {
+                    at: format!("{}:{line}:{col}", rules.source_name),
+                    script: s.name.clone(),
+                    offset: e.offset,
+                    message: e.message,
+                }
             })?;
             compiled.push((s.name.clone(), ast));
         }

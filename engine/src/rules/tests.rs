@@ -120,9 +120,12 @@ fn order(lines: Vec<OrderLine>) -> Order {
 }
 
 fn engine(rules: &str, rows: &[(usize, &str, u64)]) -> Engine {
+    engine_on(network(), rules, rows)
+}
+
+fn engine_on(net: Network, rules: &str, rows: &[(usize, &str, u64)]) -> Engine {
     let (set, diags) = sourcing_dsl::compile_source("test.rules", rules);
     assert!(!diags.has_errors(), "{}", diags.render());
-    let net = network();
     let compiled = Rules::compile(set.expect("rule set"), &net).expect("compiles");
     let engine = Engine::new(net, &stock(rows));
     engine.set_rules(Some(compiled));
@@ -850,4 +853,118 @@ fn a_constant_set_to_zero_after_the_check_fails_the_orders_that_divide_by_it() {
         d.error.as_deref(),
         Some("t.rules:5:9: strategy \"s\", score: `cost / per` divides by zero")
     );
+}
+
+/// A long fallback chain: the graph's cycle check and the walk keep their own stacks (the
+/// check recursed once per node and overflowed a test thread's 2 MB stack).
+#[test]
+fn a_long_fallback_chain_compiles_and_is_walked_to_its_end() {
+    const N: usize = 10_000;
+    let mut rules: String = (0..N - 1)
+        .map(|i| {
+            format!(
+                "strategy \"s{i}\" {{ candidates all  fallback \"s{}\" }}\n",
+                i + 1
+            )
+        })
+        .collect();
+    rules.push_str(&format!(
+        "strategy \"s{}\" {{ candidates all  otherwise backorder }}\n",
+        N - 1
+    ));
+    let e = engine(&rules, &[(0, "A", 1), (1, "A", 1)]);
+    // Two units placed by the first strategy; the third goes down the chain to its end.
+    let d = e.quote(&order(vec![line("A", 3, &[])]));
+    assert_eq!((d.status, d.rule.as_str()), (Status::Partial, "s0"));
+    assert_eq!(reasons(&d), vec![(0, 1, "backorder")]);
+}
+
+/// A script the sandbox refuses: `Rules::compile` and `check_scripts` name the place in the
+/// rule file (the error used to say rhai's line in the wrapped script).
+#[test]
+fn a_script_that_does_not_compile_is_located_in_the_rule_file() {
+    let rules = "strategy \"s\" {\n  candidates all\n  score cost + f(distance)\n}\n\nscript f(d: km) -> money {\n  let x = 1;\n  # not a comment in rhai\n  d\n}\n";
+    let (set, diags) = sourcing_dsl::compile_source("test.rules", rules);
+    assert!(!diags.has_errors(), "{}", diags.render());
+    let set = set.expect("rule set");
+    let found = super::check_scripts(&set);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].code, "C022");
+    assert_eq!(set.line_col(found[0].primary.span.start), (8, 3));
+    let err = Rules::compile(set, &network()).expect_err("does not compile");
+    assert_eq!(
+        err.to_string(),
+        "test.rules:8:3: script `f` does not compile: '#' is a reserved symbol"
+    );
+}
+
+/// 200 stores holding one unit of each of 6 SKUs, and an order of 60 units per SKU: any 60
+/// stores make a plan, and ranks with many ties leave the search nothing to prune. Every
+/// search of the order (the successive ones of limit keys, the bounded search's probe, the
+/// full scan after it) draws on one budget, so the order is decided, cut short, after a
+/// bounded number of nodes. Before, each search had a budget of its own: two to four of
+/// them ran, and the order took 35 s with 1,000 stores.
+#[test]
+fn an_order_over_hundreds_of_one_unit_stores_stays_within_one_budget() {
+    const SKUS: [&str; 6] = ["A", "B", "C", "D", "E", "F"];
+    const STORES: usize = 200;
+    let locations: Vec<Location> = (0..STORES)
+        .map(|i| {
+            let (lat, lon) = (47.0 + (i % 20) as f64 * 0.3, 6.0 + (i / 20) as f64 * 0.8);
+            let mut l = loc(
+                &format!("ST-{i:03}"),
+                LocationKind::Store,
+                lat,
+                lon,
+                3.0,
+                (i % 3) as u32,
+                &[],
+            );
+            l.country = Some(if i % 3 == 0 { "AT" } else { "DE" }.into());
+            l.priority = Some(1 + (i % 5) as i64);
+            l
+        })
+        .collect();
+    let net = Network::new("EUR".into(), locations, network().services.clone());
+    let rows: Vec<(usize, &str, u64)> = (0..STORES)
+        .flat_map(|l| SKUS.iter().map(move |s| (l, *s, 1)))
+        .collect();
+    let ranks = [
+        "rank by in_market, then distance",
+        "rank by fewest_shipments, then in_market, then distance, then priority",
+        "rank by days, then in_market, then distance",
+    ];
+    for rank in ranks {
+        let rules = format!("strategy \"s\" {{\n  candidates all\n  {rank}\n}}\n");
+        let e = engine_on(net.clone(), &rules, &rows);
+        let (d, stats) =
+            e.route_with_stats(&order(SKUS.iter().map(|s| line(s, 60, &[])).collect()));
+        // A valid decision: every unit placed, each store gives what it holds at most.
+        assert_eq!(d.status, Status::Sourced, "{rank}");
+        for (k, sku) in SKUS.iter().enumerate() {
+            let placed: u32 = d
+                .shipments
+                .iter()
+                .flat_map(|s| &s.lines)
+                .filter(|l| l.line == k && l.sku == *sku)
+                .map(|l| l.qty)
+                .sum();
+            assert_eq!(placed, 60, "{rank}");
+        }
+        assert!(
+            d.shipments
+                .iter()
+                .all(|s| s.lines.iter().all(|l| l.qty == 1)),
+            "{rank}"
+        );
+        // Cut short, and said so; within the order's budget. The search that gives the
+        // plan may take what reaches a first plan beyond it, and a search stops at the node
+        // after the one that spends its budget (a plan weighs as many nodes as it has
+        // locations).
+        assert!(stats.truncated, "{rank}: {} nodes", stats.nodes);
+        let most = super::ORDER_BUDGET
+            + super::MIN_SEARCH.max(3 * STORES as u64)
+            + 2 * (STORES as u64 + 1);
+        assert!(stats.nodes <= most, "{rank}: {} nodes", stats.nodes);
+    }
 }
