@@ -401,6 +401,71 @@ impl Step<'_> {
             .collect()
     }
 
+    /// The best score of one location shipping all of `target` (SKU positions as in
+    /// `demand`): the members already looked at, then the holders of its rarest SKU
+    /// nearest-bound first, until none left can beat the best (a single shipment carries the
+    /// whole weight at the least rate per kg, times the objective's factor of cost).
+    #[allow(clippy::too_many_arguments, reason = "the walk's state, passed in")]
+    fn best_single<'c>(
+        &self,
+        (s, tier, per_cost): (&CompiledStrategy, usize, f64),
+        (target, demand): (&[SkuDemand], &[SkuDemand]),
+        cursor: &dyn Fn(usize) -> crate::index::Cursor<'c>,
+        member: &dyn Fn(&Cand) -> bool,
+        seen: &mut FxHashMap<u32, Option<Cand>>,
+        look: &mut dyn FnMut(u32, &mut FxHashMap<u32, Option<Cand>>),
+    ) -> f64 {
+        let weight: f64 = target.iter().map(SkuDemand::weight).sum();
+        let holds_all = |c: &Cand| target.iter().zip(&c.atp).all(|(d, &a)| a >= d.total());
+        let single = |c: &Cand| -> f64 {
+            c.options
+                .iter()
+                .map(|(obj, _)| obj.cost(weight))
+                .fold(f64::INFINITY, f64::min)
+        };
+        let mut best = f64::INFINITY;
+        for c in seen
+            .values()
+            .flatten()
+            .filter(|c| member(c) && holds_all(c))
+        {
+            best = best.min(single(c));
+        }
+        let rarest = (0..target.len())
+            .filter(|&k| target.get(k).is_some_and(|d| d.total() > 0))
+            .min_by_key(|&k| {
+                let sku = demand.get(k).map_or(u32::MAX, |d| d.sku);
+                (self.stock.holder_count(sku), k)
+            });
+        let Some(rarest) = rarest else {
+            return best;
+        };
+        let carried = per_cost * self.tables.rate_floor * weight;
+        let slot_locs = self.stock.slot_locations();
+        let (units, handling) = (&self.stock.units, &self.stock.handling);
+        let mut cur = cursor(rarest);
+        while let Some((slot, _)) =
+            cur.next(best + 2.0 * COST_EPS - carried, units, slot_locs, handling)
+        {
+            let loc = self.stock.slot_location(slot);
+            // Only a holder of every unit can ship them alone: counted before it is looked
+            // at as a candidate.
+            let raw = self.holding(s, loc, demand);
+            if target.iter().zip(&raw).any(|(d, &a)| a < d.total())
+                || !self.may_hold_all(s, loc, tier, target, &raw)
+            {
+                continue;
+            }
+            look(loc, seen);
+            if let Some(Some(c)) = seen.get(&loc) {
+                if member(c) && holds_all(c) {
+                    best = best.min(single(c));
+                }
+            }
+        }
+        best
+    }
+
     /// Whether `loc` may be a member of tier `tier` holding every open unit, by what is
     /// cheap to know before it is looked at as a candidate: the sets that are tables, and
     /// the exclusions per line that read neither the shipment, the pair's terms nor a script.
@@ -412,11 +477,13 @@ impl Step<'_> {
         left: &[SkuDemand],
         raw: &[u64],
     ) -> bool {
-        self.may_serve(s, loc, tier, left, raw, true)
+        self.may_serve(s, loc, tier, left, raw, true, None)
     }
 
     /// Whether `loc` may be a member of tier `tier` that ships any open unit (`all`: every
-    /// open unit), by what is cheap to know before it is looked at as a candidate.
+    /// open unit; `only`: any of that SKU position), by what is cheap to know before it is
+    /// looked at as a candidate.
+    #[allow(clippy::too_many_arguments, reason = "one question, asked three ways")]
     fn may_serve(
         &self,
         s: &CompiledStrategy,
@@ -425,6 +492,7 @@ impl Step<'_> {
         left: &[SkuDemand],
         raw: &[u64],
         all: bool,
+        only: Option<usize>,
     ) -> bool {
         let at = |statics: &[Option<Vec<bool>>]| -> Option<bool> {
             let mut any = false;
@@ -454,6 +522,9 @@ impl Step<'_> {
         let base = self.scope();
         let mut useful = false;
         'skus: for (k, d) in left.iter().enumerate() {
+            if only.is_some_and(|j| j != k) {
+                continue;
+            }
             let units = raw.get(k).copied().unwrap_or(0);
             if d.total() == 0 {
                 continue;
@@ -621,13 +692,6 @@ impl Step<'_> {
                 pool
             };
             let weight: f64 = left.iter().map(SkuDemand::weight).sum();
-            let holds_all = |c: &Cand| left.iter().zip(&c.atp).all(|(d, &a)| a >= d.total());
-            let single = |c: &Cand| -> f64 {
-                c.options
-                    .iter()
-                    .map(|(obj, _)| obj.cost(weight))
-                    .fold(f64::INFINITY, f64::min)
-            };
             let open_skus: Vec<usize> = (0..left.len())
                 .filter(|&k| left.get(k).is_some_and(|d| d.total() > 0))
                 .collect();
@@ -645,39 +709,14 @@ impl Step<'_> {
             let carried = bound.per_cost * self.tables.rate_floor * weight;
             let split_carried = if pickup.is_some() { 0.0 } else { carried };
             // Step 1: the best single location, among the holders of the rarest SKU.
-            let mut best = f64::INFINITY;
-            for c in seen
-                .values()
-                .flatten()
-                .filter(|c| member(c) && holds_all(c))
-            {
-                best = best.min(single(c));
-            }
-            if let Some(&rarest) = open_skus.iter().min_by_key(|&&k| {
-                let sku = demand.get(k).map_or(u32::MAX, |d| d.sku);
-                (self.stock.holder_count(sku), k)
-            }) {
-                let mut cur = cursor(rarest);
-                while let Some((slot, _)) =
-                    cur.next(best + 2.0 * COST_EPS - carried, units, slot_locs, handling)
-                {
-                    let loc = self.stock.slot_location(slot);
-                    // Only a holder of every open unit can ship them alone: counted before
-                    // it is looked at as a candidate.
-                    let raw = self.holding(s, loc, &demand);
-                    if left.iter().zip(&raw).any(|(d, &a)| a < d.total())
-                        || !self.may_hold_all(s, loc, tier, &left, &raw)
-                    {
-                        continue;
-                    }
-                    look(loc, &mut seen);
-                    if let Some(Some(c)) = seen.get(&loc) {
-                        if member(c) && holds_all(c) {
-                            best = best.min(single(c));
-                        }
-                    }
-                }
-            }
+            let mut best = self.best_single(
+                (s, tier, bound.per_cost),
+                (&left, &demand),
+                &cursor,
+                &member,
+                &mut seen,
+                &mut look,
+            );
             if super::bound::singles_first(strategy) {
                 // Ranked by fewest shipments first: a location that holds everything wins
                 // over any split, and the single locations are all in hand.
@@ -727,14 +766,20 @@ impl Step<'_> {
                         .filter_map(|(i, (_, c))| c.peek_bound().map(|b| (b, i)))
                         .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                     if let Some((_, i)) = next {
-                        let popped = cursors.get_mut(i).and_then(|(_, cur)| {
-                            cur.next(f64::INFINITY, units, slot_locs, handling)
-                        });
+                        let (k, popped) = match cursors.get_mut(i) {
+                            Some((k, cur)) => {
+                                (*k, cur.next(f64::INFINITY, units, slot_locs, handling))
+                            }
+                            None => (usize::MAX, None),
+                        };
                         if let Some((slot, lower)) = popped {
                             let loc = self.stock.slot_location(slot);
                             if !seen.contains_key(&loc) {
                                 let raw = self.holding(s, loc, &demand);
-                                if !self.may_serve(s, loc, tier, &left, &raw, false)
+                                // Counted for the SKU not covered yet: a holder that can give
+                                // none of it counts for nothing here (the walk of the covered
+                                // SKUs still meets it, by its bound).
+                                if !self.may_serve(s, loc, tier, &left, &raw, false, Some(k))
                                     || dominated(lower, &raw, &seen)
                                 {
                                     continue;
@@ -789,17 +834,28 @@ impl Step<'_> {
                     .iter()
                     .zip(&left)
                     .any(|(p, l)| p.total() < l.total());
-                let least_other = if cut_short {
+                let mut least_other = other_floor + split_carried;
+                if cut_short {
+                    // The tier places less than was asked: its single locations for what it
+                    // can place, and whether a split of that could ever beat them.
+                    best = best.min(self.best_single(
+                        (s, tier, bound.per_cost),
+                        (&placeable, &demand),
+                        &cursor,
+                        &member,
+                        &mut seen,
+                        &mut look,
+                    ));
                     let w: f64 = placeable.iter().map(SkuDemand::weight).sum();
-                    let alone = if pickup.is_some() {
-                        0.0
-                    } else {
-                        bound.per_cost * self.tables.rate_floor * w
-                    };
-                    alone.min(other_floor + split_carried)
-                } else {
-                    other_floor + split_carried
-                };
+                    least_other = other_floor;
+                    if pickup.is_none() {
+                        least_other += bound.per_cost * self.tables.rate_floor * w;
+                    }
+                    if floor + least_other >= best + 2.0 * COST_EPS {
+                        // No split beats the best single location: nothing more to gather.
+                        least_other = f64::INFINITY;
+                    }
+                }
                 let threshold = best + 2.0 * COST_EPS - least_other;
                 for (_, cur) in &mut cursors {
                     while let Some((slot, lower)) = cur.next(threshold, units, slot_locs, handling)
@@ -809,7 +865,7 @@ impl Step<'_> {
                             continue;
                         }
                         let raw = self.holding(s, loc, &demand);
-                        if self.may_serve(s, loc, tier, &left, &raw, false)
+                        if self.may_serve(s, loc, tier, &left, &raw, false, None)
                             && !dominated(lower, &raw, &seen)
                         {
                             look(loc, &mut seen);
