@@ -72,6 +72,10 @@ pub(crate) struct Step<'a> {
     pub spent: &'a std::cell::Cell<u64>,
 }
 
+/// Every location a bounded search looked at, by index: its candidate, or `None` when it
+/// is none.
+type Looked = FxHashMap<u32, Option<Cand>>;
+
 /// A candidate with what the objective needs beyond the allocator's view.
 #[derive(Clone)]
 struct Cand {
@@ -412,8 +416,8 @@ impl Step<'_> {
         (target, demand): (&[SkuDemand], &[SkuDemand]),
         cursor: &dyn Fn(usize) -> crate::index::Cursor<'c>,
         member: &dyn Fn(&Cand) -> bool,
-        seen: &mut FxHashMap<u32, Option<Cand>>,
-        look: &mut dyn FnMut(u32, &mut FxHashMap<u32, Option<Cand>>),
+        seen: &mut Looked,
+        look: &mut dyn FnMut(u32, &mut Looked),
     ) -> f64 {
         let weight: f64 = target.iter().map(SkuDemand::weight).sum();
         let holds_all = |c: &Cand| target.iter().zip(&c.atp).all(|(d, &a)| a >= d.total());
