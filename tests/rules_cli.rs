@@ -929,14 +929,14 @@ fn hostile_scripts_fail_their_own_orders_only() {
 #[test]
 fn check_and_explain_name_bounded_and_full_scan_strategies() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let rules = "strategy \"fastest\" {\n  candidates all\n  rank by days, then cost\n  fallback \"cheap\"\n}\n\nstrategy \"cheap\" {\n  candidates all\n  score cost + 0.01 EUR * distance\n}\n";
+    let rules = "strategy \"fastest\" {\n  candidates all\n  rank by priority, then cost\n  fallback \"cheap\"\n}\n\nstrategy \"cheap\" {\n  candidates all\n  score cost + 0.01 EUR * distance\n}\n";
     std::fs::write(dir.path().join("mixed.rules"), rules).expect("write");
     let out = sourcing(dir.path(), &["check", "--deny-warnings", "mixed.rules"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stderr(&out);
     assert!(
         text.contains("note: mixed.rules:3:11: strategy \"fastest\" looks at every holder")
-            && text.contains("`rank by days` comes before the objective"),
+            && text.contains("`rank by priority` comes before the objective"),
         "{text}"
     );
     assert!(!text.contains("\"cheap\""), "{text}");
@@ -963,7 +963,7 @@ fn check_and_explain_name_bounded_and_full_scan_strategies() {
     let first = decisions(&out).into_iter().next().expect("a decision");
     assert_eq!(
         first["explain"]["search"][0],
-        serde_json::json!({"strategy": "fastest", "search": "full scan", "why": "`rank by days` comes before the objective"})
+        serde_json::json!({"strategy": "fastest", "search": "full scan", "why": "`rank by priority` comes before the objective"})
     );
 }
 

@@ -32,7 +32,7 @@ const MAX_PROBES: u32 = 64;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NetworkRanges {
     handling: (f64, f64),
-    processing_days: (f64, f64),
+    pub processing_days: (f64, f64),
     daily_capacity: (f64, f64),
     priority: (f64, f64),
     /// Fewest and most days any shipment can take (processing plus transit, at least one
@@ -447,14 +447,25 @@ pub(crate) fn singles_first(s: &ir::Strategy) -> bool {
     )
 }
 
+/// Whether the strategy ranks by `days` (the latest arrival) first: the bounded search
+/// then looks for the best plan whose every shipment arrives as early as any shipment can,
+/// and hands the order to the full scan when there is none.
+pub(crate) fn days_first(s: &ir::Strategy) -> bool {
+    matches!(
+        s.objective.rank.first().map(|k| &k.criterion),
+        Some(Criterion::Days)
+    )
+}
+
 /// Why a strategy's objective cannot be bounded, whatever the order, and the clause that
 /// makes it so: the search then looks at every holder. `None` when the bound is worked out
 /// per order.
 pub(crate) fn static_obstacle(s: &ir::Strategy) -> Option<(sourcing_dsl::Span, String)> {
     let rank = &s.objective.rank;
     let first = rank.iter().position(|k| !is_limit(&k.criterion));
-    // `fewest_shipments` first is searched one location at a time (see `singles_first`).
-    let skip = usize::from(singles_first(s));
+    // `fewest_shipments` first is searched one location at a time (see `singles_first`),
+    // `days` first at the fewest days any shipment can take (see `days_first`).
+    let skip = usize::from(singles_first(s) || days_first(s));
     if let Some(i) = rank
         .iter()
         .skip(skip)

@@ -98,8 +98,9 @@ fn rule_file(rng: &mut Rng) -> String {
             }
         }
         out.push_str(&format!("  score {score}\n"));
-        match rng.below(6) {
+        match rng.below(7) {
             0 => out.push_str("  rank by fewest_shipments, then score\n"),
+            5 => out.push_str("  rank by days, then score\n"),
             1 => out.push_str("  rank by score, then distance\n"),
             2 => out.push_str("  rank by fewest_shipments, then distance, then priority\n"),
             3 => out.push_str("  rank by distance, then score\n"),

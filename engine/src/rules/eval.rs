@@ -412,7 +412,7 @@ impl Step<'_> {
     #[allow(clippy::too_many_arguments, reason = "the walk's state, passed in")]
     fn best_single<'c>(
         &self,
-        (s, tier, per_cost): (&CompiledStrategy, usize, f64),
+        (s, tier, per_cost, max_days): (&CompiledStrategy, usize, f64, f64),
         (target, demand): (&[SkuDemand], &[SkuDemand]),
         cursor: &dyn Fn(usize) -> crate::index::Cursor<'c>,
         member: &dyn Fn(&Cand) -> bool,
@@ -424,6 +424,7 @@ impl Step<'_> {
         let single = |c: &Cand| -> f64 {
             c.options
                 .iter()
+                .filter(|(_, o)| f64::from(o.days) <= max_days)
                 .map(|(obj, _)| obj.cost(weight))
                 .fold(f64::INFINITY, f64::min)
         };
@@ -610,6 +611,17 @@ impl Step<'_> {
             ties: &s.ties,
         };
         // The least any shipment scores: what a second shipment adds at the very least.
+        // Ranked by days first: only a plan arriving as early as any shipment can is proved
+        // best here (no plan can arrive earlier); the carriers take a day at least, the
+        // pickup counter its store's processing days.
+        let max_days = if super::bound::days_first(strategy) {
+            let carrier = self.rules.ranges.processing_days.0 + 1.0;
+            pickup
+                .and_then(|p| self.network.locations.get(p as usize))
+                .map_or(carrier, |l| carrier.min(f64::from(l.processing_days)))
+        } else {
+            f64::INFINITY
+        };
         let floor = bound.at(self.tables.fixed_floor, 0.0);
         // The pickup counter pays its handling alone, and nothing per kg: it may score
         // below any carrier shipment, and the weight it hands out travels nowhere.
@@ -664,7 +676,8 @@ impl Step<'_> {
             // is in no plan as good as the best: swapping it for that member is cheaper.
             let rate = bound.per_cost * self.tables.rate_floor;
             let dominated = |lower: f64, raw: &[u64], seen: &FxHashMap<u32, Option<Cand>>| {
-                lower > 2.0 * COST_EPS
+                max_days.is_infinite()
+                    && lower > 2.0 * COST_EPS
                     && seen
                         .values()
                         .flatten()
@@ -714,7 +727,7 @@ impl Step<'_> {
             let split_carried = if pickup.is_some() { 0.0 } else { carried };
             // Step 1: the best single location, among the holders of the rarest SKU.
             let mut best = self.best_single(
-                (s, tier, bound.per_cost),
+                (s, tier, bound.per_cost, max_days),
                 (&left, &demand),
                 &cursor,
                 &member,
@@ -815,7 +828,9 @@ impl Step<'_> {
                     }
                     let mut probe = StepResult::default();
                     match self.best_plan(s, &placeable, &refs, tier_limits, &mut probe) {
-                        Some((plan, _)) if !probe.truncated => best = plan.cost,
+                        Some((plan, _)) if !probe.truncated && arrives_by(&plan, max_days) => {
+                            best = plan.cost
+                        }
                         _ => {
                             return Err("the split limit leaves no plan among the nearest \
                                         holders"
@@ -843,7 +858,7 @@ impl Step<'_> {
                     // The tier places less than was asked: its single locations for what it
                     // can place, and whether a split of that could ever beat them.
                     best = best.min(self.best_single(
-                        (s, tier, bound.per_cost),
+                        (s, tier, bound.per_cost, max_days),
                         (&placeable, &demand),
                         &cursor,
                         &member,
@@ -890,6 +905,13 @@ impl Step<'_> {
             };
             if result.truncated {
                 return Err("the search hit its work limit".into());
+            }
+            if !arrives_by(&plan, max_days) {
+                return Err(
+                    "no plan of the nearest holders arrives as early as a shipment can \
+                            (`rank by days` then weighs every holder)"
+                        .into(),
+                );
             }
             place(&plan, &pool_cands, &refs, &mut used, &mut left, &mut result);
         }
@@ -1402,6 +1424,13 @@ impl Step<'_> {
             .and_then(|l| l.priority)
             .map_or(f64::INFINITY, |p| p as f64)
     }
+}
+
+/// Whether every shipment of `plan` arrives within `max_days`.
+fn arrives_by(plan: &Plan, max_days: f64) -> bool {
+    plan.shipments
+        .iter()
+        .all(|p| f64::from(p.option.days) <= max_days)
 }
 
 /// Puts the shipments of `plan` (over `cands`, built from `pool`) into `result`, marks
