@@ -159,18 +159,17 @@ pub(crate) fn plan_order(
     let pickup = match order.fulfillment {
         Fulfillment::Ship => None,
         Fulfillment::Pickup => {
-            let store = order
-                .pickup_location
-                .as_deref()
-                .and_then(|id| network.location_index(id))
-                .filter(|&i| network.locations[i].kind == LocationKind::Store);
-            match store {
-                Some(i) => Some(i as u32),
-                None => {
-                    // The loader rejects such orders; a library caller gets a clear answer.
-                    return nothing_placed(order, "invalid_pickup_store");
-                }
+            let store = order.pickup_index(network).filter(|&i| {
+                network
+                    .locations
+                    .get(i as usize)
+                    .is_some_and(|l| l.kind == LocationKind::Store)
+            });
+            if store.is_none() {
+                // The loader rejects such orders; a library caller gets a clear answer.
+                return nothing_placed(order, "invalid_pickup_store");
             }
+            store
         }
     };
     let shape = Shape::of(order);
@@ -348,12 +347,7 @@ pub(crate) fn exhaustive_cost(
     if !unsourced.is_empty() {
         return None;
     }
-    let pickup = order
-        .pickup_location
-        .as_deref()
-        .filter(|_| order.fulfillment == Fulfillment::Pickup)
-        .and_then(|id| network.location_index(id))
-        .map(|i| i as u32);
+    let pickup = order.pickup_index(network);
     let shape = Shape::of(order);
     let limits = Limits {
         shape: shape.as_ref(),

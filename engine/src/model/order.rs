@@ -93,6 +93,17 @@ impl Order {
             .then_some((store.lat, store.lon))
     }
 
+    /// For a pickup order, the index in `network` of the location named by
+    /// `pickup_location` (whatever its kind); `None` for a shipped order or a name the
+    /// network does not have. Every part of the engine finds the pickup store through this.
+    pub(crate) fn pickup_index(&self, network: &crate::Network) -> Option<u32> {
+        if self.fulfillment != Fulfillment::Pickup {
+            return None;
+        }
+        let id = self.pickup_location.as_deref()?;
+        network.location_index(id).map(|i| i as u32)
+    }
+
     /// Total weight of every unit ordered, in kilograms.
     pub fn total_weight_kg(&self) -> f64 {
         self.lines

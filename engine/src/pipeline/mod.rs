@@ -38,7 +38,7 @@ use crate::capacity::day_of;
 use crate::engine::{explained, Engine};
 use crate::explain::{self, Considered, Explain};
 use crate::model::decision::Decision;
-use crate::model::order::{Fulfillment, Order};
+use crate::model::order::Order;
 use crate::router::{Reads, Routed};
 use crate::rules::Rules;
 use rustc_hash::FxHashMap;
@@ -249,14 +249,7 @@ impl Journal {
         if self.capacity.is_empty() {
             return true;
         }
-        let pickup = match order.fulfillment {
-            Fulfillment::Pickup => order
-                .pickup_location
-                .as_deref()
-                .and_then(|id| engine.network().location_index(id))
-                .map(|i| i as u32),
-            Fulfillment::Ship => None,
-        };
+        let pickup = order.pickup_index(engine.network());
         !self
             .capacity
             .iter()

@@ -18,7 +18,6 @@ use crate::alloc::{Candidate, Limits, OptionTies, Plan, Shape, SkuDemand, COST_E
 use crate::cost::{LocationOffer, ShipOption};
 use crate::index::ObjectiveScale;
 use crate::model::network::{LocationKind, Network};
-use crate::model::order::Fulfillment;
 use crate::stock::Stock;
 use rustc_hash::{FxHashMap, FxHashSet};
 use sourcing_dsl::ir::{self, Criterion, ExprKind, Fact, PromisePolicy, Term};
@@ -358,15 +357,7 @@ impl Step<'_> {
 
     /// The pickup store of a pickup order, by index.
     fn pickup(&self) -> Option<u32> {
-        let order = self.facts.order;
-        match order.fulfillment {
-            Fulfillment::Pickup => order
-                .pickup_location
-                .as_deref()
-                .and_then(|id| self.network.location_index(id))
-                .map(|i| i as u32),
-            Fulfillment::Ship => None,
-        }
+        self.facts.order.pickup_index(self.network)
     }
 
     /// Up to how many units a slot's count matters to strategy `s`: every unit when its

@@ -680,13 +680,10 @@ pub(crate) fn plan_with_rules(
     order: &Order,
 ) -> Routed {
     let mut facts = OrderFacts::new(order);
-    if order.fulfillment == crate::model::order::Fulfillment::Pickup {
-        facts.pickup_tags = order
-            .pickup_location
-            .as_deref()
-            .and_then(|id| network.location(id))
-            .map(|l| l.tags.as_slice());
-    }
+    facts.pickup_tags = order
+        .pickup_index(network)
+        .and_then(|i| network.locations.get(i as usize))
+        .map(|l| l.tags.as_slice());
     let base = Scope {
         consts: &rules.set.consts,
         scripts: &rules.scripts,
@@ -887,11 +884,7 @@ pub(crate) fn plan_with_rules(
             None => by_location.push(p),
         }
     }
-    let pickup = order
-        .pickup_location
-        .as_deref()
-        .filter(|_| order.fulfillment == crate::model::order::Fulfillment::Pickup)
-        .and_then(|id| network.location_index(id));
+    let pickup = order.pickup_index(network).map(|i| i as usize);
     let mut out = Vec::new();
     let mut takes: Vec<(u32, u64)> = planned.into_iter().collect();
     takes.sort_unstable();
