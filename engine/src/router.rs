@@ -300,36 +300,23 @@ pub(crate) fn plan_order(
     routed
 }
 
-/// The order's demand per known SKU, lines heaviest first; lines of a SKU that no location
-/// lists cannot be placed at all and are returned as unsourced.
+/// The order's demand per known SKU (every unit of every line); lines of a SKU that no
+/// location lists cannot be placed at all and are returned as unsourced.
 fn demand_of(stock: &Stock, order: &Order) -> (Vec<SkuDemand>, Vec<Unsourced>) {
-    let mut unsourced = Vec::new();
-    let mut demand: Vec<SkuDemand> = Vec::with_capacity(order.lines.len());
-    for (i, line) in order.lines.iter().enumerate() {
-        match stock.sku_id(&line.sku) {
-            Some(s) => {
-                let entry = (i, u64::from(line.qty), line.unit_weight_kg);
-                // Orders have few lines: a scan beats a hash map here.
-                match demand.iter_mut().find(|d| d.sku == s) {
-                    Some(d) => d.lines.push(entry),
-                    None => demand.push(SkuDemand {
-                        sku: s,
-                        lines: vec![entry],
-                    }),
-                }
-            }
-            None => unsourced.push(Unsourced {
+    let (demand, unknown) = crate::alloc::demand_of(stock, order, |i| {
+        order.lines.get(i).map(|l| u64::from(l.qty))
+    });
+    let unsourced = unknown
+        .into_iter()
+        .filter_map(|i| {
+            order.lines.get(i).map(|line| Unsourced {
                 line: i,
                 sku: line.sku.clone(),
                 qty: line.qty,
                 reason: "no_stock".into(),
-            }),
-        }
-    }
-    for d in &mut demand {
-        d.lines
-            .sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
-    }
+            })
+        })
+        .collect();
     (demand, unsourced)
 }
 

@@ -37,6 +37,43 @@ impl SkuDemand {
     }
 }
 
+/// The demand per known SKU of an order's lines (`units(line)`: the units still to place,
+/// `None` to leave the line out), lines heaviest first, then by line; and the lines of a
+/// SKU no location lists, which nobody can place. The router and every rule strategy build
+/// their demand here.
+pub(crate) fn demand_of(
+    stock: &crate::stock::Stock,
+    order: &crate::model::order::Order,
+    units: impl Fn(usize) -> Option<u64>,
+) -> (Vec<SkuDemand>, Vec<usize>) {
+    let mut unknown = Vec::new();
+    let mut demand: Vec<SkuDemand> = Vec::with_capacity(order.lines.len());
+    for (i, line) in order.lines.iter().enumerate() {
+        let Some(qty) = units(i) else {
+            continue;
+        };
+        match stock.sku_id(&line.sku) {
+            Some(sku) => {
+                let entry = (i, qty, line.unit_weight_kg);
+                // Orders have few lines: a scan beats a hash map here.
+                match demand.iter_mut().find(|d| d.sku == sku) {
+                    Some(d) => d.lines.push(entry),
+                    None => demand.push(SkuDemand {
+                        sku,
+                        lines: vec![entry],
+                    }),
+                }
+            }
+            None => unknown.push(i),
+        }
+    }
+    for d in &mut demand {
+        d.lines
+            .sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+    }
+    (demand, unknown)
+}
+
 /// A location that may ship part of the order.
 #[derive(Debug, Clone)]
 pub(crate) struct Candidate {

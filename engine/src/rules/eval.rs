@@ -329,28 +329,11 @@ impl Step<'_> {
     /// The open units per known SKU, lines heaviest first; a line of a SKU no location
     /// lists is noted `no_stock` in `reasons`.
     fn demand(&self, open: &[u64], reasons: &mut FxHashMap<usize, String>) -> Vec<SkuDemand> {
-        let mut demand: Vec<SkuDemand> = Vec::new();
-        for (i, line) in self.facts.order.lines.iter().enumerate() {
-            let qty = open.get(i).copied().unwrap_or(0);
-            if qty == 0 {
-                continue;
-            }
-            match self.stock.sku_id(&line.sku) {
-                Some(sku) => match demand.iter_mut().find(|d| d.sku == sku) {
-                    Some(d) => d.lines.push((i, qty, line.unit_weight_kg)),
-                    None => demand.push(SkuDemand {
-                        sku,
-                        lines: vec![(i, qty, line.unit_weight_kg)],
-                    }),
-                },
-                None => {
-                    reasons.insert(i, "no_stock".into());
-                }
-            }
-        }
-        for d in &mut demand {
-            d.lines
-                .sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        let (demand, unknown) = crate::alloc::demand_of(self.stock, self.facts.order, |i| {
+            open.get(i).copied().filter(|&q| q > 0)
+        });
+        for line in unknown {
+            reasons.insert(line, "no_stock".into());
         }
         demand
     }
