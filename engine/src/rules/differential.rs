@@ -98,9 +98,10 @@ fn rule_file(rng: &mut Rng) -> String {
             }
         }
         out.push_str(&format!("  score {score}\n"));
-        match rng.below(7) {
+        match rng.below(8) {
             0 => out.push_str("  rank by fewest_shipments, then score\n"),
             5 => out.push_str("  rank by days, then score\n"),
+            6 => out.push_str("  rank by fewest_shipments, then in_market, then distance\n"),
             1 => out.push_str("  rank by score, then distance\n"),
             2 => out.push_str("  rank by fewest_shipments, then distance, then priority\n"),
             3 => out.push_str("  rank by distance, then score\n"),

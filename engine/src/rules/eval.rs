@@ -386,7 +386,7 @@ impl Step<'_> {
     #[allow(clippy::too_many_arguments, reason = "the walk's state, passed in")]
     fn best_single<'c>(
         &self,
-        (s, tier, per_cost, max_days): (&CompiledStrategy, usize, f64, f64),
+        (s, tier, per_cost, max_days, flat): (&CompiledStrategy, usize, f64, f64, Option<f64>),
         (target, demand): (&[SkuDemand], &[SkuDemand]),
         cursor: &dyn Fn(usize) -> crate::index::Cursor<'c>,
         member: &dyn Fn(&Cand) -> bool,
@@ -402,13 +402,26 @@ impl Step<'_> {
                 .map(|(obj, _)| obj.cost(weight))
                 .fold(f64::INFINITY, f64::min)
         };
+        // With a flat objective (`flat`: its least value) the walk goes by distance, the
+        // first tie-break: once a single location scores that least value, one farther
+        // than it can only tie on the objective and lose on distance.
         let mut best = f64::INFINITY;
+        let mut best_km = f64::INFINITY;
+        let keep = |c: &Cand, best: &mut f64, best_km: &mut f64| {
+            let score = single(c);
+            if score < *best - 2.0 * COST_EPS {
+                *best_km = c.distance_km;
+            } else if score <= *best + 2.0 * COST_EPS {
+                *best_km = best_km.min(c.distance_km);
+            }
+            *best = best.min(score);
+        };
         for c in seen
             .values()
             .flatten()
             .filter(|c| member(c) && holds_all(c))
         {
-            best = best.min(single(c));
+            keep(c, &mut best, &mut best_km);
         }
         let rarest = (0..target.len())
             .filter(|&k| target.get(k).is_some_and(|d| d.total() > 0))
@@ -422,10 +435,13 @@ impl Step<'_> {
         let carried = per_cost * self.tables.rate_floor * weight;
         let slot_locs = self.stock.slot_locations();
         let (units, handling) = (&self.stock.units, &self.stock.handling);
+        let cutoff = |best: f64, best_km: f64| match flat {
+            None => best + 2.0 * COST_EPS - carried,
+            Some(least) if best <= least + 2.0 * COST_EPS => best_km + 2.0 * COST_EPS,
+            Some(_) => f64::INFINITY,
+        };
         let mut cur = cursor(rarest);
-        while let Some((slot, _)) =
-            cur.next(best + 2.0 * COST_EPS - carried, units, slot_locs, handling)
-        {
+        while let Some((slot, _)) = cur.next(cutoff(best, best_km), units, slot_locs, handling) {
             let loc = self.stock.slot_location(slot);
             // Only a holder of every unit can ship them alone: counted before it is looked
             // at as a candidate.
@@ -438,7 +454,7 @@ impl Step<'_> {
             look(loc, seen);
             if let Some(Some(c)) = seen.get(&loc) {
                 if member(c) && holds_all(c) {
-                    best = best.min(single(c));
+                    keep(c, &mut best, &mut best_km);
                 }
             }
         }
@@ -696,18 +712,58 @@ impl Step<'_> {
                     Some(scale(tier)),
                 )
             };
+            // Ranked by fewest shipments, then a flat objective (`in_market`), then distance:
+            // the single locations are walked by distance (see `best_single`).
+            let flat = (super::bound::singles_first(strategy)
+                && bound.per_cost == 0.0
+                && bound.per_km == 0.0
+                && s.tie_keys.first().is_some_and(|&(i, key)| {
+                    !key.descending
+                        && strategy
+                            .objective
+                            .rank
+                            .get(i)
+                            .is_some_and(|k| matches!(k.criterion, Criterion::Distance))
+                }))
+            .then_some(bound.offset);
+            let by_km = |k: usize| {
+                let sku = demand.get(k).map_or(u32::MAX, |d| d.sku);
+                let scale = ObjectiveScale {
+                    per_cost: 0.0,
+                    per_km: 1.0,
+                    offset: 0.0,
+                    ..scale(tier)
+                };
+                self.stock.index.cursor_by(
+                    sku,
+                    dest,
+                    dc,
+                    std::collections::BinaryHeap::new(),
+                    Some(scale),
+                )
+            };
             // Any plan carries the whole weight at the least rate per kg, at least.
             let carried = bound.per_cost * self.tables.rate_floor * weight;
             let split_carried = if pickup.is_some() { 0.0 } else { carried };
             // Step 1: the best single location, among the holders of the rarest SKU.
-            let mut best = self.best_single(
-                (s, tier, bound.per_cost, max_days),
-                (&left, &demand),
-                &cursor,
-                &member,
-                &mut seen,
-                &mut look,
-            );
+            let mut best = match flat {
+                Some(least) => self.best_single(
+                    (s, tier, bound.per_cost, max_days, Some(least)),
+                    (&left, &demand),
+                    &by_km,
+                    &member,
+                    &mut seen,
+                    &mut look,
+                ),
+                None => self.best_single(
+                    (s, tier, bound.per_cost, max_days, None),
+                    (&left, &demand),
+                    &cursor,
+                    &member,
+                    &mut seen,
+                    &mut look,
+                ),
+            };
             if super::bound::singles_first(strategy) {
                 // Ranked by fewest shipments first: a location that holds everything wins
                 // over any split, and the single locations are all in hand.
@@ -832,7 +888,7 @@ impl Step<'_> {
                     // The tier places less than was asked: its single locations for what it
                     // can place, and whether a split of that could ever beat them.
                     best = best.min(self.best_single(
-                        (s, tier, bound.per_cost, max_days),
+                        (s, tier, bound.per_cost, max_days, None),
                         (&placeable, &demand),
                         &cursor,
                         &member,
