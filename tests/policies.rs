@@ -505,12 +505,14 @@ fn explanation_lists_the_ranking_and_why_a_candidate_lost() {
         .filter(|c| c.kept && !c.shipped)
         .map(|c| (c.location.as_str(), c.lost_on.as_deref().unwrap_or("")))
         .collect();
-    // The vendor is the cheapest, but ties on shipments and market and is farther.
-    assert!(
-        lost.contains(&("VD-STUTTGART", "distance: 287.75 against 1.02")),
-        "{lost:?}"
-    );
-    assert_eq!(lost.len(), 4, "{lost:?}");
+    // The single locations are walked nearest first: once one in the market holds the
+    // order, every location left is farther and can only lose on distance, so the walk stops
+    // there and says so. (The vendor, the cheapest, used to be listed as lost on distance:
+    // 287.75 km against 1.02.)
+    assert!(lost.is_empty(), "{lost:?}");
+    assert_eq!(why.search.len(), 1);
+    assert_eq!((why.search[0].search, why.search[0].why.as_deref()), ("bounded", None));
+    assert!(why.note.contains("could not beat the plan"), "{}", why.note);
 }
 
 /// On a generated network, orders with kits and packs: every decision keeps them (kits whole
