@@ -511,7 +511,10 @@ fn explanation_lists_the_ranking_and_why_a_candidate_lost() {
     // 287.75 km against 1.02.)
     assert!(lost.is_empty(), "{lost:?}");
     assert_eq!(why.search.len(), 1);
-    assert_eq!((why.search[0].search, why.search[0].why.as_deref()), ("bounded", None));
+    assert_eq!(
+        (why.search[0].search, why.search[0].why.as_deref()),
+        ("bounded", None)
+    );
     assert!(why.note.contains("could not beat the plan"), "{}", why.note);
 }
 

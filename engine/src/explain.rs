@@ -224,3 +224,53 @@ fn round(x: f64) -> String {
     let r = (x * 100.0).round() / 100.0;
     format!("{}", r + 0.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(location: &str, shipped: bool, rank_values: Vec<f64>) -> Considered {
+        Considered {
+            location: location.into(),
+            strategy: "near".into(),
+            kept: true,
+            reason: None,
+            distance_km: 0.0,
+            cost: None,
+            score: None,
+            shipped,
+            rank_values,
+            lost_on: None,
+        }
+    }
+
+    #[test]
+    fn a_kept_candidate_lost_on_the_first_key_it_is_worse_on() {
+        let ranking = [Ranking {
+            strategy: "near".into(),
+            criteria: vec![
+                "fewest_shipments".into(),
+                "in_market".into(),
+                "distance".into(),
+            ],
+            then: Vec::new(),
+        }];
+        let mut list = vec![
+            candidate("ST-COLOGNE", true, vec![1.0, 0.0, 1.02]),
+            candidate("VD-STUTTGART", false, vec![1.0, 0.0, 287.754]),
+            candidate("DC-ABROAD", false, vec![1.0, 1.0, 0.5]),
+            candidate("ST-TWIN", false, vec![1.0, 0.0, 1.02]),
+        ];
+        lost_on(&mut list, &ranking);
+        let lost: Vec<Option<&str>> = list.iter().map(|c| c.lost_on.as_deref()).collect();
+        assert_eq!(
+            lost,
+            [
+                None,
+                Some("distance: 287.75 against 1.02"),
+                Some("in_market: 1 against 0"),
+                Some("as good alone; the plan as a whole ranks better without it"),
+            ]
+        );
+    }
+}
