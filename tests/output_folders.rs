@@ -35,16 +35,9 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn simulate(out: &Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sourcing"))
         .current_dir(example_dir())
-        .args([
-            "simulate",
-            "--network",
-            "network.json",
-            "--inventory",
-            "inventory.csv",
-            "--orders",
-            "orders.jsonl",
-            "--rules",
-        ])
+        .arg("simulate")
+        .args(support::EXAMPLE_FILES)
+        .arg("--rules")
         .arg(root().join("rules/min-cost.rules"))
         .arg("--out")
         .arg(out)

@@ -945,8 +945,7 @@ fn check_and_explain_name_bounded_and_full_scan_strategies() {
     let with_rules = |first: &[&str], rules: &Path| -> Output {
         let mut args = first.to_vec();
         args.extend(["--rules", rules.to_str().expect("utf-8 path")]);
-        args.extend(support::EXAMPLE_INPUTS);
-        args.extend(["--orders", "orders.jsonl"]);
+        args.extend(support::EXAMPLE_FILES);
         sourcing(&example_dir(), &args)
     };
     let out = with_rules(&["explain", "--order", "EX-1"], &shipped);

@@ -56,17 +56,8 @@ fn run(args: &[&str], stdout: To, stderr: To) -> (Option<i32>, String) {
     (out.status.code(), stderr)
 }
 
-const B: [&str; 6] = [
-    "--network",
-    "network.json",
-    "--inventory",
-    "inventory.csv",
-    "--orders",
-    "orders.jsonl",
-];
-
 fn with_b<'a>(head: &[&'a str]) -> Vec<&'a str> {
-    [head, &B[..]].concat()
+    [head, &support::EXAMPLE_FILES[..]].concat()
 }
 
 /// Each command that writes to stdout, with arguments that make it succeed.

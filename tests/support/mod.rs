@@ -28,14 +28,7 @@ pub fn sourcing(dir: &Path, args: &[&str]) -> Output {
 /// then `EXTRA`.
 fn on_example_files(dir: &Path, args: &[&str], extra: &[&str]) -> Output {
     let mut all = args.to_vec();
-    all.extend_from_slice(&[
-        "--network",
-        "network.json",
-        "--inventory",
-        "inventory.csv",
-        "--orders",
-        "orders.jsonl",
-    ]);
+    all.extend_from_slice(&EXAMPLE_FILES);
     all.extend_from_slice(extra);
     sourcing(dir, &all)
 }
@@ -81,6 +74,16 @@ pub fn sourcing_piped(dir: &Path, args: &[&str], input: &[u8]) -> Output {
 
 /// The example's network and stock as `route`, `explain` and `simulate` arguments.
 pub const EXAMPLE_INPUTS: [&str; 4] = ["--network", "network.json", "--inventory", "inventory.csv"];
+
+/// The example's network, stock and orders as `route`, `explain` and `simulate` arguments.
+pub const EXAMPLE_FILES: [&str; 6] = [
+    "--network",
+    "network.json",
+    "--inventory",
+    "inventory.csv",
+    "--orders",
+    "orders.jsonl",
+];
 /// Copies the example data (network, inventory, orders) into a fresh temp dir.
 pub fn example_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -1374,37 +1374,29 @@ impl Step<'_> {
                         None => return None,
                     }
                 }
-                Criterion::Days => {
-                    let mut days: Vec<f64> = pool
-                        .iter()
-                        .flat_map(|c| c.options.iter().map(|(_, o)| f64::from(o.days)))
-                        .collect();
-                    days.sort_by(f64::total_cmp);
-                    days.dedup();
-                    let found = days.iter().take_while(|_| !spent()).find(|&&d| {
-                        let cands = build(d, max_priority);
+                // The latest arrival or the worst priority as low as a plan allows.
+                Criterion::Days | Criterion::Priority => {
+                    let days = matches!(key.criterion, Criterion::Days);
+                    let mut values: Vec<f64> = if days {
+                        pool.iter()
+                            .flat_map(|c| c.options.iter().map(|(_, o)| f64::from(o.days)))
+                            .collect()
+                    } else {
+                        pool.iter().map(|c| self.priority(c.location)).collect()
+                    };
+                    values.sort_by(f64::total_cmp);
+                    values.dedup();
+                    let found = values.iter().take_while(|_| !spent()).find(|&&v| {
+                        let cands = if days {
+                            build(v, max_priority)
+                        } else {
+                            build(max_days, v)
+                        };
                         run(&cands, max_shipments, false, result).is_some()
                     });
                     match found {
-                        Some(&d) => max_days = d,
-                        None if spent() => {
-                            result.truncated = true;
-                            break;
-                        }
-                        None => return None,
-                    }
-                }
-                Criterion::Priority => {
-                    let mut prios: Vec<f64> =
-                        pool.iter().map(|c| self.priority(c.location)).collect();
-                    prios.sort_by(f64::total_cmp);
-                    prios.dedup();
-                    let found = prios.iter().take_while(|_| !spent()).find(|&&p| {
-                        let cands = build(max_days, p);
-                        run(&cands, max_shipments, false, result).is_some()
-                    });
-                    match found {
-                        Some(&p) => max_priority = p,
+                        Some(&v) if days => max_days = v,
+                        Some(&v) => max_priority = v,
                         None if spent() => {
                             result.truncated = true;
                             break;
