@@ -76,7 +76,6 @@ pub(crate) struct Step<'a> {
 type Looked = FxHashMap<u32, Option<Cand>>;
 
 /// A candidate with what the objective needs beyond the allocator's view.
-#[derive(Clone)]
 struct Cand {
     location: u32,
     distance_km: f64,
@@ -391,7 +390,7 @@ impl Step<'_> {
         cursor: &dyn Fn(usize) -> crate::index::Cursor<'c>,
         member: &dyn Fn(&Cand) -> bool,
         seen: &mut Looked,
-        look: &mut dyn FnMut(u32, &mut Looked),
+        look: &mut dyn FnMut(u32, Vec<u64>, &mut Looked),
     ) -> f64 {
         let weight: f64 = target.iter().map(SkuDemand::weight).sum();
         let holds_all = |c: &Cand| target.iter().zip(&c.atp).all(|(d, &a)| a >= d.total());
@@ -443,6 +442,9 @@ impl Step<'_> {
         let mut cur = cursor(rarest);
         while let Some((slot, _)) = cur.next(cutoff(best, best_km), units, slot_locs, handling) {
             let loc = self.stock.slot_location(slot);
+            if seen.contains_key(&loc) {
+                continue; // in hand, and counted above
+            }
             // Only a holder of every unit can ship them alone: counted before it is looked
             // at as a candidate.
             let raw = self.holding(s, loc, demand);
@@ -451,7 +453,7 @@ impl Step<'_> {
             {
                 continue;
             }
-            look(loc, seen);
+            look(loc, raw, seen);
             if let Some(Some(c)) = seen.get(&loc) {
                 if member(c) && holds_all(c) {
                     keep(c, &mut best, &mut best_km);
@@ -633,9 +635,10 @@ impl Step<'_> {
         let mut seen: FxHashMap<u32, Option<Cand>> = FxHashMap::default();
         let mut dropped: Vec<Option<String>> = vec![None; order.lines.len()];
         let mut held_in_set = vec![false; order.lines.len()];
-        let mut look = |loc: u32, seen: &mut FxHashMap<u32, Option<Cand>>| {
+        // Looks at a holder as a candidate, once, with what it holds (`raw`, read by the
+        // caller to decide whether to look).
+        let mut look = |loc: u32, raw: Vec<u64>, seen: &mut Looked| {
             if let std::collections::hash_map::Entry::Vacant(slot) = seen.entry(loc) {
-                let raw = self.holding(s, loc, &demand);
                 let c =
                     self.candidate(s, loc, raw, pickup, &demand, &mut dropped, &mut held_in_set);
                 slot.insert(c);
@@ -686,18 +689,10 @@ impl Step<'_> {
             // The pickup store is a candidate whatever its bound: its counter costs no
             // distance.
             if let Some(p) = pickup {
-                look(p, &mut seen);
+                if !seen.contains_key(&p) {
+                    look(p, self.holding(s, p, &demand), &mut seen);
+                }
             }
-            let pool_of = |seen: &FxHashMap<u32, Option<Cand>>| -> Vec<Cand> {
-                let mut pool: Vec<Cand> = seen
-                    .values()
-                    .flatten()
-                    .filter(|c| member(c))
-                    .cloned()
-                    .collect();
-                pool.sort_unstable_by_key(|c| c.location);
-                pool
-            };
             let weight: f64 = left.iter().map(SkuDemand::weight).sum();
             let open_skus: Vec<usize> = (0..left.len())
                 .filter(|&k| left.get(k).is_some_and(|d| d.total() > 0))
@@ -831,7 +826,7 @@ impl Step<'_> {
                                 {
                                     continue;
                                 }
-                                look(loc, &mut seen);
+                                look(loc, raw, &mut seen);
                                 if let Some(Some(c)) = seen.get(&loc) {
                                     if member(c) {
                                         count(c, &mut total, &mut most);
@@ -849,8 +844,7 @@ impl Step<'_> {
                         break;
                     }
                     // A first search over what covers the demand gives the bound.
-                    let pool = pool_of(&seen);
-                    let refs: Vec<&Cand> = pool.iter().collect();
+                    let refs = members(&seen, &member);
                     let placeable = cut(&left, &refs, tier_limits, &mut shape_reason);
                     if placeable.iter().all(|d| d.total() == 0) {
                         // This tier holds nothing of what is open: the next one places it.
@@ -872,10 +866,9 @@ impl Step<'_> {
                 // Every holder whose bound leaves room for another shipment under the best.
                 // (When the tier cannot place every open unit, the single locations of what
                 // it can place were not all looked at: they count too.)
-                let pool = pool_of(&seen);
                 let placeable = cut(
                     &left,
-                    &pool.iter().collect::<Vec<_>>(),
+                    &members(&seen, &member),
                     tier_limits,
                     &mut shape_reason,
                 );
@@ -917,13 +910,12 @@ impl Step<'_> {
                         if self.may_serve(s, loc, tier, &left, &raw, false, None)
                             && !dominated(lower, &raw, &seen)
                         {
-                            look(loc, &mut seen);
+                            look(loc, raw, &mut seen);
                         }
                     }
                 }
             }
-            let pool = pool_of(&seen);
-            let refs: Vec<&Cand> = pool.iter().collect();
+            let refs = members(&seen, &member);
             let placeable = cut(&left, &refs, tier_limits, &mut shape_reason);
             if placeable.iter().all(|d| d.total() == 0) {
                 continue;
@@ -1446,6 +1438,13 @@ impl Step<'_> {
             .and_then(|l| l.priority)
             .map_or(f64::INFINITY, |p| p as f64)
     }
+}
+
+/// The members of a tier looked at so far, in location order (as the full scan has them).
+fn members<'a>(seen: &'a Looked, member: &dyn Fn(&Cand) -> bool) -> Vec<&'a Cand> {
+    let mut pool: Vec<&Cand> = seen.values().flatten().filter(|c| member(c)).collect();
+    pool.sort_unstable_by_key(|c| c.location);
+    pool
 }
 
 /// Whether every shipment of `plan` arrives within `max_days`.
