@@ -483,6 +483,38 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// Whether this expression or any expression inside it satisfies `pred`, walked with a
+    /// stack of its own (expressions may be deep).
+    pub fn any(&self, pred: impl Fn(&Expr) -> bool) -> bool {
+        let mut stack = vec![self];
+        while let Some(x) = stack.pop() {
+            if pred(x) {
+                return true;
+            }
+            match &x.kind {
+                ExprKind::Script(_, args) | ExprKind::Builtin(_, args) | ExprKind::List(args) => {
+                    stack.extend(args)
+                }
+                ExprKind::Not(a) | ExprKind::Neg(a) => stack.push(a),
+                ExprKind::And(a, b)
+                | ExprKind::Or(a, b)
+                | ExprKind::Arith(_, a, b)
+                | ExprKind::Compare(_, a, b) => stack.extend([&**a, &**b]),
+                ExprKind::Contains { list, item } => stack.extend([&**list, &**item]),
+                ExprKind::StartsWith { text, prefix } => stack.extend([&**text, &**prefix]),
+                ExprKind::Cond {
+                    cond,
+                    then,
+                    otherwise,
+                } => stack.extend([&**cond, &**then, &**otherwise]),
+                _ => {}
+            }
+        }
+        false
+    }
+}
+
 /// Arithmetic operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum ArithOp {

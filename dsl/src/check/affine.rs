@@ -64,26 +64,5 @@ fn sum_of_costs(e: &Expr) -> bool {
 
 /// Whether an expression reads the term `cost`.
 pub(crate) fn reads_cost(e: &Expr) -> bool {
-    if !e.deps.shipment {
-        return false;
-    }
-    match &e.kind {
-        ExprKind::Fact(Fact::Term(Term::Cost)) => true,
-        ExprKind::Not(x) | ExprKind::Neg(x) => reads_cost(x),
-        ExprKind::And(a, b)
-        | ExprKind::Or(a, b)
-        | ExprKind::Arith(_, a, b)
-        | ExprKind::Compare(_, a, b) => reads_cost(a) || reads_cost(b),
-        ExprKind::Contains { list, item } => reads_cost(list) || reads_cost(item),
-        ExprKind::StartsWith { text, prefix } => reads_cost(text) || reads_cost(prefix),
-        ExprKind::Cond {
-            cond,
-            then,
-            otherwise,
-        } => reads_cost(cond) || reads_cost(then) || reads_cost(otherwise),
-        ExprKind::Builtin(_, args) | ExprKind::Script(_, args) | ExprKind::List(args) => {
-            args.iter().any(reads_cost)
-        }
-        _ => false,
-    }
+    e.deps.shipment && e.any(|x| matches!(x.kind, ExprKind::Fact(Fact::Term(Term::Cost))))
 }

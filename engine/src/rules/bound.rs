@@ -527,7 +527,7 @@ fn opaque_script(e: &Expr) -> Option<sourcing_dsl::Span> {
             && (!d.shipment || matches!(a.kind, ExprKind::Fact(Fact::Term(Term::Days))))
     };
     let found = std::cell::Cell::new(None);
-    any_node(e, &|x| match &x.kind {
+    e.any(|x| match &x.kind {
         ExprKind::Script(_, args) if !args.iter().all(plain) => {
             found.set(Some(x.span));
             true
@@ -535,35 +535,6 @@ fn opaque_script(e: &Expr) -> Option<sourcing_dsl::Span> {
         _ => false,
     });
     found.get()
-}
-
-/// Whether any node of `e` satisfies `pred` (walked without recursion).
-fn any_node(e: &Expr, pred: &dyn Fn(&Expr) -> bool) -> bool {
-    let mut stack = vec![e];
-    while let Some(x) = stack.pop() {
-        if pred(x) {
-            return true;
-        }
-        match &x.kind {
-            ExprKind::Script(_, args) | ExprKind::Builtin(_, args) | ExprKind::List(args) => {
-                stack.extend(args)
-            }
-            ExprKind::Not(a) | ExprKind::Neg(a) => stack.push(a),
-            ExprKind::And(a, b)
-            | ExprKind::Or(a, b)
-            | ExprKind::Arith(_, a, b)
-            | ExprKind::Compare(_, a, b) => stack.extend([&**a, &**b]),
-            ExprKind::Contains { list, item } => stack.extend([&**list, &**item]),
-            ExprKind::StartsWith { text, prefix } => stack.extend([&**text, &**prefix]),
-            ExprKind::Cond {
-                cond,
-                then,
-                otherwise,
-            } => stack.extend([&**cond, &**then, &**otherwise]),
-            _ => {}
-        }
-    }
-    false
 }
 
 /// What of the stock a strategy's plans depend on exactly: (the units of a slot, beyond
@@ -593,7 +564,7 @@ pub(crate) fn exact_reads(s: &ir::Strategy) -> (bool, bool) {
     }
     let stock = exprs.iter().any(|e| e.deps.stock);
     let capacity = exprs.iter().any(|e| {
-        any_node(e, &|x| {
+        e.any(|x| {
             matches!(
                 x.kind,
                 ExprKind::Fact(Fact::Term(Term::CapacityLeft | Term::CapacityUtilisation))
