@@ -92,6 +92,21 @@ pub struct StrategySearch {
     pub why: Option<String>,
 }
 
+impl StrategySearch {
+    /// Strategy `strategy` searched bounded (`why` is `None`), or by a full scan and why.
+    pub(crate) fn new(strategy: &str, why: Option<String>) -> StrategySearch {
+        StrategySearch {
+            strategy: strategy.to_string(),
+            search: if why.is_some() {
+                "full scan"
+            } else {
+                "bounded"
+            },
+            why,
+        }
+    }
+}
+
 thread_local! {
     static TRACE: RefCell<Option<Vec<Considered>>> = const { RefCell::new(None) };
 }
@@ -124,7 +139,7 @@ impl Explain {
     /// Puts the considered candidates in order, marks those shipping, cuts the list.
     pub(crate) fn new(
         decision: &crate::Decision,
-        searches: Vec<(String, Option<String>)>,
+        search: Vec<StrategySearch>,
         strategies: Vec<String>,
         exact: bool,
         search_nodes: u64,
@@ -149,18 +164,6 @@ impl Explain {
         unique.sort_by_key(|c| (!c.shipped, !c.kept));
         let omitted = unique.len().saturating_sub(LISTED);
         unique.truncate(LISTED);
-        let search: Vec<StrategySearch> = searches
-            .into_iter()
-            .map(|(strategy, why)| StrategySearch {
-                strategy,
-                search: if why.is_some() {
-                    "full scan"
-                } else {
-                    "bounded"
-                },
-                why,
-            })
-            .collect();
         let builtin = strategies.iter().any(|s| s == "min-cost") || decision.rule == "min-cost";
         let note = if builtin {
             "holders are visited by a lower bound on their cost; those not listed could not beat the plan".to_string()

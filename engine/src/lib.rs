@@ -69,7 +69,7 @@ mod tests;
 
 pub use cost::transit_days;
 pub use engine::{Engine, Reservation, SearchStats};
-pub use explain::{Considered, Explain, Ranking};
+pub use explain::{Considered, Explain, Ranking, StrategySearch};
 pub use model::decision::{Decision, Shipment, ShipmentLine, Status, Unsourced};
 pub use model::network::{Location, LocationKind, Network, Service};
 pub use model::order::{Fulfillment, Order, OrderLine, ShipTo, PICKUP_TOLERANCE_KM};

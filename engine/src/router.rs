@@ -112,7 +112,7 @@ pub(crate) struct Routed {
     /// The strategies that ran, in order.
     pub chain: Vec<String>,
     /// How each strategy that ran searched: `None` bounded, or why it scanned every holder.
-    pub searches: Vec<(String, Option<String>)>,
+    pub searches: Vec<crate::explain::StrategySearch>,
     /// Everything the plan read of the stock, when the rules' own search did all the
     /// reading: a plan made ahead stays valid while none of it changes.
     pub reads: Option<Reads>,
@@ -296,7 +296,7 @@ pub(crate) fn plan_order(
     takes.sort_unstable();
     routed.takes = takes;
     routed.builtin = true;
-    routed.searches = vec![("min-cost".into(), None)];
+    routed.searches = vec![crate::explain::StrategySearch::new("min-cost", None)];
     routed
 }
 

@@ -30,15 +30,6 @@ pub(crate) struct Planned {
     pub weight: f64,
 }
 
-/// How a strategy step searched.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Search {
-    /// Holders best-first by a bound on the objective, stopped when none left could win.
-    Bounded,
-    /// Every holder of the open SKUs, and why no bound applied.
-    FullScan(String),
-}
-
 /// What one strategy did with the open units.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StepResult {
@@ -107,22 +98,23 @@ impl Step<'_> {
 
     /// Runs strategy `s` on the open units (`open[line]`): the bounded search when the
     /// objective has a bound for this order and it places every open unit, otherwise the
-    /// full scan of every holder (which also says why units stay open).
-    pub fn run(&self, s: &CompiledStrategy, open: &[u64]) -> (StepResult, Search) {
+    /// full scan of every holder (which also says why units stay open). With the result:
+    /// `None` when the bounded search decided, or why the full scan ran.
+    pub fn run(&self, s: &CompiledStrategy, open: &[u64]) -> (StepResult, Option<String>) {
         if self.rules.full_scan_only {
             return (
                 self.run_full(s, open),
-                Search::FullScan("every holder, by request".into()),
+                Some("every holder, by request".into()),
             );
         }
         let why = match self.rules.objective_bound(s, self.facts) {
             Ok(bound) => match self.run_bounded(s, open, bound) {
-                Ok(result) => return (result, Search::Bounded),
+                Ok(result) => return (result, None),
                 Err(why) => why,
             },
             Err(why) => why,
         };
-        (self.run_full(s, open), Search::FullScan(why))
+        (self.run_full(s, open), Some(why))
     }
 
     /// Runs strategy `s` on the open units looking at every holder of their SKUs.

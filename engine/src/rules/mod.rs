@@ -660,17 +660,6 @@ fn name_decision(routed: &mut Routed, rules: &Rules, visited: &[bool], first: us
         .unwrap_or_default();
 }
 
-/// How each strategy searched, for explanations: `None` bounded, or why not.
-fn named_searches(searches: Vec<(String, eval::Search)>) -> Vec<(String, Option<String>)> {
-    searches
-        .into_iter()
-        .map(|(name, search)| match search {
-            eval::Search::Bounded => (name, None),
-            eval::Search::FullScan(why) => (name, Some(why)),
-        })
-        .collect()
-}
-
 /// Routes one order with a rule set: the decision and the units it takes.
 pub(crate) fn plan_with_rules(
     rules: &Rules,
@@ -740,7 +729,7 @@ pub(crate) fn plan_with_rules(
     let shape = crate::alloc::Shape::of(order);
     let mut strategy = Some(first);
     let mut visited = vec![false; rules.strategies.len()];
-    let mut searches: Vec<(String, eval::Search)> = Vec::new();
+    let mut searches: Vec<crate::explain::StrategySearch> = Vec::new();
     while let Some(i) = strategy {
         let Some(s) = rules.strategies.get(i) else {
             break;
@@ -752,7 +741,7 @@ pub(crate) fn plan_with_rules(
             // The built-in router: exact, spatially indexed.
             let mut routed = plan_order(network, stock, tables, order);
             reads_known = false;
-            searches.push((s.ir.name.clone(), eval::Search::Bounded));
+            searches.push(crate::explain::StrategySearch::new(&s.ir.name, None));
             let ends_here = !matches!(s.ir.next, ir::Next::Fallback { .. });
             if routed.decision.unsourced.is_empty() || ends_here {
                 // Nothing goes on to another strategy: the built-in decision is final. It is
@@ -766,7 +755,7 @@ pub(crate) fn plan_with_rules(
                 // Strategies that ran before it (and placed nothing) read the stock their
                 // own way; selection reads only the order.
                 routed.builtin &= i == first;
-                routed.searches = named_searches(searches);
+                routed.searches = searches;
                 return routed;
             }
             spent.set(spent.get().saturating_add(routed.nodes));
@@ -820,7 +809,7 @@ pub(crate) fn plan_with_rules(
                 spent: &spent,
             };
             let (result, search) = step.run(s, &open);
-            searches.push((s.ir.name.clone(), search));
+            searches.push(crate::explain::StrategySearch::new(&s.ir.name, search));
             truncated |= result.truncated;
             for p in &result.shipments {
                 for &(line, qty) in &p.lines {
@@ -949,7 +938,7 @@ pub(crate) fn plan_with_rules(
     let mut routed = finish(order, out, unsourced, spent.get(), truncated);
     name_decision(&mut routed, rules, &visited, first);
     routed.takes = takes;
-    routed.searches = named_searches(searches);
+    routed.searches = searches;
     routed.reads = reads_known.then(|| reads.take());
     routed
 }
