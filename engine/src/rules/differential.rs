@@ -8,31 +8,22 @@
 #![allow(clippy::expect_used, clippy::panic, reason = "tests fail by panicking")]
 
 use super::Rules;
-use crate::generate::{scenario, Shape};
+use crate::generate::{scenario, Rng, Shape};
 use crate::Engine;
 
-/// A small seeded generator (splitmix64): the cases are the same on every machine.
-struct Rng(u64);
+/// The generator's seeded random numbers, with what drawing rule files needs.
+trait Draw {
+    fn chance(&mut self, p: f64) -> bool;
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
+impl Draw for Rng {
     fn chance(&mut self, p: f64) -> bool {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
+        self.unit() <= p
     }
 
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len() as u64) as usize]
+        xs[self.below(xs.len())]
     }
 }
 

@@ -441,7 +441,7 @@ impl Step<'_> {
             // at as a candidate.
             let raw = self.holding(s, loc, demand);
             if target.iter().zip(&raw).any(|(d, &a)| a < d.total())
-                || !self.may_hold_all(s, loc, tier, target, &raw)
+                || !self.may_serve(s, loc, tier, target, &raw, true, None)
             {
                 continue;
             }
@@ -455,23 +455,10 @@ impl Step<'_> {
         best
     }
 
-    /// Whether `loc` may be a member of tier `tier` holding every open unit, by what is
-    /// cheap to know before it is looked at as a candidate: the sets that are tables, and
-    /// the exclusions per line that read neither the shipment, the pair's terms nor a script.
-    fn may_hold_all(
-        &self,
-        s: &CompiledStrategy,
-        loc: u32,
-        tier: usize,
-        left: &[SkuDemand],
-        raw: &[u64],
-    ) -> bool {
-        self.may_serve(s, loc, tier, left, raw, true, None)
-    }
-
     /// Whether `loc` may be a member of tier `tier` that ships any open unit (`all`: every
     /// open unit; `only`: any of that SKU position), by what is cheap to know before it is
-    /// looked at as a candidate.
+    /// looked at as a candidate: the sets that are tables, and the exclusions per line that
+    /// read neither the shipment, the pair's terms nor a script.
     #[allow(clippy::too_many_arguments, reason = "one question, asked three ways")]
     fn may_serve(
         &self,
