@@ -945,15 +945,19 @@ pub(crate) fn constant_condition(span: Span, value: bool, consequence: &str) -> 
     .with_help(consequence.to_string())
 }
 
-/// W008: a `prefer` set that is not among the candidates.
+/// W008: a `prefer` set that shares no location with the candidates.
 pub(crate) fn prefer_not_candidate(span: Span) -> Diagnostic {
     Diagnostic::warning(
         "W008",
-        "this preferred set is not among the candidates".to_string(),
+        "this preferred set holds none of the candidates".to_string(),
         span,
-        "not a candidate set",
+        "only locations outside `candidates`",
     )
-    .with_help("`prefer` only orders candidates; add the set to `candidates` too")
+    .with_help(
+        "`prefer` never adds a location, it puts some of the candidates first: \
+         name a part of the candidates here (a candidate set narrowed by `where`, \
+         `tagged` or `in`), or remove this `prefer`",
+    )
 }
 
 /// C017: `ship complete` beside a `split` clause that allows more than one shipment.

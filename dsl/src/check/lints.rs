@@ -113,15 +113,34 @@ fn empty_sets(cx: &mut Checker<'_>, strategies: &[Checked<'_>]) {
     }
 }
 
-/// W008: `prefer` sets that are not part of `candidates`.
+/// W008: `prefer` sets that can hold none of the candidates. `prefer` never adds a
+/// location: it puts the candidates it names first. A preferred set narrower than the
+/// candidates (`candidates dcs where …` with `prefer dcs where priority == 1`) is how it is
+/// meant to be used; only a set that provably shares no location with any candidate set
+/// (another kind, another country, other ids) prefers nothing.
 fn prefer_outside_candidates(cx: &mut Checker<'_>, strategies: &[Checked<'_>]) {
     let mut found = Vec::new();
     for s in strategies {
         if s.ir.candidates.is_empty() {
             continue;
         }
+        let candidates: Option<Vec<Part<'_>>> =
+            s.ir.candidates
+                .iter()
+                .map(|c| parts(cx, c, 0))
+                .collect::<Option<Vec<_>>>()
+                .map(|v| v.into_iter().flatten().collect());
+        let Some(candidates) = candidates else {
+            continue;
+        };
         for p in s.ir.prefer.iter().flatten() {
-            if !covered(cx, p, &s.ir.candidates, 0) {
+            let Some(preferred) = parts(cx, p, 0) else {
+                continue;
+            };
+            let outside = preferred
+                .iter()
+                .all(|a| candidates.iter().all(|b| a.disjoint(b)));
+            if outside {
                 found.push(p.span);
             }
         }
@@ -131,46 +150,88 @@ fn prefer_outside_candidates(cx: &mut Checker<'_>, strategies: &[Checked<'_>]) {
     }
 }
 
-/// Whether every location of `p` is certainly in one of `candidates` (a conservative test:
-/// same base, or `all`, with the candidate's filters among `p`'s; groups are looked into).
-fn covered(
-    cx: &Checker<'_>,
-    p: &ir::LocationSet,
-    candidates: &[ir::LocationSet],
-    depth: usize,
-) -> bool {
-    let key = |f: &ir::LocationFilter| -> String {
-        match f {
-            ir::LocationFilter::Tagged(t) => format!("tagged {t}"),
-            ir::LocationFilter::Country(t) => format!("country {t}"),
-            ir::LocationFilter::Region(t) => format!("region {t}"),
-            ir::LocationFilter::Where(e) => {
-                let text = cx.source.slice(e.span);
-                format!(
-                    "where {}",
-                    text.split_whitespace().collect::<Vec<_>>().join(" ")
-                )
-            }
-        }
+/// One set of a union, with every filter that narrows it (its own and those written after
+/// the group it came from).
+struct Part<'a> {
+    base: &'a ir::SetBase,
+    filters: Vec<&'a ir::LocationFilter>,
+}
+
+/// A set as a union of [`Part`]s, groups opened (`None` when too deep to tell).
+fn parts<'a>(cx: &'a Checker<'_>, set: &'a ir::LocationSet, depth: usize) -> Option<Vec<Part<'a>>> {
+    let ir::SetBase::Group(g) = &set.base else {
+        return Some(vec![Part {
+            base: &set.base,
+            filters: set.filters.iter().collect(),
+        }]);
     };
-    let p_keys: Vec<String> = p.filters.iter().map(key).collect();
-    let direct = candidates.iter().any(|c| {
-        (c.base == ir::SetBase::All || c.base == p.base)
-            && c.filters.iter().all(|f| p_keys.contains(&key(f)))
-    });
-    if direct {
-        return true;
+    if depth >= 8 {
+        return None;
     }
-    if let (ir::SetBase::Group(g), true) = (&p.base, depth < 8) {
-        if let Some(group) = cx.groups.get(g.0) {
-            return !group.sets.is_empty()
-                && group
-                    .sets
-                    .iter()
-                    .all(|gs| covered(cx, gs, candidates, depth + 1));
+    let group = cx.groups.get(g.0)?;
+    let mut out = Vec::new();
+    for gs in &group.sets {
+        for mut part in parts(cx, gs, depth + 1)? {
+            part.filters.extend(set.filters.iter());
+            out.push(part);
         }
     }
-    false
+    Some(out)
+}
+
+impl Part<'_> {
+    /// The kinds of location the part may hold: its base's, less those a `where` rules out.
+    fn kinds(&self) -> Vec<LocationKind> {
+        let base = match self.base {
+            ir::SetBase::Kind(k) => vec![*k],
+            ir::SetBase::PickupStore => vec![LocationKind::Store],
+            _ => vec![
+                LocationKind::Dc,
+                LocationKind::Store,
+                LocationKind::Dropship,
+            ],
+        };
+        base.into_iter()
+            .filter(|&k| {
+                !self.filters.iter().any(|f| {
+                    matches!(f, ir::LocationFilter::Where(e) if eval_bool(e, Some(k)) == Some(false))
+                })
+            })
+            .collect()
+    }
+
+    fn countries(&self) -> impl Iterator<Item = &str> {
+        self.filters.iter().filter_map(|f| match f {
+            ir::LocationFilter::Country(c) => Some(c.as_str()),
+            _ => None,
+        })
+    }
+
+    fn regions(&self) -> impl Iterator<Item = &str> {
+        self.filters.iter().filter_map(|f| match f {
+            ir::LocationFilter::Region(r) => Some(r.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Whether no location can be in both parts (a conservative test: `false` when unsure).
+    fn disjoint(&self, other: &Part<'_>) -> bool {
+        let theirs = other.kinds();
+        if !self.kinds().iter().any(|k| theirs.contains(k)) {
+            return true;
+        }
+        // A location has one country and one region.
+        let apart = |a: Vec<&str>, b: Vec<&str>| a.iter().any(|x| b.iter().any(|y| x != y));
+        if apart(self.countries().collect(), other.countries().collect())
+            || apart(self.regions().collect(), other.regions().collect())
+        {
+            return true;
+        }
+        match (self.base, other.base) {
+            (ir::SetBase::Ids(a), ir::SetBase::Ids(b)) => !a.iter().any(|x| b.contains(x)),
+            _ => false,
+        }
+    }
 }
 
 /// W003–W005: declarations nothing uses.
