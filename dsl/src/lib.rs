@@ -28,6 +28,7 @@ mod check;
 mod diagnostics;
 mod fmt;
 pub mod fuzz;
+pub mod ide;
 pub mod ir;
 mod schema;
 mod source;
