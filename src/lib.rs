@@ -7,6 +7,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 pub mod cmd;
+pub mod lsp;
 
 /// Rule-driven order sourcing: decide which locations ship which units.
 #[derive(Debug, Parser)]
@@ -34,6 +35,9 @@ enum Command {
     Gen(cmd::gen::GenArgs),
     /// Measure routing on generated networks of several sizes and orders of 1 to 6 lines.
     Bench(cmd::bench::BenchArgs),
+    /// Serve editors over stdio (the Language Server Protocol): diagnostics, formatting,
+    /// hovers, completion, go to definition for rule files.
+    Lsp(cmd::lsp::LspArgs),
 }
 
 /// How a command failed.
@@ -78,6 +82,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::Simulate(args) => cmd::simulate::run(&args),
         Command::Gen(args) => cmd::gen::run(&args),
         Command::Bench(args) => cmd::bench::run(&args),
+        Command::Lsp(args) => cmd::lsp::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
