@@ -120,7 +120,11 @@ fn declarations_in(src: &str, toks: &[Token]) -> Vec<Declaration> {
 /// declaration of a name the file declares.
 pub fn hover(src: &str, offset: usize) -> Option<Hover> {
     let toks = lex::lex(src);
-    let i = token_at(&toks, offset)?;
+    let mut i = token_at(&toks, offset)?;
+    // On the dot of a path: the path.
+    if toks.get(i).is_some_and(|t| text(src, t) == ".") && i > 0 {
+        i -= 1;
+    }
     let tok = toks.get(i)?;
     match tok.kind {
         Tok::Word => {}
@@ -691,6 +695,7 @@ mod tests {
         let h = |o| hover(SRC, o).map(|h| h.markdown).unwrap_or_default();
         assert!(h(at("candidates", 0)).contains("where units may come from"));
         assert!(h(at("channel", 0)).contains("`order.channel`"));
+        assert!(h(at(".channel", 0) - 1).contains("`order.channel`"));
         // The whole path is the hover's span, from any of its words.
         let on_root = hover(SRC, at("order.", 0)).map(|h| h.span);
         assert_eq!(on_root.map(|s| &SRC[s.start..s.end]), Some("order.channel"));
