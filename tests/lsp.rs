@@ -135,6 +135,17 @@ fn an_editor_session() {
     assert_eq!(caps["documentFormattingProvider"], true);
     ed.notify("initialized", json!({}));
 
+    // Garbage is answered, and the session goes on.
+    write!(ed.stdin, "Content-Length: 9\r\n\r\n{{not json").expect("write");
+    ed.stdin.flush().expect("flush");
+    let answer = ed.receive();
+    assert_eq!(
+        (answer["id"].clone(), answer["error"]["code"].clone()),
+        (Value::Null, json!(-32700))
+    );
+    let unknown = ed.request("textDocument/rename", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601);
+
     // A misspelt term, after a non-ASCII comment: the column counts UTF-16 units.
     let broken = "const keep = 2\n# Größe 𝄞\nstrategy \"a\" {\n  candidates stores\n  exclude store when atp - line.qty < keep\n  score cots\n}\n";
     ed.notify(
