@@ -571,6 +571,31 @@ mod tests {
     }
 
     #[test]
+    fn diagnostics_count_a_byte_order_mark() {
+        let text = "\u{feff}strategy \"é\" { candidates all score cots }";
+        let open = serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didOpen",
+            "params": {"textDocument": {"uri": "file:///a.rules", "languageId": "sourcing-rules",
+            "version": 1, "text": text}}});
+        let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#;
+        let got = answers(&[frame(init), frame(&open.to_string())].concat());
+        let d = got
+            .iter()
+            .find_map(|v| v.pointer("/params/diagnostics/0"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(d["code"], "C001");
+        // The mark and `é` are one UTF-16 unit each.
+        let at = text
+            .find("cots")
+            .map_or(0, |i| text[..i].encode_utf16().count());
+        assert_eq!(
+            d["range"]["start"],
+            serde_json::json!({"line": 0, "character": at})
+        );
+        assert_eq!(d["range"]["end"]["character"], at + 4);
+    }
+
+    #[test]
     fn file_names_of_uris() {
         assert_eq!(file_name("file:///tmp/a%20b.rules"), "/tmp/a b.rules");
         assert_eq!(file_name("untitled:1"), "untitled:1");
