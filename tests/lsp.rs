@@ -279,3 +279,83 @@ fn wait(child: &mut Child) -> std::process::ExitStatus {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Over the checker's corpus of faulty files, the server publishes exactly what
+/// `sourcing check --error-format json` reports: codes, severities, places, messages, help.
+#[test]
+fn diagnostics_are_check_s() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dsl/tests/corpus/check/err");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    assert!(files.len() > 30);
+    let mut ed = Editor::start();
+    ed.request("initialize", json!({"capabilities": {}}));
+    ed.notify("initialized", json!({}));
+    let mut compared = 0;
+    for (n, path) in files.iter().enumerate() {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        // Columns agree when every character is one UTF-16 unit and one column.
+        if text.chars().any(|c| c.len_utf16() > 1 || c == '\u{feff}') {
+            continue;
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_sourcing"))
+            .args(["check", "--error-format", "json"])
+            .arg(path)
+            .output()
+            .expect("run check");
+        let expected: Value = serde_json::from_slice(&out.stdout)
+            .or_else(|_| serde_json::from_slice(&out.stderr))
+            .unwrap_or_else(|e| panic!("{}: check's JSON: {e}", path.display()));
+        let expected = expected.as_array().cloned().unwrap_or_default();
+        let uri = format!("file:///corpus/{n}.rules");
+        ed.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "sourcing-rules", "version": 1, "text": text}}),
+        );
+        let got = loop {
+            let v = ed.receive();
+            if v["method"] == "textDocument/publishDiagnostics" && v["params"]["uri"] == uri {
+                break v["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+            }
+        };
+        assert_eq!(got.len(), expected.len(), "{}", path.display());
+        for (g, e) in got.iter().zip(&expected) {
+            let mut message = e["message"].as_str().unwrap_or_default().to_string();
+            if let Some(help) = e["help"].as_str() {
+                message.push_str("\nhelp: ");
+                message.push_str(help);
+            }
+            let severity = if e["severity"] == "error" { 1 } else { 2 };
+            let pos = |l: &str, c: &str| json!({"line": e["span"][l].as_u64().unwrap_or(0) - 1, "character": e["span"][c].as_u64().unwrap_or(0) - 1});
+            assert_eq!(
+                (
+                    &g["code"],
+                    &g["severity"],
+                    g["message"].as_str(),
+                    &g["range"]
+                ),
+                (
+                    &e["code"],
+                    &json!(severity),
+                    Some(message.as_str()),
+                    &json!({"start": pos("line", "column"), "end": pos("end_line", "end_column")})
+                ),
+                "{}",
+                path.display()
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 30, "{compared}");
+    ed.request("shutdown", Value::Null);
+    ed.notify("exit", Value::Null);
+    let status = wait(&mut ed.child);
+    assert!(status.success());
+}
