@@ -53,8 +53,131 @@ pub struct Unsourced {
     pub sku: String,
     /// Units not placed.
     pub qty: u32,
-    /// Why: `no_stock`, `insufficient_stock`, …
-    pub reason: String,
+    /// Why they were not placed (serialised as `no_stock`, `insufficient_stock`, …).
+    pub reason: UnsourcedReason,
+}
+
+/// Why units of a line were not placed. Serialised as the contract's strings
+/// (`no_stock`, `insufficient_stock`, …); an exclusion of a rule file is reported by the
+/// reason it gives.
+///
+/// When several reasons apply to one line, [`UnsourcedReason::after`] says which one is
+/// reported.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UnsourcedReason {
+    /// No candidate location holds any unit of the SKU (or no location lists it).
+    NoStock,
+    /// The candidates hold some units, not enough.
+    InsufficientStock,
+    /// Stock is there, but its locations have sent all the shipments they can today.
+    Capacity,
+    /// A kit's units are there, but no one location holds all of them.
+    GroupSplit,
+    /// The units are there, but not in whole packs.
+    PackSize,
+    /// The strategy's shipment limit (or whole lines) keeps the units out of the plan.
+    SplitLimit,
+    /// The line could have been placed, but the order ships whole or not at all.
+    AllOrNothing,
+    /// The rules backorder what is left (`otherwise backorder`).
+    Backorder,
+    /// No strategy of the rules applies to the order.
+    NoStrategy,
+    /// The rules failed for the order (a script, a value that is not finite).
+    RuleError,
+    /// A pickup order whose pickup location is not a known store.
+    InvalidPickupStore,
+    /// A shipment would miss the order's promise and the strategy requires it.
+    Promise,
+    /// An exclusion of the rules dropped the holders, with the reason it gives.
+    Excluded(String),
+}
+
+impl UnsourcedReason {
+    /// The reason as the contract writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            UnsourcedReason::NoStock => "no_stock",
+            UnsourcedReason::InsufficientStock => "insufficient_stock",
+            UnsourcedReason::Capacity => "capacity",
+            UnsourcedReason::GroupSplit => "group_split",
+            UnsourcedReason::PackSize => "pack_size",
+            UnsourcedReason::SplitLimit => "split_limit",
+            UnsourcedReason::AllOrNothing => "all_or_nothing",
+            UnsourcedReason::Backorder => "backorder",
+            UnsourcedReason::NoStrategy => "no_strategy",
+            UnsourcedReason::RuleError => "rule_error",
+            UnsourcedReason::InvalidPickupStore => "invalid_pickup_store",
+            UnsourcedReason::Promise => "promise",
+            UnsourcedReason::Excluded(why) => why,
+        }
+    }
+
+    /// The reason an exclusion gives: one of the reasons above when it uses its name
+    /// (`reason "capacity"`), else [`UnsourcedReason::Excluded`].
+    pub fn excluded(why: &str) -> UnsourcedReason {
+        match why {
+            "no_stock" => UnsourcedReason::NoStock,
+            "insufficient_stock" => UnsourcedReason::InsufficientStock,
+            "capacity" => UnsourcedReason::Capacity,
+            "group_split" => UnsourcedReason::GroupSplit,
+            "pack_size" => UnsourcedReason::PackSize,
+            "split_limit" => UnsourcedReason::SplitLimit,
+            "all_or_nothing" => UnsourcedReason::AllOrNothing,
+            "backorder" => UnsourcedReason::Backorder,
+            "no_strategy" => UnsourcedReason::NoStrategy,
+            "rule_error" => UnsourcedReason::RuleError,
+            "invalid_pickup_store" => UnsourcedReason::InvalidPickupStore,
+            "promise" => UnsourcedReason::Promise,
+            other => UnsourcedReason::Excluded(other.to_string()),
+        }
+    }
+
+    /// Whether the reason ends the order's walk: nothing after it can say more
+    /// (`backorder`, `no_strategy`, `rule_error`, `invalid_pickup_store`).
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            UnsourcedReason::Backorder
+                | UnsourcedReason::NoStrategy
+                | UnsourcedReason::RuleError
+                | UnsourcedReason::InvalidPickupStore
+        )
+    }
+
+    /// The precedence of reasons, defined once: the reason reported for a line that
+    /// `earlier` explained, when a later step (a fallback strategy, the end of the walk)
+    /// gives `later`. The later step says what happened last, so it wins, except that a
+    /// later `no_stock` (its candidates hold none of the line) says less than an earlier
+    /// reason why stock that was there could not be used; `all_or_nothing` is no such
+    /// reason (the earlier strategy's policy no longer applies). A final reason is never
+    /// replaced.
+    pub fn after(earlier: UnsourcedReason, later: UnsourcedReason) -> UnsourcedReason {
+        let keep_earlier = earlier.is_final()
+            || (later == UnsourcedReason::NoStock
+                && !matches!(
+                    earlier,
+                    UnsourcedReason::NoStock | UnsourcedReason::AllOrNothing
+                ));
+        if keep_earlier && !later.is_final() {
+            earlier
+        } else {
+            later
+        }
+    }
+}
+
+impl std::fmt::Display for UnsourcedReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for UnsourcedReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// The answer for one order.
