@@ -202,3 +202,52 @@ pub struct Decision {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::UnsourcedReason as R;
+
+    #[test]
+    fn reasons_serialise_to_the_contract_strings() {
+        let all = [
+            (R::NoStock, "no_stock"),
+            (R::InsufficientStock, "insufficient_stock"),
+            (R::Capacity, "capacity"),
+            (R::GroupSplit, "group_split"),
+            (R::PackSize, "pack_size"),
+            (R::SplitLimit, "split_limit"),
+            (R::AllOrNothing, "all_or_nothing"),
+            (R::Backorder, "backorder"),
+            (R::NoStrategy, "no_strategy"),
+            (R::RuleError, "rule_error"),
+            (R::InvalidPickupStore, "invalid_pickup_store"),
+            (R::Promise, "promise"),
+            (
+                R::Excluded("kits ship from DCs".into()),
+                "kits ship from DCs",
+            ),
+        ];
+        for (r, s) in all {
+            assert_eq!(serde_json::to_string(&r).ok(), Some(format!("\"{s}\"")));
+            // An exclusion giving a reason by its name is that reason.
+            assert_eq!(R::excluded(s), r);
+        }
+    }
+
+    #[test]
+    fn a_later_reason_wins_unless_it_says_less() {
+        // A later strategy says what happened last.
+        assert_eq!(R::after(R::InsufficientStock, R::SplitLimit), R::SplitLimit);
+        assert_eq!(R::after(R::NoStock, R::Capacity), R::Capacity);
+        assert_eq!(R::after(R::Capacity, R::AllOrNothing), R::AllOrNothing);
+        // Its candidates holding none says less than why stock that was there went unused,
+        assert_eq!(R::after(R::Capacity, R::NoStock), R::Capacity);
+        let excluded = R::Excluded("kits ship from DCs".into());
+        assert_eq!(R::after(excluded.clone(), R::NoStock), excluded);
+        // but more than the earlier strategy's all-or-nothing policy.
+        assert_eq!(R::after(R::AllOrNothing, R::NoStock), R::NoStock);
+        // The end of the walk has the last word, and nothing replaces it.
+        assert_eq!(R::after(R::Capacity, R::Backorder), R::Backorder);
+        assert_eq!(R::after(R::Backorder, R::Capacity), R::Backorder);
+    }
+}

@@ -30,8 +30,8 @@ pub(crate) struct Holdings<'a, T: Fn(usize) -> u64, M: Fn(usize) -> u64> {
 /// With a shape, kits come first, in order: a kit stays only if one holder has every unit
 /// of it, and those units are then its own (two kits never count the same units). The
 /// other lines ship whole packs from each holder. A kit line cut while its SKU's units are
-/// all there notes `group_split` in `why`; a pack line cut while the holders have the
-/// units, not in whole packs, `pack_size`. Where lines may not split, a line is kept whole
+/// all there notes `group_split` in `why`; a line with a pack size cut while the holders
+/// have the units, not in whole packs, `pack_size`. Where lines may not split, a line is kept whole
 /// or not at all. A note already in `why` is kept.
 pub(crate) fn cut<T: Fn(usize) -> u64, M: Fn(usize) -> u64>(
     demand: &[SkuDemand],
@@ -132,7 +132,7 @@ pub(crate) fn cut<T: Fn(usize) -> u64, M: Fn(usize) -> u64>(
                             need -= t;
                         }
                     }
-                    if need > 0 && total(k) >= qty && raw >= need {
+                    if need > 0 && shape.pack_of(line) > 1 && total(k) >= qty && raw >= need {
                         note(line, UnsourcedReason::PackSize);
                     }
                     qty - need

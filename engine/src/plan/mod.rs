@@ -375,3 +375,6 @@ pub(crate) fn add_unsourced(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -108,3 +108,71 @@ impl DecisionGraph {
         self.graph.node_count()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{DecisionGraph, Edge, Node};
+
+    fn graph(src: &str) -> DecisionGraph {
+        let (set, diags) = sourcing_dsl::compile_source("test.rules", src);
+        assert!(!diags.has_errors(), "{}", diags.render());
+        DecisionGraph::build(&set.expect("rule set")).expect("acyclic")
+    }
+
+    /// The node kinds met from `from` following `edges` in turn.
+    fn path(g: &DecisionGraph, edges: &[Edge]) -> Vec<Node> {
+        let mut at = g.entry;
+        let mut out = vec![g.node(at).cloned().expect("entry")];
+        for &e in edges {
+            at = g.follow(at, e).expect("edge");
+            out.push(g.node(at).cloned().expect("node"));
+        }
+        out
+    }
+
+    #[test]
+    fn every_node_runs_selection_then_strategies_then_a_terminal() {
+        let g = graph(
+            r#"
+strategy "app" {
+  when order.channel == "app"
+  candidates stores
+  score cost
+  fallback "dcs"
+}
+strategy "dcs" {
+  candidates dcs
+  score cost
+  otherwise backorder
+}
+"#,
+        );
+        // Two nodes per strategy, three terminals: nothing that does not run.
+        assert_eq!(g.node_count(), 7);
+        use Edge::*;
+        assert_eq!(
+            path(&g, &[Chosen, Rest, Rest]),
+            [
+                Node::Select(0),
+                Node::Strategy(0),
+                Node::Strategy(1),
+                Node::Backorder
+            ]
+        );
+        assert_eq!(
+            path(&g, &[NotChosen, Chosen, Rest]),
+            [
+                Node::Select(0),
+                Node::Select(1),
+                Node::Strategy(1),
+                Node::Backorder
+            ]
+        );
+        let g = graph("strategy \"a\" {\n  when order.channel == \"app\"\n  candidates all\n  score cost\n}\n");
+        assert_eq!(path(&g, &[NotChosen]), [Node::Select(0), Node::NoStrategy]);
+        assert_eq!(
+            path(&g, &[Chosen, Rest]),
+            [Node::Select(0), Node::Strategy(0), Node::Unsourced]
+        );
+    }
+}
