@@ -226,15 +226,23 @@ pub(crate) fn plan_order(
     }
     // The decision is assembled by the core, as every strategy's is.
     let mut progress = Progress::new(order);
-    if let Some((plan, cands)) = result {
+    if let Some((plan, mut cands)) = result {
         let planned = plan
             .shipments
-            .iter()
+            .into_iter()
             .filter_map(|ps| {
-                cands.get(ps.candidate).map(|c| Planned {
+                cands.get_mut(ps.candidate).map(|c| Planned {
                     location: c.location,
-                    lines: ps.lines.clone(),
+                    lines: ps.lines,
                     weight: ps.weight,
+                    // A plan ships from a candidate once: its offer moves to the shipment.
+                    offer: Some(std::mem::replace(
+                        &mut c.offer,
+                        LocationOffer {
+                            distance_km: 0.0,
+                            options: Vec::new(),
+                        },
+                    )),
                 })
             })
             .collect();

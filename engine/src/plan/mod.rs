@@ -63,6 +63,9 @@ pub(crate) struct Planned {
     pub location: u32,
     pub lines: Vec<(usize, u64)>,
     pub weight: f64,
+    /// The location's offer for the order, when the search already built it (the same
+    /// choice of service at any weight as a fresh one).
+    pub offer: Option<LocationOffer>,
 }
 
 /// Plans one order against the stock as it is now, taking nothing: with the rules'
@@ -253,9 +256,12 @@ fn shipment(network: &Network, order: &Order, pickup: Option<u32>, p: Planned) -
         location,
         mut lines,
         weight,
+        offer,
     } = p;
     let l = network.locations.get(location as usize)?;
-    let offer = LocationOffer::for_order(l, Some(location) == pickup, &network.services, order);
+    let offer = offer.unwrap_or_else(|| {
+        LocationOffer::for_order(l, Some(location) == pickup, &network.services, order)
+    });
     let opt = offer.choose(weight).copied()?;
     lines.sort_unstable();
     let mut merged: Vec<(usize, u64)> = Vec::with_capacity(lines.len());

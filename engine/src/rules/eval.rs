@@ -19,6 +19,7 @@ use crate::cost::{LocationOffer, ShipOption};
 use crate::index::ObjectiveScale;
 use crate::model::decision::UnsourcedReason;
 use crate::model::network::{LocationKind, Network};
+use crate::plan::cut::drop_broken_kits;
 use crate::plan::Planned;
 use crate::stock::Stock;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -126,25 +127,13 @@ impl Step<'_> {
         }
         if let Some(shape) = self.shape {
             // Kits with a line nobody stocks cannot ship whole.
-            let broken: Vec<u32> = result
-                .reasons
-                .keys()
-                .filter_map(|&l| shape.kit_of(l))
-                .collect();
-            if !broken.is_empty() {
-                for d in &mut demand {
-                    d.lines.retain(|l| {
-                        let gone = shape.kit_of(l.0).is_some_and(|k| broken.contains(&k));
-                        if gone {
-                            result.reasons.insert(l.0, UnsourcedReason::GroupSplit);
-                        }
-                        !gone
-                    });
-                }
-                demand.retain(|d| !d.lines.is_empty());
-                if demand.is_empty() {
-                    return result;
-                }
+            let unknown: Vec<usize> = result.reasons.keys().copied().collect();
+            let broken = drop_broken_kits(&mut demand, shape, unknown.into_iter());
+            for (line, _) in broken {
+                result.reasons.insert(line, UnsourcedReason::GroupSplit);
+            }
+            if demand.is_empty() {
+                return result;
             }
         }
 
@@ -1467,6 +1456,7 @@ fn place(
             location: c.location,
             lines: ps.lines.clone(),
             weight: ps.weight,
+            offer: None,
         });
     }
     for d in left.iter_mut() {

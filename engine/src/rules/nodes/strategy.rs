@@ -68,6 +68,7 @@ pub(super) fn run(w: &mut Walk<'_>, at: NodeIndex, i: usize) -> Flow {
                             f64::from(l.qty) * unit
                         })
                         .sum(),
+                    offer: None,
                 })
             })
             .collect();
