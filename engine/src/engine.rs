@@ -1,12 +1,14 @@
 //! The engine: a network and its stock, loaded once, routing orders from many threads.
 
 use crate::explain::Explain;
+use crate::explain::Trace;
 use crate::load::inventory::InventoryRecord;
 use crate::model::decision::Decision;
 use crate::model::network::Network;
 use crate::model::order::Order;
-use crate::router::{plan_order, Routed, RouterTables};
-use crate::rules::{plan_with_rules, Rules};
+use crate::plan::Routed;
+use crate::router::RouterTables;
+use crate::rules::Rules;
 use crate::stock::Stock;
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -93,12 +95,18 @@ impl Engine {
             .clone()
     }
 
-    fn plan(&self, order: &Order) -> Routed {
-        self.plan_with(self.rules().as_deref(), order)
+    fn plan(&self, order: &Order, trace: Option<&Trace>) -> Routed {
+        self.plan_with(self.rules().as_deref(), order, trace)
     }
 
-    /// Plans an order with the given rules (`None`: the built-in strategy), taking nothing.
-    pub(crate) fn plan_with(&self, rules: Option<&Rules>, order: &Order) -> Routed {
+    /// Plans an order with the given rules (`None`: the built-in strategy), taking nothing,
+    /// through the planning core; candidates go to `trace` when explaining.
+    pub(crate) fn plan_with(
+        &self,
+        rules: Option<&Rules>,
+        order: &Order,
+        trace: Option<&Trace>,
+    ) -> Routed {
         // A pickup order travels to its store whatever its `ship_to` says (the loaders
         // refuse one more than `PICKUP_TOLERANCE_KM` away and move the rest).
         let moved;
@@ -112,10 +120,14 @@ impl Engine {
             }
             None => order,
         };
-        match rules {
-            Some(rules) => plan_with_rules(rules, &self.network, &self.stock, &self.tables, order),
-            None => plan_order(&self.network, &self.stock, &self.tables, order),
-        }
+        crate::plan::plan(
+            &self.network,
+            &self.stock,
+            &self.tables,
+            rules,
+            order,
+            trace,
+        )
     }
 
     /// The network this engine routes over.
@@ -135,7 +147,7 @@ impl Engine {
 
     /// [`Engine::quote`], with how hard the search worked.
     pub fn quote_with_stats(&self, order: &Order) -> (Decision, SearchStats) {
-        let routed = self.plan(order);
+        let routed = self.plan(order, None);
         let stats = SearchStats {
             nodes: routed.nodes,
             truncated: routed.truncated,
@@ -156,7 +168,7 @@ impl Engine {
     /// order can have them) and given back by [`Engine::release`], or kept by
     /// [`Engine::confirm`]. The decision is the same as [`Engine::route`]'s.
     pub fn reserve(&self, order: &Order) -> (Decision, Reservation) {
-        let (routed, _, locations, day) = self.plan_and_take(order);
+        let (routed, _, locations, day) = self.plan_and_take(order, None);
         let reservation = Reservation {
             order: order.id.clone(),
             takes: routed.takes,
@@ -182,11 +194,11 @@ impl Engine {
 
     /// Plans an order and takes its units; plans again whenever another thread took some
     /// of them first. Returns the plan and how many times it was redone.
-    fn plan_and_take(&self, order: &Order) -> (Routed, u32, Vec<u32>, i32) {
+    fn plan_and_take(&self, order: &Order, trace: Option<&Trace>) -> (Routed, u32, Vec<u32>, i32) {
         let day = crate::capacity::day_of(order.placed_at.as_deref());
         let mut retries = 0;
         loop {
-            let routed = self.plan(order);
+            let routed = self.plan(order, trace);
             let locations = self.shipping_locations(&routed);
             // INVARIANT: a failed take changes nothing, and fails only because another
             // order took capacity or units since this plan read them, so every retry sees
@@ -224,19 +236,21 @@ impl Engine {
     /// [`Engine::quote`], with an explanation: the strategy, every candidate considered,
     /// kept or dropped and why.
     pub fn quote_explained(&self, order: &Order) -> (Decision, Explain) {
-        let (routed, considered) = crate::explain::collect(|| self.plan(order));
-        explained(self.rules().as_deref(), routed, considered)
+        let trace = Trace::default();
+        let routed = self.plan(order, Some(&trace));
+        explained(self.rules().as_deref(), routed, trace.into_list())
     }
 
     /// [`Engine::route`], with an explanation (see [`Engine::quote_explained`]).
     pub fn route_explained(&self, order: &Order) -> (Decision, Explain) {
-        let ((routed, _, _, _), considered) = crate::explain::collect(|| self.plan_and_take(order));
-        explained(self.rules().as_deref(), routed, considered)
+        let trace = Trace::default();
+        let (routed, _, _, _) = self.plan_and_take(order, Some(&trace));
+        explained(self.rules().as_deref(), routed, trace.into_list())
     }
 
     /// [`Engine::route`], with how hard the search worked.
     pub fn route_with_stats(&self, order: &Order) -> (Decision, SearchStats) {
-        let (routed, retries, _, _) = self.plan_and_take(order);
+        let (routed, retries, _, _) = self.plan_and_take(order, None);
         let stats = SearchStats {
             nodes: routed.nodes,
             truncated: routed.truncated,

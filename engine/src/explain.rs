@@ -1,9 +1,9 @@
 //! Explanations: which candidates a decision considered, which it kept, which it dropped
 //! and why.
 //!
-//! In: the router and the rule evaluation report each candidate they look at, but only
-//! while an explanation is being collected (a thread-local switch, so routing without
-//! `--explain` pays one flag test per candidate). Out: [`Explain`], attached to a
+//! In: the searches report each candidate they look at to the [`Trace`] handed to them,
+//! only when an explanation is being collected (without one they get `None`, and routing
+//! without `--explain` pays one test per candidate). Out: [`Explain`], attached to a
 //! decision by [`crate::Engine::quote_explained`] and [`crate::Engine::route_explained`].
 
 use serde::Serialize;
@@ -107,32 +107,28 @@ impl StrategySearch {
     }
 }
 
-thread_local! {
-    static TRACE: RefCell<Option<Vec<Considered>>> = const { RefCell::new(None) };
+/// The candidates an explanation collects, handed down explicitly from
+/// [`crate::Engine::quote_explained`] and [`crate::Engine::route_explained`] through the
+/// planning core to the searches. A search that is not explaining gets `None` and builds
+/// nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Trace {
+    list: RefCell<Vec<Considered>>,
 }
 
-/// Records a candidate if an explanation is being collected on this thread.
+impl Trace {
+    /// What was recorded, in order.
+    pub fn into_list(self) -> Vec<Considered> {
+        self.list.into_inner()
+    }
+}
+
+/// Records a candidate when an explanation is being collected.
 #[inline]
-pub(crate) fn record(make: impl FnOnce() -> Considered) {
-    TRACE.with(|t| {
-        if let Some(list) = t.borrow_mut().as_mut() {
-            list.push(make());
-        }
-    });
-}
-
-/// Whether an explanation is being collected on this thread.
-#[inline]
-pub(crate) fn active() -> bool {
-    TRACE.with(|t| t.borrow().is_some())
-}
-
-/// Runs `f` while collecting what it considers.
-pub(crate) fn collect<T>(f: impl FnOnce() -> T) -> (T, Vec<Considered>) {
-    TRACE.with(|t| *t.borrow_mut() = Some(Vec::new()));
-    let out = f();
-    let list = TRACE.with(|t| t.borrow_mut().take()).unwrap_or_default();
-    (out, list)
+pub(crate) fn record(trace: Option<&Trace>, make: impl FnOnce() -> Considered) {
+    if let Some(t) = trace {
+        t.list.borrow_mut().push(make());
+    }
 }
 
 impl Explain {

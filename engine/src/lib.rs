@@ -58,6 +58,7 @@ mod index;
 pub mod load;
 mod model;
 pub mod pipeline;
+mod plan;
 #[cfg(test)]
 mod reference;
 mod router;
@@ -70,7 +71,7 @@ mod tests;
 pub use cost::transit_days;
 pub use engine::{Engine, Reservation, SearchStats};
 pub use explain::{Considered, Explain, Ranking, StrategySearch};
-pub use model::decision::{Decision, Shipment, ShipmentLine, Status, Unsourced};
+pub use model::decision::{Decision, Shipment, ShipmentLine, Status, Unsourced, UnsourcedReason};
 pub use model::network::{Location, LocationKind, Network, Service};
 pub use model::order::{Fulfillment, Order, OrderLine, ShipTo, PICKUP_TOLERANCE_KM};
 pub use router::EXACT_LINE_LIMIT;

@@ -19,11 +19,15 @@ use crate::alloc::exact::search_within;
 use crate::alloc::{best_plan_within, Candidate, Limits, Plan, Shape, SkuDemand, COST_EPS};
 use crate::cost::LocationOffer;
 use crate::explain::Considered;
+use crate::explain::Trace;
 use crate::geo::{unit_vector, Unit};
 use crate::index::DistanceCost;
-use crate::model::decision::{Decision, Shipment, ShipmentLine, Status, Unsourced};
-use crate::model::network::{LocationKind, Network};
-use crate::model::order::{Fulfillment, Order};
+use crate::model::decision::{Unsourced, UnsourcedReason};
+use crate::model::network::Network;
+use crate::model::order::Order;
+use crate::plan::cut::{cut, drop_broken_kits, take_lines, Holdings};
+use crate::plan::Routed;
+use crate::plan::{add_unsourced, nothing_placed, Planned, Progress};
 use crate::stock::Stock;
 use rustc_hash::FxHashMap;
 
@@ -100,37 +104,6 @@ impl RouterTables {
     }
 }
 
-/// A decision with the units it takes from each stock slot.
-#[derive(Debug, Clone)]
-pub(crate) struct Routed {
-    pub decision: Decision,
-    pub takes: Vec<(u32, u64)>,
-    /// Search nodes visited (for benchmarks and explanations).
-    pub nodes: u64,
-    /// True when a work limit cut the search short.
-    pub truncated: bool,
-    /// The strategies that ran, in order.
-    pub chain: Vec<String>,
-    /// How each strategy that ran searched: `None` bounded, or why it scanned every holder.
-    pub searches: Vec<crate::explain::StrategySearch>,
-    /// Everything the plan read of the stock, when the rules' own search did all the
-    /// reading: a plan made ahead stays valid while none of it changes.
-    pub reads: Option<Reads>,
-    /// True when only the built-in search read the stock for this plan: it depends on a
-    /// slot's units only up to the order's demand and on a location's capacity only as
-    /// full or not (what lets a plan made ahead survive other orders' commits).
-    pub builtin: bool,
-}
-
-/// What a plan under rules read of the stock: slots (SKU id, slot, and the units up to
-/// which their count matters: `u64::MAX` when exactly) and the locations whose shipments
-/// left today it looked at (and whether the count matters, or only none against some).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Reads {
-    pub slots: Vec<(u32, u32, u64)>,
-    pub locations: Vec<(u32, bool)>,
-}
-
 /// The per-order search state.
 struct Ctx<'a> {
     network: &'a Network,
@@ -147,30 +120,23 @@ struct Ctx<'a> {
     limits: Limits<'a>,
     nodes: u64,
     truncated: bool,
+    /// Where candidates go when an explanation is being collected.
+    trace: Option<&'a Trace>,
 }
 
-/// Plans one order against the stock as it is now, taking nothing.
+/// Plans one order against the stock as it is now, taking nothing: the planning core
+/// with the plain least-cost search. When no complete plan exists, the demand is cut to
+/// what the open holders hold ([`crate::plan::cut`]) and searched again; kits that still
+/// compete for the same stock give way, the last first.
 pub(crate) fn plan_order(
     network: &Network,
     stock: &Stock,
     tables: &RouterTables,
     order: &Order,
+    trace: Option<&Trace>,
 ) -> Routed {
-    let pickup = match order.fulfillment {
-        Fulfillment::Ship => None,
-        Fulfillment::Pickup => {
-            let store = order.pickup_index(network).filter(|&i| {
-                network
-                    .locations
-                    .get(i as usize)
-                    .is_some_and(|l| l.kind == LocationKind::Store)
-            });
-            if store.is_none() {
-                // The loader rejects such orders; a library caller gets a clear answer.
-                return nothing_placed(order, "invalid_pickup_store");
-            }
-            store
-        }
+    let Ok(pickup) = crate::plan::pickup_store(network, order) else {
+        return nothing_placed(order, UnsourcedReason::InvalidPickupStore);
     };
     let shape = Shape::of(order);
     let mut ctx = Ctx {
@@ -188,12 +154,22 @@ pub(crate) fn plan_order(
         },
         nodes: 0,
         truncated: false,
+        trace,
     };
 
     let (mut demand, mut unsourced) = demand_of(stock, order);
-    if shape.is_some() && !unsourced.is_empty() {
+    if let Some(sh) = &shape {
         // A kit with a line of an unknown SKU cannot ship whole.
-        drop_broken_kits(&mut demand, &mut unsourced, &ctx, order);
+        let unknown = unsourced.iter().map(|u| u.line).collect::<Vec<_>>();
+        for (line, qty) in drop_broken_kits(&mut demand, sh, unknown.into_iter()) {
+            add_unsourced(
+                &mut unsourced,
+                order,
+                line,
+                qty,
+                UnsourcedReason::GroupSplit,
+            );
+        }
     }
     let mut result = ctx.solve(&demand);
     if result.is_none() && !demand.is_empty() {
@@ -206,11 +182,7 @@ pub(crate) fn plan_order(
         let full = std::mem::take(&mut demand);
         for recount in 0..=RECOUNTS {
             unsourced.clone_from(&unplaceable);
-            let (available, blocked) = ctx.available(&full);
-            demand = match &shape {
-                None => cut_to_available(&full, &available, &blocked, order, &mut unsourced),
-                Some(sh) => ctx.cut_shaped(&full, &available, &blocked, sh, &mut unsourced),
-            };
+            demand = ctx.cut_to_open(&full, shape.as_ref(), &mut unsourced);
             if demand.is_empty() {
                 break;
             }
@@ -221,7 +193,8 @@ pub(crate) fn plan_order(
             if recount == RECOUNTS {
                 for d in &demand {
                     for &(line, qty, _) in &d.lines {
-                        add_unsourced(&mut unsourced, order, line, qty, "insufficient_stock");
+                        let why = UnsourcedReason::InsufficientStock;
+                        add_unsourced(&mut unsourced, order, line, qty, why);
                     }
                 }
             }
@@ -238,17 +211,12 @@ pub(crate) fn plan_order(
                     last_kit.is_none() || sh.kit_of(line) == last_kit
                 });
                 let reason = if last_kit.is_some() {
-                    "group_split"
+                    UnsourcedReason::GroupSplit
                 } else {
-                    "insufficient_stock"
+                    UnsourcedReason::InsufficientStock
                 };
                 for (line, qty) in dropped {
-                    unsourced.push(Unsourced {
-                        line,
-                        sku: order.lines[line].sku.clone(),
-                        qty: qty as u32,
-                        reason: reason.into(),
-                    });
+                    add_unsourced(&mut unsourced, order, line, qty, reason.clone());
                 }
                 if !demand.is_empty() {
                     result = ctx.solve(&demand);
@@ -256,47 +224,38 @@ pub(crate) fn plan_order(
             }
         }
     }
-    let mut takes = Vec::new();
-    let mut shipments = Vec::new();
-    if let Some((plan, cands)) = result {
-        for ps in &plan.shipments {
-            let Some(c) = cands.get(ps.candidate) else {
-                continue;
-            };
-            let loc = &network.locations[c.location as usize];
-            // The contract's service at the final weight (cheapest, earlier on ties).
-            let opt = c.offer.choose(ps.weight).copied().unwrap_or(ps.option);
-            let mut lines = Vec::with_capacity(ps.lines.len());
-            for &(line, qty) in &ps.lines {
-                let sku = &order.lines[line].sku;
-                if let Some(slot) = stock.sku_id(sku).and_then(|s| stock.slot(c.location, s)) {
-                    takes.push((slot, qty));
-                }
-                lines.push(ShipmentLine {
-                    line,
-                    sku: sku.clone(),
-                    qty: qty as u32,
-                });
-            }
-            shipments.push(Shipment {
-                location: loc.id.clone(),
-                service: opt
-                    .service
-                    .and_then(|s| network.services.get(s as usize))
-                    .map(|s| s.id.clone()),
-                lines,
-                distance_km: c.offer.distance_km,
-                days: opt.days,
-                cost: opt.cost(ps.weight),
-                meets_promise: opt.meets_promise,
-            });
-        }
+    // The decision is assembled by the core, as every strategy's is.
+    let mut progress = Progress::new(order);
+    if let Some((plan, mut cands)) = result {
+        let planned = plan
+            .shipments
+            .into_iter()
+            .filter_map(|ps| {
+                cands.get_mut(ps.candidate).map(|c| Planned {
+                    location: c.location,
+                    lines: ps.lines,
+                    weight: ps.weight,
+                    // A plan ships from a candidate once: its offer moves to the shipment.
+                    offer: Some(std::mem::replace(
+                        &mut c.offer,
+                        LocationOffer {
+                            distance_km: 0.0,
+                            options: Vec::new(),
+                        },
+                    )),
+                })
+            })
+            .collect();
+        progress.place(stock, order, planned);
     }
-    let mut routed = finish(order, shipments, unsourced, ctx.nodes, ctx.truncated);
-    takes.sort_unstable();
-    routed.takes = takes;
+    for u in unsourced {
+        progress.note_first(u.line, u.reason);
+    }
+    progress.spent.set(ctx.nodes);
+    progress.truncated = ctx.truncated;
+    progress.searches = vec![crate::explain::StrategySearch::new("min-cost", None)];
+    let mut routed = progress.decide(network, order);
     routed.builtin = true;
-    routed.searches = vec![crate::explain::StrategySearch::new("min-cost", None)];
     routed
 }
 
@@ -313,7 +272,7 @@ fn demand_of(stock: &Stock, order: &Order) -> (Vec<SkuDemand>, Vec<Unsourced>) {
                 line: i,
                 sku: line.sku.clone(),
                 qty: line.qty,
-                reason: "no_stock".into(),
+                reason: UnsourcedReason::NoStock,
             })
         })
         .collect();
@@ -352,6 +311,7 @@ pub(crate) fn exhaustive_cost(
         limits,
         nodes: 0,
         truncated: false,
+        trace: None,
     };
     let mut pool: Vec<Candidate> = (0..network.locations.len() as u32)
         .map(|l| ctx.candidate(l, &demand))
@@ -362,140 +322,9 @@ pub(crate) fn exhaustive_cost(
     out.plan.map(|p| p.cost)
 }
 
-/// A decision that places nothing: every line unsourced for the same reason.
-pub(crate) fn nothing_placed(order: &Order, reason: &str) -> Routed {
-    let all = order
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| Unsourced {
-            line: i,
-            sku: l.sku.clone(),
-            qty: l.qty,
-            reason: reason.to_string(),
-        })
-        .collect();
-    finish(order, Vec::new(), all, 0, false)
-}
-
-pub(crate) fn finish(
-    order: &Order,
-    mut shipments: Vec<Shipment>,
-    mut unsourced: Vec<Unsourced>,
-    nodes: u64,
-    truncated: bool,
-) -> Routed {
-    shipments.sort_by(|a, b| a.location.cmp(&b.location));
-    unsourced.sort_by_key(|u| u.line);
-    // `+ 0.0` turns the empty sum's -0.0 into 0.0.
-    let total_cost = shipments.iter().map(|s| s.cost).sum::<f64>() + 0.0;
-    let placed: u64 = shipments
-        .iter()
-        .flat_map(|s| &s.lines)
-        .map(|l| u64::from(l.qty))
-        .sum();
-    let status = if unsourced.is_empty() {
-        Status::Sourced
-    } else if placed > 0 {
-        Status::Partial
-    } else {
-        Status::Unsourced
-    };
-    Routed {
-        decision: Decision {
-            order: order.id.clone(),
-            status,
-            rule: "min-cost".into(),
-            shipments,
-            unsourced,
-            total_cost,
-            error: None,
-        },
-        takes: Vec::new(),
-        nodes,
-        truncated,
-        chain: vec!["min-cost".into()],
-        searches: Vec::new(),
-        reads: None,
-        builtin: false,
-    }
-}
-
 /// How many times an order that cannot be placed whole counts its units again when other
 /// threads take some between the count and the plan.
 const RECOUNTS: usize = 8;
-
-/// Adds `qty` unplaced units of `line` to its entry in `unsourced` (keeping that entry's
-/// reason), or lists them with `reason`.
-fn add_unsourced(
-    unsourced: &mut Vec<Unsourced>,
-    order: &Order,
-    line: usize,
-    qty: u64,
-    reason: &str,
-) {
-    let qty = u32::try_from(qty).unwrap_or(u32::MAX);
-    match unsourced.iter_mut().find(|u| u.line == line) {
-        Some(u) => u.qty = u.qty.saturating_add(qty),
-        None => unsourced.push(Unsourced {
-            line,
-            sku: order
-                .lines
-                .get(line)
-                .map(|l| l.sku.clone())
-                .unwrap_or_default(),
-            qty,
-            reason: reason.into(),
-        }),
-    }
-}
-
-/// Cuts each SKU's demand to what is available, earlier lines first, and lists the rest.
-fn cut_to_available(
-    demand: &[SkuDemand],
-    available: &[u64],
-    blocked: &[u64],
-    order: &Order,
-    unsourced: &mut Vec<Unsourced>,
-) -> Vec<SkuDemand> {
-    let mut kept = Vec::new();
-    for ((d, &avail), &held) in demand.iter().zip(available).zip(blocked) {
-        let mut left = avail;
-        let mut lines: Vec<(usize, u64, f64)> = d.lines.clone();
-        lines.sort_by_key(|l| l.0);
-        let mut placed = Vec::new();
-        for (line, qty, w) in lines {
-            let take = qty.min(left);
-            left -= take;
-            if take > 0 {
-                placed.push((line, take, w));
-            }
-            if take < qty {
-                unsourced.push(Unsourced {
-                    line,
-                    sku: order.lines[line].sku.clone(),
-                    qty: (qty - take) as u32,
-                    reason: if held > 0 {
-                        // Stock is there, but its locations have sent all they can today.
-                        "capacity".into()
-                    } else if avail == 0 {
-                        "no_stock".into()
-                    } else {
-                        "insufficient_stock".into()
-                    },
-                });
-            }
-        }
-        if !placed.is_empty() {
-            placed.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
-            kept.push(SkuDemand {
-                sku: d.sku,
-                lines: placed,
-            });
-        }
-    }
-    kept
-}
 
 impl Ctx<'_> {
     fn budget(&self) -> u64 {
@@ -506,176 +335,85 @@ impl Ctx<'_> {
         }
     }
 
-    /// Units of each SKU the network can promise now (the pickup store included), from
-    /// locations with shipment capacity left today, and the units held where there is none.
-    fn available(&self, demand: &[SkuDemand]) -> (Vec<u64>, Vec<u64>) {
-        demand
-            .iter()
-            .map(|d| {
-                let (mut open, mut blocked) = (0, 0);
-                for slot in self.stock.slots_of(d.sku) {
-                    let units = self.stock.slot_atp(slot);
-                    if self
-                        .stock
-                        .capacity
-                        .full(self.stock.slot_location(slot), self.day)
-                    {
-                        blocked += units;
-                    } else {
-                        open += units;
-                    }
-                }
-                (open, blocked)
-            })
-            .unzip()
-    }
-
-    /// [`cut_to_available`] for an order with kits or packs: a kit is kept only if one
-    /// location with capacity left holds all of it (otherwise its lines are unsourced:
-    /// their own shortage, or `group_split`); the other lines keep what the holders can
-    /// ship in whole packs (`pack_size` when the units are there but not in whole packs).
-    fn cut_shaped(
+    /// The demand cut to what the open holders of the network (the pickup store included)
+    /// can ship now; each line cut is listed in `unsourced` with its reason: `group_split`
+    /// or `pack_size` as the cut says, else the SKU's shortage — `capacity` when units sit
+    /// at holders with no shipment left today, `no_stock` when no open holder has any,
+    /// `insufficient_stock` otherwise.
+    fn cut_to_open(
         &self,
         demand: &[SkuDemand],
-        available: &[u64],
-        blocked: &[u64],
-        shape: &Shape,
+        shape: Option<&Shape>,
         unsourced: &mut Vec<Unsourced>,
     ) -> Vec<SkuDemand> {
-        let order = self.order;
-        // Units each open holder can promise, per SKU position.
-        let mut holdings: Vec<Vec<(u32, u64)>> = demand
+        // Per SKU position: the open holders and their units (largest first, then by
+        // location: packs fit best there), and the units held where there is no capacity.
+        let mut blocked = vec![0u64; demand.len()];
+        let mut each: Vec<Vec<(u32, u64)>> = Vec::with_capacity(demand.len());
+        for (d, held) in demand.iter().zip(blocked.iter_mut()) {
+            let mut h: Vec<(u32, u64)> = Vec::new();
+            for slot in self.stock.slots_of(d.sku) {
+                let (loc, units) = (self.stock.slot_location(slot), self.stock.slot_atp(slot));
+                if self.stock.capacity.full(loc, self.day) {
+                    *held += units;
+                } else if units > 0 {
+                    h.push((loc, units));
+                }
+            }
+            h.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            each.push(h);
+        }
+        let available: Vec<u64> = each.iter().map(|h| h.iter().map(|x| x.1).sum()).collect();
+        let most: Vec<u64> = each
             .iter()
-            .map(|d| {
-                let mut h: Vec<(u32, u64)> = self
-                    .stock
-                    .slots_of(d.sku)
-                    .map(|slot| (self.stock.slot_location(slot), self.stock.slot_atp(slot)))
-                    .filter(|&(loc, units)| units > 0 && !self.stock.capacity.full(loc, self.day))
-                    .collect();
-                // Largest holders first, then by location: packs fit best there.
-                h.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                h
-            })
+            .map(|h| h.iter().map(|x| x.1).max().unwrap_or(0))
             .collect();
-        let shortage = |k: usize, short: u64| -> &'static str {
-            let (avail, held) = (
-                available.get(k).copied().unwrap_or(0),
-                blocked.get(k).copied().unwrap_or(0),
-            );
-            if held > 0 && avail < short {
-                "capacity"
-            } else if avail == 0 {
-                "no_stock"
-            } else if avail < short {
-                "insufficient_stock"
-            } else {
-                ""
-            }
-        };
-        let mut kept: Vec<SkuDemand> = demand
-            .iter()
-            .map(|d| SkuDemand {
-                sku: d.sku,
-                lines: Vec::new(),
-            })
-            .collect();
-        let refuse = |unsourced: &mut Vec<Unsourced>, line: usize, qty: u64, why: &str| {
-            unsourced.push(Unsourced {
-                line,
-                sku: order.lines[line].sku.clone(),
-                qty: qty as u32,
-                reason: why.to_string(),
-            });
-        };
-        // Kits first, in order: one holder must have every unit of the kit.
-        let kits = shape.kits_in(demand);
-        for kit in kits {
-            let lines: Vec<(usize, usize, u64, f64)> = demand
-                .iter()
-                .enumerate()
-                .flat_map(|(k, d)| d.lines.iter().map(move |&(l, q, w)| (k, l, q, w)))
-                .filter(|l| shape.kit_of(l.1) == Some(kit))
-                .collect();
-            let need = |k: usize| -> u64 { lines.iter().filter(|l| l.0 == k).map(|l| l.2).sum() };
-            let first = lines.first().map_or(0, |l| l.0);
-            let home = holdings.get(first).and_then(|h| {
-                h.iter().map(|&(loc, _)| loc).find(|&loc| {
-                    lines.iter().all(|l| {
-                        holdings.get(l.0).is_some_and(|h| {
-                            h.iter().any(|&(at, units)| at == loc && units >= need(l.0))
-                        })
-                    })
-                })
-            });
-            match home {
-                Some(loc) => {
-                    for &(k, line, qty, w) in &lines {
-                        if let Some(h) = holdings.get_mut(k) {
-                            for (at, units) in h.iter_mut() {
-                                if *at == loc {
-                                    *units -= (*units).min(qty);
-                                }
-                            }
-                        }
-                        if let Some(d) = kept.get_mut(k) {
-                            d.lines.push((line, qty, w));
-                        }
-                    }
+        let mut why: Vec<Option<UnsourcedReason>> = vec![None; self.order.lines.len()];
+        let kept = cut(
+            demand,
+            Holdings {
+                total: |k| available.get(k).copied().unwrap_or(0),
+                most_at_one: |k| most.get(k).copied().unwrap_or(0),
+                each: shape.is_some().then_some(each.as_mut_slice()),
+            },
+            shape,
+            false,
+            &mut why,
+        );
+        for (k, (d, kd)) in demand.iter().zip(&kept).enumerate() {
+            let (avail, held) = (available[k], blocked[k]);
+            for &(line, qty, _) in &d.lines {
+                let got: u64 = kd.lines.iter().filter(|l| l.0 == line).map(|l| l.1).sum();
+                if got >= qty {
+                    continue;
                 }
-                None => {
-                    for &(k, line, qty, _) in &lines {
-                        let own = shortage(k, need(k));
-                        let why = if own.is_empty() { "group_split" } else { own };
-                        refuse(unsourced, line, qty, why);
+                // How much of the SKU the line needed at once: its kit's units, or itself.
+                let short = match shape.and_then(|sh| sh.kit_of(line).map(|kit| (sh, kit))) {
+                    Some((sh, kit)) => d
+                        .lines
+                        .iter()
+                        .filter(|l| sh.kit_of(l.0) == Some(kit))
+                        .map(|l| l.1)
+                        .sum(),
+                    None => qty,
+                };
+                let reason = match why.get_mut(line).and_then(Option::take) {
+                    Some(r) => r,
+                    None if held > 0 && (shape.is_none() || avail < short) => {
+                        UnsourcedReason::Capacity
                     }
-                }
+                    None if avail == 0 => UnsourcedReason::NoStock,
+                    None => UnsourcedReason::InsufficientStock,
+                };
+                unsourced.push(Unsourced {
+                    line,
+                    sku: self.order.lines[line].sku.clone(),
+                    qty: (qty - got) as u32,
+                    reason,
+                });
             }
         }
-        // Then the other lines, earlier lines first, in whole packs from each holder.
-        for (k, d) in demand.iter().enumerate() {
-            let mut lines: Vec<(usize, u64, f64)> = d
-                .lines
-                .iter()
-                .copied()
-                .filter(|l| shape.kit_of(l.0).is_none())
-                .collect();
-            lines.sort_by_key(|l| l.0);
-            for (line, qty, w) in lines {
-                let raw: u64 = holdings.get(k).map_or(0, |h| h.iter().map(|x| x.1).sum());
-                let mut need = qty;
-                if let Some(h) = holdings.get_mut(k) {
-                    for (_, units) in h.iter_mut() {
-                        let take = shape.whole_packs(line, *units, need);
-                        *units -= take;
-                        need -= take;
-                    }
-                }
-                let take = qty - need;
-                if take > 0 {
-                    if let Some(kd) = kept.get_mut(k) {
-                        kd.lines.push((line, take, w));
-                    }
-                }
-                if need > 0 {
-                    let own = shortage(k, qty);
-                    let why = if !own.is_empty() {
-                        own
-                    } else if raw >= need {
-                        "pack_size"
-                    } else {
-                        "insufficient_stock"
-                    };
-                    refuse(unsourced, line, need, why);
-                }
-            }
-        }
-        for d in &mut kept {
-            d.lines
-                .sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
-        }
-        kept.retain(|d| !d.lines.is_empty());
-        kept
+        kept.into_iter().filter(|d| !d.lines.is_empty()).collect()
     }
 
     /// A candidate for one location, with its stock of every demanded SKU.
@@ -698,7 +436,7 @@ impl Ctx<'_> {
 
     /// Tells an explanation being collected about a candidate.
     fn note(&self, location: u32, kept: bool, reason: Option<&str>, cost: Option<f64>) {
-        crate::explain::record(|| {
+        crate::explain::record(self.trace, || {
             let l = &self.network.locations[location as usize];
             let to = &self.order.ship_to;
             Considered {
@@ -1034,53 +772,6 @@ fn from_locations(
         .map(|(loc, _)| pool.iter().position(|c| c.location == *loc))
         .collect();
     best_plan_within(demand, pool, &chosen?, limits)
-}
-
-/// Removes the lines `drop` names from the demand; returns them as (line, units).
-fn take_lines(demand: &mut Vec<SkuDemand>, drop: impl Fn(usize) -> bool) -> Vec<(usize, u64)> {
-    let mut out = Vec::new();
-    for d in demand.iter_mut() {
-        d.lines.retain(|l| {
-            if drop(l.0) {
-                out.push((l.0, l.1));
-                false
-            } else {
-                true
-            }
-        });
-    }
-    demand.retain(|d| !d.lines.is_empty());
-    out
-}
-
-/// Kits with a line the network does not know cannot ship whole: their other lines are
-/// unsourced too, with reason `group_split`.
-fn drop_broken_kits(
-    demand: &mut Vec<SkuDemand>,
-    unsourced: &mut Vec<Unsourced>,
-    ctx: &Ctx<'_>,
-    order: &Order,
-) {
-    let Some(shape) = ctx.limits.shape else {
-        return;
-    };
-    let broken: Vec<u32> = unsourced
-        .iter()
-        .filter_map(|u| shape.kit_of(u.line))
-        .collect();
-    if broken.is_empty() {
-        return;
-    }
-    for (line, qty) in take_lines(demand, |l| {
-        shape.kit_of(l).is_some_and(|k| broken.contains(&k))
-    }) {
-        unsourced.push(Unsourced {
-            line,
-            sku: order.lines[line].sku.clone(),
-            qty: qty as u32,
-            reason: "group_split".into(),
-        });
-    }
 }
 
 fn sort_candidates(pool: &mut [Candidate]) {

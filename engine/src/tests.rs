@@ -165,10 +165,13 @@ fn a_line_splits_when_no_location_holds_enough() {
     assert_eq!(d.status, Status::Partial);
     assert_eq!(d.shipments.len(), 1);
     assert_eq!(d.unsourced[0].qty, 3);
-    assert_eq!(d.unsourced[0].reason, "insufficient_stock");
+    assert_eq!(
+        d.unsourced[0].reason,
+        crate::UnsourcedReason::InsufficientStock
+    );
     let d = engine.route(&o);
     assert_eq!(d.status, Status::Unsourced);
-    assert_eq!(d.unsourced[0].reason, "no_stock");
+    assert_eq!(d.unsourced[0].reason, crate::UnsourcedReason::NoStock);
 }
 
 #[test]

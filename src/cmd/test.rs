@@ -213,7 +213,7 @@ fn compare(expect: &Expect, d: &Decision) -> Vec<String> {
         }
     }
     if let Some(reasons) = &expect.unsourced {
-        let got: Vec<String> = d.unsourced.iter().map(|u| u.reason.clone()).collect();
+        let got: Vec<String> = d.unsourced.iter().map(|u| u.reason.to_string()).collect();
         if reasons != &got {
             diffs.push(format!("unsourced: expected {reasons:?}, got {got:?}"));
         }

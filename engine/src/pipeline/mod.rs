@@ -36,10 +36,10 @@
 
 use crate::capacity::day_of;
 use crate::engine::{explained, Engine};
-use crate::explain::{self, Considered, Explain};
+use crate::explain::{Considered, Explain, Trace};
 use crate::model::decision::Decision;
 use crate::model::order::Order;
-use crate::router::{Reads, Routed};
+use crate::plan::{Reads, Routed};
 use crate::rules::Rules;
 use rustc_hash::FxHashMap;
 use std::borrow::Borrow;
@@ -469,9 +469,11 @@ struct Planner<'a> {
 impl Planner<'_> {
     fn plan(&self, order: &Order) -> (Routed, Vec<Considered>) {
         if self.explain {
-            explain::collect(|| self.engine.plan_with(self.rules, order))
+            let trace = Trace::default();
+            let routed = self.engine.plan_with(self.rules, order, Some(&trace));
+            (routed, trace.into_list())
         } else {
-            (self.engine.plan_with(self.rules, order), Vec::new())
+            (self.engine.plan_with(self.rules, order, None), Vec::new())
         }
     }
 

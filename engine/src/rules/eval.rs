@@ -17,25 +17,20 @@ use crate::alloc::exact::search_within;
 use crate::alloc::{Candidate, Limits, OptionTies, Plan, Shape, SkuDemand, COST_EPS};
 use crate::cost::{LocationOffer, ShipOption};
 use crate::index::ObjectiveScale;
+use crate::model::decision::UnsourcedReason;
 use crate::model::network::{LocationKind, Network};
+use crate::plan::cut::drop_broken_kits;
+use crate::plan::Planned;
 use crate::stock::Stock;
 use rustc_hash::{FxHashMap, FxHashSet};
 use sourcing_dsl::ir::{self, Criterion, ExprKind, Fact, PromisePolicy, Term};
-
-/// A shipment planned by a strategy.
-#[derive(Debug, Clone)]
-pub(crate) struct Planned {
-    pub location: u32,
-    pub lines: Vec<(usize, u64)>,
-    pub weight: f64,
-}
 
 /// What one strategy did with the open units.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StepResult {
     pub shipments: Vec<Planned>,
     /// For each line left (partly) open: why.
-    pub reasons: FxHashMap<usize, String>,
+    pub reasons: FxHashMap<usize, UnsourcedReason>,
     pub nodes: u64,
     pub truncated: bool,
 }
@@ -56,10 +51,12 @@ pub(crate) struct Step<'a> {
     /// Kits and packs of the order, when it has any.
     pub shape: Option<&'a Shape>,
     /// What the step reads of the stock, written down as it reads.
-    pub reads: &'a std::cell::RefCell<crate::router::Reads>,
+    pub reads: &'a std::cell::RefCell<crate::plan::Reads>,
     /// Search nodes the order has spent so far, over every search of every strategy: all
     /// draw on one budget ([`super::ORDER_BUDGET`]).
     pub spent: &'a std::cell::Cell<u64>,
+    /// Where candidates go when an explanation is being collected.
+    pub trace: Option<&'a crate::explain::Trace>,
 }
 
 /// Every location a bounded search looked at, by index: its candidate, or `None` when it
@@ -130,25 +127,13 @@ impl Step<'_> {
         }
         if let Some(shape) = self.shape {
             // Kits with a line nobody stocks cannot ship whole.
-            let broken: Vec<u32> = result
-                .reasons
-                .keys()
-                .filter_map(|&l| shape.kit_of(l))
-                .collect();
-            if !broken.is_empty() {
-                for d in &mut demand {
-                    d.lines.retain(|l| {
-                        let gone = shape.kit_of(l.0).is_some_and(|k| broken.contains(&k));
-                        if gone {
-                            result.reasons.insert(l.0, "group_split".into());
-                        }
-                        !gone
-                    });
-                }
-                demand.retain(|d| !d.lines.is_empty());
-                if demand.is_empty() {
-                    return result;
-                }
+            let unknown: Vec<usize> = result.reasons.keys().copied().collect();
+            let broken = drop_broken_kits(&mut demand, shape, unknown.into_iter());
+            for (line, _) in broken {
+                result.reasons.insert(line, UnsourcedReason::GroupSplit);
+            }
+            if demand.is_empty() {
+                return result;
             }
         }
 
@@ -206,7 +191,7 @@ impl Step<'_> {
             ties: &s.ties,
         };
         // Why a line was cut before the search: kits apart, units not in whole packs.
-        let mut shape_reason: Vec<Option<&'static str>> = vec![None; order.lines.len()];
+        let mut shape_reason: Vec<Option<UnsourcedReason>> = vec![None; order.lines.len()];
         let mut left: Vec<SkuDemand> = demand.clone();
         let mut used: FxHashSet<u32> = FxHashSet::default();
         for tier in 0..=tiers {
@@ -274,19 +259,19 @@ impl Step<'_> {
             })
             .collect();
         let limited = limits.max_shipments != usize::MAX || limits.lines_whole;
-        let reason_of = |line: usize, k: usize, qty: u64| -> String {
+        let reason_of = |line: usize, k: usize, qty: u64| -> UnsourcedReason {
             if let Some(Some(r)) = dropped.get(line) {
-                return r.clone();
+                return UnsourcedReason::excluded(r);
             }
             if let Some(Some(r)) = shape_reason.get(line) {
-                return (*r).to_string();
+                return r.clone();
             }
             match held_in_set.get(line) {
                 Some(true) if limited && held.get(k).is_some_and(|&h| h >= qty) => {
-                    "split_limit".into()
+                    UnsourcedReason::SplitLimit
                 }
-                Some(true) => "insufficient_stock".into(),
-                _ => "no_stock".into(),
+                Some(true) => UnsourcedReason::InsufficientStock,
+                _ => UnsourcedReason::NoStock,
             }
         };
         if strategy.all_or_nothing && (unknown_sku || left.iter().any(|d| d.total() > 0)) {
@@ -301,7 +286,7 @@ impl Step<'_> {
                     let reason = if short {
                         reason_of(line, k, qty)
                     } else {
-                        "all_or_nothing".into()
+                        UnsourcedReason::AllOrNothing
                     };
                     result.reasons.insert(line, reason);
                 }
@@ -319,19 +304,26 @@ impl Step<'_> {
 
     /// The open units per known SKU, lines heaviest first; a line of a SKU no location
     /// lists is noted `no_stock` in `reasons`.
-    fn demand(&self, open: &[u64], reasons: &mut FxHashMap<usize, String>) -> Vec<SkuDemand> {
+    fn demand(
+        &self,
+        open: &[u64],
+        reasons: &mut FxHashMap<usize, UnsourcedReason>,
+    ) -> Vec<SkuDemand> {
         let (demand, unknown) = crate::alloc::demand_of(self.stock, self.facts.order, |i| {
             open.get(i).copied().filter(|&q| q > 0)
         });
         for line in unknown {
-            reasons.insert(line, "no_stock".into());
+            reasons.insert(line, UnsourcedReason::NoStock);
         }
         demand
     }
 
-    /// The pickup store of a pickup order, by index.
+    /// The pickup store of a pickup order, by index (the core's answer; an order whose
+    /// pickup location is not a store never reaches a strategy).
     fn pickup(&self) -> Option<u32> {
-        self.facts.order.pickup_index(self.network)
+        crate::plan::pickup_store(self.network, self.facts.order)
+            .ok()
+            .flatten()
     }
 
     /// Up to how many units a slot's count matters to strategy `s`: every unit when its
@@ -627,7 +619,7 @@ impl Step<'_> {
         let (units, handling) = (&self.stock.units, &self.stock.handling);
         let dc = &self.tables.distance_cost;
         let tiers = strategy.prefer.len();
-        let mut shape_reason: Vec<Option<&'static str>> = vec![None; order.lines.len()];
+        let mut shape_reason: Vec<Option<UnsourcedReason>> = vec![None; order.lines.len()];
         let mut left: Vec<SkuDemand> = demand.clone();
         let mut used: FxHashSet<u32> = FxHashSet::default();
         'tiers: for tier in 0..=tiers {
@@ -1172,7 +1164,7 @@ impl Step<'_> {
             .zip(&s.prefer_statics)
             .position(|(sets, statics)| in_set(sets, statics, &loc_scope))
             .unwrap_or(strategy.prefer.len());
-        if crate::explain::active() {
+        if self.trace.is_some() {
             let score = options
                 .iter()
                 .map(|(obj, _): &(ShipOption, ShipOption)| obj.cost(weight))
@@ -1204,7 +1196,7 @@ impl Step<'_> {
                     }
                 })
                 .collect();
-            crate::explain::record(|| crate::explain::Considered {
+            crate::explain::record(self.trace, || crate::explain::Considered {
                 location: location.id.clone(),
                 strategy: s.ir.name.clone(),
                 kept: true,
@@ -1396,7 +1388,7 @@ impl Step<'_> {
         cost: Option<f64>,
         score: Option<f64>,
     ) {
-        crate::explain::record(|| crate::explain::Considered {
+        crate::explain::record(self.trace, || crate::explain::Considered {
             location: location.id.clone(),
             strategy: s.ir.name.clone(),
             kept,
@@ -1464,6 +1456,7 @@ fn place(
             location: c.location,
             lines: ps.lines.clone(),
             weight: ps.weight,
+            offer: None,
         });
     }
     for d in left.iter_mut() {
@@ -1481,124 +1474,33 @@ fn place(
     }
 }
 
-/// Cuts each SKU's demand to what the pool holds (whole lines only where lines may not
-/// split), earlier lines first. With a shape, lines ship whole packs from each location and
-/// a kit stays only if one location of the pool holds all of it; a line cut for either
-/// reason notes it in `why` (`pack_size`, `group_split`).
+/// Cuts each SKU's demand to what the pool holds, with the core's cut
+/// ([`crate::plan::cut::cut`]): the pool's members are the holders, in pool order.
 fn cut(
     demand: &[SkuDemand],
     pool: &[&Cand],
     limits: Limits<'_>,
-    why: &mut [Option<&'static str>],
+    why: &mut [Option<UnsourcedReason>],
 ) -> Vec<SkuDemand> {
-    let lines_whole = limits.lines_whole;
-    let mut out = Vec::new();
-    // Stock left per pool member and SKU position, for packs and kits.
-    let mut left_at: Vec<Vec<u64>> = match limits.shape {
-        Some(_) => pool.iter().map(|c| c.atp.clone()).collect(),
+    let atp = |c: &Cand, k: usize| c.atp.get(k).copied().unwrap_or(0);
+    // With kits or packs: each SKU position's members, in pool order.
+    let mut each: Vec<Vec<(u32, u64)>> = match limits.shape {
+        Some(_) => (0..demand.len())
+            .map(|k| pool.iter().map(|c| (c.location, atp(c, k))).collect())
+            .collect(),
         None => Vec::new(),
     };
-    for (k, d) in demand.iter().enumerate() {
-        let total: u64 = pool
-            .iter()
-            .map(|c| c.atp.get(k).copied().unwrap_or(0))
-            .sum();
-        let most_at_one: u64 = pool
-            .iter()
-            .map(|c| c.atp.get(k).copied().unwrap_or(0))
-            .max()
-            .unwrap_or(0);
-        let mut left = total;
-        let mut lines: Vec<(usize, u64, f64)> = d.lines.clone();
-        lines.sort_by_key(|l| l.0);
-        let mut kept = Vec::new();
-        for (line, qty, w) in lines {
-            let take = match limits.shape {
-                // Kits are settled below, together.
-                Some(shape) if shape.kit_of(line).is_some() => qty,
-                Some(shape) if !lines_whole => {
-                    let mut need = qty;
-                    for at in left_at.iter_mut() {
-                        if let Some(units) = at.get_mut(k) {
-                            let t = shape.whole_packs(line, *units, need);
-                            *units -= t;
-                            need -= t;
-                        }
-                    }
-                    if need > 0 && left >= qty {
-                        if let Some(w) = why.get_mut(line) {
-                            w.get_or_insert("pack_size");
-                        }
-                    }
-                    qty - need
-                }
-                _ if lines_whole => {
-                    if qty <= left && qty <= most_at_one {
-                        qty
-                    } else {
-                        0
-                    }
-                }
-                _ => qty.min(left),
-            };
-            left -= take.min(left);
-            if take > 0 {
-                kept.push((line, take, w));
-            }
-        }
-        kept.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
-        // INVARIANT: one entry per SKU position, even when empty, so the candidates' stock
-        // vectors stay aligned with the demand.
-        out.push(SkuDemand {
-            sku: d.sku,
-            lines: kept,
-        });
-    }
-    if let Some(shape) = limits.shape {
-        // A kit stays only if one pool member holds every unit of it.
-        let kits = shape.kits_in(&out);
-        for kit in kits {
-            let need: Vec<u64> = out
-                .iter()
-                .map(|d| {
-                    d.lines
-                        .iter()
-                        .filter(|l| shape.kit_of(l.0) == Some(kit))
-                        .map(|l| l.1)
-                        .sum()
-                })
-                .collect();
-            let home = pool.iter().position(|c| {
-                need.iter()
-                    .enumerate()
-                    .all(|(k, &n)| n == 0 || c.atp.get(k).is_some_and(|&a| a >= n))
-            });
-            if home.is_none() {
-                // `group_split` when the pool has the units, only not together; otherwise
-                // the lines keep their own shortage.
-                let all_there = need.iter().enumerate().all(|(k, &n)| {
-                    n == 0
-                        || pool
-                            .iter()
-                            .map(|c| c.atp.get(k).copied().unwrap_or(0))
-                            .sum::<u64>()
-                            >= n
-                });
-                for d in &mut out {
-                    d.lines.retain(|l| {
-                        let gone = shape.kit_of(l.0) == Some(kit);
-                        if gone && all_there {
-                            if let Some(w) = why.get_mut(l.0) {
-                                w.get_or_insert("group_split");
-                            }
-                        }
-                        !gone
-                    });
-                }
-            }
-        }
-    }
-    out
+    crate::plan::cut::cut(
+        demand,
+        crate::plan::cut::Holdings {
+            total: |k| pool.iter().map(|c| atp(c, k)).sum(),
+            most_at_one: |k| pool.iter().map(|c| atp(c, k)).max().unwrap_or(0),
+            each: limits.shape.is_some().then_some(each.as_mut_slice()),
+        },
+        limits.shape,
+        limits.lines_whole,
+        why,
+    )
 }
 
 fn kind_of(k: LocationKind) -> ir::LocationKind {

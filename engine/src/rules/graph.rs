@@ -1,12 +1,14 @@
 //! The decision graph: a rule set's control flow as a `petgraph` graph.
 //!
 //! In: the checked rule set. Out: [`DecisionGraph`]. Each strategy contributes a `Select`
-//! node (its `when`) and a chain of stage nodes — candidates, each exclusion, the
-//! objective, the allocation. `Select` nodes are linked in file order by `NotChosen`
-//! edges; a chosen strategy's allocation ends in a `Rest` edge to its fallback's
-//! candidates (whose `when` is not tested again), or to the `Backorder` / `Unsourced`
-//! terminals. The walker follows the edges; the stages of one strategy run as one fused,
-//! native step.
+//! node (its `when`) and a `Strategy` node (its search on the open units: candidates,
+//! exclusions and objective are evaluated per candidate inside the search, which needs them
+//! together for its bound, then the allocation). `Select` nodes are linked in file order by
+//! `NotChosen` edges, the last to `NoStrategy`; a `Select` whose `when` holds leads by
+//! `Chosen` to its strategy. A strategy's units left over follow its `Rest` edge to its
+//! fallback's `Strategy` (whose `when` is not tested again), or to the `Backorder` /
+//! `Unsourced` terminals. Every node kind has its handler (`rules/nodes/`), and the walk
+//! visits the nodes in that order.
 
 use petgraph::algo::toposort;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
@@ -15,17 +17,13 @@ use sourcing_dsl::ir::{self, Next};
 
 /// A node of the decision graph.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Node {
     /// Tests a strategy's `when`.
     Select(usize),
-    /// The union of a strategy's candidate sets.
-    Candidates(usize),
-    /// One exclusion of a strategy (its index among the strategy's exclusions).
-    Exclude(usize, usize),
-    /// The strategy's objective (score, rank keys, penalties).
-    Objective(usize),
-    /// The allocation under the strategy's split policy.
-    Allocate(usize),
+    /// Runs a strategy on the units still open: its candidates, exclusions and objective,
+    /// searched together, then the allocation under its split policy.
+    Strategy(usize),
     /// Units left over are backordered.
     Backorder,
     /// Units left over are unsourced.
@@ -36,13 +34,12 @@ pub enum Node {
 
 /// An edge of the decision graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Edge {
     /// The `when` holds.
     Chosen,
     /// The `when` does not hold: try the next strategy.
     NotChosen,
-    /// The next stage of the same strategy.
-    Then,
     /// Units the strategy could not place go on.
     Rest,
 }
@@ -52,8 +49,6 @@ pub enum Edge {
 pub struct DecisionGraph {
     pub(crate) graph: StableDiGraph<Node, Edge>,
     pub(crate) entry: NodeIndex,
-    /// The `Allocate` node of each strategy, where its `Rest` edge leaves.
-    pub(crate) ends: Vec<NodeIndex>,
 }
 
 impl DecisionGraph {
@@ -64,25 +59,13 @@ impl DecisionGraph {
         let unsourced = g.add_node(Node::Unsourced);
         let none = g.add_node(Node::NoStrategy);
         let mut selects = Vec::new();
-        let mut starts = Vec::new();
-        let mut ends = Vec::new();
-        for (i, s) in rules.strategies.iter().enumerate() {
+        let mut runs = Vec::new();
+        for i in 0..rules.strategies.len() {
             let select = g.add_node(Node::Select(i));
-            let start = g.add_node(Node::Candidates(i));
-            g.add_edge(select, start, Edge::Chosen);
-            let mut at = start;
-            for k in 0..s.exclusions.len() {
-                let n = g.add_node(Node::Exclude(i, k));
-                g.add_edge(at, n, Edge::Then);
-                at = n;
-            }
-            let objective = g.add_node(Node::Objective(i));
-            g.add_edge(at, objective, Edge::Then);
-            let allocate = g.add_node(Node::Allocate(i));
-            g.add_edge(objective, allocate, Edge::Then);
+            let run = g.add_node(Node::Strategy(i));
+            g.add_edge(select, run, Edge::Chosen);
             selects.push(select);
-            starts.push(start);
-            ends.push(allocate);
+            runs.push(run);
         }
         for w in selects.windows(2) {
             g.add_edge(w[0], w[1], Edge::NotChosen);
@@ -92,11 +75,11 @@ impl DecisionGraph {
         }
         for (i, s) in rules.strategies.iter().enumerate() {
             let target = match &s.next {
-                Next::Fallback { strategy, .. } => *starts.get(strategy.0)?,
+                Next::Fallback { strategy, .. } => *runs.get(strategy.0)?,
                 Next::Backorder => backorder,
                 Next::Unsourced => unsourced,
             };
-            g.add_edge(ends[i], target, Edge::Rest);
+            g.add_edge(runs[i], target, Edge::Rest);
         }
         // `toposort` walks with its own stack (`is_cyclic_directed` recurses once per
         // node, and a long fallback chain would overflow the thread's stack).
@@ -104,11 +87,7 @@ impl DecisionGraph {
             return None;
         }
         let entry = selects.first().copied().unwrap_or(none);
-        Some(DecisionGraph {
-            graph: g,
-            entry,
-            ends,
-        })
+        Some(DecisionGraph { graph: g, entry })
     }
 
     /// The node an edge of this kind leads to from `from`.
@@ -127,5 +106,73 @@ impl DecisionGraph {
     /// How many nodes the graph has.
     pub fn node_count(&self) -> usize {
         self.graph.node_count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DecisionGraph, Edge, Node};
+
+    fn graph(src: &str) -> DecisionGraph {
+        let (set, diags) = sourcing_dsl::compile_source("test.rules", src);
+        assert!(!diags.has_errors(), "{}", diags.render());
+        DecisionGraph::build(&set.expect("rule set")).expect("acyclic")
+    }
+
+    /// The node kinds met from `from` following `edges` in turn.
+    fn path(g: &DecisionGraph, edges: &[Edge]) -> Vec<Node> {
+        let mut at = g.entry;
+        let mut out = vec![g.node(at).cloned().expect("entry")];
+        for &e in edges {
+            at = g.follow(at, e).expect("edge");
+            out.push(g.node(at).cloned().expect("node"));
+        }
+        out
+    }
+
+    #[test]
+    fn every_node_runs_selection_then_strategies_then_a_terminal() {
+        let g = graph(
+            r#"
+strategy "app" {
+  when order.channel == "app"
+  candidates stores
+  score cost
+  fallback "dcs"
+}
+strategy "dcs" {
+  candidates dcs
+  score cost
+  otherwise backorder
+}
+"#,
+        );
+        // Two nodes per strategy, three terminals: nothing that does not run.
+        assert_eq!(g.node_count(), 7);
+        use Edge::*;
+        assert_eq!(
+            path(&g, &[Chosen, Rest, Rest]),
+            [
+                Node::Select(0),
+                Node::Strategy(0),
+                Node::Strategy(1),
+                Node::Backorder
+            ]
+        );
+        assert_eq!(
+            path(&g, &[NotChosen, Chosen, Rest]),
+            [
+                Node::Select(0),
+                Node::Select(1),
+                Node::Strategy(1),
+                Node::Backorder
+            ]
+        );
+        let g = graph("strategy \"a\" {\n  when order.channel == \"app\"\n  candidates all\n  score cost\n}\n");
+        assert_eq!(path(&g, &[NotChosen]), [Node::Select(0), Node::NoStrategy]);
+        assert_eq!(
+            path(&g, &[Chosen, Rest]),
+            [Node::Select(0), Node::Strategy(0), Node::Unsourced]
+        );
     }
 }

@@ -135,9 +135,14 @@ impl Block {
         }
         for u in &d.unsourced {
             let qty = u64::from(u.qty);
-            match self.acc.unsourced.iter_mut().find(|(r, _)| *r == u.reason) {
+            match self
+                .acc
+                .unsourced
+                .iter_mut()
+                .find(|(r, _)| *r == u.reason.as_str())
+            {
                 Some(entry) => entry.1 += qty,
-                None => self.acc.unsourced.push((u.reason.clone(), qty)),
+                None => self.acc.unsourced.push((u.reason.to_string(), qty)),
             }
         }
     }
