@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL=(rules fmt network_json inventory_csv inventory_json orders_jsonl stock_events rules_route)
+ALL=(rules fmt ide network_json inventory_csv inventory_json orders_jsonl stock_events rules_route)
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked
@@ -39,6 +39,7 @@ seed() {
 }
 seed rules rules/*.rules dsl/tests/corpus/*/ok/*.rules dsl/tests/corpus/*/err/*.rules
 seed fmt rules/*.rules dsl/tests/corpus/*/ok/*.rules
+seed ide rules/*.rules dsl/tests/corpus/*/ok/*.rules
 seed rules_route rules/*.rules
 seed network_json data/example/network.json
 seed inventory_csv data/example/inventory.csv

@@ -54,3 +54,25 @@ pub fn format(data: &[u8]) {
     };
     assert_eq!(codes(&ast), codes(&again), "{once}");
 }
+
+/// Editor queries (`ide`): hover, completions and definition at offsets spread over the text
+/// (every one in a text of up to 64 bytes, inside characters too) answer with spans inside the text.
+pub fn ide(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let len = text.len();
+    let step = (len / 64).max(1);
+    for offset in (0..=len + 1).step_by(step) {
+        if let Some(h) = crate::ide::hover(&text, offset) {
+            assert!(h.span.start <= h.span.end && h.span.end <= len, "{h:?}");
+        }
+        for c in crate::ide::completions(&text, offset) {
+            assert!(
+                c.replace.start <= c.replace.end && c.replace.end <= len,
+                "{c:?}"
+            );
+        }
+        if let Some(s) = crate::ide::definition(&text, offset) {
+            assert!(s.start < s.end && s.end <= len, "{s:?}");
+        }
+    }
+}

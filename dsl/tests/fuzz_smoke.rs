@@ -65,3 +65,8 @@ fn rules() {
 fn format() {
     smoke(fuzz::format, &with_regressions("fmt"), 25, 12);
 }
+
+#[test]
+fn ide() {
+    smoke(fuzz::ide, &with_regressions("ide"), 3, 13);
+}

@@ -153,7 +153,7 @@ pub const ENTRIES: &[Entry] = &[
     // Clauses.
     e(&CLAUSES, &["when"], &["`when <condition>`", "chooses the strategy; may read `order.*` facts only", "always chosen"]),
     e(&CLAUSES, &["candidates"], &["`candidates <set>, <set>`", "where units may come from (union)", "required"]),
-    e(&CLAUSES, &["exclude", "reason"], &["`exclude <target> when <condition> [reason \"…\"]`", "drops candidates", "—"]),
+    e(&CLAUSES, &["exclude", "reason", "location"], &["`exclude <target> when <condition> [reason \"…\"]`", "drops candidates", "—"]),
     e(&CLAUSES, &["prefer"], &["`prefer <set>, …`", "take from these candidates first (never adds a location); several `prefer` clauses are tiers, first tier first", "—"]),
     e(&CLAUSES, &["score"], &["`score <number>`", "rates a plan: summed over its shipments, lower is better", "`cost`"]),
     e(&CLAUSES, &["rank by"], &["`rank by <key>, then <key> …`", "lexicographic comparison of plans", "`score`, or `cost`"]),
