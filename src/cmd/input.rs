@@ -133,9 +133,18 @@ impl CheckedOrders {
             });
         }
         let reader = open(path)?;
-        let spool = tempfile::NamedTempFile::new()
+        // The path is marked for removal before the file exists, so an interrupt at any
+        // moment leaves no spool behind.
+        let spool = tempfile::Builder::new()
+            .make(|path| {
+                crate::cmd::out_dir::remove_on_interrupt(path);
+                std::fs::File::options()
+                    .read(true)
+                    .write(true)
+                    .create_new(true)
+                    .open(path)
+            })
             .map_err(|e| Failure::Input(format!("{name}: cannot create a spool file: {e}")))?;
-        crate::cmd::out_dir::remove_on_interrupt(spool.path());
         let spool_error = |e: io::Error| Failure::Input(format!("{name}: cannot spool: {e}"));
         let mut tee = Tee {
             inner: reader,
