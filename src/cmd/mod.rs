@@ -9,6 +9,8 @@ pub mod gen;
 pub mod input;
 pub mod out_dir;
 pub mod output;
+pub mod report;
 pub mod route;
+pub mod scenario;
 pub mod simulate;
 pub mod test;
