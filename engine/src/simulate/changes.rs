@@ -18,6 +18,16 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
+    /// A location A shipped from is closed on B's side when B decides (a scenario).
+    Closed,
+    /// A location A shipped from, and B did not, had reached its daily capacity on B's
+    /// side that day when B decided.
+    Capacity,
+    /// A pickup order: A hands units out at the pickup counter, B fewer of them (they
+    /// travel as parcels, or are not placed).
+    PickupCounterSkipped,
+    /// A pickup order: B hands out more units at the counter than A.
+    PickupCounterUsed,
     /// B places fewer units than A (stock taken by earlier orders, an exclusion, a
     /// strategy that backorders).
     PlacedLess,
@@ -26,16 +36,6 @@ pub enum Category {
     /// The same shipments; the units not placed differ in reason (backordered against
     /// unsourced, or another exclusion).
     UnplacedReason,
-    /// A pickup order: A hands units out at the pickup counter, B fewer of them (they
-    /// travel as parcels instead).
-    PickupCounterSkipped,
-    /// A pickup order: B hands out more units at the counter than A.
-    PickupCounterUsed,
-    /// A location A shipped from is closed on B's side when B decides (a scenario).
-    Closed,
-    /// A location A shipped from, and B did not, had reached its daily capacity on B's
-    /// side that day when B decided.
-    Capacity,
     /// B ships more units from stores than A (a store preference, a store's lower cost).
     StorePreferred,
     /// B ships fewer units from stores than A (store protection, a distance limit, a
@@ -55,13 +55,13 @@ pub enum Category {
 impl Category {
     /// Every category, in the order they are tested.
     pub const ALL: [Category; 13] = [
+        Category::Closed,
+        Category::Capacity,
+        Category::PickupCounterSkipped,
+        Category::PickupCounterUsed,
         Category::PlacedLess,
         Category::PlacedMore,
         Category::UnplacedReason,
-        Category::PickupCounterSkipped,
-        Category::PickupCounterUsed,
-        Category::Closed,
-        Category::Capacity,
         Category::StorePreferred,
         Category::StoreAvoided,
         Category::Fallback,
@@ -98,7 +98,7 @@ impl Category {
                 "the same shipments; the units not placed have another reason (backorder, unsourced)"
             }
             Category::PickupCounterSkipped => {
-                "a pickup order: fewer units handed out at the pickup counter, more sent as parcels"
+                "a pickup order: fewer units handed out at the pickup counter (sent as parcels or not placed)"
             }
             Category::PickupCounterUsed => {
                 "a pickup order: more units handed out at the pickup counter"
@@ -278,23 +278,6 @@ impl<'a> Comparer<'a> {
     ) -> Category {
         let (ua, sa, ca) = units_of(a, self.network);
         let (ub, sb, cb) = units_of(b, self.network);
-        if ub < ua {
-            return Category::PlacedLess;
-        }
-        if ub > ua {
-            return Category::PlacedMore;
-        }
-        if a.shipments == b.shipments {
-            return Category::UnplacedReason;
-        }
-        if order.fulfillment == Fulfillment::Pickup {
-            if cb < ca {
-                return Category::PickupCounterSkipped;
-            }
-            if cb > ca {
-                return Category::PickupCounterUsed;
-            }
-        }
         // Locations A used and B did not.
         let dropped: Vec<usize> = a
             .shipments
@@ -325,6 +308,23 @@ impl<'a> Comparer<'a> {
             if dropped.iter().any(full) {
                 return Category::Capacity;
             }
+        }
+        if order.fulfillment == Fulfillment::Pickup {
+            if cb < ca {
+                return Category::PickupCounterSkipped;
+            }
+            if cb > ca {
+                return Category::PickupCounterUsed;
+            }
+        }
+        if ub < ua {
+            return Category::PlacedLess;
+        }
+        if ub > ua {
+            return Category::PlacedMore;
+        }
+        if a.shipments == b.shipments {
+            return Category::UnplacedReason;
         }
         if sb > sa {
             return Category::StorePreferred;
