@@ -90,7 +90,8 @@ pub fn lines(chart: &Lines<'_>) -> String {
     let top = if chart.percent && most <= 1.0 {
         1.05
     } else {
-        most.max(1e-9) * 1.15
+        // A flat zero still gets an axis of whole numbers.
+        (most * 1.15).max(if chart.percent { 0.01 } else { 1.0 })
     };
     // One slot per position, the point in its middle: a single one sits mid-chart.
     let n = chart.labels.len().max(1);
@@ -384,11 +385,13 @@ pub fn load_map(title: &str, kpis: &Kpis, network: &Network) -> String {
         let m = most.get(kind).copied().unwrap_or(1).max(1) as f64;
         small + (big - small) * (n as f64 / m).sqrt()
     };
-    // Biggest first, so small circles stay on top and can be hovered.
+    // Stores and vendors first, biggest first, then the few DCs on top as rings, so that
+    // neither hides the other and every circle can be hovered.
     let mut shown: Vec<_> = kpis.locations.iter().collect();
     shown.sort_by(|a, b| {
-        b.shipments
-            .cmp(&a.shipments)
+        (a.kind == "dc")
+            .cmp(&(b.kind == "dc"))
+            .then(b.shipments.cmp(&a.shipments))
             .then(a.location.cmp(&b.location))
     });
     for l in shown {
@@ -402,17 +405,22 @@ pub fn load_map(title: &str, kpis: &Kpis, network: &Network) -> String {
         };
         let _ = write!(
             svg,
-            r#"<circle cx="{:.1}" cy="{:.1}" r="{:.1}" fill="{}" fill-opacity="0.6" stroke="{}" stroke-width="{}"><title>{} ({}): {} shipments, {} units{}</title></circle>"#,
+            r#"<circle cx="{:.1}" cy="{:.1}" r="{:.1}" fill="{}" fill-opacity="{}" stroke="{}" stroke-width="{}"><title>{} ({}): {} shipments, {} units{}</title></circle>"#,
             px(n.lon),
             py(n.lat),
             radius(&l.kind, l.shipments),
             kind_colour(&l.kind),
-            if l.full_days.is_empty() {
-                "none"
-            } else {
-                "#b3261e"
+            if l.kind == "dc" { "0.25" } else { "0.6" },
+            match (l.full_days.is_empty(), l.kind == "dc") {
+                (false, _) => "#b3261e",
+                (true, true) => kind_colour("dc"),
+                (true, false) => "none",
             },
-            if l.full_days.is_empty() { 0 } else { 2 },
+            if l.full_days.is_empty() && l.kind != "dc" {
+                0
+            } else {
+                2
+            },
             escape(&l.location),
             l.kind,
             l.shipments,

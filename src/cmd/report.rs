@@ -173,7 +173,7 @@ pub fn render(p: &Page<'_>) -> Result<String, Failure> {
     let currency = p.network.currency.as_str();
     let mut runs: Vec<(&str, &Kpis)> = vec![p.a];
     runs.extend(p.b);
-    let rate = "% (of the day's figure)";
+    let rate = "%";
     let mut charts = vec![
         (
             "per-day",
