@@ -126,10 +126,12 @@ fn key_rows(a: &Block, b: Option<&Block>, currency: &str) -> Vec<Row> {
                 );
                 let tone = if same {
                     ""
-                } else if (diff > 0.0) == higher_better {
-                    "better"
                 } else {
-                    "worse"
+                    match higher_better {
+                        None => "",
+                        Some(h) if (diff > 0.0) == h => "better",
+                        Some(_) => "worse",
+                    }
                 };
                 row.insert("tone", tone.to_string());
             }

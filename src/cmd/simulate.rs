@@ -604,35 +604,40 @@ fn run_sweep(
         .collect()
 }
 
-/// The figures compared side by side: name, value, whether higher is better, and how it
-/// is shown.
-pub fn figures(b: &Block) -> Vec<(&'static str, f64, bool, Shown)> {
+/// The figures compared side by side: name, value, whether higher is better
+/// (`None` for a figure that is neither, such as the store share), and how it is shown.
+pub fn figures(b: &Block) -> Vec<(&'static str, f64, Option<bool>, Shown)> {
     use Shown::{Count, Km, Money, Rate};
     vec![
-        ("orders", b.orders as f64, true, Count),
-        ("units ordered", b.units_ordered as f64, true, Count),
-        ("units placed", b.units_placed as f64, true, Count),
-        ("units not placed", b.units_unplaced as f64, false, Count),
-        ("fill rate (units)", b.fill_rate_units, true, Rate),
-        ("fill rate (orders)", b.fill_rate_orders, true, Rate),
-        ("split rate", b.split_rate, false, Rate),
+        ("orders", b.orders as f64, Some(true), Count),
+        ("units ordered", b.units_ordered as f64, Some(true), Count),
+        ("units placed", b.units_placed as f64, Some(true), Count),
+        (
+            "units not placed",
+            b.units_unplaced as f64,
+            Some(false),
+            Count,
+        ),
+        ("fill rate (units)", b.fill_rate_units, Some(true), Rate),
+        ("fill rate (orders)", b.fill_rate_orders, Some(true), Rate),
+        ("split rate", b.split_rate, Some(false), Rate),
         (
             "shipments per order",
             b.shipments_per_order,
-            false,
+            Some(false),
             Shown::Ratio,
         ),
-        ("total cost", b.total_cost, false, Money),
-        ("cost per order", b.cost_per_order, false, Money),
-        ("cost per unit", b.cost_per_unit, false, Money),
-        ("mean distance (km)", b.mean_distance_km, false, Km),
-        ("p95 distance (km)", b.p95_distance_km, false, Km),
-        ("promise attainment", b.promise_attainment, true, Rate),
-        ("store share (units)", b.store_share, true, Rate),
+        ("total cost", b.total_cost, Some(false), Money),
+        ("cost per order", b.cost_per_order, Some(false), Money),
+        ("cost per unit", b.cost_per_unit, Some(false), Money),
+        ("mean distance (km)", b.mean_distance_km, Some(false), Km),
+        ("p95 distance (km)", b.p95_distance_km, Some(false), Km),
+        ("promise attainment", b.promise_attainment, Some(true), Rate),
+        ("store share (units)", b.store_share, None, Rate),
         (
             "units at pickup counters",
             b.counter_units as f64,
-            true,
+            Some(true),
             Count,
         ),
     ]
