@@ -23,6 +23,9 @@ pub enum Category {
     /// A location A shipped from, and B did not, had reached its daily capacity on B's
     /// side that day when B decided.
     Capacity,
+    /// A location A took a SKU from, and B did not, had that SKU's stock set to a count by
+    /// B's scenario before the order (a stock take, a write-off).
+    StockSet,
     /// A pickup order: A hands units out at the pickup counter, B fewer of them (they
     /// travel as parcels, or are not placed).
     PickupCounterSkipped,
@@ -54,9 +57,10 @@ pub enum Category {
 
 impl Category {
     /// Every category, in the order they are tested.
-    pub const ALL: [Category; 13] = [
+    pub const ALL: [Category; 14] = [
         Category::Closed,
         Category::Capacity,
+        Category::StockSet,
         Category::PickupCounterSkipped,
         Category::PickupCounterUsed,
         Category::PlacedLess,
@@ -80,6 +84,7 @@ impl Category {
             Category::PickupCounterUsed => "pickup_counter_used",
             Category::Closed => "closed",
             Category::Capacity => "capacity",
+            Category::StockSet => "stock_set",
             Category::StorePreferred => "store_preferred",
             Category::StoreAvoided => "store_avoided",
             Category::Fallback => "fallback",
@@ -106,6 +111,9 @@ impl Category {
             Category::Closed => "a location the first side used is closed on the second",
             Category::Capacity => {
                 "a location the first side used had reached its daily capacity on the second"
+            }
+            Category::StockSet => {
+                "the second side's scenario set the stock of a SKU the first side took from that location"
             }
             Category::StorePreferred => "more units from stores",
             Category::StoreAvoided => "fewer units from stores",
@@ -147,6 +155,8 @@ pub struct Comparer<'a> {
     limits: FxHashMap<(usize, i64), u32>,
     /// B's closures: (location, from, to) in ms.
     closures: Vec<(usize, i64, i64)>,
+    /// B's stock settings: (location, SKU, moment in ms).
+    settings: Vec<(usize, String, i64)>,
     /// B's shipments per (location, day) so far.
     sent: FxHashMap<(usize, i64), u64>,
 }
@@ -221,6 +231,11 @@ impl<'a> Comparer<'a> {
                 .closures
                 .iter()
                 .map(|c| (c.location, c.from_ms, c.to_ms))
+                .collect(),
+            settings: scenario
+                .stock
+                .iter()
+                .map(|s| (s.location, s.sku.clone(), s.at_ms))
                 .collect(),
             sent: FxHashMap::default(),
         }
@@ -307,6 +322,28 @@ impl<'a> Comparer<'a> {
             };
             if dropped.iter().any(full) {
                 return Category::Capacity;
+            }
+        }
+        if let Some((t, _)) = when {
+            // A SKU A took from a location whose stock of it B's scenario set earlier, and
+            // that B did not take from there.
+            let set = a.shipments.iter().any(|s| {
+                let Some(l) = self.network.location_index(&s.location) else {
+                    return false;
+                };
+                s.lines.iter().any(|line| {
+                    let taken_by_b = b.shipments.iter().any(|x| {
+                        x.location == s.location && x.lines.iter().any(|y| y.sku == line.sku)
+                    });
+                    !taken_by_b
+                        && self
+                            .settings
+                            .iter()
+                            .any(|(sl, sku, at)| *sl == l && *sku == line.sku && *at <= t)
+                })
+            });
+            if set {
+                return Category::StockSet;
             }
         }
         if order.fulfillment == Fulfillment::Pickup {

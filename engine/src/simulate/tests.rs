@@ -466,7 +466,7 @@ fn a_lower_capacity_and_a_stock_setting_apply_on_their_day() {
         changed,
         [
             ("D23-2".to_string(), Category::Capacity),
-            ("D25".to_string(), Category::StoreAvoided),
+            ("D25".to_string(), Category::StockSet),
         ]
     );
     let store = k.locations.iter().find(|l| l.location == "ST");
