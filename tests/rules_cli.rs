@@ -228,8 +228,16 @@ fn each_rule_file_routes_the_examples() {
             "ship-from-store-first" => {
                 // Hamburg is 3 km from EX-2 and keeps enough on the shelf.
                 assert_eq!(by_id("EX-2")["shipments"][0]["location"], "ST-HAMBURG");
-                // Pickup orders are not shipped orders: they reach `dc-only`.
-                assert_eq!(by_id("EX-3")["rule"], "dc-only");
+                // Pickup orders take what the pickup store has, at the counter.
+                let d = by_id("EX-3");
+                assert_eq!(d["rule"], "pickup");
+                let counter = d["shipments"]
+                    .as_array()
+                    .expect("shipments")
+                    .iter()
+                    .find(|s| s["service"].is_null())
+                    .unwrap_or_else(|| panic!("EX-3: nothing handed out at the counter: {d}"));
+                assert_eq!(counter["location"], "ST-MUNICH");
             }
             "dropship-fallback" => {
                 assert_eq!(by_id("EX-4")["rule"], "bulky-direct");

@@ -80,8 +80,9 @@ fn writes_decisions_kpis_and_a_report_the_same_every_time() {
     let report = std::fs::read_to_string(first.join("report.html")).unwrap();
     assert!(report.contains("min-cost") && report.contains("ship-from-store-first"));
     assert!(report.contains("<table>") && report.contains("fill rate (units)"));
-    // Four charts, drawn inline: the page needs nothing from the network.
-    assert_eq!(report.matches("<svg").count(), 4);
+    // Charts drawn inline (five per-day figures, units by kind, a load map per side):
+    // the page needs nothing from the network.
+    assert!(report.matches("<svg").count() >= 8);
     assert!(!report.contains("<script src") && !report.contains("<link"));
     // The same run again: byte for byte.
     let second = dir.path().join("two");
@@ -140,9 +141,12 @@ fn a_sweep_gives_one_row_per_value() {
         (rows[0]["value"].as_str(), rows[1]["value"].as_str()),
         (Some("0"), Some("10"))
     );
-    // Keeping 10 units on every shelf stops stores shipping at all.
-    let from_stores =
-        |r: &serde_json::Value| r["overall"]["units_by_kind"]["store"].as_u64().unwrap_or(0);
+    // Keeping 10 units on every shelf stops stores shipping at all; pickup counters still
+    // hand out what they hold.
+    let from_stores = |r: &serde_json::Value| {
+        r["overall"]["units_by_kind"]["store"].as_u64().unwrap_or(0)
+            - r["overall"]["counter_units"].as_u64().unwrap()
+    };
     assert!(from_stores(&rows[0]) > 0);
     assert_eq!(from_stores(&rows[1]), 0);
     assert!(std::fs::read_to_string(out.join("report.html"))
@@ -346,7 +350,7 @@ fn the_report_is_self_contained_its_charts_are_well_formed_and_differences_are_m
 
     // Every chart is a well-formed SVG document with something drawn in it.
     let charts = svg_elements(&report);
-    assert_eq!(charts.len(), 4);
+    assert!(charts.len() >= 8, "{} charts", charts.len());
     for svg in charts {
         let doc = roxmltree::Document::parse(svg)
             .unwrap_or_else(|e| panic!("chart is not well-formed XML: {e}"));
@@ -355,7 +359,12 @@ fn the_report_is_self_contained_its_charts_are_well_formed_and_differences_are_m
         assert!(root.attribute("width").is_some() && root.attribute("viewBox").is_some());
         let drawn = root
             .descendants()
-            .filter(|n| matches!(n.tag_name().name(), "path" | "polyline" | "rect" | "circle"))
+            .filter(|n| {
+                matches!(
+                    n.tag_name().name(),
+                    "path" | "polyline" | "polygon" | "rect" | "circle"
+                )
+            })
             .count();
         let texts = root
             .descendants()
@@ -380,14 +389,21 @@ fn the_report_is_self_contained_its_charts_are_well_formed_and_differences_are_m
         };
         let (tone, diff) = tone.split_once("\">").unwrap();
         let (a, b) = (a.trim_start_matches("<td>"), b.trim_start_matches("<td>"));
-        if a == b {
+        // Figures carry their unit (`12.40 EUR`, `95.0 %`, a difference in `pp`).
+        let number = diff.split(' ').next().unwrap();
+        // A larger store share is neither better nor worse: not marked.
+        if a == b || *name == "store share (units)" {
             assert_eq!(tone, "", "{name}");
-            assert_eq!(diff.parse::<f64>().unwrap(), 0.0, "{name}: {diff}");
+            if a != b {
+                continue;
+            }
+            assert_eq!(number.parse::<f64>().unwrap(), 0.0, "{name}: {diff}");
             continue;
         }
         marked += 1;
         let delta = kpis["difference"][*name].as_f64().unwrap();
         let lower_is_better = [
+            "units not placed",
             "split rate",
             "shipments per order",
             "total cost",
@@ -406,4 +422,235 @@ fn the_report_is_self_contained_its_charts_are_well_formed_and_differences_are_m
         assert_eq!(diff.starts_with('+'), delta > 0.0, "{name}: {diff}");
     }
     assert!(marked >= 2, "only {marked} figures differ");
+}
+
+#[test]
+fn changes_csv_lists_every_changed_order_with_its_category() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = simulate(&out, &example_orders(), true);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let csv = std::fs::read_to_string(out.join("changes.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let kpis: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("kpis.json")).unwrap()).unwrap();
+    assert_eq!(rows.len() as u64, kpis["changed_orders"].as_u64().unwrap());
+    let row = |id: &str| rows.iter().find(|r| r[0] == id).unwrap().clone();
+    // EX-2: min-cost ships from DC-LEIPZIG; ship-from-store-first prefers Hamburg's shelf
+    // 3 km away, at a higher shipment cost.
+    let ex2 = row("EX-2");
+    assert_eq!(ex2[1], "store_preferred");
+    assert!(ex2[4].starts_with('+'), "{ex2:?}");
+    assert_eq!((ex2[9], ex2[10]), ("min-cost", "ship-from-store"));
+    // EX-4: the grill ships from a vendor under min-cost; the rule file has no vendor.
+    assert_eq!(row("EX-4")[1], "placed_less");
+    assert_eq!(row("EX-4")[8], "0");
+    // EX-8: the same shipment, the missing unit backordered instead of `no_stock`.
+    assert_eq!(row("EX-8")[1], "unplaced_reason");
+    // EX-3 (a pickup at Munich) is handed out at the counter on both sides: unchanged.
+    assert!(rows.iter().all(|r| r[0] != "EX-3"));
+    // The counts per category add up, and the report shows them.
+    let by: u64 = kpis["changes_by_category"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v[0].as_u64().unwrap())
+        .sum();
+    assert_eq!(by, rows.len() as u64);
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("<td>store_preferred</td>"));
+}
+
+/// Writes `text` as a scenario file in `dir`.
+fn scenario_file(dir: &Path, text: &str) -> std::path::PathBuf {
+    let path = dir.join("what-if.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_scenario_is_compared_with_its_baseline_under_the_same_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    // DC-KASSEL closed on the example's day: every order it shipped from goes elsewhere.
+    let s = scenario_file(
+        dir.path(),
+        "[[closure]]\nlocation = \"DC-KASSEL\"\nfrom = \"2026-11-23\"\nto = \"2026-11-23\"\n",
+    );
+    let out = dir.path().join("out");
+    let done = simulate_cmd("min-cost.rules", &example_orders(), &out)
+        .arg("--scenario")
+        .arg(&s)
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(String::from_utf8_lossy(&done.stdout).contains("changes.csv"));
+    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
+    let kassel: Vec<String> = read("decisions.jsonl")
+        .lines()
+        .filter(|l| l.contains("\"DC-KASSEL\""))
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["order"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert!(!kassel.is_empty());
+    assert!(!read("decisions-vs.jsonl").contains("\"DC-KASSEL\""));
+    // Every order Kassel shipped changes because it is closed; others may change as the
+    // stock they find changes (EX-9 finds the vendor's last grill taken), never as closed.
+    let changed: Vec<(String, String)> = read("changes.csv")
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let mut f = l.split(',');
+            (f.next().unwrap().to_string(), f.next().unwrap().to_string())
+        })
+        .collect();
+    for (order, category) in &changed {
+        assert_eq!(category == "closed", kassel.contains(order), "{changed:?}");
+    }
+    assert_eq!(
+        changed.iter().filter(|c| c.1 == "closed").count(),
+        kassel.len()
+    );
+    let kpis: serde_json::Value = serde_json::from_str(&read("kpis.json")).unwrap();
+    assert_eq!(kpis["vs"], "min-cost + what-if");
+}
+
+#[test]
+fn scenario_errors_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "[[closure]]\nlocation = \"DC-NOWHERE\"\nfrom = \"2026-11-23\"\nto = \"2026-11-24\"\n",
+            "what-if.toml:2:12: expected a location of the network",
+        ),
+        (
+            "[[closure]]\nlocation = \"DC-KASSEL\"\nfrom = \"23.11.2026\"\nto = \"2026-11-24\"\n",
+            "what-if.toml:3:8: expected a date",
+        ),
+        (
+            "[[stock]]\nat = \"2026-11-23\"\nlocation = \"DC-KASSEL\"\nsku = \"TSHIRT-M\"\nunits = -5\n",
+            "what-if.toml:5:9: expected a whole number of units",
+        ),
+        ("[[closed]]\n", "what-if.toml:1:3: unknown field `closed`"),
+        (
+            "[[receipt]]\nlocation = \"DC-KASSEL\"\nsku = \"TSHIRT-M\"\nat = \"2026-11-23T06:00:00Z\"\ncancel = true\n",
+            "what-if.toml:4:6: expected the moment of a receipt",
+        ),
+    ];
+    for (i, (text, expected)) in cases.into_iter().enumerate() {
+        let s = scenario_file(dir.path(), text);
+        let out = dir.path().join(format!("out{i}"));
+        let done = simulate_cmd("min-cost.rules", &example_orders(), &out)
+            .arg("--scenario")
+            .arg(&s)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&done.stderr);
+        assert_eq!(done.status.code(), Some(1), "{err}");
+        assert!(err.contains(expected), "{expected}\n{err}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn swept_values_are_checked_by_kind_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    for (sweep, expected) in [
+        (
+            "store_keep=1,-1",
+            "expected a whole number of 0 or more, found `-1`",
+        ),
+        (
+            "store_keep=1.5",
+            "expected a whole number of 0 or more, found `1.5`",
+        ),
+        ("max_store_km=-3 km", "is a distance: expected 0 or more"),
+    ] {
+        let out = dir.path().join("out");
+        let done = simulate_cmd("ship-from-store-first.rules", &example_orders(), &out)
+            .args(["--sweep", sweep])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&done.stderr);
+        assert_eq!(done.status.code(), Some(1), "{sweep}: {err}");
+        assert!(err.contains(expected), "{sweep}: {err}");
+        assert!(!out.exists());
+    }
+    // `--set` is checked the same way.
+    let out = dir.path().join("set");
+    let done = simulate_cmd("ship-from-store-first.rules", &example_orders(), &out)
+        .args(["--set", "store_keep=-1"])
+        .output()
+        .unwrap();
+    assert_eq!(done.status.code(), Some(1));
+}
+
+#[test]
+fn a_grid_sweep_on_both_sides_is_the_same_on_one_and_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |threads: &str| {
+        let out = dir.path().join(format!("t{threads}"));
+        let done = simulate_cmd("ship-from-store-first.rules", &example_orders(), &out)
+            .env("RAYON_NUM_THREADS", threads)
+            .arg("--vs")
+            .arg(root().join("rules/ship-from-store-first.rules"))
+            .args([
+                "--sweep",
+                "store_keep=0,2,10",
+                "--sweep",
+                "max_store_km=100 km,400 km",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        out
+    };
+    let (one, two) = (run("1"), run("2"));
+    let kpis: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(one.join("kpis.json")).unwrap()).unwrap();
+    let rows = kpis["sweep"]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 6, "three values times two");
+    assert_eq!(kpis["sweep"]["constants"][1], "max_store_km");
+    // Both sides declare the constants: both replay every point, each to its own file.
+    for r in rows {
+        assert!(r["vs"]["orders"].as_u64().is_some());
+        for f in r["decisions"].as_array().unwrap() {
+            let f = f.as_str().unwrap();
+            assert_eq!(
+                std::fs::read(one.join(f)).unwrap(),
+                std::fs::read(two.join(f)).unwrap(),
+                "{f}"
+            );
+        }
+    }
+    assert_eq!(
+        rows[0]["decisions"][0],
+        "sweep/1-store_keep=0-max_store_km=100_km.jsonl"
+    );
+    for f in ["kpis.json", "report.html", "decisions.jsonl"] {
+        assert!(
+            std::fs::read(one.join(f)).unwrap() == std::fs::read(two.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    // A chart of each key figure against the first constant.
+    let report = std::fs::read_to_string(one.join("report.html")).unwrap();
+    assert!(report.contains("cost per order (EUR) against store_keep"));
 }

@@ -10,6 +10,8 @@ pub mod input;
 pub mod lsp;
 pub mod out_dir;
 pub mod output;
+pub mod report;
 pub mod route;
+pub mod scenario;
 pub mod simulate;
 pub mod test;

@@ -1,17 +1,21 @@
 //! `sourcing simulate`: replay the orders in time order against the stock, and report.
 //!
-//! Writes `DIR/decisions.jsonl`, `DIR/kpis.json` and `DIR/report.html` (with `--vs`, also
-//! `DIR/decisions-vs.jsonl`). Every input is checked before anything is written, and the
-//! run is written into a folder beside `DIR` that replaces it only once every file is
-//! complete (`out_dir`), so `DIR` holds one whole run, never a mix or a part.
+//! Writes `DIR/decisions.jsonl`, `DIR/kpis.json` and `DIR/report.html`; with a second side
+//! (`--vs`, or `--scenario` against its baseline) also `DIR/decisions-vs.jsonl` and
+//! `DIR/changes.csv`; with `--sweep` the decisions of every value under `DIR/sweep/`.
+//! Every input is checked before anything is written, and the run is written into a folder
+//! beside `DIR` that replaces it only once every file is complete (`out_dir`), so `DIR`
+//! holds one whole run, never a mix or a part.
 
 use crate::cmd::route::{check_rules, compile_rules};
 use crate::cmd::{input, out_dir};
 use crate::Failure;
 use clap::Args;
 use serde::Serialize;
-use sourcing_engine::simulate::{replay_with_events, Block, EventReport, Kpis};
-use sourcing_engine::{load, Decision, Engine};
+use sourcing_engine::simulate::{
+    replay_scenario, Block, Category, Change, Comparer, EventReport, Kpis, Scenario,
+};
+use sourcing_engine::{load, Decision, Engine, Order};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -37,26 +41,44 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Stock events over time (JSONL: `at`, `location`, `sku`, `delta`), applied before the
-    /// first order placed at or after their moment.
+    /// first order placed at or after their moment, on both sides.
     #[arg(long, value_name = "E")]
     pub events: Option<PathBuf>,
+    /// A what-if (TOML: closures, lower capacities, stock set to a count, receipts delayed
+    /// or cancelled), applied to the second side only: alone, the rules under the scenario
+    /// are compared with the same rules without it; with `--vs`, it applies to R2.
+    #[arg(long, value_name = "S")]
+    pub scenario: Option<PathBuf>,
     /// Override a constant of the rules (`--set split_penalty=8`); repeatable.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
-    /// Replay once per value of a constant (`--sweep split_penalty=2,4,8`), in parallel:
-    /// `kpis.json` and the report get one row per value.
+    /// Replay once per value of a constant (`--sweep split_penalty=2,4,8`), values on every
+    /// core; given twice, once per pair of values (a grid). Every side that declares the
+    /// constant takes the value.
     #[arg(long, value_name = "NAME=V1,V2,...")]
-    pub sweep: Option<String>,
+    pub sweep: Vec<String>,
 }
 
 /// What every run starts from: the network, the stock rows and the orders.
 struct Inputs {
     network: sourcing_engine::Network,
     stock: Vec<load::InventoryRecord>,
-    orders: Vec<sourcing_engine::Order>,
-    events: Vec<load::StockEvent>,
+    orders: Vec<Order>,
     /// The events file as named on the command line, for warnings.
     events_file: String,
+}
+
+/// One side of a run: a rule set, and the world it replays in.
+#[derive(Clone)]
+struct Side {
+    /// Its name in the report (`min-cost`, `min-cost + dc-closed`).
+    name: String,
+    /// Its name in warnings: the rule file as given, and the scenario's.
+    label: String,
+    rules: PathBuf,
+    set: sourcing_dsl::RuleSet,
+    events: Vec<load::StockEvent>,
+    scenario: Scenario,
 }
 
 /// Applies `NAME=VALUE` overrides to a rule set.
@@ -70,7 +92,7 @@ fn apply_sets(
             let o = crate::cmd::output::shown(o);
             return Err(Failure::Usage(format!("`--set {o}`: expected NAME=VALUE")));
         };
-        set.set_const(name.trim(), value.trim()).map_err(|e| {
+        set_checked(set, name.trim(), value.trim()).map_err(|e| {
             let o = crate::cmd::output::shown(o);
             Failure::Input(format!("{}: --set {o}: {e}", input::name(path)))
         })?;
@@ -78,16 +100,47 @@ fn apply_sets(
     Ok(())
 }
 
-/// A sweep value the rules refuse.
-fn sweep_failure(name: &str, value: &str, e: &impl std::fmt::Display) -> Failure {
-    use crate::cmd::output::shown;
-    Failure::Input(format!("--sweep {}={}: {e}", shown(name), shown(value)))
+/// Sets a constant, refusing a value its kind cannot hold: a count (a plain number written
+/// as a whole number ≥ 0 in the file) takes whole numbers ≥ 0, and a distance, a weight or
+/// a number of days takes numbers ≥ 0.
+fn set_checked(set: &mut sourcing_dsl::RuleSet, name: &str, value: &str) -> Result<(), String> {
+    use sourcing_dsl::ir::{Type, Unit, Value};
+    set.set_const(name, value).map_err(|e| e.to_string())?;
+    let Some(c) = set.consts.iter().find(|c| c.name == name) else {
+        return Ok(());
+    };
+    let (Value::Number(now), Value::Number(default)) = (c.value, c.default) else {
+        return Ok(());
+    };
+    match c.ty {
+        Type::Number(Unit::None)
+            if default >= 0.0 && default.fract() == 0.0 && (now < 0.0 || now.fract() != 0.0) =>
+        {
+            return Err(format!(
+                "`{name}` is a count (the file sets it to {default}): expected a whole number of 0 or more, found `{value}`"
+            ));
+        }
+        Type::Number(unit @ (Unit::Km | Unit::Kg | Unit::Days)) if now < 0.0 => {
+            let what = match unit {
+                Unit::Km => "a distance",
+                Unit::Kg => "a weight",
+                _ => "a number of days",
+            };
+            return Err(format!(
+                "`{name}` is {what}: expected 0 or more, found `{value}`"
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// One replay's output.
 struct Run {
     name: String,
     kpis: Kpis,
+    /// Decisions written (0 when discarded).
+    decisions: usize,
 }
 
 /// A progress bar on a terminal (orders per second, time left); nothing otherwise.
@@ -111,50 +164,47 @@ fn progress(
     bar
 }
 
-/// Where a run's decisions go.
-enum Sink {
-    /// Only the key figures matter (sweeps).
-    Discard,
-    /// The file being written, in the run's staging folder.
-    Stream(PathBuf),
-}
-
-/// The files `simulate` writes to its folder (and, from earlier versions, their
-/// half-written `.partial` forms): the only files a folder it replaces may hold.
+/// The files and folders `simulate` writes to its folder (and, from earlier versions,
+/// their half-written `.partial` forms): the only entries a folder it replaces may hold.
 const OWN_FILES: &[&str] = &[
     "decisions.jsonl",
     "decisions-vs.jsonl",
+    "changes.csv",
     "kpis.json",
     "report.html",
+    "sweep",
     "decisions.jsonl.partial",
     "decisions-vs.jsonl.partial",
     "kpis.json.partial",
     "report.html.partial",
 ];
 
-/// Replays the orders with one rule set, handing every decision to `each` in replay order
-/// and writing it to the sink.
+/// Replays the orders on one side, handing every decision to `each` in replay order and
+/// writing it to `sink` when there is one.
 fn run_one(
     inputs: &Inputs,
-    rules: &Path,
-    set: sourcing_dsl::RuleSet,
+    side: &Side,
     bars: Option<&indicatif::MultiProgress>,
-    sink: &Sink,
-    mut each: impl FnMut(&Decision),
+    sink: Option<&Path>,
+    mut each: impl FnMut(&Order, &Decision),
 ) -> Result<Run, Failure> {
     use std::io::Write;
     let engine = Engine::new(inputs.network.clone(), &inputs.stock);
-    engine.set_rules(Some(compile_rules(rules, set, engine.network())?));
+    engine.set_rules(Some(compile_rules(
+        &side.rules,
+        side.set.clone(),
+        engine.network(),
+    )?));
     let mut stream = match sink {
-        Sink::Discard => None,
-        Sink::Stream(path) => Some(std::io::BufWriter::with_capacity(
+        None => None,
+        Some(path) => Some(std::io::BufWriter::with_capacity(
             1 << 20,
             std::fs::File::create(path)
                 .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))?,
         )),
     };
     let mut write_error = None;
-    let label = rules.display().to_string();
+    let label = side.label.clone();
     let hidden =
         indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden());
     let bar = progress(
@@ -165,28 +215,34 @@ fn run_one(
     );
     let mut count = 0usize;
     let (mut rule_errors, mut first_error) = (0usize, None);
-    let (kpis, report) = replay_with_events(&engine, &inputs.orders, &inputs.events, |_, d| {
-        if let Some(e) = &d.error {
-            rule_errors += 1;
-            first_error.get_or_insert_with(|| format!("order `{}`: {e}", d.order));
-        }
-        if let Some(out) = &mut stream {
-            let written = serde_json::to_writer(&mut *out, d)
-                .map_err(std::io::Error::from)
-                .and_then(|()| out.write_all(b"\n"));
-            if let Err(e) = written {
-                write_error.get_or_insert(e);
+    let (kpis, report) = replay_scenario(
+        &engine,
+        &inputs.orders,
+        &side.events,
+        &side.scenario,
+        |order, d| {
+            if let Some(e) = &d.error {
+                rule_errors += 1;
+                first_error.get_or_insert_with(|| format!("order `{}`: {e}", d.order));
             }
-        }
-        each(d);
-        count += 1;
-        // Redrawing is rate-limited by indicatif; counting in steps keeps it cheap.
-        if count.is_multiple_of(1024) {
-            bar.set_position(count as u64);
-        }
-    });
+            if let Some(out) = &mut stream {
+                let written = serde_json::to_writer(&mut *out, d)
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| out.write_all(b"\n"));
+                if let Err(e) = written {
+                    write_error.get_or_insert(e);
+                }
+            }
+            each(order, d);
+            count += 1;
+            // Redrawing is rate-limited by indicatif; counting in steps keeps it cheap.
+            if count.is_multiple_of(1024) {
+                bar.set_position(count as u64);
+            }
+        },
+    );
     bar.finish_and_clear();
-    warn_events(inputs, &label, &report);
+    warn_events(inputs, side, &report);
     if let Some(first) = first_error {
         // Each such order is in the decisions with reason `rule_error` and its `error`.
         crate::cmd::output::eprintln(&format!(
@@ -198,30 +254,31 @@ fn run_one(
             write_error.get_or_insert(e);
         }
     }
-    if let (Some(e), Sink::Stream(path)) = (write_error, sink) {
+    if let (Some(e), Some(path)) = (write_error, sink) {
         return Err(Failure::Input(format!(
             "{}: cannot write: {e}",
             path.display()
         )));
     }
-    let name = rules.file_stem().map_or_else(
-        || rules.display().to_string(),
-        |s| s.to_string_lossy().into_owned(),
-    );
-    Ok(Run { name, kpis })
+    Ok(Run {
+        name: side.name.clone(),
+        kpis,
+        decisions: if sink.is_some() { count } else { 0 },
+    })
 }
 
 /// Warns of removals that found fewer units than they remove (the count stopped at 0)
 /// and of events the engine refused (`check_events` lets none through).
-fn warn_events(inputs: &Inputs, label: &str, report: &EventReport) {
+fn warn_events(inputs: &Inputs, side: &Side, report: &EventReport) {
+    let label = &side.label;
     let at = |i: usize| {
-        inputs.events.get(i).map_or_else(String::new, |e| {
+        side.events.get(i).map_or_else(String::new, |e| {
             format!("{}:{}:{}", inputs.events_file, e.line, e.column)
         })
     };
     if let Some(&(first, missing)) = report.stopped_at_zero.first() {
         eprintln!(
-            "warning: {label}: {} stock event(s) removed more units than were left and stopped the count at 0; the first, {}, found {missing} unit(s) fewer than it removes",
+            "warning: {label}: {} stock event(s) removed more units than were left and stopped the count at 0; the first, {}, found {missing} unit(s) fewer than it removes (to take a location out of service, close it in a scenario: `--scenario`, `[[closure]]`)",
             report.stopped_at_zero.len(),
             at(first)
         );
@@ -231,112 +288,391 @@ fn warn_events(inputs: &Inputs, label: &str, report: &EventReport) {
     }
 }
 
-/// What a decision of the first rule set hands to the comparison.
-struct Placed {
-    order: String,
-    shipments: Vec<sourcing_engine::Shipment>,
-    unsourced: Vec<sourcing_engine::Unsourced>,
-}
-
-/// Orders the two rule sets decided differently: how many, and the first few side by side.
-#[derive(Default)]
-struct Changes {
-    count: usize,
-    /// (order, first rule set's plan, second rule set's plan).
-    sample: Vec<(String, String, String)>,
-}
-
-/// How many changed orders the report and `kpis.json` list.
+/// How many of the biggest changes by cost the report and `kpis.json` list.
 const CHANGED_SHOWN: usize = 50;
 
-impl Changes {
-    fn compare(&mut self, x: &Placed, y: &Decision) {
-        if x.shipments == y.shipments && x.unsourced == y.unsourced {
-            return;
+/// The orders the two sides decided differently: every one goes to `changes.csv`; the
+/// figures per category and the biggest by cost are kept.
+struct ChangeLog {
+    out: Option<std::io::BufWriter<std::fs::File>>,
+    path: PathBuf,
+    error: Option<std::io::Error>,
+    /// Changed orders.
+    count: usize,
+    /// Per category: orders, and the sum of B's cost minus A's.
+    by_category: BTreeMap<Category, (u64, f64)>,
+    /// The biggest changes by cost (absolute), with their replay position.
+    biggest: Vec<(usize, Change)>,
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\"")).into()
+    } else {
+        text.into()
+    }
+}
+
+impl ChangeLog {
+    const HEADER: &'static str = "order,category,cost_a,cost_b,cost_change,parcels_a,parcels_b,units_a,units_b,strategy_a,strategy_b,plan_a,plan_b\n";
+
+    fn new(path: PathBuf) -> Result<ChangeLog, Failure> {
+        use std::io::Write;
+        let file = std::fs::File::create(&path)
+            .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        let error = out.write_all(Self::HEADER.as_bytes()).err();
+        Ok(ChangeLog {
+            out: Some(out),
+            path,
+            error,
+            count: 0,
+            by_category: BTreeMap::new(),
+            biggest: Vec::new(),
+        })
+    }
+
+    fn add(&mut self, c: Change) {
+        use std::io::Write;
+        let delta = c.cost.1 - c.cost.0;
+        let e = self.by_category.entry(c.category).or_default();
+        e.0 += 1;
+        e.1 += delta;
+        if let Some(out) = &mut self.out {
+            let line = format!(
+                "{},{},{:.2},{:.2},{:+.2},{},{},{},{},{},{},{},{}\n",
+                csv_field(&c.order),
+                c.category.as_str(),
+                c.cost.0,
+                c.cost.1,
+                delta,
+                c.parcels.0,
+                c.parcels.1,
+                c.units.0,
+                c.units.1,
+                csv_field(&c.strategy.0),
+                csv_field(&c.strategy.1),
+                csv_field(&c.plan.0),
+                csv_field(&c.plan.1),
+            );
+            if let Err(e) = out.write_all(line.as_bytes()) {
+                self.error.get_or_insert(e);
+            }
         }
+        self.biggest.push((self.count, c));
         self.count += 1;
-        if self.sample.len() < CHANGED_SHOWN {
-            self.sample.push((
-                x.order.clone(),
-                plan_text(&x.shipments, &x.unsourced),
-                plan_text(&y.shipments, &y.unsourced),
-            ));
+        if self.biggest.len() >= CHANGED_SHOWN * 8 {
+            self.keep_biggest();
+        }
+    }
+
+    /// Keeps the [`CHANGED_SHOWN`] biggest changes by cost, earliest first among equals.
+    fn keep_biggest(&mut self) {
+        let size = |c: &Change| (c.cost.1 - c.cost.0).abs();
+        self.biggest.sort_by(|(i, x), (j, y)| {
+            size(y)
+                .partial_cmp(&size(x))
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(i.cmp(j))
+        });
+        self.biggest.truncate(CHANGED_SHOWN);
+    }
+
+    fn finish(&mut self) -> Result<(), Failure> {
+        use std::io::Write;
+        self.keep_biggest();
+        if let Some(mut out) = self.out.take() {
+            if let Err(e) = out.flush() {
+                self.error.get_or_insert(e);
+            }
+        }
+        match self.error.take() {
+            Some(e) => Err(Failure::Input(format!(
+                "{}: cannot write: {e}",
+                self.path.display()
+            ))),
+            None => Ok(()),
         }
     }
 }
 
-/// Replays both rule sets at once, each on its own thread, streaming each one's decisions
-/// to its file; the second compares its decisions with the first's as they come.
+/// Replays both sides at once, each on its own thread, streaming each one's decisions to
+/// its file; the second compares its decisions with the first's as they come.
 fn run_pair(
     inputs: &Inputs,
-    (rules, set_a, sink_a): (&Path, sourcing_dsl::RuleSet, &Sink),
-    (vs, set_b, sink_b): (&Path, sourcing_dsl::RuleSet, &Sink),
-) -> Result<(Run, Run, Changes), Failure> {
+    (a, sink_a): (&Side, &Path),
+    (b, sink_b): (&Side, &Path),
+    changes: &mut ChangeLog,
+) -> Result<(Run, Run), Failure> {
     let bars = indicatif::MultiProgress::new();
     // Bounded: the first run waits when it is far ahead, so memory stays flat.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Placed>(4096);
-    let mut changes = Changes::default();
-    let (a, b) = std::thread::scope(|scope| {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Decision>(4096);
+    let mut comparer = Comparer::new(&inputs.network, Comparer::fallbacks_of(&b.set), &b.scenario);
+    let (ra, rb) = std::thread::scope(|scope| {
         let bars_a = &bars;
         let first = scope.spawn(move || {
-            run_one(inputs, rules, set_a, Some(bars_a), sink_a, |d| {
+            run_one(inputs, a, Some(bars_a), Some(sink_a), |_, d| {
                 // The second run may have stopped early; its error is reported instead.
-                let _ = tx.send(Placed {
-                    order: d.order.clone(),
-                    shipments: d.shipments.clone(),
-                    unsourced: d.unsourced.clone(),
-                });
+                let _ = tx.send(d.clone());
             })
         });
-        let changes = &mut changes;
+        let comparer = &mut comparer;
+        let changes = &mut *changes;
         // Moved in, so the channel closes as soon as this run ends, even early.
-        let b = run_one(inputs, vs, set_b, Some(&bars), sink_b, move |y| {
+        let rb = run_one(inputs, b, Some(&bars), Some(sink_b), move |order, y| {
             if let Ok(x) = rx.recv() {
-                changes.compare(&x, y);
+                if let Some(c) = comparer.compare(order, &x, y) {
+                    changes.add(c);
+                }
             }
         });
-        let a = first
+        let ra = first
             .join()
             .unwrap_or_else(|_| Err(Failure::Input("the replay stopped unexpectedly".into())));
-        (a, b)
+        (ra, rb)
     });
-    Ok((a?, b?, changes))
+    changes.finish()?;
+    Ok((ra?, rb?))
 }
 
-/// One row of a sweep: the value and the figures it gave.
+/// A swept constant and its values.
+struct Swept {
+    name: String,
+    values: Vec<String>,
+}
+
+/// One point of a sweep: the values it set and the figures each side gave.
 #[derive(Serialize)]
-struct SweepRow {
-    value: String,
-    overall: Block,
+pub struct SweepRow {
+    /// `NAME=VALUE` of each swept constant.
+    pub values: Vec<(String, String)>,
+    /// The value of the first constant (kept for readers of one-constant sweeps).
+    pub value: String,
+    /// The first side's figures.
+    pub overall: Block,
+    /// The second side's figures, when there is one.
+    pub vs: Option<Block>,
+    /// The decision files of this point, under the output folder.
+    pub decisions: Vec<String>,
 }
 
-/// The figures compared side by side: name, value, and whether higher is better.
-fn figures(b: &Block) -> Vec<(&'static str, f64, bool)> {
+/// A sweep value in a file name: letters, digits, `.`, `-` and `_`; anything else is `_`.
+fn file_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Reads the `--sweep` arguments and checks every value on every side that declares the
+/// constant (at least one must).
+fn read_sweeps(args: &SimulateArgs, sides: &[&Side]) -> Result<Vec<Swept>, Failure> {
+    use crate::cmd::output::shown;
+    if args.sweep.len() > 2 {
+        return Err(Failure::Usage(
+            "--sweep is given at most twice (a grid of two constants)".into(),
+        ));
+    }
+    let mut out: Vec<Swept> = Vec::new();
+    for text in &args.sweep {
+        let Some((name, values)) = text.split_once('=') else {
+            return Err(Failure::Usage(format!(
+                "`--sweep {}`: expected NAME=V1,V2,...",
+                shown(text)
+            )));
+        };
+        let name = name.trim().to_string();
+        if out.iter().any(|s| s.name == name) {
+            return Err(Failure::Usage(format!(
+                "`--sweep {}`: the constant is swept twice",
+                shown(&name)
+            )));
+        }
+        let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+        let declaring: Vec<&&Side> = sides
+            .iter()
+            .filter(|s| s.set.consts.iter().any(|c| c.name == name))
+            .collect();
+        let Some(first) = sides.first() else {
+            return Ok(out);
+        };
+        if declaring.is_empty() {
+            // The rule set's own message names the constant and the closest one.
+            let e = first
+                .set
+                .clone()
+                .set_const(&name, "0")
+                .err()
+                .map_or_else(|| "unknown constant".to_string(), |e| e.to_string());
+            return Err(Failure::Input(format!("--sweep {}: {e}", shown(&name))));
+        }
+        // Every value must be valid before anything runs.
+        for v in &values {
+            for side in &declaring {
+                set_checked(&mut side.set.clone(), &name, v).map_err(|e| {
+                    Failure::Input(format!("--sweep {}={}: {e}", shown(&name), shown(v)))
+                })?;
+            }
+        }
+        out.push(Swept { name, values });
+    }
+    Ok(out)
+}
+
+/// Every combination of the swept values, the first constant slowest.
+fn grid(sweeps: &[Swept]) -> Vec<Vec<(String, String)>> {
+    let mut points: Vec<Vec<(String, String)>> = vec![Vec::new()];
+    for s in sweeps {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                s.values.iter().map(move |v| {
+                    let mut p = p.clone();
+                    p.push((s.name.clone(), v.clone()));
+                    p
+                })
+            })
+            .collect();
+    }
+    if sweeps.is_empty() {
+        Vec::new()
+    } else {
+        points
+    }
+}
+
+/// Replays every point of a sweep, one point per core (each point on one thread, so
+/// points never wait on each other), and collects the rows in point order.
+fn run_sweep(
+    inputs: &Inputs,
+    sides: &[&Side],
+    points: Vec<Vec<(String, String)>>,
+    dir: &Path,
+) -> Result<Vec<SweepRow>, Failure> {
+    use rayon::prelude::*;
+    if points.is_empty() {
+        return Ok(Vec::new());
+    }
+    std::fs::create_dir_all(dir.join("sweep"))
+        .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", dir.display())))?;
+    let width = points.len().to_string().len();
+    points
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, values)| {
+            let label: Vec<String> = values
+                .iter()
+                .map(|(n, v)| format!("{n}={}", file_safe(v)))
+                .collect();
+            let mut blocks = Vec::new();
+            let mut files = Vec::new();
+            for (k, side) in sides.iter().enumerate() {
+                let mut side = (*side).clone();
+                for (name, v) in &values {
+                    if side.set.consts.iter().any(|c| &c.name == name) {
+                        set_checked(&mut side.set, name, v)
+                            .map_err(|e| Failure::Input(format!("--sweep {name}={v}: {e}")))?;
+                    }
+                }
+                let suffix = if k == 0 { "" } else { "-vs" };
+                let file = format!("sweep/{:0width$}-{}{suffix}.jsonl", i + 1, label.join("-"));
+                // One thread per point: the points fill the cores.
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .build()
+                    .map_err(|e| Failure::Input(format!("cannot start a thread: {e}")))?;
+                let path = dir.join(&file);
+                let run = pool.install(|| run_one(inputs, &side, None, Some(&path), |_, _| {}))?;
+                blocks.push(run.kpis.overall);
+                files.push(file);
+            }
+            let mut blocks = blocks.into_iter();
+            Ok(SweepRow {
+                value: values.first().map(|v| v.1.clone()).unwrap_or_default(),
+                values,
+                overall: blocks.next().unwrap_or_default(),
+                vs: blocks.next(),
+                decisions: files,
+            })
+        })
+        .collect()
+}
+
+/// The figures compared side by side: name, value, whether higher is better
+/// (`None` for a figure that is neither, such as the store share), and how it is shown.
+pub fn figures(b: &Block) -> Vec<(&'static str, f64, Option<bool>, Shown)> {
+    use Shown::{Count, Km, Money, Rate};
     vec![
-        ("orders", b.orders as f64, true),
-        ("units ordered", b.units_ordered as f64, true),
-        ("units placed", b.units_placed as f64, true),
-        ("fill rate (units)", b.fill_rate_units, true),
-        ("fill rate (orders)", b.fill_rate_orders, true),
-        ("split rate", b.split_rate, false),
-        ("shipments per order", b.shipments_per_order, false),
-        ("total cost", b.total_cost, false),
-        ("cost per order", b.cost_per_order, false),
-        ("cost per unit", b.cost_per_unit, false),
-        ("mean distance (km)", b.mean_distance_km, false),
-        ("p95 distance (km)", b.p95_distance_km, false),
-        ("promise attainment", b.promise_attainment, true),
+        ("orders", b.orders as f64, Some(true), Count),
+        ("units ordered", b.units_ordered as f64, Some(true), Count),
+        ("units placed", b.units_placed as f64, Some(true), Count),
+        (
+            "units not placed",
+            b.units_unplaced as f64,
+            Some(false),
+            Count,
+        ),
+        ("fill rate (units)", b.fill_rate_units, Some(true), Rate),
+        ("fill rate (orders)", b.fill_rate_orders, Some(true), Rate),
+        ("split rate", b.split_rate, Some(false), Rate),
+        (
+            "shipments per order",
+            b.shipments_per_order,
+            Some(false),
+            Shown::Ratio,
+        ),
+        ("total cost", b.total_cost, Some(false), Money),
+        ("cost per order", b.cost_per_order, Some(false), Money),
+        ("cost per unit", b.cost_per_unit, Some(false), Money),
+        ("mean distance (km)", b.mean_distance_km, Some(false), Km),
+        ("p95 distance (km)", b.p95_distance_km, Some(false), Km),
+        ("promise attainment", b.promise_attainment, Some(true), Rate),
+        ("store share (units)", b.store_share, None, Rate),
+        (
+            "units at pickup counters",
+            b.counter_units as f64,
+            Some(true),
+            Count,
+        ),
     ]
 }
 
+/// How a figure is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// A whole number.
+    Count,
+    /// A fraction, written as a percentage.
+    Rate,
+    /// A ratio with two decimals.
+    Ratio,
+    /// Money in the network's currency.
+    Money,
+    /// Kilometres.
+    Km,
+}
+
+/// The key figures of both sides, for `kpis.json`.
 #[derive(Serialize)]
 struct Comparison<'a> {
     rules: &'a str,
     vs: &'a str,
+    currency: &'a str,
     a: &'a Kpis,
     b: &'a Kpis,
     difference: BTreeMap<&'static str, f64>,
+    /// B's change relative to A, in percent (absent when A's figure is 0).
+    difference_pct: BTreeMap<&'static str, f64>,
     changed_orders: usize,
+    /// Per category: orders, and the cost change they add up to.
+    changes_by_category: BTreeMap<&'static str, (u64, f64)>,
+    /// The orders of the biggest changes by cost, biggest first.
     changed_sample: Vec<&'a str>,
 }
 
@@ -348,6 +684,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
             .into_iter()
             .chain(&args.vs)
             .chain(&args.events)
+            .chain(&args.scenario)
             .map(PathBuf::as_path),
     )?;
     // Each input is read once, so any of them may come from a pipe.
@@ -366,131 +703,174 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         }
         None => Vec::new(),
     };
+    let scenario = match &args.scenario {
+        Some(path) => {
+            let (name, bytes) = input::read(path)?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Failure::Input(format!("{name}: expected UTF-8 text")))?;
+            Some(crate::cmd::scenario::read(
+                path, text, &network, &stock, &events,
+            )?)
+        }
+        None => None,
+    };
     let events_file = args
         .events
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
+    let stem = |p: &Path| {
+        p.file_stem().map_or_else(
+            || p.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        )
+    };
+    let mut set_a = check_rules(&args.rules)?;
+    apply_sets(&mut set_a, &args.set, &args.rules)?;
+    let with_scenario = |p: &Path| match &args.scenario {
+        Some(s) => format!("{} + {}", p.display(), s.display()),
+        None => p.display().to_string(),
+    };
+    let a = Side {
+        name: stem(&args.rules),
+        label: args.rules.display().to_string(),
+        rules: args.rules.clone(),
+        set: set_a,
+        events: events.clone(),
+        scenario: Scenario::default(),
+    };
+    let b = match (&args.vs, scenario) {
+        (Some(r2), scenario) => {
+            let mut set = check_rules(r2)?;
+            // `--set` applies to every side that declares the constant.
+            let declared: Vec<String> = args
+                .set
+                .iter()
+                .filter(|o| {
+                    o.split_once('=')
+                        .is_some_and(|(n, _)| set.consts.iter().any(|c| c.name == n.trim()))
+                })
+                .cloned()
+                .collect();
+            apply_sets(&mut set, &declared, r2)?;
+            let mut name = stem(r2);
+            if name == a.name {
+                name.push_str(" (vs)");
+            }
+            let (events, scenario) = match scenario {
+                Some(read) => {
+                    if let Some(s) = &args.scenario {
+                        name = format!("{name} + {}", stem(s));
+                    }
+                    (read.events, read.scenario)
+                }
+                None => (events, Scenario::default()),
+            };
+            Some(Side {
+                name,
+                label: with_scenario(r2),
+                rules: r2.clone(),
+                set,
+                events,
+                scenario,
+            })
+        }
+        (None, Some(read)) => Some(Side {
+            name: format!(
+                "{} + {}",
+                a.name,
+                args.scenario.as_deref().map(stem).unwrap_or_default()
+            ),
+            label: with_scenario(&args.rules),
+            rules: a.rules.clone(),
+            set: a.set.clone(),
+            events: read.events,
+            scenario: read.scenario,
+        }),
+        (None, None) => None,
+    };
     let inputs = Inputs {
         network,
         stock,
         orders,
-        events,
         events_file,
     };
-    let mut set_a = check_rules(&args.rules)?;
-    apply_sets(&mut set_a, &args.set, &args.rules)?;
-    let set_b = match &args.vs {
-        Some(r2) => Some(check_rules(r2)?),
-        None => None,
-    };
-    let sweep: Option<(String, Vec<String>)> = match &args.sweep {
-        None => None,
-        Some(text) => {
-            let Some((name, values)) = text.split_once('=') else {
-                return Err(Failure::Usage(format!(
-                    "`--sweep {}`: expected NAME=V1,V2,...",
-                    crate::cmd::output::shown(text)
-                )));
-            };
-            let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
-            // Every value must be valid before anything runs.
-            for v in &values {
-                set_a
-                    .clone()
-                    .set_const(name.trim(), v)
-                    .map_err(|e| sweep_failure(name, v, &e))?;
-            }
-            Some((name.trim().to_string(), values))
-        }
-    };
+    let sides: Vec<&Side> = std::iter::once(&a).chain(b.as_ref()).collect();
+    let sweeps = read_sweeps(args, &sides)?;
     // Decisions stream straight to their files in the staging folder, which replaces the
     // output folder once everything is written (and is removed if anything fails).
     let staging = out_dir::Staging::new(&args.out, OWN_FILES)?;
-    let sink_a = Sink::Stream(staging.path().join("decisions.jsonl"));
-    let sink_b = Sink::Stream(staging.path().join("decisions-vs.jsonl"));
-    finish_run(
-        args,
-        &inputs,
-        set_a,
-        set_b,
-        sweep,
-        (&sink_a, &sink_b),
-        staging.path(),
-    )?;
-    staging.commit()
+    let written = finish_run(args, &inputs, &a, b.as_ref(), &sweeps, staging.path())?;
+    staging.commit()?;
+    // What was written, and where.
+    let mut lines = vec![format!("wrote {}:", args.out.display())];
+    for (file, what) in written {
+        lines.push(format!("  {file:<20} {what}"));
+    }
+    println!("{}", lines.join("\n"));
+    Ok(())
 }
 
-/// Replays, writes the figures and the report, and renames the decisions into place.
+/// Replays, writes the figures and the report; returns each file written with what it
+/// holds.
 fn finish_run(
     args: &SimulateArgs,
     inputs: &Inputs,
-    set_a: sourcing_dsl::RuleSet,
-    set_b: Option<sourcing_dsl::RuleSet>,
-    sweep: Option<(String, Vec<String>)>,
-    (sink_a, sink_b): (&Sink, &Sink),
+    a: &Side,
+    b: Option<&Side>,
+    sweeps: &[Swept],
     out: &Path,
-) -> Result<(), Failure> {
-    let (a, b, changes) = match (&args.vs, set_b) {
-        (Some(r2), Some(set_b)) => {
-            let (a, b, changes) = run_pair(
-                inputs,
-                (&args.rules, set_a.clone(), sink_a),
-                (r2, set_b, sink_b),
-            )?;
-            (a, Some(b), changes)
-        }
-        _ => {
-            let bars = indicatif::MultiProgress::new();
-            let a = run_one(
-                inputs,
-                &args.rules,
-                set_a.clone(),
-                Some(&bars),
-                sink_a,
-                |_| {},
-            )?;
-            (a, None, Changes::default())
-        }
-    };
-    // Sweep values are independent replays: run them on every core, collect in order.
-    let sweep_rows: Vec<SweepRow> = match &sweep {
-        None => Vec::new(),
-        Some((name, values)) => {
-            use rayon::prelude::*;
-            values
-                .par_iter()
-                .map(|v| {
-                    let mut set = set_a.clone();
-                    set.set_const(name, v)
-                        .map_err(|e| sweep_failure(name, v, &e))?;
-                    let run = run_one(inputs, &args.rules, set, None, &Sink::Discard, |_| {})?;
-                    Ok(SweepRow {
-                        value: v.clone(),
-                        overall: run.kpis.overall,
-                    })
-                })
-                .collect::<Result<Vec<_>, Failure>>()?
-        }
-    };
-    let kpis_json = match &b {
-        None => serde_json::to_vec_pretty(&a.kpis),
+) -> Result<Vec<(String, String)>, Failure> {
+    let sink_a = out.join("decisions.jsonl");
+    let sink_b = out.join("decisions-vs.jsonl");
+    let (ra, rb, changes) = match b {
         Some(b) => {
-            let difference = figures(&a.kpis.overall)
-                .into_iter()
-                .zip(figures(&b.kpis.overall))
-                .map(|((name, x, _), (_, y, _))| (name, y - x))
+            let mut changes = ChangeLog::new(out.join("changes.csv"))?;
+            let (ra, rb) = run_pair(inputs, (a, &sink_a), (b, &sink_b), &mut changes)?;
+            (ra, Some(rb), Some(changes))
+        }
+        None => {
+            let bars = indicatif::MultiProgress::new();
+            let ra = run_one(inputs, a, Some(&bars), Some(&sink_a), |_, _| {})?;
+            (ra, None, None)
+        }
+    };
+    let sides: Vec<&Side> = std::iter::once(a).chain(b).collect();
+    let sweep_rows = run_sweep(inputs, &sides, grid(sweeps), out)?;
+    let currency = inputs.network.currency.as_str();
+    let kpis_json = match (&rb, &changes) {
+        (Some(rb), Some(changes)) => {
+            let fa = figures(&ra.kpis.overall);
+            let fb = figures(&rb.kpis.overall);
+            let difference = fa.iter().zip(&fb).map(|(x, y)| (x.0, y.1 - x.1)).collect();
+            let difference_pct = fa
+                .iter()
+                .zip(&fb)
+                .filter(|(x, _)| x.1 != 0.0)
+                .map(|(x, y)| (x.0, (y.1 - x.1) / x.1.abs() * 100.0))
                 .collect();
             serde_json::to_vec_pretty(&Comparison {
-                rules: &a.name,
-                vs: &b.name,
-                a: &a.kpis,
-                b: &b.kpis,
+                rules: &ra.name,
+                vs: &rb.name,
+                currency,
+                a: &ra.kpis,
+                b: &rb.kpis,
                 difference,
+                difference_pct,
                 changed_orders: changes.count,
-                changed_sample: changes.sample.iter().map(|c| c.0.as_str()).collect(),
+                changes_by_category: changes
+                    .by_category
+                    .iter()
+                    .map(|(c, v)| (c.as_str(), *v))
+                    .collect(),
+                changed_sample: changes
+                    .biggest
+                    .iter()
+                    .map(|(_, c)| c.order.as_str())
+                    .collect(),
             })
         }
+        _ => serde_json::to_vec_pretty(&ra.kpis),
     }
     .map_err(|e| Failure::Input(e.to_string()))?;
     let kpis_json = if sweep_rows.is_empty() {
@@ -498,36 +878,47 @@ fn finish_run(
     } else {
         let mut value: serde_json::Value =
             serde_json::from_slice(&kpis_json).map_err(|e| Failure::Input(e.to_string()))?;
-        if let (Some(obj), Some((name, _))) = (value.as_object_mut(), &sweep) {
+        if let Some(obj) = value.as_object_mut() {
+            let names: Vec<&str> = sweeps.iter().map(|s| s.name.as_str()).collect();
             obj.insert(
                 "sweep".into(),
-                serde_json::json!({ "constant": name, "rows": &sweep_rows }),
+                serde_json::json!({
+                    "constant": names.first(),
+                    "constants": names,
+                    "rows": &sweep_rows,
+                }),
             );
         }
         serde_json::to_vec_pretty(&value).map_err(|e| Failure::Input(e.to_string()))?
     };
-    let sweep_table: Vec<BTreeMap<&str, String>> = sweep_rows
-        .iter()
-        .map(|r| {
-            BTreeMap::from([
-                ("value", r.value.clone()),
-                ("fill", format!("{:.3}", r.overall.fill_rate_units)),
-                ("cost", format!("{:.2}", r.overall.total_cost)),
-                ("cpo", format!("{:.2}", r.overall.cost_per_order)),
-                ("split", format!("{:.3}", r.overall.split_rate)),
-                ("promise", format!("{:.3}", r.overall.promise_attainment)),
-            ])
-        })
-        .collect();
-    let sweep_name = sweep.as_ref().map(|s| s.0.clone()).unwrap_or_default();
-    let report = report(
-        &a,
-        b.as_ref(),
-        &changes,
-        inputs.orders.len(),
-        &inputs.network,
-        (&sweep_name, &sweep_table),
-    )?;
+    let report = crate::cmd::report::render(&crate::cmd::report::Page {
+        a: (&ra.name, &ra.kpis),
+        b: rb.as_ref().map(|r| (r.name.as_str(), &r.kpis)),
+        changes: changes.as_ref().map(|c| crate::cmd::report::Changed {
+            count: c.count,
+            by_category: &c.by_category,
+            biggest: c.biggest.iter().map(|(_, c)| c).collect(),
+        }),
+        orders: inputs.orders.len(),
+        network: &inputs.network,
+        sweeps: &sweeps.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+        sweep_rows: &sweep_rows,
+        scenario: args.scenario.as_deref().map(input::name),
+    })?;
+    let mut written = vec![(
+        "decisions.jsonl".to_string(),
+        format!("{} decisions of {}", ra.decisions, ra.name),
+    )];
+    if let (Some(rb), Some(c)) = (&rb, &changes) {
+        written.push((
+            "decisions-vs.jsonl".into(),
+            format!("{} decisions of {}", rb.decisions, rb.name),
+        ));
+        written.push((
+            "changes.csv".into(),
+            format!("{} orders decided differently, with a reason each", c.count),
+        ));
+    }
     for (name, bytes) in [
         ("kpis.json", &kpis_json[..]),
         ("report.html", report.as_bytes()),
@@ -539,156 +930,24 @@ fn finish_run(
                 args.out.join(name).display()
             ))
         })?;
-    }
-    Ok(())
-}
-
-/// A decision in a few words: `DC-KASSEL ×2, ST-MUNICH ×1, 1 not placed`.
-fn plan_text(
-    shipments: &[sourcing_engine::Shipment],
-    unsourced: &[sourcing_engine::Unsourced],
-) -> String {
-    let mut parts: Vec<String> = shipments
-        .iter()
-        .map(|s| {
-            let units: u32 = s.lines.iter().map(|l| l.qty).sum();
-            format!("{} ×{units}", s.location)
-        })
-        .collect();
-    if !unsourced.is_empty() {
-        let units: u32 = unsourced.iter().map(|u| u.qty).sum();
-        parts.push(format!("{units} not placed"));
-    }
-    if parts.is_empty() {
-        "nothing".into()
-    } else {
-        parts.join(", ")
-    }
-}
-
-fn report(
-    a: &Run,
-    b: Option<&Run>,
-    changes: &Changes,
-    orders: usize,
-    network: &sourcing_engine::Network,
-    sweep: (&str, &[BTreeMap<&str, String>]),
-) -> Result<String, Failure> {
-    use crate::cmd::charts;
-    let mut runs: Vec<(&str, &Kpis)> = vec![(a.name.as_str(), &a.kpis)];
-    if let Some(b) = b {
-        runs.push((b.name.as_str(), &b.kpis));
-    }
-    let charts = vec![
-        charts::per_day("Total cost per day", &runs, |blk| blk.total_cost, false),
-        charts::per_day(
-            "Fill rate (units) per day",
-            &runs,
-            |blk| blk.fill_rate_units,
-            true,
-        ),
-        charts::units_by_kind(&runs),
-        charts::load_map(&a.kpis, network),
-    ];
-    // Counts as whole numbers, rates and money to three decimals.
-    let fmt = |name: &str, x: f64| {
-        if matches!(name, "orders" | "units ordered" | "units placed") {
-            format!("{x:.0}")
+        let what = if name == "kpis.json" {
+            "key figures (JSON)".to_string()
         } else {
-            format!("{x:.3}")
-        }
-    };
-    let rows: Vec<BTreeMap<&str, String>> = figures(&a.kpis.overall)
-        .into_iter()
-        .enumerate()
-        .map(|(i, (name, x, higher_better))| {
-            let mut row = BTreeMap::new();
-            row.insert("name", name.to_string());
-            row.insert("a", fmt(name, x));
-            if let Some(b) = b {
-                let y = figures(&b.kpis.overall).get(i).map_or(0.0, |f| f.1);
-                let diff = y - x;
-                row.insert("b", fmt(name, y));
-                row.insert(
-                    "diff",
-                    format!("{}{}", if diff > 0.0 { "+" } else { "" }, fmt(name, diff)),
-                );
-                let better = (diff > 0.0) == higher_better;
-                row.insert(
-                    "tone",
-                    if diff == 0.0 {
-                        ""
-                    } else if better {
-                        "better"
-                    } else {
-                        "worse"
-                    }
-                    .to_string(),
-                );
-            }
-            row
-        })
-        .collect();
-    let days: Vec<BTreeMap<&str, String>> = a
-        .kpis
-        .by_day
-        .iter()
-        .map(|(day, blk)| {
-            BTreeMap::from([
-                ("day", day.clone()),
-                ("orders", blk.orders.to_string()),
-                ("fill", format!("{:.3}", blk.fill_rate_units)),
-                ("cost", format!("{:.2}", blk.total_cost)),
-                ("cpo", format!("{:.2}", blk.cost_per_order)),
-                ("split", format!("{:.3}", blk.split_rate)),
-            ])
-        })
-        .collect();
-    let locations: Vec<BTreeMap<&str, String>> = a
-        .kpis
-        .locations
-        .iter()
-        .take(20)
-        .map(|l| {
-            BTreeMap::from([
-                ("location", l.location.clone()),
-                ("kind", l.kind.clone()),
-                ("shipments", l.shipments.to_string()),
-                ("units", l.units.to_string()),
-                ("days_at_capacity", l.days_at_capacity.to_string()),
-                ("peak", format!("{:.0} %", l.peak_utilisation * 100.0)),
-            ])
-        })
-        .collect();
-    let changed_rows: Vec<BTreeMap<&str, String>> = changes
-        .sample
-        .iter()
-        .map(|(order, x, y)| {
-            BTreeMap::from([("order", order.clone()), ("a", x.clone()), ("b", y.clone())])
-        })
-        .collect();
-    let mut env = minijinja::Environment::new();
-    env.add_template("report", include_str!("templates/report.html"))
-        .map_err(|e| Failure::Input(format!("report template: {e}")))?;
-    let title = match b {
-        Some(b) => format!("{} vs {}", a.name, b.name),
-        None => a.name.clone(),
-    };
-    env.get_template("report")
-        .and_then(|t| {
-            t.render(minijinja::context! {
-                title, orders, vs => b.is_some(), a_name => a.name.clone(),
-                b_name => b.map(|b| b.name.clone()).unwrap_or_default(),
-                rows, days, locations, changed => changed_rows, changed_count => changes.count,
-                charts, sweep_name => sweep.0.to_string(), sweep => owned(sweep.1),
-            })
-        })
-        .map_err(|e| Failure::Input(format!("report: {e}")))
-}
-
-/// Rows the template can own.
-fn owned(rows: &[BTreeMap<&str, String>]) -> Vec<BTreeMap<String, String>> {
-    rows.iter()
-        .map(|r| r.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
-        .collect()
+            format!(
+                "the report, {} kB: open it in a browser",
+                bytes.len().div_ceil(1024)
+            )
+        };
+        written.push((name.to_string(), what));
+    }
+    if !sweep_rows.is_empty() {
+        written.push((
+            "sweep/".into(),
+            format!(
+                "decisions of each of the {} sweep points (`sweep.rows[].decisions` in kpis.json)",
+                sweep_rows.len()
+            ),
+        ));
+    }
+    Ok(written)
 }

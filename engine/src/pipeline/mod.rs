@@ -125,6 +125,23 @@ impl Adjuster<'_> {
             .slot_changed(stock, slot, done.before, done.after);
         Ok(done)
     }
+
+    /// Lowers the shipments `location` can still send on `day` (days since 1970-01-01) to
+    /// at most `left`, by counting shipments that never leave: a what-if's reduced
+    /// capacity. Returns the shipments left after, or `None` for a location without a
+    /// daily capacity (which nothing here can limit).
+    pub fn limit_capacity(&mut self, location: usize, day: i64, left: u32) -> Option<u32> {
+        let capacity = &self.engine.stock().capacity;
+        let l = u32::try_from(location).ok()?;
+        let day = i32::try_from(day).ok()?;
+        let before = capacity.left(l, day)?;
+        let mut now = before;
+        while now > left && capacity.add(&[l], day) {
+            now = capacity.left(l, day)?;
+        }
+        self.journal.capacity_changed(l, day, before, now);
+        Some(now)
+    }
 }
 
 /// A plan made ahead of its turn.

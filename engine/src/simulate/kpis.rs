@@ -48,6 +48,12 @@ pub struct Block {
     pub p95_distance_km: f64,
     /// Shipments that keep their order's promise / shipments of orders with a promise.
     pub promise_attainment: f64,
+    /// Units placed from stores / units placed (counter hand-outs included).
+    pub store_share: f64,
+    /// Units handed out at a pickup counter (shipments without a service).
+    pub counter_units: u64,
+    /// Units ordered but not placed.
+    pub units_unplaced: u64,
     /// Units placed by location kind.
     pub units_by_kind: BTreeMap<String, u64>,
     /// Units not placed, by reason.
@@ -77,6 +83,8 @@ struct Acc {
     far_bins: BTreeMap<u64, u64>,
     promised_shipments: u64,
     kept_promises: u64,
+    /// Units handed out at a pickup counter.
+    counter_units: u64,
     /// Units by kind (indexed like [`KINDS`]) and whether any shipment of that kind came.
     units_by_kind: [(u64, bool); 3],
     /// Units not placed, by reason, in order of first appearance.
@@ -93,6 +101,8 @@ struct ShipmentFacts {
     units: u64,
     distance_km: f64,
     meets_promise: bool,
+    /// Handed out at a pickup counter (no service).
+    counter: bool,
 }
 
 impl Block {
@@ -128,6 +138,9 @@ impl Block {
                 self.acc.promised_shipments += 1;
                 self.acc.kept_promises += u64::from(f.meets_promise);
             }
+            if f.counter {
+                self.acc.counter_units += f.units;
+            }
             if let Some(k) = self.acc.units_by_kind.get_mut(f.kind) {
                 k.0 += f.units;
                 k.1 = true;
@@ -161,6 +174,13 @@ impl Block {
             self.acc.kept_promises as f64,
             self.acc.promised_shipments as f64,
         );
+        let store = KINDS.iter().position(|&k| k == LocationKind::Store);
+        let store_units = store
+            .and_then(|i| self.acc.units_by_kind.get(i))
+            .map_or(0, |k| k.0);
+        self.store_share = ratio(store_units as f64, self.units_placed as f64);
+        self.counter_units = self.acc.counter_units;
+        self.units_unplaced = self.units_ordered.saturating_sub(self.units_placed);
         // The smallest distance bin that holds 95 % of the shipments (its upper edge).
         let target = (self.shipments as f64 * 0.95).ceil() as u64;
         let mut seen = 0;
@@ -204,6 +224,8 @@ pub struct LocationLoad {
     pub days_at_capacity: u64,
     /// Its busiest day's shipments / its daily capacity (0 when unlimited).
     pub peak_utilisation: f64,
+    /// The days (UTC dates) on which it reached its daily capacity.
+    pub full_days: Vec<String>,
 }
 
 /// The key figures of a replay.
@@ -221,6 +243,21 @@ pub struct Kpis {
     pub locations: Vec<LocationLoad>,
     #[serde(skip)]
     tally: Tally,
+    /// Daily capacities a scenario set, by (location index, day number): they replace the
+    /// network's for the days at capacity.
+    #[serde(skip)]
+    capacity_override: FxHashMap<(usize, i64), u32>,
+}
+
+/// Shipments of one limited location per day, for the capacity heatmap.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocationDays {
+    /// The location.
+    pub location: String,
+    /// Its kind.
+    pub kind: String,
+    /// (day label, shipments sent, the day's capacity), by day.
+    pub days: Vec<(String, u64, u32)>,
 }
 
 /// Running counts behind the location table, keyed by index rather than by name.
@@ -302,6 +339,7 @@ impl Kpis {
                 units: s.lines.iter().map(|l| u64::from(l.qty)).sum(),
                 distance_km: s.distance_km,
                 meets_promise: s.meets_promise,
+                counter: s.service.is_none(),
             });
         }
         let units: u64 = order.lines.iter().map(|l| u64::from(l.qty)).sum();
@@ -327,6 +365,44 @@ impl Kpis {
         tally.facts = facts;
     }
 
+    /// Counts `limit` as the daily capacity of the location at `location` (an index into
+    /// the network's locations) on day `day` (days since 1970-01-01): a scenario's override.
+    pub fn override_capacity(&mut self, location: usize, day: i64, limit: u32) {
+        self.capacity_override.insert((location, day), limit);
+    }
+
+    /// The capacity of the location at index `i` on `day`: a scenario's, else the network's.
+    fn capacity_on(&self, network: &Network, i: usize, day: Option<i64>) -> Option<u32> {
+        day.and_then(|d| self.capacity_override.get(&(i, d)).copied())
+            .or_else(|| network.locations.get(i).and_then(|l| l.daily_capacity))
+    }
+
+    /// Shipments per day of every location with a daily capacity that shipped, in network
+    /// order, days in date order.
+    pub fn location_days(&self, network: &Network) -> Vec<LocationDays> {
+        let mut by_location: BTreeMap<usize, Vec<(Option<i64>, u64, u32)>> = BTreeMap::new();
+        for (&(i, day), &n) in &self.tally.per_location_day {
+            if let Some(cap) = self.capacity_on(network, i, day) {
+                by_location.entry(i).or_default().push((day, n, cap));
+            }
+        }
+        by_location
+            .into_iter()
+            .filter_map(|(i, mut days)| {
+                let loc = network.locations.get(i)?;
+                days.sort_unstable_by_key(|d| d.0);
+                Some(LocationDays {
+                    location: loc.id.clone(),
+                    kind: loc.kind.as_str().to_string(),
+                    days: days
+                        .into_iter()
+                        .map(|(d, n, cap)| (day_text(d), n, cap))
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+
     /// Finishes the ratios and the location table.
     pub fn finish(&mut self, network: &Network) {
         self.overall.finish();
@@ -342,11 +418,18 @@ impl Kpis {
         // Per location: (active days, busiest day, days at capacity).
         let capacity = |i: usize| network.locations.get(i).and_then(|l| l.daily_capacity);
         let mut days = vec![(0u64, 0u64, 0u64); tally.per_location.len()];
-        for (&(i, _), &n) in &tally.per_location_day {
+        let mut full: Vec<Vec<Option<i64>>> = vec![Vec::new(); tally.per_location.len()];
+        for (&(i, day), &n) in &tally.per_location_day {
             if let Some(e) = days.get_mut(i) {
                 e.0 += 1;
                 e.1 = e.1.max(n);
-                e.2 += u64::from(capacity(i).is_some_and(|c| n >= u64::from(c)));
+                let at = self
+                    .capacity_on(network, i, day)
+                    .is_some_and(|c| n >= u64::from(c));
+                e.2 += u64::from(at);
+                if let (true, Some(f)) = (at, full.get_mut(i)) {
+                    f.push(day);
+                }
             }
         }
         let mut loads: Vec<LocationLoad> = tally
@@ -375,6 +458,11 @@ impl Kpis {
                     peak_utilisation: capacity(i)
                         .filter(|&c| c > 0)
                         .map_or(0.0, |c| peak as f64 / f64::from(c)),
+                    full_days: {
+                        let mut f = full.get(i).cloned().unwrap_or_default();
+                        f.sort_unstable();
+                        f.into_iter().map(day_text).collect()
+                    },
                 }
             })
             .collect();

@@ -6,13 +6,17 @@
 //! upcoming orders are planned on every core, and a replay gives the same bytes on every
 //! run and with any number of threads.
 
+pub mod changes;
 pub mod kpis;
+pub mod scenario;
 
 use crate::load::events::StockEvent;
 use crate::model::decision::Decision;
 use crate::model::order::Order;
 use crate::Engine;
-pub use kpis::{Block, Kpis, LocationLoad};
+pub use changes::{Category, Change, Comparer};
+pub use kpis::{Block, Kpis, LocationDays, LocationLoad};
+pub use scenario::{CapacityLimit, Closure, EventReport, Scenario, StockSetting, Timeline};
 
 /// The replay order: by `placed_at`, then by position in the input.
 pub fn replay_order(orders: &[Order]) -> Vec<usize> {
@@ -38,18 +42,6 @@ pub fn replay(engine: &Engine, orders: &[Order], each: impl FnMut(&Order, &Decis
     replay_with_events(engine, orders, &[], each).0
 }
 
-/// What became of the stock events of a replay that did not apply exactly as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EventReport {
-    /// Removals that found fewer units than they remove: the count stopped at 0. Each is
-    /// the event's index in the `events` given, and the units it did not find.
-    pub stopped_at_zero: Vec<(usize, u64)>,
-    /// Events that changed nothing, by index, and why: a pair the inventory does not list,
-    /// or a count that would pass [`crate::MAX_UNITS`] (`load::events::check_events`
-    /// refuses both before a replay).
-    pub refused: Vec<(usize, crate::AdjustError)>,
-}
-
 /// [`replay`] with stock events: each event is applied before the first order placed at
 /// or after its moment (events at the same moment in file order). Returns the key
 /// figures and what became of events that did not apply as written.
@@ -57,39 +49,40 @@ pub fn replay_with_events(
     engine: &Engine,
     orders: &[Order],
     events: &[StockEvent],
+    each: impl FnMut(&Order, &Decision),
+) -> (Kpis, EventReport) {
+    replay_scenario(engine, orders, events, &Scenario::default(), each)
+}
+
+/// [`replay_with_events`] under a what-if [`Scenario`]: its closures, capacities and stock
+/// settings are applied, like the events, before the first order placed at or after their
+/// moment (a capacity at the start of its day).
+pub fn replay_scenario(
+    engine: &Engine,
+    orders: &[Order],
+    events: &[StockEvent],
+    scenario: &Scenario,
     mut each: impl FnMut(&Order, &Decision),
 ) -> (Kpis, EventReport) {
     let mut kpis = Kpis::default();
-    let mut report = EventReport::default();
-    let mut pending: Vec<(usize, &StockEvent)> = events.iter().enumerate().collect();
-    // Stable: events at one moment keep their file order.
-    pending.sort_by_key(|(_, e)| e.at_ms);
-    let mut next_event = 0;
+    for c in &scenario.capacity {
+        kpis.override_capacity(c.location, c.day, c.shipments);
+    }
+    let mut timeline = Timeline::new(scenario, events);
     // Orders are planned ahead on every core and committed in replay order: the same
     // decisions as routing them one by one (see `crate::pipeline`).
     let in_order = replay_order(orders)
         .into_iter()
         .filter_map(|i| orders.get(i));
-    let events_due = |order: &Order, stock: &mut crate::pipeline::Adjuster<'_>| {
+    let due = |order: &Order, stock: &mut crate::pipeline::Adjuster<'_>| {
         let t = order
             .placed_at
             .as_deref()
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map_or(i64::MIN, |t| t.timestamp_millis());
-        while let Some(&(i, e)) = pending.get(next_event).filter(|(_, e)| e.at_ms <= t) {
-            match stock.adjust(e.location, &e.sku, e.delta) {
-                Ok(done) => {
-                    let missing = done.missing(e.delta);
-                    if missing > 0 {
-                        report.stopped_at_zero.push((i, missing));
-                    }
-                }
-                Err(why) => report.refused.push((i, why)),
-            }
-            next_event += 1;
-        }
+        timeline.apply_until(t, stock);
     };
-    let routed = crate::pipeline::Pipeline::new(engine).run(in_order, events_due, |order, d, _| {
+    let routed = crate::pipeline::Pipeline::new(engine).run(in_order, due, |order, d, _| {
         kpis.add(order, &d, engine.network());
         each(order, &d);
         Ok::<(), std::convert::Infallible>(())
@@ -98,7 +91,7 @@ pub fn replay_with_events(
         match never {}
     }
     kpis.finish(engine.network());
-    (kpis, report)
+    (kpis, timeline.report)
 }
 
 #[cfg(test)]

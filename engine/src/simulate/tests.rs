@@ -309,3 +309,268 @@ fn figures_count_locations_the_network_does_not_list_and_any_distance() {
     assert_eq!(k.by_strategy["none"].orders, 2);
     assert_eq!(k.overall.units_by_kind.get("dc"), Some(&7));
 }
+
+/// A DC east of (0, 0) and a cheaper store west of it (capacity 5 a day), 10 units of A
+/// each; one service.
+fn two_locations() -> Engine {
+    let net = Network::new(
+        "EUR".into(),
+        vec![
+            loc("DC", LocationKind::Dc, 1.0, 1.0, None),
+            loc("ST", LocationKind::Store, -0.1, 2.0, Some(5)),
+        ],
+        vec![Service {
+            id: "s".into(),
+            base_cost: 10.0,
+            cost_per_km: 0.1,
+            cost_per_kg: 1.0,
+            km_per_day: 200.0,
+        }],
+    );
+    let stock: Vec<InventoryRecord> = [0, 1]
+        .into_iter()
+        .map(|location| InventoryRecord {
+            location,
+            sku: "A".into(),
+            on_hand: 10,
+            reserved: 0,
+            safety_stock: 0,
+        })
+        .collect();
+    Engine::new(net, &stock)
+}
+
+fn ms(day: u32, hour: u32) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(&format!("2026-11-{day:02}T{hour:02}:00:00Z"))
+        .map(|t| t.timestamp_millis())
+        .unwrap_or(0)
+}
+
+/// Replays `orders` on a fresh engine under `scenario` with `events`; the decisions.
+fn decisions_under(
+    orders: &[Order],
+    scenario: &super::Scenario,
+    events: &[crate::load::StockEvent],
+) -> (Vec<crate::Decision>, super::Kpis) {
+    let engine = two_locations();
+    let mut out = Vec::new();
+    let (k, _) = super::replay_scenario(&engine, orders, events, scenario, |_, d| {
+        out.push(d.clone())
+    });
+    (out, k)
+}
+
+#[test]
+fn a_closure_changes_exactly_the_orders_placed_while_closed() {
+    use super::{Category, Closure, Comparer, Scenario};
+    let orders = vec![
+        order("D23", 23, 9, "web", &[("A", 1)], None),
+        order("D24-EARLY", 24, 1, "web", &[("A", 1)], None),
+        order("D24-LATE", 24, 23, "web", &[("A", 1)], None),
+        // After reopening the store holds its 9 units and the 5 received while closed.
+        order("D25", 25, 9, "web", &[("A", 14)], None),
+    ];
+    let closed = Scenario {
+        closures: vec![Closure {
+            location: 1,
+            from_ms: ms(24, 0),
+            to_ms: ms(25, 0),
+            skus: vec!["A".into()],
+        }],
+        ..Scenario::default()
+    };
+    let receipt = crate::load::StockEvent {
+        at_ms: ms(24, 12),
+        at: "noon".into(),
+        location: 1,
+        sku: "A".into(),
+        delta: 5,
+        line: 1,
+        column: 1,
+    };
+    // The baseline gets the receipt as well: only the closure differs.
+    let events = [receipt];
+    let (base, _) = decisions_under(&orders, &Scenario::default(), &events);
+    let (what_if, k) = decisions_under(&orders, &closed, &events);
+    let network = two_locations().network().clone();
+    let mut comparer = Comparer::new(&network, Vec::new(), &closed);
+    let changed: Vec<(String, Category)> = orders
+        .iter()
+        .zip(base.iter().zip(&what_if))
+        .filter_map(|(o, (a, b))| comparer.compare(o, a, b))
+        .map(|c| (c.order, c.category))
+        .collect();
+    // Under the closure the store put its 10 - 1 units aside and got them back with the
+    // 5 received while closed: 14, all of D25. The baseline's store sold two more on the
+    // 24th and cannot fill D25 alone.
+    let from = |d: &crate::Decision| {
+        d.shipments
+            .iter()
+            .map(|s| {
+                (
+                    s.location.clone(),
+                    s.lines.iter().map(|l| l.qty).sum::<u32>(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(from(&what_if[3]), [("ST".to_string(), 14)]);
+    assert_eq!(
+        changed,
+        [
+            ("D24-EARLY".to_string(), Category::Closed),
+            ("D24-LATE".to_string(), Category::Closed),
+            ("D25".to_string(), Category::StorePreferred),
+        ]
+    );
+    assert_eq!(k.by_day["2026-11-24"].units_by_kind.get("store"), None);
+}
+
+#[test]
+fn a_lower_capacity_and_a_stock_setting_apply_on_their_day() {
+    use super::{CapacityLimit, Category, Comparer, Scenario, StockSetting};
+    let day = |d: i64| ms(23, 0).div_euclid(86_400_000) + d;
+    let orders = vec![
+        order("D23-1", 23, 9, "web", &[("A", 1)], None),
+        order("D23-2", 23, 10, "web", &[("A", 1)], None),
+        order("D24", 24, 9, "web", &[("A", 1)], None),
+        order("D25", 25, 9, "web", &[("A", 1)], None),
+    ];
+    let scenario = Scenario {
+        capacity: vec![CapacityLimit {
+            location: 1,
+            day: day(0),
+            shipments: 1,
+        }],
+        stock: vec![StockSetting {
+            at_ms: ms(25, 0),
+            location: 1,
+            sku: "A".into(),
+            units: 0,
+        }],
+        ..Scenario::default()
+    };
+    let (base, _) = decisions_under(&orders, &Scenario::default(), &[]);
+    let (what_if, k) = decisions_under(&orders, &scenario, &[]);
+    let network = two_locations().network().clone();
+    let mut comparer = Comparer::new(&network, Vec::new(), &scenario);
+    let changed: Vec<(String, Category)> = orders
+        .iter()
+        .zip(base.iter().zip(&what_if))
+        .filter_map(|(o, (a, b))| comparer.compare(o, a, b))
+        .map(|c| (c.order, c.category))
+        .collect();
+    // One shipment allowed on the 23rd: the second order goes to the DC; on the 25th the
+    // store has nothing left by the stock take.
+    assert_eq!(
+        changed,
+        [
+            ("D23-2".to_string(), Category::Capacity),
+            ("D25".to_string(), Category::StockSet),
+        ]
+    );
+    let store = k.locations.iter().find(|l| l.location == "ST");
+    assert_eq!(
+        store.map(|l| (l.days_at_capacity, l.full_days.clone())),
+        Some((1, vec!["2026-11-23".to_string()])),
+        "the lowered capacity counts on its day"
+    );
+}
+
+#[test]
+fn change_categories_of_hand_made_decisions() {
+    use super::{Category, Comparer, Scenario};
+    use crate::model::decision::{Decision, Shipment, ShipmentLine, Status, Unsourced};
+    let network = two_locations().network().clone();
+    let ship = |location: &str, qty: u32, service: Option<&str>| Shipment {
+        location: location.into(),
+        service: service.map(str::to_string),
+        lines: vec![ShipmentLine {
+            line: 0,
+            sku: "A".into(),
+            qty,
+        }],
+        distance_km: 1.0,
+        days: 1,
+        cost: f64::from(qty),
+        meets_promise: true,
+    };
+    let decide = |rule: &str, shipments: Vec<Shipment>, missing: Option<(u32, &str)>| Decision {
+        order: "O".into(),
+        status: Status::Sourced,
+        rule: rule.into(),
+        total_cost: shipments.iter().map(|s| s.cost).sum(),
+        shipments,
+        unsourced: missing
+            .map(|(qty, reason)| Unsourced {
+                line: 0,
+                sku: "A".into(),
+                qty,
+                reason: reason.into(),
+            })
+            .into_iter()
+            .collect(),
+        error: None,
+    };
+    let mut pickup = order("O", 23, 9, "web", &[("A", 2)], None);
+    pickup.fulfillment = Fulfillment::Pickup;
+    pickup.pickup_location = Some("ST".into());
+    let ship_order = order("O", 23, 9, "web", &[("A", 2)], None);
+    let mut c = Comparer::new(&network, vec!["dc-only".into()], &Scenario::default());
+    let mut category =
+        |o: &Order, a: &Decision, b: &Decision| c.compare(o, a, b).map(|x| x.category);
+    let dc2 = decide("x", vec![ship("DC", 2, Some("s"))], None);
+    assert_eq!(category(&ship_order, &dc2, &dc2), None, "the same decision");
+    assert_eq!(
+        category(&pickup, &decide("x", vec![ship("ST", 2, None)], None), &dc2),
+        Some(Category::PickupCounterSkipped)
+    );
+    assert_eq!(
+        category(
+            &ship_order,
+            &dc2,
+            &decide("x", vec![ship("DC", 1, Some("s"))], Some((1, "backorder")))
+        ),
+        Some(Category::PlacedLess)
+    );
+    assert_eq!(
+        category(
+            &ship_order,
+            &decide("x", vec![ship("DC", 1, Some("s"))], Some((1, "backorder"))),
+            &decide("x", vec![ship("DC", 1, Some("s"))], Some((1, "no_stock")))
+        ),
+        Some(Category::UnplacedReason)
+    );
+    assert_eq!(
+        category(
+            &ship_order,
+            &dc2,
+            &decide("x", vec![ship("ST", 2, Some("s"))], None)
+        ),
+        Some(Category::StorePreferred)
+    );
+    assert_eq!(
+        category(
+            &ship_order,
+            &decide("min-cost", vec![ship("DC", 2, Some("s"))], None),
+            &decide(
+                "dc-only",
+                vec![ship("DC", 1, Some("s")), ship("DC", 1, Some("t"))],
+                None
+            )
+        ),
+        Some(Category::Fallback)
+    );
+    assert_eq!(
+        category(
+            &ship_order,
+            &dc2,
+            &decide(
+                "x",
+                vec![ship("DC", 1, Some("s")), ship("DC", 1, Some("t"))],
+                None
+            )
+        ),
+        Some(Category::Parcels)
+    );
+}
