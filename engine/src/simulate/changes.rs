@@ -195,9 +195,9 @@ pub fn plan_text(d: &Decision) -> String {
     // Units not placed, per reason, in the order they first appear.
     let mut reasons: Vec<(&str, u32)> = Vec::new();
     for u in &d.unsourced {
-        match reasons.iter_mut().find(|r| r.0 == u.reason) {
+        match reasons.iter_mut().find(|r| r.0 == u.reason.as_str()) {
             Some(r) => r.1 += u.qty,
-            None => reasons.push((&u.reason, u.qty)),
+            None => reasons.push((u.reason.as_str(), u.qty)),
         }
     }
     for (reason, units) in reasons {

@@ -506,7 +506,7 @@ fn change_categories_of_hand_made_decisions() {
                 line: 0,
                 sku: "A".into(),
                 qty,
-                reason: reason.into(),
+                reason: crate::UnsourcedReason::excluded(reason),
             })
             .into_iter()
             .collect(),
