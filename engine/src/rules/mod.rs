@@ -98,6 +98,9 @@ pub(crate) struct CompiledStrategy {
     /// Whether its rules read stock counts (`atp`, `stock_cover`) and today's shipments left
     /// (`capacity_left`, `capacity_utilisation`) exactly.
     pub exact_reads: (bool, bool),
+    /// Whether membership of its candidate sets is known before a candidate's terms are
+    /// (see [`eval::sets_early`]).
+    pub sets_early: bool,
 }
 
 /// Search nodes one order may spend in all, over every search of every strategy it runs
@@ -251,6 +254,7 @@ impl Rules {
                 full_scan: bound::static_obstacle(s).map(|(_, why)| why),
                 tier_max_km: bound::tier_max_km(&rules.set, s),
                 exact_reads: bound::exact_reads(s),
+                sets_early: eval::sets_early(s),
                 ir: s.clone(),
             });
         }
