@@ -457,7 +457,13 @@ impl Step<'_> {
                 continue; // in hand, and counted above
             }
             // Only a holder of every unit can ship them alone: counted before it is looked
-            // at as a candidate.
+            // at as a candidate, this SKU's stock first (its slot is in hand).
+            let short = target
+                .get(rarest)
+                .is_some_and(|d| self.slot_units(s, slot, demand.get(rarest)) < d.total());
+            if short {
+                continue;
+            }
             let raw = self.holding(s, loc, demand);
             if target.iter().zip(&raw).any(|(d, &a)| a < d.total())
                 || !self.may_serve(s, loc, tier, target, &raw, true, None)
@@ -936,8 +942,8 @@ impl Step<'_> {
                                     continue;
                                 }
                                 let raw = self.holding(s, loc, &demand);
-                                if !self.may_serve(s, loc, tier, &left, &raw, false, None)
-                                    || dominated(lower, &raw, &seen)
+                                if dominated(lower, &raw, &seen)
+                                    || !self.may_serve(s, loc, tier, &left, &raw, false, None)
                                 {
                                     continue;
                                 }
@@ -1000,7 +1006,30 @@ impl Step<'_> {
                         least_other = f64::INFINITY;
                     }
                 }
-                let threshold = best + 2.0 * COST_EPS - least_other;
+                let mut threshold = best + 2.0 * COST_EPS - least_other;
+                // A member holding every open unit at the least rate per kg beats every holder
+                // whose bound passes its fixed part (see `dominated`): the walk stops there.
+                if max_days.is_infinite() {
+                    let rate = bound.per_cost * self.tables.rate_floor;
+                    let universal = seen
+                        .values()
+                        .flatten()
+                        .filter(|m| {
+                            member(m)
+                                && m.max_per_kg <= rate
+                                && left.iter().zip(&m.atp).all(|(d, &have)| have >= d.total())
+                                && m.atp.len() >= left.len()
+                        })
+                        .map(|m| m.min_fixed)
+                        .fold(f64::INFINITY, f64::min);
+                    if universal.is_finite() {
+                        // With room for rounding: a holder near the limit goes through the
+                        // checks one by one.
+                        let limit =
+                            universal + 4.0 * COST_EPS + 4.0 * f64::EPSILON * universal.abs();
+                        threshold = threshold.min(limit.max(4.0 * COST_EPS));
+                    }
+                }
                 for (_, cur) in &mut cursors {
                     while let Some((slot, lower)) = cur.next(threshold, units, slot_locs, handling)
                     {
@@ -1009,8 +1038,10 @@ impl Step<'_> {
                             continue;
                         }
                         let raw = self.holding(s, loc, &demand);
-                        if self.may_serve(s, loc, tier, &left, &raw, false, None)
-                            && !dominated(lower, &raw, &seen)
+                        // Most holders this far out are beaten by one in hand: that is the
+                        // cheaper question, asked first.
+                        if !dominated(lower, &raw, &seen)
+                            && self.may_serve(s, loc, tier, &left, &raw, false, None)
                         {
                             look(loc, raw, &mut seen);
                         }

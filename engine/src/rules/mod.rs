@@ -336,7 +336,14 @@ impl Rules {
     }
 
     fn static_member(&self, set: &ir::LocationSet, index: u32, l: &Location) -> bool {
-        let base = match &set.base {
+        self.base_member(&set.base, index, l)
+            && set.filters.iter().all(|f| self.filter_holds(f, l, None))
+    }
+
+    /// Whether a location is in a set's base, before its filters (the pickup store is in
+    /// no static base).
+    fn base_member(&self, base: &SetBase, index: u32, l: &Location) -> bool {
+        match base {
             SetBase::All => true,
             SetBase::Kind(k) => eval::kind_matches(*k, l.kind),
             SetBase::PickupStore => false,
@@ -347,8 +354,7 @@ impl Rules {
                 .and_then(|t| t.get(index as usize))
                 .copied()
                 .unwrap_or(false),
-        };
-        base && set.filters.iter().all(|f| self.filter_holds(f, l, None))
+        }
     }
 
     fn filter_holds(
@@ -420,13 +426,7 @@ impl Rules {
     ) -> bool {
         let base = match &set.base {
             SetBase::PickupStore => pickup == Some(index),
-            _ => {
-                let plain = ir::LocationSet {
-                    filters: Vec::new(),
-                    ..set.clone()
-                };
-                self.static_member(&plain, index, l)
-            }
+            other => self.base_member(other, index, l),
         };
         base && set
             .filters
