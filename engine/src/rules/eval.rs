@@ -389,6 +389,55 @@ impl Step<'_> {
             .collect()
     }
 
+    /// What `loc` holds of each demanded SKU, as [`Step::holding`], with the slots read,
+    /// not yet written down: the caller writes them down by how much of the counts it used
+    /// ([`Step::write_reads`]).
+    fn peek_holding(&self, loc: u32, demand: &[SkuDemand]) -> (Vec<u64>, Vec<Option<u32>>) {
+        let slots: Vec<Option<u32>> = demand.iter().map(|d| self.stock.slot(loc, d.sku)).collect();
+        let raw = slots
+            .iter()
+            .map(|slot| match slot {
+                Some(slot) => {
+                    let units = self.stock.slot_atp(*slot);
+                    match self.planned.get(slot) {
+                        Some(p) => units.saturating_sub(*p),
+                        None => units,
+                    }
+                }
+                None => 0,
+            })
+            .collect();
+        (raw, slots)
+    }
+
+    /// Writes down the slots of a holder read by [`Step::peek_holding`]: every count up to
+    /// what strategy `s` can tell (`full`), or only whether any unit is left (a holder one
+    /// in hand beats is skipped on that alone).
+    fn write_reads(
+        &self,
+        s: &CompiledStrategy,
+        demand: &[SkuDemand],
+        slots: &[Option<u32>],
+        full: bool,
+    ) {
+        let up_to = self.read_up_to(s);
+        let mut reads = self.reads.borrow_mut();
+        for (d, slot) in demand.iter().zip(slots) {
+            let Some(slot) = *slot else { continue };
+            let read = if full {
+                up_to
+            } else {
+                // Whether anything is left after what earlier strategies planned there.
+                self.planned
+                    .get(&slot)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_add(1)
+            };
+            reads.slots.push((d.sku, slot, read));
+        }
+    }
+
     /// The best score of one location shipping all of `target` (SKU positions as in
     /// `demand`): the members already looked at, then the holders of its rarest SKU
     /// nearest-bound first, until none left can beat the best (a single shipment carries the
@@ -872,8 +921,10 @@ impl Step<'_> {
                                 if !self.may_serve(s, loc, tier, &left, &only, false, Some(k)) {
                                     continue;
                                 }
-                                let raw = self.holding(s, loc, &demand);
-                                if dominated(lower, &raw, &seen) {
+                                let (raw, slots) = self.peek_holding(loc, &demand);
+                                let beaten = dominated(lower, &raw, &seen);
+                                self.write_reads(s, &demand, &slots, !beaten);
+                                if beaten {
                                     continue;
                                 }
                                 look(loc, raw, &mut seen);
@@ -941,9 +992,10 @@ impl Step<'_> {
                                 if seen.contains_key(&loc) {
                                     continue;
                                 }
-                                let raw = self.holding(s, loc, &demand);
-                                if dominated(lower, &raw, &seen)
-                                    || !self.may_serve(s, loc, tier, &left, &raw, false, None)
+                                let (raw, slots) = self.peek_holding(loc, &demand);
+                                let beaten = dominated(lower, &raw, &seen);
+                                self.write_reads(s, &demand, &slots, !beaten);
+                                if beaten || !self.may_serve(s, loc, tier, &left, &raw, false, None)
                                 {
                                     continue;
                                 }
@@ -1037,12 +1089,13 @@ impl Step<'_> {
                         if seen.contains_key(&loc) {
                             continue;
                         }
-                        let raw = self.holding(s, loc, &demand);
                         // Most holders this far out are beaten by one in hand: that is the
-                        // cheaper question, asked first.
-                        if !dominated(lower, &raw, &seen)
-                            && self.may_serve(s, loc, tier, &left, &raw, false, None)
-                        {
+                        // cheaper question, asked first, and it reads of their stock only
+                        // whether any is left.
+                        let (raw, slots) = self.peek_holding(loc, &demand);
+                        let beaten = dominated(lower, &raw, &seen);
+                        self.write_reads(s, &demand, &slots, !beaten);
+                        if !beaten && self.may_serve(s, loc, tier, &left, &raw, false, None) {
                             look(loc, raw, &mut seen);
                         }
                     }
@@ -1464,6 +1517,9 @@ impl Step<'_> {
         // go beyond it by enough to reach a first plan (a decision cut short, not none).
         let run =
             |cands: &[Candidate], max_shipments: usize, last: bool, result: &mut StepResult| {
+                if !may_fit(demand, cands, max_shipments) {
+                    return None;
+                }
                 let left = super::ORDER_BUDGET.saturating_sub(self.spent.get());
                 let floor = if last {
                     super::MIN_SEARCH.max(3 * cands.len() as u64)
@@ -1577,6 +1633,29 @@ impl Step<'_> {
             .and_then(|l| l.priority)
             .map_or(f64::INFINITY, |p| p as f64)
     }
+}
+
+/// Whether `max_shipments` of `cands` could carry every SKU of `demand` at all: each SKU
+/// needs a shipment from a candidate that holds some of it, so when the candidates that
+/// hold the most of the demanded SKUs cannot hold them all between them, no plan exists
+/// and the search (which would prove it node by node) is not run.
+fn may_fit(demand: &[SkuDemand], cands: &[Candidate], max_shipments: usize) -> bool {
+    let needed = demand.iter().filter(|d| d.total() > 0).count();
+    if max_shipments >= needed {
+        return true;
+    }
+    let mut carries: Vec<usize> = cands
+        .iter()
+        .map(|c| {
+            demand
+                .iter()
+                .zip(&c.atp)
+                .filter(|(d, &a)| d.total() > 0 && a > 0)
+                .count()
+        })
+        .collect();
+    carries.sort_unstable_by(|a, b| b.cmp(a));
+    carries.iter().take(max_shipments).sum::<usize>() >= needed
 }
 
 /// The members of a tier looked at so far, in location order (as the full scan has them).
