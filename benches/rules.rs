@@ -3,8 +3,8 @@
 //! `cargo bench --bench rules` runs:
 //! - `rules/compile/2000-lines`: parse, check and compile a generated 2,000-line rule file;
 //! - `rules/route/…`: the national scenario of `benches/route.rs` (20,000 orders, one
-//!   thread, stock consumed) routed by the built-in strategy, by `rules/min-cost.rules`
-//!   and by `rules/ship-from-store-first.rules`.
+//!   thread, stock consumed) routed by the built-in strategy and by every shipped rule file
+//!   (`rules/*.rules`, in name order).
 
 // The allocator the `sourcing` binary uses: planning on several threads allocates
 // and frees across threads.
@@ -46,6 +46,22 @@ fn rules_file(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_default()
 }
 
+/// The names of the shipped rule files, in name order.
+fn shipped_rule_files() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".rules"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
 fn compile(name: &str, text: &str, network: &sourcing_engine::Network) -> Option<Rules> {
     let (set, diags) = sourcing_dsl::compile_source(name, text);
     if diags.has_errors() {
@@ -68,15 +84,13 @@ fn main() {
     let mut group = c.benchmark_group("rules/route");
     group.sample_size(10);
     group.throughput(Throughput::Elements(sc.orders.len() as u64));
-    let variants = [
-        ("builtin", None),
-        ("min-cost.rules", Some(rules_file("min-cost.rules"))),
-        (
-            "ship-from-store-first.rules",
-            Some(rules_file("ship-from-store-first.rules")),
-        ),
-    ];
-    for (label, text) in variants {
+    let mut variants: Vec<(String, Option<String>)> = vec![("builtin".to_string(), None)];
+    variants.extend(shipped_rule_files().into_iter().map(|n| {
+        let text = rules_file(&n);
+        (n, Some(text))
+    }));
+    for (label, text) in &variants {
+        let label = label.as_str();
         let rules_text = text.clone();
         group.bench_function(format!("{label}/national/1-thread"), |b| {
             b.iter_batched(

@@ -16,6 +16,7 @@
 //! and the strategy is searched by a full scan for that order.
 
 use super::expr::{OrderFacts, Scope, Terms, Val};
+use super::script::Probed;
 use super::{is_limit, CompiledStrategy, Rules};
 use crate::model::network::Network;
 use sourcing_dsl::ir::{
@@ -348,7 +349,7 @@ impl<'a> Analysis<'a> {
         let open: Vec<usize> = (0..vals.len())
             .filter(|&i| vals.get(i).and_then(known).is_none())
             .collect();
-        let mut fixed: Vec<Val<'static>> = vals
+        let fixed: Vec<Val<'static>> = vals
             .iter()
             .map(|a| known(a).unwrap_or(Val::Missing))
             .collect();
@@ -373,6 +374,36 @@ impl<'a> Analysis<'a> {
             }
             _ => return Ab::Num(Lin::ANY),
         };
+        // The probes depend on the script, its known arguments and the days probed: one
+        // look-up per bound once they were probed for an earlier order.
+        let mut key: Vec<u64> = Vec::with_capacity(2 * fixed.len() + 4);
+        key.extend([id as u64, self.days.0.to_bits(), self.days.1.to_bits()]);
+        for v in &fixed {
+            key.extend(match v {
+                Val::Num(n) => [0, n.to_bits()],
+                Val::Bool(b) => [1, u64::from(*b)],
+                _ => [2, 0],
+            });
+        }
+        let probed = self
+            .rules
+            .scripts
+            .over_days(&key, || self.probe_all(id, &open, fixed, probes));
+        match probed {
+            Probed::Num(lo, hi) => Ab::Num(Lin::range(lo, hi)),
+            Probed::Bool(b) => Ab::Bool(b),
+            Probed::Unknown => Ab::Num(Lin::ANY),
+        }
+    }
+
+    /// Script `id` at `fixed`, its open argument (if any) set to each of `probes` in turn.
+    fn probe_all(
+        &self,
+        id: usize,
+        open: &[usize],
+        mut fixed: Vec<Val<'static>>,
+        probes: Vec<f64>,
+    ) -> Probed {
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         let mut bools: Option<Option<bool>> = None;
         for d in probes {
@@ -393,14 +424,14 @@ impl<'a> Analysis<'a> {
                         _ => None,
                     });
                 }
-                _ => return Ab::Num(Lin::ANY),
+                _ => return Probed::Unknown,
             }
         }
         match bools {
-            Some(b) if lo > hi => Ab::Bool(b),
-            Some(_) => Ab::Num(Lin::ANY),
-            None if lo <= hi => Ab::Num(Lin::range(lo, hi)),
-            None => Ab::Num(Lin::ANY),
+            Some(b) if lo > hi => Probed::Bool(b),
+            Some(_) => Probed::Unknown,
+            None if lo <= hi => Probed::Num(lo, hi),
+            None => Probed::Unknown,
         }
     }
 }

@@ -59,6 +59,10 @@ pub(crate) struct Step<'a> {
     pub trace: Option<&'a crate::explain::Trace>,
 }
 
+/// How many times the bounded search widens the holders in hand when the split limit leaves
+/// no plan among them (each time by as many again), before it scans every holder.
+const MAX_WIDEN: u32 = 3;
+
 /// Every location a bounded search looked at, by index: its candidate, or `None` when it
 /// is none.
 type Looked = FxHashMap<u32, Option<Cand>>;
@@ -343,6 +347,21 @@ impl Step<'_> {
         units.saturating_mul(2)
     }
 
+    /// Units of `slot` (of the SKU of `d`) that earlier strategies of the order left,
+    /// written down as read.
+    fn slot_units(&self, s: &CompiledStrategy, slot: u32, d: Option<&SkuDemand>) -> u64 {
+        let Some(d) = d else { return 0 };
+        self.reads
+            .borrow_mut()
+            .slots
+            .push((d.sku, slot, self.read_up_to(s)));
+        let units = self.stock.slot_atp(slot);
+        match self.planned.get(&slot) {
+            Some(p) => units.saturating_sub(*p),
+            None => units,
+        }
+    }
+
     /// Units of each demanded SKU at `loc` that earlier strategies of the order left.
     fn holding(&self, s: &CompiledStrategy, loc: u32, demand: &[SkuDemand]) -> Vec<u64> {
         let up_to = self.read_up_to(s);
@@ -360,6 +379,55 @@ impl Step<'_> {
                 None => 0,
             })
             .collect()
+    }
+
+    /// What `loc` holds of each demanded SKU, as [`Step::holding`], with the slots read,
+    /// not yet written down: the caller writes them down by how much of the counts it used
+    /// ([`Step::write_reads`]).
+    fn peek_holding(&self, loc: u32, demand: &[SkuDemand]) -> (Vec<u64>, Vec<Option<u32>>) {
+        let slots: Vec<Option<u32>> = demand.iter().map(|d| self.stock.slot(loc, d.sku)).collect();
+        let raw = slots
+            .iter()
+            .map(|slot| match slot {
+                Some(slot) => {
+                    let units = self.stock.slot_atp(*slot);
+                    match self.planned.get(slot) {
+                        Some(p) => units.saturating_sub(*p),
+                        None => units,
+                    }
+                }
+                None => 0,
+            })
+            .collect();
+        (raw, slots)
+    }
+
+    /// Writes down the slots of a holder read by [`Step::peek_holding`]: every count up to
+    /// what strategy `s` can tell (`full`), or only whether any unit is left (a holder one
+    /// in hand beats is skipped on that alone).
+    fn write_reads(
+        &self,
+        s: &CompiledStrategy,
+        demand: &[SkuDemand],
+        slots: &[Option<u32>],
+        full: bool,
+    ) {
+        let up_to = self.read_up_to(s);
+        let mut reads = self.reads.borrow_mut();
+        for (d, slot) in demand.iter().zip(slots) {
+            let Some(slot) = *slot else { continue };
+            let read = if full {
+                up_to
+            } else {
+                // Whether anything is left after what earlier strategies planned there.
+                self.planned
+                    .get(&slot)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_add(1)
+            };
+            reads.slots.push((d.sku, slot, read));
+        }
     }
 
     /// The best score of one location shipping all of `target` (SKU positions as in
@@ -430,7 +498,13 @@ impl Step<'_> {
                 continue; // in hand, and counted above
             }
             // Only a holder of every unit can ship them alone: counted before it is looked
-            // at as a candidate.
+            // at as a candidate, this SKU's stock first (its slot is in hand).
+            let short = target
+                .get(rarest)
+                .is_some_and(|d| self.slot_units(s, slot, demand.get(rarest)) < d.total());
+            if short {
+                continue;
+            }
             let raw = self.holding(s, loc, demand);
             if target.iter().zip(&raw).any(|(d, &a)| a < d.total())
                 || !self.may_serve(s, loc, tier, target, &raw, true, None)
@@ -445,6 +519,35 @@ impl Step<'_> {
             }
         }
         best
+    }
+
+    /// Whether `loc` is in the candidate sets of `s`, when the location and the order's
+    /// facts tell it at no risk: every set a table, or a filter that reads neither the
+    /// pair's terms, the stock, the line nor a script and does no arithmetic (which could
+    /// fail the order). `None` when only the candidate's terms can tell.
+    fn in_candidates_early(
+        &self,
+        s: &CompiledStrategy,
+        loc: u32,
+        location: &crate::model::network::Location,
+        pickup: Option<Option<u32>>,
+    ) -> Option<bool> {
+        if !s.sets_early || s.candidate_statics.iter().all(Option::is_some) {
+            return None;
+        }
+        // The pickup store, looked up only when a set needs it.
+        let pickup = pickup.unwrap_or_else(|| self.pickup());
+        let base = self.scope();
+        for (set, st) in s.ir.candidates.iter().zip(&s.candidate_statics) {
+            let member = match st {
+                Some(bits) => bits.get(loc as usize).copied().unwrap_or(false),
+                None => self.rules.in_dynamic_set(set, loc, pickup, &base, location),
+            };
+            if member {
+                return Some(true);
+            }
+        }
+        Some(false)
     }
 
     /// Whether `loc` may be a member of tier `tier` that ships any open unit (`all`: every
@@ -487,6 +590,9 @@ impl Step<'_> {
         let Some(location) = self.network.locations.get(loc as usize) else {
             return false;
         };
+        if self.in_candidates_early(s, loc, location, None) == Some(false) {
+            return false;
+        }
         let base = self.scope();
         let mut useful = false;
         'skus: for (k, d) in left.iter().enumerate() {
@@ -564,6 +670,8 @@ impl Step<'_> {
             return Ok(result);
         }
         let pickup = self.pickup();
+        // Holders read are written down one by one: room for a walk's worth at once.
+        self.reads.borrow_mut().slots.reserve(64);
         let limits = Limits {
             max_shipments: strategy
                 .split
@@ -730,19 +838,24 @@ impl Step<'_> {
                     &mut look,
                 ),
             };
-            if super::bound::singles_first(strategy) {
-                // Ranked by fewest shipments first: a location that holds everything wins
-                // over any split, and the single locations are all in hand.
-                if best.is_infinite() {
-                    return Err(
-                        "no location of the tier holds every unit (fewest_shipments \
-                                then weighs every split)"
-                            .into(),
-                    );
-                }
-            } else if best.is_infinite()
-                || floor + other_floor + split_carried < best + 2.0 * COST_EPS
-            {
+            // Ranked by fewest shipments first: a location that holds everything wins over
+            // any split, and the single locations are all in hand. When none holds it all,
+            // the best plan has two shipments at least: a plan of two among the nearest
+            // holders bounds the gathering as a split does for a score.
+            let singles = super::bound::singles_first(strategy);
+            if singles && best.is_infinite() && flat.is_some() {
+                return Err(
+                    "no location of the tier holds every unit (fewest_shipments then weighs \
+                     every split)"
+                        .into(),
+                );
+            }
+            let gather = if singles {
+                best.is_infinite()
+            } else {
+                best.is_infinite() || floor + other_floor + split_carried < best + 2.0 * COST_EPS
+            };
+            if gather {
                 // Step 2: can two shipments ever beat it? Step 3 otherwise: gather every
                 // holder that could be part of a better split, each SKU until the pool
                 // covers it.
@@ -769,6 +882,7 @@ impl Step<'_> {
                     t >= d.total() && (!tier_limits.lines_whole || d.lines.iter().all(|l| l.1 <= m))
                 };
                 let mut searched = false;
+                let mut widened = 0;
                 loop {
                     // A SKU the pool does not cover yet: its holders in bound order, all of
                     // them if need be (what the tier holds of it decides the cut).
@@ -788,13 +902,21 @@ impl Step<'_> {
                         if let Some((slot, lower)) = popped {
                             let loc = self.stock.slot_location(slot);
                             if !seen.contains_key(&loc) {
-                                let raw = self.holding(s, loc, &demand);
                                 // Counted for the SKU not covered yet: a holder that can give
                                 // none of it counts for nothing here (the walk of the covered
-                                // SKUs still meets it, by its bound).
-                                if !self.may_serve(s, loc, tier, &left, &raw, false, Some(k))
-                                    || dominated(lower, &raw, &seen)
-                                {
+                                // SKUs still meets it, by its bound). That is told by its
+                                // stock of this SKU alone; the rest is read only if it can.
+                                let mut only = vec![0; demand.len()];
+                                if let Some(u) = only.get_mut(k) {
+                                    *u = self.slot_units(s, slot, demand.get(k));
+                                }
+                                if !self.may_serve(s, loc, tier, &left, &only, false, Some(k)) {
+                                    continue;
+                                }
+                                let (raw, slots) = self.peek_holding(loc, &demand);
+                                let beaten = dominated(lower, &raw, &seen);
+                                self.write_reads(s, &demand, &slots, !beaten);
+                                if beaten {
                                     continue;
                                 }
                                 look(loc, raw, &mut seen);
@@ -823,8 +945,67 @@ impl Step<'_> {
                     }
                     let mut probe = StepResult::default();
                     match self.best_plan(s, &placeable, &refs, tier_limits, &mut probe) {
+                        // Fewest shipments first: only a plan of two proves the least count
+                        // (no single location holds everything), so only it bounds the rest.
+                        Some((plan, _))
+                            if singles
+                                && (plan.shipments.len() != 2
+                                    || placeable
+                                        .iter()
+                                        .zip(&left)
+                                        .any(|(p, l)| p.total() < l.total())) =>
+                        {
+                            return Err("no two of the nearest holders hold every unit \
+                                        (fewest_shipments then weighs every split)"
+                                .into())
+                        }
                         Some((plan, _)) if !probe.truncated && arrives_by(&plan, max_days) => {
                             best = plan.cost
+                        }
+                        None if !probe.truncated && widened < MAX_WIDEN => {
+                            // The split limit leaves no plan among these holders: the next
+                            // nearest ones, as many again as are in hand, join them.
+                            widened += 1;
+                            let mut more = refs.len().max(8);
+                            while more > 0 {
+                                let next = cursors
+                                    .iter()
+                                    .enumerate()
+                                    .filter_map(|(i, (_, c))| c.peek_bound().map(|b| (b, i)))
+                                    .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                                let Some((_, i)) = next else { break };
+                                let popped = cursors.get_mut(i).and_then(|(_, cur)| {
+                                    cur.next(f64::INFINITY, units, slot_locs, handling)
+                                });
+                                let Some((slot, lower)) = popped else {
+                                    continue;
+                                };
+                                let loc = self.stock.slot_location(slot);
+                                if seen.contains_key(&loc) {
+                                    continue;
+                                }
+                                let (raw, slots) = self.peek_holding(loc, &demand);
+                                let beaten = dominated(lower, &raw, &seen);
+                                self.write_reads(s, &demand, &slots, !beaten);
+                                if beaten || !self.may_serve(s, loc, tier, &left, &raw, false, None)
+                                {
+                                    continue;
+                                }
+                                look(loc, raw, &mut seen);
+                                if let Some(Some(c)) = seen.get(&loc) {
+                                    if member(c) {
+                                        count(c, &mut total, &mut most);
+                                        more -= 1;
+                                    }
+                                }
+                            }
+                            if more > 0 {
+                                // Every holder of the tier is in hand and none gives a plan.
+                                return Err("the split limit leaves no plan among the \
+                                            holders of the tier"
+                                    .into());
+                            }
+                            continue;
                         }
                         _ => {
                             return Err("the split limit leaves no plan among the nearest \
@@ -869,7 +1050,30 @@ impl Step<'_> {
                         least_other = f64::INFINITY;
                     }
                 }
-                let threshold = best + 2.0 * COST_EPS - least_other;
+                let mut threshold = best + 2.0 * COST_EPS - least_other;
+                // A member holding every open unit at the least rate per kg beats every holder
+                // whose bound passes its fixed part (see `dominated`): the walk stops there.
+                if max_days.is_infinite() {
+                    let rate = bound.per_cost * self.tables.rate_floor;
+                    let universal = seen
+                        .values()
+                        .flatten()
+                        .filter(|m| {
+                            member(m)
+                                && m.max_per_kg <= rate
+                                && left.iter().zip(&m.atp).all(|(d, &have)| have >= d.total())
+                                && m.atp.len() >= left.len()
+                        })
+                        .map(|m| m.min_fixed)
+                        .fold(f64::INFINITY, f64::min);
+                    if universal.is_finite() {
+                        // With room for rounding: a holder near the limit goes through the
+                        // checks one by one.
+                        let limit =
+                            universal + 4.0 * COST_EPS + 4.0 * f64::EPSILON * universal.abs();
+                        threshold = threshold.min(limit.max(4.0 * COST_EPS));
+                    }
+                }
                 for (_, cur) in &mut cursors {
                     while let Some((slot, lower)) = cur.next(threshold, units, slot_locs, handling)
                     {
@@ -877,10 +1081,13 @@ impl Step<'_> {
                         if seen.contains_key(&loc) {
                             continue;
                         }
-                        let raw = self.holding(s, loc, &demand);
-                        if self.may_serve(s, loc, tier, &left, &raw, false, None)
-                            && !dominated(lower, &raw, &seen)
-                        {
+                        // Most holders this far out are beaten by one in hand: that is the
+                        // cheaper question, asked first, and it reads of their stock only
+                        // whether any is left.
+                        let (raw, slots) = self.peek_holding(loc, &demand);
+                        let beaten = dominated(lower, &raw, &seen);
+                        self.write_reads(s, &demand, &slots, !beaten);
+                        if !beaten && self.may_serve(s, loc, tier, &left, &raw, false, None) {
                             look(loc, raw, &mut seen);
                         }
                     }
@@ -945,6 +1152,12 @@ impl Step<'_> {
         // nothing more. Sets that read the pair's terms need them first.
         let statics_only = s.candidate_statics.iter().all(Option::is_some);
         if statics_only && !in_set(&strategy.candidates, &s.candidate_statics, &base) {
+            return None;
+        }
+        // A set that reads the order's and the location's facts alone is settled before
+        // the candidate's terms are worked out (most holders of a full scan are outside).
+        if !statics_only && self.in_candidates_early(s, loc, location, Some(pickup)) == Some(false)
+        {
             return None;
         }
         if raw_atp.iter().all(|&a| a == 0) {
@@ -1296,6 +1509,9 @@ impl Step<'_> {
         // go beyond it by enough to reach a first plan (a decision cut short, not none).
         let run =
             |cands: &[Candidate], max_shipments: usize, last: bool, result: &mut StepResult| {
+                if !may_fit(demand, cands, max_shipments) {
+                    return None;
+                }
                 let left = super::ORDER_BUDGET.saturating_sub(self.spent.get());
                 let floor = if last {
                     super::MIN_SEARCH.max(3 * cands.len() as u64)
@@ -1411,6 +1627,29 @@ impl Step<'_> {
     }
 }
 
+/// Whether `max_shipments` of `cands` could carry every SKU of `demand` at all: each SKU
+/// needs a shipment from a candidate that holds some of it, so when the candidates that
+/// hold the most of the demanded SKUs cannot hold them all between them, no plan exists
+/// and the search (which would prove it node by node) is not run.
+fn may_fit(demand: &[SkuDemand], cands: &[Candidate], max_shipments: usize) -> bool {
+    let needed = demand.iter().filter(|d| d.total() > 0).count();
+    if max_shipments >= needed {
+        return true;
+    }
+    let mut carries: Vec<usize> = cands
+        .iter()
+        .map(|c| {
+            demand
+                .iter()
+                .zip(&c.atp)
+                .filter(|(d, &a)| d.total() > 0 && a > 0)
+                .count()
+        })
+        .collect();
+    carries.sort_unstable_by(|a, b| b.cmp(a));
+    carries.iter().take(max_shipments).sum::<usize>() >= needed
+}
+
 /// The members of a tier looked at so far, in location order (as the full scan has them).
 fn members<'a>(seen: &'a Looked, member: &dyn Fn(&Cand) -> bool) -> Vec<&'a Cand> {
     let mut pool: Vec<&Cand> = seen.values().flatten().filter(|c| member(c)).collect();
@@ -1509,6 +1748,28 @@ fn kind_of(k: LocationKind) -> ir::LocationKind {
         LocationKind::Store => ir::LocationKind::Store,
         LocationKind::Dropship => ir::LocationKind::Dropship,
     }
+}
+
+/// Whether membership of every candidate set of `s` can be told from the order's and the
+/// location's facts alone, at no risk: filters that read neither the pair's terms, the
+/// stock, the line nor a script, and do no arithmetic (which could fail the order).
+pub(crate) fn sets_early(s: &ir::Strategy) -> bool {
+    s.candidates.iter().all(|set| {
+        set.filters.iter().all(|f| match f {
+            ir::LocationFilter::Where(e) => {
+                let d = e.deps;
+                let reads_more = d.pair || d.shipment || d.stock || d.line || d.plan || d.script;
+                let may_fail = e.any(|x| {
+                    matches!(
+                        x.kind,
+                        ExprKind::Arith(..) | ExprKind::Builtin(..) | ExprKind::Script(..)
+                    )
+                });
+                !reads_more && !may_fail
+            }
+            _ => true,
+        })
+    })
 }
 
 /// Whether an objective expression is exactly the term `cost`.

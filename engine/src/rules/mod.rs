@@ -97,6 +97,9 @@ pub(crate) struct CompiledStrategy {
     /// Whether its rules read stock counts (`atp`, `stock_cover`) and today's shipments left
     /// (`capacity_left`, `capacity_utilisation`) exactly.
     pub exact_reads: (bool, bool),
+    /// Whether membership of its candidate sets is known before a candidate's terms are
+    /// (see [`eval::sets_early`]).
+    pub sets_early: bool,
 }
 
 /// Search nodes one order may spend in all, over every search of every strategy it runs
@@ -250,6 +253,7 @@ impl Rules {
                 full_scan: bound::static_obstacle(s).map(|(_, why)| why),
                 tier_max_km: bound::tier_max_km(&rules.set, s),
                 exact_reads: bound::exact_reads(s),
+                sets_early: eval::sets_early(s),
                 ir: s.clone(),
             });
         }
@@ -331,7 +335,14 @@ impl Rules {
     }
 
     fn static_member(&self, set: &ir::LocationSet, index: u32, l: &Location) -> bool {
-        let base = match &set.base {
+        self.base_member(&set.base, index, l)
+            && set.filters.iter().all(|f| self.filter_holds(f, l, None))
+    }
+
+    /// Whether a location is in a set's base, before its filters (the pickup store is in
+    /// no static base).
+    fn base_member(&self, base: &SetBase, index: u32, l: &Location) -> bool {
+        match base {
             SetBase::All => true,
             SetBase::Kind(k) => eval::kind_matches(*k, l.kind),
             SetBase::PickupStore => false,
@@ -342,8 +353,7 @@ impl Rules {
                 .and_then(|t| t.get(index as usize))
                 .copied()
                 .unwrap_or(false),
-        };
-        base && set.filters.iter().all(|f| self.filter_holds(f, l, None))
+        }
     }
 
     fn filter_holds(
@@ -415,13 +425,7 @@ impl Rules {
     ) -> bool {
         let base = match &set.base {
             SetBase::PickupStore => pickup == Some(index),
-            _ => {
-                let plain = ir::LocationSet {
-                    filters: Vec::new(),
-                    ..set.clone()
-                };
-                self.static_member(&plain, index, l)
-            }
+            other => self.base_member(other, index, l),
         };
         base && set
             .filters

@@ -34,12 +34,33 @@ const MAX_MAP: usize = 100;
 /// Values of a script probed outside any order, by (script, argument bits).
 type Probes = rustc_hash::FxHashMap<(usize, Vec<u64>), Option<Val<'static>>>;
 
+/// Ranges of a script over every day count, by a key of the caller's (see
+/// [`Scripts::over_days`]).
+type Ranges = rustc_hash::FxHashMap<Vec<u64>, Probed>;
+
+/// Most ranges kept: a script fed order facts with many values stops being memoised there.
+const MAX_RANGES: usize = 100_000;
+
+/// What a script gives over a range of arguments, as the search's bounds read it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Probed {
+    /// Numbers, from the least to the largest.
+    Num(f64, f64),
+    /// Booleans: `Some` when it is always the same one.
+    Bool(Option<bool>),
+    /// Anything (a failure, a value of another kind, a mix).
+    Unknown,
+}
+
 /// The compiled scripts of one rule set.
 pub(crate) struct Scripts {
     engine: Engine,
     compiled: Vec<(String, AST)>,
     /// Values probed for the search's bounds, by (script, argument bits).
     probes: std::sync::RwLock<Probes>,
+    /// Whole ranges over the day counts, for the bounds: one look-up per order instead of
+    /// one per day count.
+    ranges: std::sync::RwLock<Ranges>,
 }
 
 /// A memo key for a number or a boolean argument; `None` for other values.
@@ -182,6 +203,7 @@ impl Scripts {
             engine,
             compiled,
             probes: Default::default(),
+            ranges: Default::default(),
         })
     }
 
@@ -191,6 +213,7 @@ impl Scripts {
             engine: Engine::new_raw(),
             compiled: Vec::new(),
             probes: Default::default(),
+            ranges: Default::default(),
         }
     }
 
@@ -212,13 +235,19 @@ impl Scripts {
             return Val::Missing;
         }
         // Numbers and booleans make a memo key; text arguments are not memoised.
-        let key: Option<Vec<u64>> = vals.iter().map(memo_key).collect();
-        if let Some(key) = &key {
+        // Looked up without building the key: most calls are answered by the memo.
+        {
             let memo = scope.order.memo.borrow();
-            if let Some((_, _, v)) = memo.iter().find(|(i, k, _)| *i == id && k == key) {
+            let hit = memo.iter().find(|(i, k, _)| {
+                *i == id
+                    && k.len() == vals.len()
+                    && k.iter().zip(&vals).all(|(k, v)| memo_key(v) == Some(*k))
+            });
+            if let Some((_, _, v)) = hit {
                 return *v;
             }
         }
+        let key: Option<Vec<u64>> = vals.iter().map(memo_key).collect();
         let values: Vec<Dynamic> = vals.iter().map(to_dynamic).collect();
         let left = scope.order.operations_left.get();
         ALLOWED.with(|a| a.set(left));
@@ -275,6 +304,24 @@ impl Scripts {
         SPENT.with(|s| s.set(spent));
         if let Ok(mut cache) = self.probes.write() {
             cache.insert((id, key), value);
+        }
+        value
+    }
+
+    /// A range over day counts, memoised by `key` (which must name the script, its fixed
+    /// arguments and the days probed): `compute` probes it the first time only. Probes are
+    /// pure functions of their arguments, so the memo never changes a bound.
+    pub fn over_days(&self, key: &[u64], compute: impl FnOnce() -> Probed) -> Probed {
+        if let Ok(cache) = self.ranges.read() {
+            if let Some(p) = cache.get(key) {
+                return *p;
+            }
+        }
+        let value = compute();
+        if let Ok(mut cache) = self.ranges.write() {
+            if cache.len() < MAX_RANGES {
+                cache.insert(key.to_vec(), value);
+            }
         }
         value
     }
