@@ -297,7 +297,7 @@ impl Engine {
         };
         let (mut decision, explain) = if options.explains() {
             let (decision, why) = explained(rules, routed, considered);
-            (decision, Some(why))
+            (decision, Some(Box::new(why)))
         } else {
             (routed.decision, None)
         };
@@ -306,9 +306,9 @@ impl Engine {
             locations = Vec::new();
         }
         let reservation = match mode {
-            Mode::Reserve { .. } => {
-                Some(self.book_reservation(order, &decision, &locations, options))
-            }
+            Mode::Reserve { .. } => Some(Box::new(
+                self.book_reservation(order, &decision, &locations, options),
+            )),
             _ => None,
         };
         Outcome {
@@ -740,6 +740,6 @@ impl Engine {
         let why = out
             .explain
             .unwrap_or_else(|| unreachable!("asked to explain"));
-        (out.decision, why)
+        (out.decision, *why)
     }
 }

@@ -117,10 +117,10 @@ pub struct SearchStats {
 pub struct Outcome {
     /// The decision (contract section 5, with `ruleset`).
     pub decision: Decision,
-    /// The reservation, when reserving.
-    pub reservation: Option<Reservation>,
-    /// The explanation, when asked.
-    pub explain: Option<Explain>,
+    /// The reservation, when reserving (boxed: the outcome of a consume stays small).
+    pub reservation: Option<Box<Reservation>>,
+    /// The explanation, when asked (boxed, likewise).
+    pub explain: Option<Box<Explain>>,
     /// How hard the search worked.
     pub stats: SearchStats,
     pub(crate) mode: Mode,

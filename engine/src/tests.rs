@@ -23,7 +23,7 @@ fn reserve(engine: &Engine, o: &Order) -> (Decision, Reservation) {
     let out = engine.route_order(o, &RouteOptions::reserve(Duration::from_secs(60)).at(0));
     (
         out.decision,
-        out.reservation.expect("a reservation when reserving"),
+        *out.reservation.expect("a reservation when reserving"),
     )
 }
 use proptest::prelude::*;

@@ -126,7 +126,7 @@ fn a_reservation_is_data_with_a_life_of_its_own() {
     );
     let hold = RouteOptions::reserve(Duration::from_secs(600)).at(1_000);
     let out = e.route(&o, &hold);
-    let r = out.reservation.clone().unwrap();
+    let r = *out.reservation.clone().unwrap();
     assert_eq!(
         (r.state, r.expires_at, r.units(), r.order.as_str()),
         (ReservationState::Held, 1_600, 2, "O-R")
@@ -177,10 +177,12 @@ fn ids_are_unique_expiry_frees_and_undo_forgets() {
     let a = e
         .route(&o, &RouteOptions::reserve(Duration::from_secs(10)).at(0))
         .reservation
+        .map(|r| *r)
         .unwrap();
     let b = e
         .route(&o, &RouteOptions::reserve(Duration::from_secs(20)).at(0))
         .reservation
+        .map(|r| *r)
         .unwrap();
     assert_ne!(a.id, b.id);
     assert!(a.id < b.id, "ids sort in the order given");
@@ -194,7 +196,7 @@ fn ids_are_unique_expiry_frees_and_undo_forgets() {
     );
     // A ledger commit failed: the reservation is undone as if never made.
     let out = e.route(&o, &RouteOptions::reserve(Duration::from_secs(20)).at(0));
-    let c = out.reservation.clone().unwrap();
+    let c = *out.reservation.clone().unwrap();
     assert!(c.id > b.id);
     e.undo(out).unwrap();
     assert_eq!(e.reservation(&c.id), None);
@@ -217,6 +219,7 @@ fn a_rebuilt_engine_restores_held_reservations_from_its_ledger() {
     let r = e
         .route(&o, &RouteOptions::reserve(Duration::from_secs(60)).at(0))
         .reservation
+        .map(|r| *r)
         .unwrap();
     // The ledger's stock counts the held units as reserved.
     let inventory = String::from_utf8(INVENTORY.to_vec())
@@ -365,6 +368,7 @@ fn a_receipt_for_an_unlisted_pair_adds_it_and_orders_find_it() {
             &RouteOptions::reserve(Duration::from_secs(60)).at(0),
         )
         .reservation
+        .map(|r| *r)
         .unwrap();
     m.sku = "CAP-BLUE".into();
     e.apply(&m).unwrap();

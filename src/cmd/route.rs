@@ -236,7 +236,7 @@ fn write_batched<R: io::BufRead>(
             .par_iter()
             .map(|o| {
                 let out = engine.route(o, &RouteOptions::quote().explain(explain));
-                (out.decision, out.explain)
+                (out.decision, out.explain.map(|b| *b))
             })
             .collect();
         for (decision, why) in &decisions {

@@ -341,7 +341,7 @@ fn run_case(
         .map_err(|e| format!("  the case's order: {e}"))?;
     let out = engine.route(&order, &RouteOptions::quote().explain(true));
     let decision = out.decision;
-    let why = out.explain.ok_or("  the case's order was not explained")?;
+    let why = *out.explain.ok_or("  the case's order was not explained")?;
     let diffs = compare(&case.expect, &decision);
     if diffs.is_empty() {
         return Ok(());
