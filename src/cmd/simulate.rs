@@ -190,11 +190,10 @@ fn run_one(
 ) -> Result<Run, Failure> {
     use std::io::Write;
     let engine = Engine::new(inputs.network.clone(), &inputs.stock);
-    engine.set_rules(Some(compile_rules(
-        &side.rules,
-        side.set.clone(),
-        engine.network(),
-    )?));
+    // A replay may change the file's constants (`--set`, `--sweep`): its decisions name
+    // the checked set they ran with, not the file's bytes.
+    let hash = sourcing_engine::RulesetHash::of(format!("{:?}", side.set).as_bytes());
+    compile_rules(&engine, &side.rules, side.set.clone(), hash)?;
     let mut stream = match sink {
         None => None,
         Some(path) => Some(std::io::BufWriter::with_capacity(
@@ -695,7 +694,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         Some(path) => {
             let events = input::events(path, &network)?;
             // Every event names a listed pair and keeps its count within the engine's.
-            let check = sourcing_engine::Stock::new(&network, &stock);
+            let check = sourcing_engine::internals::Stock::new(&network, &stock);
             let name = input::name(path);
             load::events::check_events(&name, &events, &check, &network)
                 .map_err(|e| Failure::Input(e.to_string()))?;

@@ -108,6 +108,35 @@ pub struct Adjuster<'a> {
 }
 
 impl Adjuster<'_> {
+    /// [`Engine::apply`] between two orders of a run: the movement goes through the same
+    /// stock path, and its change of ATP is written down for the plans made ahead. A pair
+    /// the inventory does not list is refused here (adding one lays the stock out anew,
+    /// which waits until no pipeline runs).
+    pub fn apply(
+        &mut self,
+        movement: &crate::Movement,
+    ) -> Result<crate::StockFigures, crate::MovementError> {
+        let stock = self.engine.stock();
+        let unknown = || crate::MovementError::UnknownLocation {
+            location: movement.location.clone(),
+        };
+        let location = self
+            .engine
+            .network()
+            .location_index(&movement.location)
+            .ok_or_else(unknown)?;
+        let slot = stock
+            .slot_of(location as u32, &movement.sku)
+            .ok_or_else(unknown)?;
+        let (count, change) = movement.count_change();
+        let (done, figures) = stock
+            .change(slot, count, change)
+            .map_err(|e| movement.error(e))?;
+        self.journal
+            .slot_changed(&stock, slot, done.before, done.after);
+        Ok(figures)
+    }
+
     /// [`crate::Stock::adjust`]: adds (or removes) units of a listed (location, SKU) pair.
     pub fn adjust(
         &mut self,
@@ -122,7 +151,7 @@ impl Adjuster<'_> {
             .ok_or(crate::stock::AdjustError::Unlisted)?;
         let done = stock.adjust(location, sku, delta)?;
         self.journal
-            .slot_changed(stock, slot, done.before, done.after);
+            .slot_changed(&stock, slot, done.before, done.after);
         Ok(done)
     }
 
@@ -186,7 +215,7 @@ struct Journal {
 }
 
 impl Journal {
-    fn slot_changed(&mut self, stock: &crate::Stock, slot: u32, before: u64, after: u64) {
+    fn slot_changed(&mut self, stock: &crate::stock::Stock, slot: u32, before: u64, after: u64) {
         if before == after || !self.ahead {
             return;
         }
@@ -358,7 +387,9 @@ impl<'e> Pipeline<'e> {
         T: Borrow<Order> + Sync,
     {
         let engine = self.engine;
-        let rules = engine.rules();
+        let in_force = engine.in_force();
+        let rules = in_force.rules.clone();
+        let ruleset = in_force.info.hash;
         let published = AtomicU64::new(0);
         let planner = Planner {
             engine,
@@ -380,7 +411,8 @@ impl<'e> Pipeline<'e> {
         if threads <= 1 {
             // Nothing to plan ahead with: route one order after the other.
             for order in orders {
-                let (decision, why) = committer.commit(order.borrow(), None, &mut before);
+                let (mut decision, why) = committer.commit(order.borrow(), None, &mut before);
+                decision.ruleset = ruleset;
                 each(order, decision, why)?;
             }
             return Ok(committer.stats);
@@ -414,7 +446,8 @@ impl<'e> Pipeline<'e> {
                     }
                 }
                 for (order, ahead) in current.drain(..).zip(plans.drain(..)) {
-                    let (decision, why) = committer.commit(order.borrow(), ahead, &mut before);
+                    let (mut decision, why) = committer.commit(order.borrow(), ahead, &mut before);
+                    decision.ruleset = ruleset;
                     each(order, decision, why)?;
                 }
                 if plan_next {
@@ -584,7 +617,7 @@ impl Committer<'_> {
                     if !seen.contains(&slot) {
                         seen.push(slot);
                         let now = stock.slot_atp(slot);
-                        self.journal.slot_changed(stock, slot, was, now);
+                        self.journal.slot_changed(&stock, slot, was, now);
                     }
                 }
                 break;
