@@ -740,6 +740,14 @@ impl Engine {
         (out.decision, out.stats)
     }
 
+    pub(crate) fn quote_explained(&self, order: &Order) -> (Decision, Explain) {
+        let out = self.route_order(order, &RouteOptions::quote().explain(true));
+        let why = out
+            .explain
+            .unwrap_or_else(|| unreachable!("asked to explain"));
+        (out.decision, *why)
+    }
+
     pub(crate) fn route_explained(&self, order: &Order) -> (Decision, Explain) {
         let out = self.route_order(order, &RouteOptions::consume().explain(true));
         let why = out

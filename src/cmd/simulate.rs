@@ -724,7 +724,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
             |s| s.to_string_lossy().into_owned(),
         )
     };
-    let mut set_a = check_rules(&args.rules)?;
+    let mut set_a = check_rules(&args.rules)?.0;
     apply_sets(&mut set_a, &args.set, &args.rules)?;
     let with_scenario = |p: &Path| match &args.scenario {
         Some(s) => format!("{} + {}", p.display(), s.display()),
@@ -740,7 +740,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     };
     let b = match (&args.vs, scenario) {
         (Some(r2), scenario) => {
-            let mut set = check_rules(r2)?;
+            let mut set = check_rules(r2)?.0;
             // `--set` applies to every side that declares the constant.
             let declared: Vec<String> = args
                 .set

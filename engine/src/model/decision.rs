@@ -181,6 +181,14 @@ impl Serialize for UnsourcedReason {
     }
 }
 
+impl<'de> Deserialize<'de> for UnsourcedReason {
+    /// Today's strings back to their reasons; any other text is an exclusion's own wording.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(UnsourcedReason::excluded(&text))
+    }
+}
+
 /// The answer for one order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {

@@ -3,7 +3,8 @@
 use crate::fixtures::{location, service, stock};
 use crate::model::network::{LocationKind, Network};
 use crate::model::order::{Fulfillment, Order, OrderLine, ShipTo};
-use crate::{Decision, Engine, Rules, UnsourcedReason};
+use crate::rules::Rules;
+use crate::{Decision, Engine, UnsourcedReason};
 
 /// Two DCs near Frankfurt (Kassel nearer and cheaper than Munich), one store.
 fn network() -> Network {

@@ -84,7 +84,7 @@ pub struct EventReport {
     /// Events that changed nothing, by index, and why: a pair the inventory does not list,
     /// or a count that would pass [`crate::MAX_UNITS`] (`load::events::check_events`
     /// refuses both before a replay).
-    pub refused: Vec<(usize, crate::AdjustError)>,
+    pub refused: Vec<(usize, crate::stock::AdjustError)>,
     /// Stock events at a closed location, by index: added to (or taken from) what it
     /// put aside, back on the shelf when it reopens.
     pub while_closed: Vec<usize>,

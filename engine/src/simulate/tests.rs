@@ -500,6 +500,7 @@ fn change_categories_of_hand_made_decisions() {
         order: "O".into(),
         status: Status::Sourced,
         rule: rule.into(),
+        ruleset: crate::RulesetHash::BUILTIN,
         total_cost: shipments.iter().map(|s| s.cost).sum(),
         shipments,
         unsourced: missing
