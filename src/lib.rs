@@ -34,6 +34,10 @@ enum Command {
     Gen(cmd::gen::GenArgs),
     /// Measure routing on generated networks of several sizes and orders of 1 to 6 lines.
     Bench(cmd::bench::BenchArgs),
+    /// Serve the engine over HTTP with a durable stock ledger (see service.md).
+    Serve(cmd::serve::ServeArgs),
+    /// Print a new random access token and its line for `serve --tokens FILE`.
+    Token(cmd::token::TokenArgs),
 }
 
 /// How a command failed.
@@ -78,6 +82,8 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::Simulate(args) => cmd::simulate::run(&args),
         Command::Gen(args) => cmd::gen::run(&args),
         Command::Bench(args) => cmd::bench::run(&args),
+        Command::Serve(args) => cmd::serve::run(&args),
+        Command::Token(args) => cmd::token::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

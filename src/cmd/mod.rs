@@ -10,5 +10,7 @@ pub mod input;
 pub mod out_dir;
 pub mod output;
 pub mod route;
+pub mod serve;
 pub mod simulate;
 pub mod test;
+pub mod token;
