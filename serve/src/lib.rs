@@ -13,6 +13,7 @@
 //! - [`auth`]: tokens and roles.
 
 pub mod auth;
+pub mod client;
 pub mod core;
 pub mod engine_port;
 pub mod http;
