@@ -13,7 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{BatchSize, Criterion, Throughput};
 use sourcing_engine::generate::{scenario, Scenario, Shape};
-use sourcing_engine::Engine;
+use sourcing_engine::{Engine, RouteOptions, ValidOrder};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,17 @@ fn national() -> Scenario {
     scenario(42, &Shape::national())
 }
 
+/// The scenario's orders through the engine's validation (generated orders are valid).
+fn valid_orders(sc: &Scenario) -> Vec<ValidOrder> {
+    let engine = Engine::new(sc.network.clone(), &[]);
+    sc.orders
+        .iter()
+        .filter_map(|o| engine.validate(o.clone()).ok())
+        .collect()
+}
+
 fn latency_report(sc: &Scenario) {
+    let orders = valid_orders(sc);
     let built = Instant::now();
     let engine = Engine::new(sc.network.clone(), &sc.inventory);
     eprintln!(
@@ -35,9 +45,10 @@ fn latency_report(sc: &Scenario) {
     let mut splits = 0usize;
     let mut sourced = 0usize;
     let start = Instant::now();
-    for order in &sc.orders {
+    for order in &orders {
         let t = Instant::now();
-        let (d, stats) = engine.route_with_stats(black_box(order));
+        let out = engine.route(black_box(order), &RouteOptions::consume());
+        let (d, stats) = (out.decision, out.stats);
         times.push(t.elapsed());
         nodes += stats.nodes;
         splits += usize::from(d.shipments.len() > 1);
@@ -61,6 +72,7 @@ fn latency_report(sc: &Scenario) {
 }
 
 fn benches(c: &mut Criterion, sc: &Scenario) {
+    let orders = valid_orders(sc);
     let mut group = c.benchmark_group("route");
     group.sample_size(10);
     group.throughput(Throughput::Elements(sc.orders.len() as u64));
@@ -68,8 +80,8 @@ fn benches(c: &mut Criterion, sc: &Scenario) {
         b.iter_batched(
             || Engine::new(sc.network.clone(), &sc.inventory),
             |engine| {
-                for order in &sc.orders {
-                    black_box(engine.route(order));
+                for order in &orders {
+                    black_box(engine.route(order, &RouteOptions::consume()));
                 }
                 engine
             },
@@ -79,16 +91,16 @@ fn benches(c: &mut Criterion, sc: &Scenario) {
     let engine = Engine::new(sc.network.clone(), &sc.inventory);
     group.bench_function("quote/national/1-thread", |b| {
         b.iter(|| {
-            for order in &sc.orders {
-                black_box(engine.quote(order));
+            for order in &orders {
+                black_box(engine.route(order, &RouteOptions::quote()));
             }
         })
     });
     group.bench_function("quote/national/all-cores", |b| {
         use rayon::prelude::*;
         b.iter(|| {
-            sc.orders.par_iter().for_each(|order| {
-                black_box(engine.quote(order));
+            orders.par_iter().for_each(|order| {
+                black_box(engine.route(order, &RouteOptions::quote()));
             })
         })
     });

@@ -13,7 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{BatchSize, Criterion, Throughput};
 use sourcing_engine::generate::{scenario, Shape};
-use sourcing_engine::{Engine, Rules};
+use sourcing_engine::{Engine, RouteOptions, RulesSource, ValidOrder};
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::Path;
@@ -46,12 +46,11 @@ fn rules_file(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_default()
 }
 
-fn compile(name: &str, text: &str, network: &sourcing_engine::Network) -> Option<Rules> {
-    let (set, diags) = sourcing_dsl::compile_source(name, text);
-    if diags.has_errors() {
-        eprintln!("{}", diags.render());
+/// Loads rule text into an engine: read, checked and compiled for its network.
+fn compile(name: &str, text: &str, engine: &Engine) {
+    if let Err(e) = engine.load_rules(RulesSource::text(name, text)) {
+        eprintln!("{e}");
     }
-    Rules::compile(set?, network).ok()
 }
 
 fn main() {
@@ -61,10 +60,18 @@ fn main() {
     let big = large_rule_file(2000);
     let mut group = c.benchmark_group("rules/compile");
     group.bench_function("2000-lines", |b| {
-        b.iter(|| black_box(compile("big.rules", black_box(&big), &sc.network)))
+        let engine = Engine::new(sc.network.clone(), &[]);
+        b.iter(|| compile("big.rules", black_box(&big), &engine))
     });
     group.finish();
 
+    let orders: Vec<ValidOrder> = {
+        let engine = Engine::new(sc.network.clone(), &[]);
+        sc.orders
+            .iter()
+            .filter_map(|o| engine.validate(o.clone()).ok())
+            .collect()
+    };
     let mut group = c.benchmark_group("rules/route");
     group.sample_size(10);
     group.throughput(Throughput::Elements(sc.orders.len() as u64));
@@ -83,13 +90,13 @@ fn main() {
                 || {
                     let engine = Engine::new(sc.network.clone(), &sc.inventory);
                     if let Some(t) = &rules_text {
-                        engine.set_rules(compile(label, t, engine.network()));
+                        compile(label, t, &engine);
                     }
                     engine
                 },
                 |engine| {
-                    for order in &sc.orders {
-                        black_box(engine.route(order));
+                    for order in &orders {
+                        black_box(engine.route(order, &RouteOptions::consume()));
                     }
                     engine
                 },

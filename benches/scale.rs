@@ -21,7 +21,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use criterion::{BatchSize, Criterion, Throughput};
 use sourcing_engine::generate::{scenario, with_lines, Scenario, Shape};
 use sourcing_engine::pipeline::Pipeline;
-use sourcing_engine::Engine;
+use sourcing_engine::{Engine, Order, RouteOptions, ValidOrder};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -36,7 +36,17 @@ fn network(locations: usize) -> Scenario {
     scenario(42, &shape)
 }
 
+/// Orders through the engine's validation (generated orders are valid).
+fn valid_orders(sc: &Scenario, orders: &[Order]) -> Vec<ValidOrder> {
+    let engine = Engine::new(sc.network.clone(), &[]);
+    orders
+        .iter()
+        .filter_map(|o| engine.validate(o.clone()).ok())
+        .collect()
+}
+
 fn consume(c: &mut Criterion, name: &str, sc: &Scenario) {
+    let orders = valid_orders(sc, &sc.orders);
     let mut group = c.benchmark_group("scale");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));
@@ -46,8 +56,8 @@ fn consume(c: &mut Criterion, name: &str, sc: &Scenario) {
         b.iter_batched(
             fresh,
             |engine| {
-                for order in &sc.orders {
-                    black_box(engine.route(order));
+                for order in &orders {
+                    black_box(engine.route(order, &RouteOptions::consume()));
                 }
                 engine
             },
@@ -80,13 +90,16 @@ fn lines(c: &mut Criterion, sc: &Scenario) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(LINE_ORDERS as u64));
     for k in 1..=6 {
-        let orders = with_lines(&sc.orders[..LINE_ORDERS.min(sc.orders.len())], k);
+        let orders = valid_orders(
+            sc,
+            &with_lines(&sc.orders[..LINE_ORDERS.min(sc.orders.len())], k),
+        );
         group.bench_function(format!("lines/{k}/1-thread"), |b| {
             b.iter_batched(
                 || Engine::new(sc.network.clone(), &sc.inventory),
                 |engine| {
                     for order in &orders {
-                        black_box(engine.route(order));
+                        black_box(engine.route(order, &RouteOptions::consume()));
                     }
                     engine
                 },

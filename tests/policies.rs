@@ -10,9 +10,24 @@
     reason = "a test that cannot run is a failed test"
 )]
 
-use sourcing_engine::{load, Engine, Rules};
+use sourcing_engine::{load, Decision, Engine, Order, RouteOptions, RulesSource};
 use std::fmt::Write as _;
 use std::path::Path;
+
+/// Loads rule text into an engine (a rule file that does not load fails the test).
+fn load_rules(engine: &Engine, name: &str, src: &str) {
+    engine
+        .load_rules(RulesSource::text(name, src))
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Quotes an order after the engine's validation.
+fn quote(engine: &Engine, order: &Order) -> Decision {
+    let order = engine
+        .validate(order.clone())
+        .unwrap_or_else(|e| panic!("{e}"));
+    engine.route(&order, &RouteOptions::quote()).decision
+}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -65,14 +80,10 @@ fn table(cases: &[Case]) -> String {
         };
         let engine = Engine::new(network, &stock);
         if let Some(src) = case.rules {
-            let (set, diags) = sourcing_dsl::compile_source("policy.rules", src);
-            assert!(!diags.has_errors(), "{}: {}", case.name, diags.render());
-            engine.set_rules(Some(
-                Rules::compile(set.unwrap(), engine.network()).unwrap(),
-            ));
+            load_rules(&engine, "policy.rules", src);
         }
         let order = load::parse_order("case", 1, &case.order, engine.network()).unwrap();
-        let decision = engine.quote(&order);
+        let decision = quote(&engine, &order);
         writeln!(
             out,
             "## {}\n{}\n",
@@ -479,11 +490,7 @@ fn explanation_lists_the_ranking_and_why_a_candidate_lost() {
     let network = load::load_network(&root().join("data/example/network.json")).unwrap();
     let stock = load::load_inventory(&root().join("data/example/inventory.csv"), &network).unwrap();
     let engine = Engine::new(network, &stock);
-    let (set, diags) = sourcing_dsl::compile_source("near.rules", SHIPMENTS_MARKET_DISTANCE);
-    assert!(!diags.has_errors(), "{}", diags.render());
-    engine.set_rules(Some(
-        Rules::compile(set.unwrap(), engine.network()).unwrap(),
-    ));
+    load_rules(&engine, "near.rules", SHIPMENTS_MARKET_DISTANCE);
     let order = load::parse_order(
         "case",
         1,
@@ -491,7 +498,9 @@ fn explanation_lists_the_ranking_and_why_a_candidate_lost() {
         engine.network(),
     )
     .unwrap();
-    let (decision, why) = engine.quote_explained(&order);
+    let order = engine.validate(order).unwrap();
+    let out = engine.route(&order, &RouteOptions::quote().explain(true));
+    let (decision, why) = (out.decision, out.explain.unwrap());
     assert_eq!(decision.shipments[0].location, "ST-COLOGNE");
     assert_eq!(why.ranking.len(), 1);
     assert_eq!(
@@ -539,9 +548,7 @@ fn kits_and_packs_hold_on_a_generated_network() {
     let engine = Engine::new(sc.network.clone(), &sc.inventory);
     let ruled = Engine::new(sc.network.clone(), &sc.inventory);
     let src = "strategy \"s\" {\n  candidates dcs, stores\n  score cost\n  split at most 3\n}\n";
-    let (set, diags) = sourcing_dsl::compile_source("s.rules", src);
-    assert!(!diags.has_errors(), "{}", diags.render());
-    ruled.set_rules(Some(Rules::compile(set.unwrap(), ruled.network()).unwrap()));
+    load_rules(&ruled, "s.rules", src);
     let mut shaped_orders = 0;
     for (k, plain) in sc.orders.iter().enumerate() {
         let mut order = plain.clone();
@@ -556,7 +563,7 @@ fn kits_and_packs_hold_on_a_generated_network() {
         }
         shaped_orders += 1;
         for e in [&engine, &ruled] {
-            let d = e.quote(&order);
+            let d = quote(e, &order);
             let mut placed = vec![0u32; order.lines.len()];
             let mut kit_at: Vec<&str> = Vec::new();
             for s in &d.shipments {
@@ -601,8 +608,8 @@ fn kits_and_packs_hold_on_a_generated_network() {
         }
         // Constraints never make a complete plan cheaper.
         let (with, without) = (
-            engine.quote(&order),
-            engine.quote(&{
+            quote(&engine, &order),
+            quote(&engine, &{
                 let mut o = order.clone();
                 for l in &mut o.lines {
                     l.group = None;

@@ -10,7 +10,7 @@
 )]
 
 use sourcing_engine::generate::{scenario, Shape};
-use sourcing_engine::Engine;
+use sourcing_engine::{Engine, RouteOptions};
 use std::fmt::Write as _;
 use std::process::Command;
 
@@ -77,11 +77,13 @@ fn command_output_equals_the_library_in_input_order() {
         let engine = Engine::new(sc.network.clone(), &sc.inventory);
         let mut text = String::new();
         for o in &sc.orders {
-            let d = if consume {
-                engine.route(o)
+            let o = engine.validate(o.clone()).unwrap();
+            let options = if consume {
+                RouteOptions::consume()
             } else {
-                engine.quote(o)
+                RouteOptions::quote()
             };
+            let d = engine.route(&o, &options).decision;
             writeln!(text, "{}", serde_json::to_string(&d).unwrap()).unwrap();
         }
         text

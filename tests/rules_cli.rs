@@ -130,7 +130,9 @@ fn route_shows_rule_warnings_and_routes_all_the_same() {
         decisions(out)
             .into_iter()
             .map(|mut d| {
-                d.as_object_mut().map(|o| o.remove("rule"));
+                // Two rule files: the strategy and the ruleset hash differ, nothing else.
+                d.as_object_mut()
+                    .map(|o| (o.remove("rule"), o.remove("ruleset")));
                 d
             })
             .collect()
@@ -161,6 +163,15 @@ fn min_cost_rules_route_like_the_builtin() {
             let r_obj = r.as_object_mut().expect("decision object");
             assert!(b_obj.remove("rule").is_some(), "{id}: builtin has a rule");
             r_obj.remove("rule");
+            // The built-in strategy's fixed hash; the file's SHA-256 under rules.
+            let b_hash = b_obj.remove("ruleset").expect("a ruleset");
+            assert_eq!(b_hash, "0".repeat(64).as_str());
+            let r_hash = r_obj.remove("ruleset").expect("a ruleset");
+            let text = std::fs::read(rules).expect("the rule file");
+            assert_eq!(
+                r_hash,
+                sourcing_engine::RulesetHash::of(&text).to_string().as_str()
+            );
             assert_eq!(r, b, "{extra:?}: {id} differs from the built-in strategy");
         }
     }
@@ -861,9 +872,12 @@ fn hostile_scripts_fail_their_own_orders_only() {
             let calm = route(&example_dir(), &["--rules", harmless, "--no-consume"]);
             assert!(calm.status.success(), "{}", stderr(&calm));
             assert!(stderr(&calm).is_empty(), "{}", stderr(&calm));
-            for (a, b) in got.iter().zip(decisions(&calm)) {
+            for (a, mut b) in got.iter().zip(decisions(&calm)) {
                 if !trapped.iter().any(|(id, _)| a["order"] == *id) {
-                    assert_eq!(*a, b);
+                    let mut a = a.clone();
+                    a.as_object_mut().map(|o| o.remove("ruleset"));
+                    b.as_object_mut().map(|o| o.remove("ruleset"));
+                    assert_eq!(a, b);
                     assert!(a.get("error").is_none());
                 }
             }

@@ -15,7 +15,8 @@ use crate::load::{self, InventoryRecord, LoadErrors, OrderReader};
 use crate::model::decision::{Decision, Status};
 use crate::model::network::{LocationKind, Network};
 use crate::model::order::{Fulfillment, Order, OrderLine, ShipTo};
-use crate::{Engine, Rules};
+use crate::rules::Rules;
+use crate::{Engine, RouteOptions, RulesSource};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -166,15 +167,15 @@ fn route_all(engine: &Engine, orders: &[Order]) {
             .map(|(l, sku)| ((l, sku), engine.stock().atp(l, sku)))
             .collect();
         let available = |l: usize, s: &str| before.get(&(l, s)).copied().unwrap_or(0);
-        let quoted = engine.quote(o);
+        let quoted = engine.route_order(o, &RouteOptions::quote()).decision;
         check_decision(network, o, &quoted, &available);
         if engine.rules().is_none() {
             check_reasons(network, o, &quoted, &available);
         }
-        let (explained, why) = engine.quote_explained(o);
-        assert_eq!(explained, quoted);
-        assert!(serde_json::to_string(&why).is_ok());
-        let routed = engine.route(o);
+        let explained = engine.route_order(o, &RouteOptions::quote().explain(true));
+        assert_eq!(explained.decision, quoted);
+        assert!(serde_json::to_string(&explained.explain).is_ok());
+        let routed = engine.route_order(o, &RouteOptions::consume()).decision;
         check_decision(network, o, &routed, &available);
         assert_eq!(
             routed, quoted,
@@ -391,7 +392,7 @@ pub fn stock_events(data: &[u8]) {
         assert!(e.line >= 1 && e.line <= lines);
     }
     let engine = Engine::new(ex.network.clone(), &ex.stock);
-    let checked = load::events::check_events("events.jsonl", &events, engine.stock(), &ex.network);
+    let checked = load::events::check_events("events.jsonl", &events, &engine.stock(), &ex.network);
     let (kpis, report) =
         crate::simulate::replay_with_events(&engine, &ex.orders, &events, |o, d| {
             assert_eq!(o.id, d.order);
@@ -416,18 +417,20 @@ pub fn rules_route(data: &[u8]) {
         return;
     };
     // `check` (which adds `check_scripts`) and routing refuse the same scripts.
-    let script_errors = crate::check_scripts(&set);
+    let script_errors = crate::rules::check_scripts(&set);
     let compiled = Rules::compile(set, &ex.network);
-    if matches!(compiled, Err(crate::RulesError::Script { .. })) {
+    if matches!(compiled, Err(crate::rules::RulesError::Script { .. })) {
         assert!(!script_errors.is_empty());
     }
     if !script_errors.is_empty() {
         assert!(compiled.is_err());
     }
-    let Ok(rules) = compiled else {
-        return;
-    };
     let engine = Engine::new(ex.network.clone(), &ex.stock);
-    engine.set_rules(Some(rules));
+    // The front door takes the same path: it loads exactly what compiled.
+    let loaded = engine.load_rules(RulesSource::bytes("fuzz.rules", data));
+    assert_eq!(loaded.is_ok(), compiled.is_ok(), "{loaded:?}");
+    if loaded.is_err() {
+        return;
+    }
     route_all(&engine, &ex.orders);
 }

@@ -406,6 +406,7 @@ pub(crate) fn finish(
             order: order.id.clone(),
             status,
             rule: "min-cost".into(),
+            ruleset: crate::RulesetHash::BUILTIN,
             shipments,
             unsourced,
             total_cost,

@@ -8,6 +8,11 @@
 //! Planning reads the counters without locks; taking units locks the few stripes the plan
 //! touches, in ascending order, checks every quantity and only then subtracts: an order
 //! takes all of its units or none, and two orders can never both take the last unit.
+//!
+//! Beside the counter a slot keeps its book (units reserved, safety stock, and how far
+//! on hand falls short of both), written only by reservations and stock movements, so
+//! that on hand, reserved and safety stock can be told apart without the hot path paying
+//! for them: on hand is `atp + reserved + safety - shortfall`.
 
 use crate::capacity::Capacity;
 use crate::geo::{unit_vector, Unit};
@@ -79,6 +84,98 @@ impl std::fmt::Display for AdjustError {
 
 impl std::error::Error for AdjustError {}
 
+/// The book of one slot beside its ATP counter. Written under the slot's stripe lock.
+#[derive(Debug, Default)]
+struct Book {
+    reserved: AtomicU64,
+    safety: AtomicU64,
+    /// `reserved + safety - on_hand` when positive (ATP is then 0), else 0.
+    shortfall: AtomicU64,
+}
+
+/// On hand, reserved and safety stock of one (location, SKU) pair, and the ATP they give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct StockFigures {
+    /// Units on the shelf.
+    pub on_hand: u64,
+    /// Units held for orders (reservations and what the inventory listed as reserved).
+    pub reserved: u64,
+    /// Units kept back as a buffer.
+    pub safety_stock: u64,
+    /// Available to promise: `max(0, on_hand - reserved - safety_stock)`.
+    pub atp: u64,
+}
+
+impl StockFigures {
+    /// The figures of these three counts, with the ATP they give.
+    pub fn new(on_hand: u64, reserved: u64, safety_stock: u64) -> StockFigures {
+        StockFigures {
+            on_hand,
+            reserved,
+            safety_stock,
+            atp: on_hand
+                .saturating_sub(reserved)
+                .saturating_sub(safety_stock),
+        }
+    }
+}
+
+/// Which count of a pair a change writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Count {
+    OnHand,
+    Safety,
+}
+
+/// A change of one count, checked before it is written (see [`Stock::change`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CountChange {
+    /// Add (or remove) units; a removal past 0 is refused.
+    Delta(i64),
+    /// Set the count, if it is `expected` now (when given).
+    Set { value: u64, expected: Option<u64> },
+}
+
+/// Why [`Stock::change`] changed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CountError {
+    Unlisted,
+    Expected { current: u64 },
+    Negative { current: u64 },
+    Overflow { current: u64 },
+}
+
+/// The value a change gives a count of `f`, or why it is refused.
+pub(crate) fn check_change(
+    f: &StockFigures,
+    count: Count,
+    change: CountChange,
+) -> Result<u64, CountError> {
+    let current = match count {
+        Count::OnHand => f.on_hand,
+        Count::Safety => f.safety_stock,
+    };
+    let value = match change {
+        CountChange::Delta(d) => {
+            let exact = i128::from(current) + i128::from(d);
+            if exact < 0 {
+                return Err(CountError::Negative { current });
+            }
+            u64::try_from(exact).map_err(|_| CountError::Overflow { current })?
+        }
+        CountChange::Set { value, expected } => {
+            if expected.is_some_and(|e| e != current) {
+                return Err(CountError::Expected { current });
+            }
+            value
+        }
+    };
+    if value > MAX_UNITS {
+        return Err(CountError::Overflow { current });
+    }
+    Ok(value)
+}
+
 /// Stock of every (location, SKU) pair, safe to read and take from many threads.
 #[derive(Debug)]
 pub struct Stock {
@@ -88,6 +185,8 @@ pub struct Stock {
     sku_start: Vec<u32>,
     slot_location: Vec<u32>,
     atp: Vec<AtomicU64>,
+    /// Reserved, safety stock and shortfall per slot (see [`Book`]).
+    book: Vec<Book>,
     /// Per location, its (SKU, slot) pairs sorted by SKU: `loc_start[l]..loc_start[l + 1]`.
     loc_start: Vec<u32>,
     loc_entries: Vec<(u32, u32)>,
@@ -118,14 +217,18 @@ impl Stock {
 
         // SKU ids follow the sorted SKU names, so they do not depend on row order.
         let mut first_seen: FxHashMap<&str, u32> = FxHashMap::default();
-        let mut rows: Vec<(u32, u32, u64)> = Vec::with_capacity(records.len());
+        let mut rows: Vec<(u32, u32, [u64; 3])> = Vec::with_capacity(records.len());
         for r in records
             .iter()
             .filter(|r| r.location < network.locations.len())
         {
             let next = first_seen.len() as u32;
             let id = *first_seen.entry(r.sku.as_str()).or_insert(next);
-            rows.push((id, r.location as u32, r.atp()));
+            rows.push((
+                id,
+                r.location as u32,
+                [r.on_hand, r.reserved, r.safety_stock],
+            ));
         }
         let mut names: Vec<(&str, u32)> = first_seen.into_iter().collect();
         names.sort_unstable();
@@ -141,7 +244,7 @@ impl Stock {
         // A repeated (location, SKU) pair keeps its last row: a stable sort keeps row order
         // within a pair, then only the last of each run survives.
         rows.sort_by_key(|&(s, l, _)| (s, l));
-        let mut kept: Vec<(u32, u32, u64)> = Vec::with_capacity(rows.len());
+        let mut kept: Vec<(u32, u32, [u64; 3])> = Vec::with_capacity(rows.len());
         for row in rows {
             match kept.last_mut() {
                 Some(last) if (last.0, last.1) == (row.0, row.1) => *last = row,
@@ -166,23 +269,37 @@ impl Stock {
         }
         let mut points: Vec<Point> = rows
             .iter()
-            .map(|&(_, loc, atp)| Point {
+            .map(|&(_, loc, [on_hand, reserved, safety])| Point {
                 location: loc,
                 unit: units.get(loc as usize).copied().unwrap_or([0.0; 3]),
                 handling: handling.get(loc as usize).copied().unwrap_or(0.0),
-                atp,
+                atp: StockFigures::new(on_hand, reserved, safety).atp,
             })
             .collect();
         let index = HolderIndex::build(&mut points, &sku_start);
 
         let mut slot_location = Vec::with_capacity(points.len());
         let mut atp = Vec::with_capacity(points.len());
+        let mut book = Vec::with_capacity(points.len());
         let mut by_location: Vec<Vec<(u32, u32)>> = vec![Vec::new(); network.locations.len()];
         for s in 0..names.len() {
             for slot in sku_start[s]..sku_start[s + 1] {
                 let (loc, units) = points.get(slot).map_or((0, 0), |p| (p.location, p.atp));
                 slot_location.push(loc);
                 atp.push(AtomicU64::new(units));
+                // The index reorders a SKU's holders; its row is found by (SKU, location).
+                let [on_hand, reserved, safety] = rows
+                    .binary_search_by_key(&(s as u32, loc), |&(s, l, _)| (s, l))
+                    .ok()
+                    .and_then(|i| rows.get(i))
+                    .map_or([0; 3], |r| r.2);
+                let shortfall =
+                    (u128::from(reserved) + u128::from(safety)).saturating_sub(u128::from(on_hand));
+                book.push(Book {
+                    reserved: AtomicU64::new(reserved),
+                    safety: AtomicU64::new(safety),
+                    shortfall: AtomicU64::new(u64::try_from(shortfall).unwrap_or(u64::MAX)),
+                });
                 if let Some(list) = by_location.get_mut(loc as usize) {
                     list.push((s as u32, slot as u32));
                 }
@@ -218,6 +335,7 @@ impl Stock {
             sku_start: sku_start.into_iter().map(|x| x as u32).collect(),
             slot_location,
             atp,
+            book,
             loc_start,
             loc_entries,
             loc_dense,
@@ -247,6 +365,7 @@ impl Stock {
             + self.sku_start.capacity() * size_of::<u32>()
             + self.slot_location.capacity() * size_of::<u32>()
             + self.atp.capacity() * size_of::<AtomicU64>()
+            + self.book.capacity() * size_of::<Book>()
             + self.loc_start.capacity() * size_of::<u32>()
             + self.loc_entries.capacity() * size_of::<(u32, u32)>()
             + self.loc_dense.capacity() * size_of::<Option<Box<[u32]>>>()
@@ -366,6 +485,17 @@ impl Stock {
             return Err(AdjustError::TooMany { before, delta });
         }
         let after = u64::try_from(exact).unwrap_or(0);
+        // ATP moves exactly as asked; on hand follows (reserved and safety stock stay).
+        if let Some(f) = self.read_figures(slot) {
+            let on_hand = if after > 0 {
+                after
+                    .saturating_add(f.reserved)
+                    .saturating_add(f.safety_stock)
+            } else {
+                f.on_hand.saturating_sub(before)
+            };
+            self.write_figures(slot, on_hand, f.reserved, f.safety_stock);
+        }
         a.store(after, Ordering::Relaxed);
         Ok(Adjusted { before, after })
     }
@@ -387,7 +517,19 @@ impl Stock {
 
     /// Takes `qty` units from each slot, all or nothing. Returns false, changing nothing,
     /// when any slot has fewer units than asked.
+    #[inline]
     pub(crate) fn take(&self, takes: &[(u32, u64)]) -> bool {
+        self.take_inner(takes, false)
+    }
+
+    /// [`Stock::take`], and the units taken counted as reserved in the same step (a
+    /// reservation: they stay on hand until it is confirmed).
+    pub(crate) fn take_held(&self, takes: &[(u32, u64)]) -> bool {
+        self.take_inner(takes, true)
+    }
+
+    #[inline(always)]
+    fn take_inner(&self, takes: &[(u32, u64)], hold: bool) -> bool {
         let mut stripes: Vec<usize> = takes.iter().map(|&(s, _)| s as usize % STRIPES).collect();
         stripes.sort_unstable();
         stripes.dedup();
@@ -410,23 +552,172 @@ impl Stock {
             if let Some(a) = self.atp.get(slot as usize) {
                 a.fetch_sub(qty, Ordering::Relaxed);
             }
+            if hold {
+                if let Some(b) = self.book.get(slot as usize) {
+                    b.reserved.fetch_add(qty, Ordering::Relaxed);
+                }
+            }
         }
         true
     }
 }
 
+/// What a held unit becomes when its reservation ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Settle {
+    /// Confirmed: it leaves on hand and reserved.
+    Ship,
+    /// Released or expired: back to ATP.
+    Free,
+    /// A consumed unit given back (an undone take): back on hand.
+    Return,
+}
+
 impl Stock {
-    /// Gives units back to their slots (a released reservation).
-    pub(crate) fn give_back(&self, takes: &[(u32, u64)]) {
+    /// The figures of a slot now (read under its stripe by writers, so they agree).
+    fn read_figures(&self, slot: u32) -> Option<StockFigures> {
+        let atp = self.atp.get(slot as usize)?.load(Ordering::Relaxed);
+        let b = self.book.get(slot as usize)?;
+        let reserved = b.reserved.load(Ordering::Relaxed);
+        let safety = b.safety.load(Ordering::Relaxed);
+        let shortfall = b.shortfall.load(Ordering::Relaxed);
+        let on_hand = (u128::from(atp) + u128::from(reserved) + u128::from(safety))
+            .saturating_sub(u128::from(shortfall));
+        Some(StockFigures {
+            on_hand: u64::try_from(on_hand).unwrap_or(u64::MAX),
+            reserved,
+            safety_stock: safety,
+            atp,
+        })
+    }
+
+    /// Writes a slot's three counts (its stripe held): ATP and shortfall follow.
+    fn write_figures(&self, slot: u32, on_hand: u64, reserved: u64, safety: u64) -> StockFigures {
+        let f = StockFigures::new(on_hand, reserved, safety);
+        if let (Some(a), Some(b)) = (self.atp.get(slot as usize), self.book.get(slot as usize)) {
+            let short =
+                (u128::from(reserved) + u128::from(safety)).saturating_sub(u128::from(on_hand));
+            a.store(f.atp, Ordering::Relaxed);
+            b.reserved.store(reserved, Ordering::Relaxed);
+            b.safety.store(safety, Ordering::Relaxed);
+            b.shortfall
+                .store(u64::try_from(short).unwrap_or(u64::MAX), Ordering::Relaxed);
+        }
+        f
+    }
+
+    fn lock_slot(&self, slot: u32) -> Option<std::sync::MutexGuard<'_, ()>> {
+        self.stripes
+            .get(slot as usize % STRIPES)
+            .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The slot of a (location index, SKU name) pair.
+    pub(crate) fn slot_of(&self, location: u32, sku: &str) -> Option<u32> {
+        self.sku_id(sku).and_then(|s| self.slot(location, s))
+    }
+
+    /// On hand, reserved, safety stock and ATP of a listed (location index, SKU) pair.
+    pub fn figures(&self, location: usize, sku: &str) -> Option<StockFigures> {
+        let slot = self.slot_of(u32::try_from(location).ok()?, sku)?;
+        let _guard = self.lock_slot(slot);
+        self.read_figures(slot)
+    }
+
+    /// Every location index that lists the SKU, with its figures, in location order.
+    pub fn availability(&self, sku: &str) -> Vec<(usize, StockFigures)> {
+        let Some(s) = self.sku_id(sku) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(usize, StockFigures)> = self
+            .slots_of(s)
+            .filter_map(|slot| {
+                let _guard = self.lock_slot(slot);
+                Some((self.slot_location(slot) as usize, self.read_figures(slot)?))
+            })
+            .collect();
+        out.sort_unstable_by_key(|&(l, _)| l);
+        out
+    }
+
+    /// Ends held or consumed units (see [`Settle`]), slot by slot.
+    pub(crate) fn settle(&self, takes: &[(u32, u64)], how: Settle) {
         for &(slot, qty) in takes {
-            if let Some(a) = self.atp.get(slot as usize) {
-                let _guard = self
-                    .stripes
-                    .get(slot as usize % STRIPES)
-                    .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
-                a.fetch_add(qty, Ordering::Relaxed);
+            let _guard = self.lock_slot(slot);
+            let Some(f) = self.read_figures(slot) else {
+                continue;
+            };
+            let (on_hand, reserved) = match how {
+                Settle::Ship => (
+                    f.on_hand.saturating_sub(qty),
+                    f.reserved.saturating_sub(qty),
+                ),
+                Settle::Free => (f.on_hand, f.reserved.saturating_sub(qty)),
+                Settle::Return => (f.on_hand.saturating_add(qty).min(MAX_UNITS), f.reserved),
+            };
+            self.write_figures(slot, on_hand, reserved, f.safety_stock);
+        }
+    }
+
+    /// Changes on hand or safety stock of a slot, checked first: a removal past 0, a count
+    /// above [`MAX_UNITS`] or an `expected` value that does not match changes nothing.
+    /// Returns ATP before and after (what the pipeline's journal records) and the figures.
+    pub(crate) fn change(
+        &self,
+        slot: u32,
+        count: Count,
+        change: CountChange,
+    ) -> Result<(Adjusted, StockFigures), CountError> {
+        let _guard = self.lock_slot(slot);
+        let f = self.read_figures(slot).ok_or(CountError::Unlisted)?;
+        let value = check_change(&f, count, change)?;
+        let after = match count {
+            Count::OnHand => self.write_figures(slot, value, f.reserved, f.safety_stock),
+            Count::Safety => self.write_figures(slot, f.on_hand, f.reserved, value),
+        };
+        Ok((
+            Adjusted {
+                before: f.atp,
+                after: after.atp,
+            },
+            after,
+        ))
+    }
+
+    /// Every listed pair with its counts now: the rows a rebuilt stock starts from.
+    pub(crate) fn records(&self) -> Vec<InventoryRecord> {
+        let mut out = Vec::with_capacity(self.atp.len());
+        for (s, name) in self.sku_names.iter().enumerate() {
+            for slot in self.slots_of(s as u32) {
+                let _guard = self.lock_slot(slot);
+                if let Some(f) = self.read_figures(slot) {
+                    out.push(InventoryRecord {
+                        location: self.slot_location(slot) as usize,
+                        sku: name.to_string(),
+                        on_hand: f.on_hand,
+                        reserved: f.reserved,
+                        safety_stock: f.safety_stock,
+                    });
+                }
             }
         }
+        out
+    }
+
+    /// This stock with one more (location index, SKU) pair, empty; shipments counted so far
+    /// are kept. Nothing may take from `self` meanwhile (the engine holds it exclusively).
+    pub(crate) fn with_pair(&self, network: &Network, location: usize, sku: &str) -> Stock {
+        let mut records = self.records();
+        records.push(InventoryRecord {
+            location,
+            sku: sku.to_string(),
+            on_hand: 0,
+            reserved: 0,
+            safety_stock: 0,
+        });
+        let mut stock = Stock::new(network, &records);
+        stock.capacity = self.capacity.clone();
+        stock
     }
 }
 
@@ -442,6 +733,15 @@ impl Clone for Stock {
                 .atp
                 .iter()
                 .map(|a| AtomicU64::new(a.load(Ordering::Relaxed)))
+                .collect(),
+            book: self
+                .book
+                .iter()
+                .map(|b| Book {
+                    reserved: AtomicU64::new(b.reserved.load(Ordering::Relaxed)),
+                    safety: AtomicU64::new(b.safety.load(Ordering::Relaxed)),
+                    shortfall: AtomicU64::new(b.shortfall.load(Ordering::Relaxed)),
+                })
                 .collect(),
             loc_start: self.loc_start.clone(),
             loc_entries: self.loc_entries.clone(),

@@ -5,7 +5,27 @@ use crate::fixtures::{location, service, stock};
 use crate::load::inventory::InventoryRecord;
 use crate::model::network::{Location, LocationKind, Network};
 use crate::model::order::{Fulfillment, Order, OrderLine, ShipTo};
-use crate::{reference, Decision, Engine, Status};
+use crate::{reference, Decision, Engine, Reservation, RouteOptions, Status};
+use std::time::Duration;
+
+/// The plan for an order against the stock as it is, nothing taken.
+fn quote(engine: &Engine, o: &Order) -> Decision {
+    engine.route_order(o, &RouteOptions::quote()).decision
+}
+
+/// The decision for an order whose units are taken for good.
+fn consume(engine: &Engine, o: &Order) -> Decision {
+    engine.route_order(o, &RouteOptions::consume()).decision
+}
+
+/// The decision for an order whose units are held, and the reservation.
+fn reserve(engine: &Engine, o: &Order) -> (Decision, Reservation) {
+    let out = engine.route_order(o, &RouteOptions::reserve(Duration::from_secs(60)).at(0));
+    (
+        out.decision,
+        out.reservation.expect("a reservation when reserving"),
+    )
+}
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -85,7 +105,7 @@ fn assert_valid(
                     order.ship_to.lon,
                 );
                 assert!((dist - s.distance_km).abs() < 1e-9);
-                let days = loc.processing_days + crate::transit_days(dist, sv);
+                let days = loc.processing_days + crate::cost::transit_days(dist, sv);
                 assert_eq!(days, s.days);
                 loc.handling_cost + sv.base_cost + sv.cost_per_km * dist + sv.cost_per_kg * weight
             }
@@ -139,7 +159,10 @@ fn a_single_cheap_location_wins() {
         example_network(),
         &stock(&[(0, "A", 5), (1, "A", 5), (2, "A", 5)]),
     );
-    let d = engine.quote(&order("O", 51.1, 9.1, None, vec![line("A", 2, 1.0)]));
+    let d = quote(
+        &engine,
+        &order("O", 51.1, 9.1, None, vec![line("A", 2, 1.0)]),
+    );
     assert_eq!(d.status, Status::Sourced);
     assert_eq!(d.shipments.len(), 1);
     assert_eq!(d.shipments[0].location, "DC-A");
@@ -152,7 +175,7 @@ fn a_line_splits_when_no_location_holds_enough() {
         &stock(&[(0, "A", 2), (1, "A", 2), (2, "A", 1)]),
     );
     let o = order("O", 51.1, 9.1, None, vec![line("A", 4, 1.0)]);
-    let d = engine.route(&o);
+    let d = consume(&engine, &o);
     assert_eq!(d.status, Status::Sourced);
     let placed: Vec<_> = d
         .shipments
@@ -161,12 +184,12 @@ fn a_line_splits_when_no_location_holds_enough() {
         .collect();
     assert_eq!(placed, [("DC-A", 2), ("DC-B", 2)]);
     // The stock is consumed: the next identical order finds one unit only.
-    let d = engine.route(&o);
+    let d = consume(&engine, &o);
     assert_eq!(d.status, Status::Partial);
     assert_eq!(d.shipments.len(), 1);
     assert_eq!(d.unsourced[0].qty, 3);
     assert_eq!(d.unsourced[0].reason, "insufficient_stock");
-    let d = engine.route(&o);
+    let d = consume(&engine, &o);
     assert_eq!(d.status, Status::Unsourced);
     assert_eq!(d.unsourced[0].reason, "no_stock");
 }
@@ -198,7 +221,7 @@ fn a_second_shipment_pays_off_for_heavy_units_on_a_cheaper_service() {
         Some(1),
         vec![line("HEAVY", 1, 60.0), line("LIGHT", 1, 0.1)],
     );
-    let d = engine.quote(&o);
+    let d = quote(&engine, &o);
     let atp = |l: usize, s: &str| engine.stock().atp(l, s);
     assert_valid(&net, &atp, &o, &d);
     let (_, best) = reference::cheapest(&net, &atp, &o);
@@ -229,7 +252,7 @@ fn pickup_takes_the_counter_first_and_ships_the_rest_to_the_store() {
     );
     o.fulfillment = Fulfillment::Pickup;
     o.pickup_location = Some("ST-C".into());
-    let d = engine.quote(&o);
+    let d = quote(&engine, &o);
     assert_eq!(d.status, Status::Sourced);
     let counter = d
         .shipments
@@ -256,13 +279,14 @@ fn pickup_takes_the_counter_first_and_ships_the_rest_to_the_store() {
     let mut elsewhere = o.clone();
     elsewhere.ship_to.lat = 48.14;
     elsewhere.ship_to.lon = 11.58;
-    let moved = engine.quote(&elsewhere);
+    let moved = quote(&engine, &elsewhere);
     assert_eq!(moved, d);
     let to_store = crate::geo::haversine_km(51.0, 9.0, 50.1, 8.7);
     assert_eq!(shipped.distance_km, to_store);
     assert!(engine
-        .quote_explained(&elsewhere)
-        .1
+        .route_order(&elsewhere, &RouteOptions::quote().explain(true))
+        .explain
+        .expect("explained")
         .candidates
         .iter()
         .all(|c| { c.location != "DC-A" || c.distance_km == to_store }));
@@ -271,13 +295,16 @@ fn pickup_takes_the_counter_first_and_ships_the_rest_to_the_store() {
 #[test]
 fn unknown_skus_are_listed_and_the_rest_is_placed() {
     let engine = Engine::new(example_network(), &stock(&[(0, "A", 5)]));
-    let d = engine.quote(&order(
-        "O",
-        51.0,
-        9.0,
-        None,
-        vec![line("NOPE", 2, 1.0), line("A", 1, 1.0)],
-    ));
+    let d = quote(
+        &engine,
+        &order(
+            "O",
+            51.0,
+            9.0,
+            None,
+            vec![line("NOPE", 2, 1.0), line("A", 1, 1.0)],
+        ),
+    );
     assert_eq!(d.status, Status::Partial);
     assert_eq!(d.unsourced.len(), 1);
     assert_eq!(
@@ -306,7 +333,10 @@ fn ties_go_to_priority_then_id() {
         vec![service("ground", 4.0, 0.002, 0.3, 450.0)],
     );
     let engine = Engine::new(net, &stock(&[(0, "A", 5), (1, "A", 5), (2, "A", 5)]));
-    let d = engine.quote(&order("O", 50.0, 8.0, None, vec![line("A", 1, 1.0)]));
+    let d = quote(
+        &engine,
+        &order("O", 50.0, 8.0, None, vec![line("A", 1, 1.0)]),
+    );
     assert_eq!(d.shipments[0].location, "DC-Z");
     locs[0].priority = None;
     locs[1].priority = None;
@@ -316,7 +346,10 @@ fn ties_go_to_priority_then_id() {
         vec![service("ground", 4.0, 0.002, 0.3, 450.0)],
     );
     let engine = Engine::new(net, &stock(&[(0, "A", 5), (1, "A", 5), (2, "A", 5)]));
-    let d = engine.quote(&order("O", 50.0, 8.0, None, vec![line("A", 1, 1.0)]));
+    let d = quote(
+        &engine,
+        &order("O", 50.0, 8.0, None, vec![line("A", 1, 1.0)]),
+    );
     assert_eq!(d.shipments[0].location, "DC-X");
 }
 
@@ -336,7 +369,8 @@ fn large_orders_get_a_valid_plan_within_bounded_work() {
         None,
         skus.iter().map(|s| line(s, 2, 1.0)).collect(),
     );
-    let (d, stats) = engine.quote_with_stats(&o);
+    let out = engine.route_order(&o, &RouteOptions::quote());
+    let (d, stats) = (out.decision, out.stats);
     assert_eq!(d.status, Status::Sourced);
     assert_eq!(d.shipments.len(), 3);
     assert!(stats.nodes <= 20_001);
@@ -364,13 +398,16 @@ fn concurrent_routing_never_places_more_than_the_stock() {
                         .map(|i| {
                             let lines =
                                 vec![line("A", 1 + (i + t) % 3, 1.0), line("B", 1 + i % 2, 2.0)];
-                            engine.route(&order(
-                                &format!("T{t}-{i}"),
-                                51.0 + t as f64 * 0.1,
-                                9.0,
-                                None,
-                                lines,
-                            ))
+                            consume(
+                                engine,
+                                &order(
+                                    &format!("T{t}-{i}"),
+                                    51.0 + t as f64 * 0.1,
+                                    9.0,
+                                    None,
+                                    lines,
+                                ),
+                            )
                         })
                         .collect()
                 })
@@ -490,7 +527,7 @@ proptest! {
     fn min_cost_equals_brute_force((net, rows, o) in arb_case()) {
         let engine = Engine::new(net.clone(), &rows);
         let atp = |l: usize, s: &str| engine.stock().atp(l, s);
-        let d = engine.quote(&o);
+        let d = quote(&engine, &o);
         assert_valid(&net, &atp, &o, &d);
         let (units, best) = reference::cheapest(&net, &atp, &o);
         let placed: u64 = d.shipments.iter().flat_map(|s| &s.lines).map(|l| u64::from(l.qty)).sum();
@@ -502,8 +539,8 @@ proptest! {
     #[test]
     fn routing_takes_what_it_decides((net, rows, o) in arb_case()) {
         let engine = Engine::new(net.clone(), &rows);
-        let quoted = engine.quote(&o);
-        let routed = engine.route(&o);
+        let quoted = quote(&engine, &o);
+        let routed = consume(&engine, &o);
         prop_assert_eq!(&quoted, &routed);
         for s in &routed.shipments {
             let l = net.location_index(&s.location).expect("known");
@@ -547,8 +584,8 @@ fn pruned_search_matches_every_holder_with_kits_and_packs() {
                 l.group = Some("kit".into());
             }
         }
-        let d = engine.quote(&o);
-        match crate::router::exhaustive_cost(&sc.network, engine.stock(), &tables, &o) {
+        let d = quote(&engine, &o);
+        match crate::router::exhaustive_cost(&sc.network, &engine.stock(), &tables, &o) {
             Some(cost) => {
                 assert_eq!(d.status, Status::Sourced, "{}", o.id);
                 assert!(
@@ -589,8 +626,8 @@ fn pruned_search_matches_a_search_over_every_holder() {
     let tables = crate::router::RouterTables::new(&sc.network);
     let mut splits = 0;
     for o in &sc.orders {
-        let d = engine.quote(o);
-        let oracle = crate::router::exhaustive_cost(&sc.network, engine.stock(), &tables, o);
+        let d = quote(&engine, o);
+        let oracle = crate::router::exhaustive_cost(&sc.network, &engine.stock(), &tables, o);
         match oracle {
             Some(cost) => {
                 assert_eq!(d.status, Status::Sourced, "{}", o.id);
@@ -606,7 +643,7 @@ fn pruned_search_matches_a_search_over_every_holder() {
             None => assert_ne!(d.status, Status::Sourced, "{}", o.id),
         }
         // Consume the orders so later ones meet thinner stock.
-        engine.route(o);
+        consume(&engine, o);
     }
     assert!(
         splits > 10,
@@ -626,8 +663,8 @@ fn stock_answers_by_location_and_sku_whatever_the_row_order() {
     ]);
     let mut reversed = rows.clone();
     reversed.reverse();
-    let a = crate::Stock::new(&net, &rows);
-    let b = crate::Stock::new(&net, &reversed);
+    let a = crate::stock::Stock::new(&net, &rows);
+    let b = crate::stock::Stock::new(&net, &reversed);
     // A repeated (location, SKU) pair keeps its last row.
     assert_eq!(a.atp(0, "A"), 9);
     assert_eq!(b.atp(0, "A"), 5);
@@ -658,7 +695,7 @@ fn a_location_holding_most_of_the_range_answers_the_same() {
         .collect();
     rows.push((2, "S0005", 3));
     rows.push((1, "ONLY-B", 2));
-    let st = crate::Stock::new(&net, &stock(&rows));
+    let st = crate::stock::Stock::new(&net, &stock(&rows));
     for (i, s) in skus.iter().enumerate().step_by(97) {
         assert_eq!(st.atp(0, s), i as u64 % 7, "{s}");
     }
@@ -680,16 +717,16 @@ fn reservations_hold_units_and_release_exactly_what_they_held() {
         None,
         vec![line("A", 12, 1.0), line("B", 2, 1.0)],
     );
-    let (d, r) = engine.reserve(&o);
+    let (d, r) = reserve(&engine, &o);
     assert_eq!(d.status, Status::Sourced);
-    assert_eq!((r.order(), r.units()), ("R1", 14));
+    assert_eq!((r.order.as_str(), r.units()), ("R1", 14));
     assert_eq!(
         engine.stock().total_atp("A") + engine.stock().total_atp("B"),
         3
     );
     // While held, nobody else gets those units.
-    assert_eq!(engine.quote(&o).status, Status::Partial);
-    engine.release(r);
+    assert_eq!(quote(&engine, &o).status, Status::Partial);
+    engine.release(&r.id).unwrap();
     assert_eq!(
         (
             engine.stock().atp(0, "A"),
@@ -698,8 +735,8 @@ fn reservations_hold_units_and_release_exactly_what_they_held() {
         ),
         (10, 4, 3)
     );
-    let (_, r) = engine.reserve(&o);
-    engine.confirm(r);
+    let (_, r) = reserve(&engine, &o);
+    engine.confirm(&r.id).unwrap();
     assert_eq!(engine.stock().total_atp("A"), 2);
 }
 
@@ -722,7 +759,7 @@ fn concurrent_reservations_never_share_a_unit_and_add_up() {
                             None,
                             vec![line("A", 1 + (i % 3), 1.0)],
                         );
-                        let (d, r) = engine.reserve(&o);
+                        let (d, r) = reserve(engine, &o);
                         let placed: u64 = d
                             .shipments
                             .iter()
@@ -732,10 +769,10 @@ fn concurrent_reservations_never_share_a_unit_and_add_up() {
                         assert_eq!(placed, r.units());
                         // Release every other reservation, keep the rest.
                         if i % 2 == 0 {
-                            engine.release(r);
+                            engine.release(&r.id).unwrap();
                         } else {
                             kept += r.units();
-                            engine.confirm(r);
+                            engine.confirm(&r.id).unwrap();
                         }
                     }
                     kept
@@ -773,9 +810,11 @@ fn daily_capacity_fills_up_and_returns_the_next_day() {
     let engine = Engine::new(net, &stock(&[(0, "A", 10), (1, "A", 10), (0, "ONLY", 10)]));
     let first: Vec<String> = (0..3)
         .map(|i| {
-            engine
-                .route(&dated(&format!("O{i}"), 23, vec![line("A", 1, 1.0)]))
-                .shipments[0]
+            consume(
+                &engine,
+                &dated(&format!("O{i}"), 23, vec![line("A", 1, 1.0)]),
+            )
+            .shipments[0]
                 .location
                 .clone()
         })
@@ -786,28 +825,24 @@ fn daily_capacity_fills_up_and_returns_the_next_day() {
         "the third order finds DC-A full"
     );
     // A SKU only the full location holds: unsourced, and the reason says why.
-    let d = engine.route(&dated("O3", 23, vec![line("ONLY", 1, 1.0)]));
+    let d = consume(&engine, &dated("O3", 23, vec![line("ONLY", 1, 1.0)]));
     assert_eq!(
         (d.status, d.unsourced[0].reason.as_str()),
         (Status::Unsourced, "capacity")
     );
     // The next day DC-A ships again.
-    let d = engine.route(&dated("O4", 24, vec![line("ONLY", 1, 1.0)]));
+    let d = consume(&engine, &dated("O4", 24, vec![line("ONLY", 1, 1.0)]));
     assert_eq!(d.shipments[0].location, "DC-A");
     // Releasing a reservation gives its shipment back to the day's capacity.
-    let (d, r) = engine.reserve(&dated("O5", 24, vec![line("A", 1, 1.0)]));
+    let (d, r) = reserve(&engine, &dated("O5", 24, vec![line("A", 1, 1.0)]));
     assert_eq!(d.shipments[0].location, "DC-A");
     assert_eq!(
-        engine
-            .quote(&dated("O6", 24, vec![line("ONLY", 1, 1.0)]))
-            .status,
+        quote(&engine, &dated("O6", 24, vec![line("ONLY", 1, 1.0)])).status,
         Status::Unsourced
     );
-    engine.release(r);
+    engine.release(&r.id).unwrap();
     assert_eq!(
-        engine
-            .quote(&dated("O6", 24, vec![line("ONLY", 1, 1.0)]))
-            .status,
+        quote(&engine, &dated("O6", 24, vec![line("ONLY", 1, 1.0)])).status,
         Status::Sourced
     );
 }

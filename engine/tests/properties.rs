@@ -10,8 +10,8 @@ use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use sourcing_engine::load::InventoryRecord;
 use sourcing_engine::{
-    Decision, Engine, Fulfillment, Location, LocationKind, Network, Order, OrderLine, Rules,
-    Service, ShipTo, Status,
+    Decision, Engine, Fulfillment, Location, LocationKind, Network, Order, OrderLine, RouteOptions,
+    RulesSource, Service, ShipTo, Status,
 };
 use std::collections::BTreeMap;
 
@@ -530,6 +530,25 @@ fn assert_capacity_kept(case: &Case, decisions: &[Decision]) {
     }
 }
 
+/// A generated order, through the engine's validation (every generated order is valid).
+fn valid(engine: &Engine, o: &Order) -> sourcing_engine::ValidOrder {
+    engine
+        .validate(o.clone())
+        .unwrap_or_else(|e| panic!("a generated order is valid: {e}\n{o:?}"))
+}
+
+fn consume(engine: &Engine, o: &Order) -> Decision {
+    engine
+        .route(&valid(engine, o), &RouteOptions::consume())
+        .decision
+}
+
+fn quote(engine: &Engine, o: &Order) -> Decision {
+    engine
+        .route(&valid(engine, o), &RouteOptions::quote())
+        .decision
+}
+
 // ---------------------------------------------------------------------------------------
 // Properties.
 // ---------------------------------------------------------------------------------------
@@ -546,7 +565,7 @@ proptest! {
         let mut left = initial_atp(&case.rows);
         let mut decisions = Vec::new();
         for o in &case.orders {
-            let d = engine.route(o);
+            let d = consume(&engine, o);
             let took = check_decision(&case.net, o, &d, &|l, s| {
                 left.get(&(l, s.to_string())).copied().unwrap_or(0)
             });
@@ -582,7 +601,7 @@ proptest! {
                             .iter()
                             .enumerate()
                             .filter(|(i, _)| i % 4 == t)
-                            .map(|(i, o)| (i, engine.route(o)))
+                            .map(|(i, o)| (i, consume(engine, o)))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -615,7 +634,7 @@ proptest! {
         let engine = Engine::new(case.net.clone(), &case.rows);
         let stock = initial_atp(&case.rows);
         let o = &case.orders[0];
-        let d = engine.quote(o);
+        let d = quote(&engine, o);
         check_decision(&case.net, o, &d, &|l, s| stock.get(&(l, s.to_string())).copied().unwrap_or(0));
         let qty = placeable(o, &stock);
         let best = brute_force(&case.net, o, &qty, &stock, &|_, _| true)
@@ -740,12 +759,12 @@ proptest! {
         o.pickup_location = None;
         let o = &case.orders[0];
         let src = rules.source();
-        let (set, diags) = sourcing_dsl::compile_source("excl.rules", &src);
-        let set = set.unwrap_or_else(|| panic!("{src}\n{}", diags.render()));
         let engine = Engine::new(case.net.clone(), &case.rows);
-        engine.set_rules(Some(Rules::compile(set, &case.net).expect("compiles")));
+        engine
+            .load_rules(RulesSource::text("excl.rules", src.clone()))
+            .unwrap_or_else(|e| panic!("{src}\n{e}"));
         let stock = initial_atp(&case.rows);
-        let d = engine.quote(o);
+        let d = quote(&engine, o);
         check_decision(&case.net, o, &d, &|l, s| stock.get(&(l, s.to_string())).copied().unwrap_or(0));
         for s in &d.shipments {
             let loc = case.net.location_index(&s.location).expect("known");
@@ -799,7 +818,8 @@ fn quote_all(engine: &Engine, orders: &[Order], threads: usize) -> Vec<(Decision
         orders
             .par_iter()
             .map(|o| {
-                let (d, why) = engine.quote_explained(o);
+                let out = engine.route(&valid(engine, o), &RouteOptions::quote().explain(true));
+                let (d, why) = (out.decision, out.explain.expect("explained"));
                 let why = serde_json::to_string(&why).expect("serialisable");
                 (d, why)
             })
@@ -824,9 +844,9 @@ proptest! {
         for rules in rule_files() {
             let engine = Engine::new(case.net.clone(), &case.rows);
             if let Some(src) = &rules {
-                let (set, diags) = sourcing_dsl::compile_source("r.rules", src);
-                let set = set.unwrap_or_else(|| panic!("{}", diags.render()));
-                engine.set_rules(Some(Rules::compile(set, &case.net).expect("compiles")));
+                engine
+                    .load_rules(RulesSource::text("r.rules", src.clone()))
+                    .unwrap_or_else(|e| panic!("{e}"));
             }
             let one = quote_all(&engine, &case.orders, 1);
             let four = quote_all(&engine, &case.orders, 4);

@@ -8,14 +8,14 @@
 //! first), and every one of those requests fails.
 
 use crate::engine_port::{
-    Change, EnginePort, Mode, Movement, MovementError, PairDelta, Reservation, ReservationError,
-    ReservationState, RouteOptions, Transition, Undo,
+    state_word, EnginePort, Mode, Movement, PairDelta, Reservation, ReservationState, RouteOptions,
+    Transition, Undo,
 };
 use crate::ledger::{now_rfc3339, Batch, Entry, IdempotencyRecord, Ledger, LedgerError};
 use crate::metrics::Metrics;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sourcing_engine::Order;
+use sourcing_engine::{MovementError, ReservationError, ValidOrder};
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -81,6 +81,8 @@ enum Pending {
 }
 
 struct Seq {
+    /// True once memory could not be brought back to the ledger: no more changes.
+    broken: bool,
     next: u64,
     tx: Option<mpsc::Sender<Job>>,
     idem: HashMap<String, Idem>,
@@ -170,9 +172,9 @@ pub fn reservation_json(r: &Reservation) -> String {
         "{{\"id\":{},\"order\":{},\"state\":\"{}\",\"expires_at\":{},\"decision\":{}}}",
         serde_json::Value::from(r.id.as_str()),
         serde_json::Value::from(r.order.as_str()),
-        r.state.as_str(),
+        state_word(r.state),
         r.expires_at,
-        r.decision.get()
+        crate::engine_port::decision_json(&r.decision, None).get()
     )
 }
 
@@ -208,6 +210,7 @@ impl Core {
             ledger,
             metrics,
             seq: Mutex::new(Seq {
+                broken: false,
                 next,
                 tx: Some(tx),
                 idem,
@@ -250,6 +253,11 @@ impl Core {
         if let Some(h) = handle {
             let _ = h.join();
         }
+    }
+
+    /// False once a failed commit left memory ahead of the ledger (restart to rebuild).
+    pub fn healthy(&self) -> bool {
+        !self.lock().broken
     }
 
     /// The next sequence number.
@@ -304,13 +312,21 @@ impl Core {
         while let Ok(job) = rx.try_recv() {
             jobs.push(job);
         }
-        for job in jobs.iter().rev() {
-            for undo in job.undo.iter().rev() {
-                self.port.undo(undo);
+        let mut exact = true;
+        for job in jobs.iter_mut().rev() {
+            for undo in std::mem::take(&mut job.undo).into_iter().rev() {
+                exact &= self.port.undo(undo);
             }
         }
         if let Some(first) = jobs.first() {
             seq.next = first.first_seq;
+        }
+        if !exact {
+            // Memory is ahead of the ledger in a way the engine cannot revert: take no
+            // more changes; a restart rebuilds the stock from the ledger.
+            tracing::error!("a settled reservation could not be reverted: the service takes no more changes until it is started again");
+            seq.tx = None;
+            seq.broken = true;
         }
         let refusal = ApiError::new(
             503,
@@ -381,7 +397,14 @@ impl Core {
             }
         }
         let Some(tx) = seq.tx.clone() else {
-            return Err(ApiError::new(503, "the service is shutting down"));
+            return Err(ApiError::new(
+                503,
+                if seq.broken {
+                    "a change could not be made durable; the service takes changes again once restarted"
+                } else {
+                    "the service is shutting down"
+                },
+            ));
         };
         let first_seq = seq.next;
         let prepared = prepare(&self.port, first_seq, key.as_ref().map(|k| k.0.as_str()))?;
@@ -414,10 +437,12 @@ impl Core {
             held_change: prepared.held_change,
         };
         if let Err(mpsc::SendError(job)) = tx.send(job) {
-            for undo in job.undo.iter().rev() {
-                self.port.undo(undo);
+            let mut exact = true;
+            for undo in job.undo.into_iter().rev() {
+                exact &= self.port.undo(undo);
             }
             seq.next = first_seq;
+            seq.broken |= !exact;
             if let Some(k) = &job.key {
                 seq.idem.remove(k);
             }
@@ -427,7 +452,11 @@ impl Core {
     }
 
     /// Routes an order and takes its units for good.
-    pub async fn route(&self, order: Order, key: (String, String)) -> Result<Answer, ApiError> {
+    pub async fn route(
+        &self,
+        order: ValidOrder,
+        key: (String, String),
+    ) -> Result<Answer, ApiError> {
         self.change(Some(key), |port, next, key| {
             let out = port.route(
                 &order,
@@ -437,6 +466,11 @@ impl Core {
                 },
             );
             self.metrics.decision("route", out.status, &out.rule);
+            let undo: Vec<Undo> = out
+                .engine
+                .map(|o| Undo::Outcome(Box::new(o)))
+                .into_iter()
+                .collect();
             let batch = Batch {
                 entries: entries(
                     &out.deltas,
@@ -452,7 +486,7 @@ impl Core {
             };
             Ok(Prepared {
                 batch,
-                undo: vec![Undo::Deltas(out.deltas)],
+                undo,
                 answer: Answer {
                     status: 200,
                     body: out.decision.get().to_string(),
@@ -466,28 +500,39 @@ impl Core {
     /// Routes an order and holds its units until `expires_at`.
     pub async fn reserve(
         &self,
-        order: Order,
-        expires_at: i64,
+        order: ValidOrder,
+        ttl_s: u64,
         key: (String, String),
     ) -> Result<Answer, ApiError> {
         self.change(Some(key), |port, next, key| {
             let out = port.route(
                 &order,
                 &RouteOptions {
-                    mode: Mode::Reserve { expires_at },
+                    mode: Mode::Reserve {
+                        ttl_s,
+                        now: crate::ledger::now_unix(),
+                    },
                     explain: false,
                 },
             );
             self.metrics.decision("reserve", out.status, &out.rule);
-            let Some(reservation) = out.reservation else {
+            let Some(reservation) = out.reservation.clone() else {
+                if let Some(o) = out.engine {
+                    port.undo(Undo::Outcome(Box::new(o)));
+                }
                 return Err(ApiError::new(503, "the engine made no reservation"));
             };
+            let undo: Vec<Undo> = out
+                .engine
+                .map(|o| Undo::Outcome(Box::new(o)))
+                .into_iter()
+                .collect();
             let batch = Batch {
                 entries: entries(
                     &out.deltas,
                     next,
                     "reserve",
-                    Some(&reservation.id),
+                    Some(reservation.id.as_str()),
                     Some(&order.id),
                     key,
                     Some(&out.ruleset),
@@ -498,10 +543,7 @@ impl Core {
             };
             Ok(Prepared {
                 batch,
-                undo: vec![Undo::Reserved {
-                    id: reservation.id.clone(),
-                    deltas: out.deltas,
-                }],
+                undo,
                 answer: Answer {
                     status: 201,
                     body: reservation_json(&reservation),
@@ -525,17 +567,18 @@ impl Core {
                 _ => port.release(id),
             };
             let t = result.map_err(|e| match e {
-                ReservationError::Unknown => {
-                    ApiError::new(404, format!("no reservation has the id `{id}`"))
-                }
-                ReservationError::NotHeld(state) => ApiError::new(
+                ReservationError::NotHeld { state, .. } => ApiError::new(
                     409,
                     format!(
                         "reservation `{id}` is {}; only a held reservation can be {}",
-                        state.as_str(),
-                        to.as_str()
+                        state_word(state),
+                        state_word(to)
                     ),
                 ),
+                ReservationError::Unknown { .. } => {
+                    ApiError::new(404, format!("no reservation has the id `{id}`"))
+                }
+                other => ApiError::new(409, other.to_string()),
             })?;
             let kind = match to {
                 ReservationState::Confirmed => "confirm",
@@ -559,7 +602,7 @@ impl Core {
                 &t.deltas,
                 next,
                 kind,
-                Some(&t.reservation.id),
+                Some(t.reservation.id.as_str()),
                 Some(&t.reservation.order),
                 key,
                 None,
@@ -575,11 +618,7 @@ impl Core {
         Prepared {
             batch,
             undo: if changed {
-                vec![Undo::Transition {
-                    id: t.reservation.id.clone(),
-                    before: t.before,
-                    deltas: t.deltas.clone(),
-                }]
+                vec![Undo::Transition(t.reservation.id.to_string())]
             } else {
                 Vec::new()
             },
@@ -601,17 +640,16 @@ impl Core {
     ) -> Result<Answer, ApiError> {
         self.change(key, |port, next, key| {
             let moved = port.apply(&movement).map_err(|e| match e {
-                MovementError::Expected { current } => ApiError {
+                MovementError::Expected { expected, current } => ApiError {
                     status: 409,
                     body: json!({
-                        "error": format!("{}/{}: on hand is {current}, not the expected {}", movement.location, movement.sku,
-                            match movement.change { Change::Set { expected: Some(x), .. } => x, _ => current }),
+                        "error": format!("{}/{}: on hand is {current}, not the expected {expected}; nothing changed", movement.location, movement.sku),
                         "current": current,
                     }),
                 },
-                MovementError::UnknownLocation => ApiError::new(
+                MovementError::UnknownLocation { location } => ApiError::new(
                     422,
-                    format!("location: unknown location `{}`", movement.location),
+                    format!("location: unknown location `{}`: it is not in the network", location.escape_debug()),
                 ),
                 other => ApiError::new(422, format!("{}/{}: {other}", movement.location, movement.sku)),
             })?;
@@ -636,7 +674,7 @@ impl Core {
             });
             Ok(Prepared {
                 batch,
-                undo: vec![Undo::Deltas(vec![moved.delta])],
+                undo: vec![Undo::Moved(moved.delta)],
                 answer: Answer {
                     status: 200,
                     body: body.to_string(),
@@ -677,10 +715,12 @@ impl Core {
             held_change: -(expired.len() as i64),
         };
         if let Err(mpsc::SendError(job)) = tx.send(job) {
-            for u in job.undo.iter().rev() {
-                self.port.undo(u);
+            let mut exact = true;
+            for undo in job.undo.into_iter().rev() {
+                exact &= self.port.undo(undo);
             }
             seq.next = first_seq;
+            seq.broken |= !exact;
             return 0;
         }
         expired.len()

@@ -1,42 +1,37 @@
-//! Every engine call the service makes, in one place, shaped like the engine's front-door
-//! API (route with options returning one outcome, reservations as data, stock figures,
-//! movements, rules loaded and swapped in one call).
+//! Every engine call the service makes, in one place, over the engine's front door
+//! (`Engine::builder`, `route` with options returning one outcome, reservations as data,
+//! stock figures and movements, rules loaded for the engine's own network).
 //!
-//! Today's engine keeps only available-to-promise counts and hands out reservations as
-//! handles that cannot be stored, so this port keeps what the ledger needs beside it: the
-//! on-hand, reserved and safety figures of every pair and the reservations as data. Every
-//! change goes through [`EnginePort`]'s one book lock, updates the figures first and then
-//! brings the engine's count for the pair to the figures' ATP, so the two never disagree.
+//! What this adds is what the ledger needs around each call: the figures that changed,
+//! as (location, SKU, on-hand delta, reserved delta), and what to revert when a commit
+//! fails.
 
-use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use sourcing_engine::load::inventory::InventoryRecord;
-use sourcing_engine::{Decision, Engine, Network, Order, Rules, MAX_UNITS};
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+use sourcing_engine::{
+    Engine, MovementError, MovementKind, Network, ReservationError, ReservationId, RulesError,
+    RulesSource, ValidOrder,
+};
+use std::time::Duration;
 
-/// The name decisions of the built-in strategy give as their rules.
-pub const BUILTIN_NAME: &str = "min-cost (built-in)";
+pub use sourcing_engine::{Change, Reservation, ReservationState, StockFigures, Take};
 
 /// The rules in force: the hex SHA-256 of their source text, their name and source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RulesetInfo {
-    /// Hex SHA-256 of the source text (of [`BUILTIN_NAME`] for the built-in strategy).
+    /// Hex SHA-256 of the source text (64 zeros for the built-in strategy).
     pub hash: String,
-    /// The rule file's name.
+    /// The rule file's name (`min-cost` for the built-in strategy).
     pub name: String,
     /// The rule file's text (empty for the built-in strategy).
     pub source: String,
 }
 
-impl RulesetInfo {
-    fn builtin() -> RulesetInfo {
-        RulesetInfo {
-            hash: content_hash(BUILTIN_NAME.as_bytes()),
-            name: BUILTIN_NAME.to_string(),
-            source: String::new(),
-        }
+fn rid(id: &str) -> ReservationId {
+    match id.parse::<ReservationId>() {
+        Ok(r) => r,
+        Err(never) => match never {},
     }
 }
 
@@ -48,6 +43,11 @@ pub fn content_hash(bytes: &[u8]) -> String {
 /// Lowercase hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The word the service writes for a reservation's state.
+pub fn state_word(state: ReservationState) -> String {
+    state.to_string()
 }
 
 /// Rules that were refused: the diagnostics as `sourcing check --error-format json` lists
@@ -69,97 +69,6 @@ pub struct RulesLoaded {
     pub warnings: String,
 }
 
-/// On hand, reserved and safety stock of one (location, SKU) pair, and the ATP derived.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct StockFigures {
-    /// Units on the shelf.
-    pub on_hand: u64,
-    /// Units held for orders.
-    pub reserved: u64,
-    /// Units kept back.
-    pub safety_stock: u64,
-    /// `max(0, on_hand - reserved - safety_stock)`.
-    pub atp: u64,
-}
-
-impl StockFigures {
-    fn new(on_hand: u64, reserved: u64, safety_stock: u64) -> StockFigures {
-        StockFigures {
-            on_hand,
-            reserved,
-            safety_stock,
-            atp: on_hand
-                .saturating_sub(reserved)
-                .saturating_sub(safety_stock),
-        }
-    }
-}
-
-/// Where a reservation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ReservationState {
-    /// Units held.
-    Held,
-    /// Units left stock for good.
-    Confirmed,
-    /// Units given back by the caller.
-    Released,
-    /// Units given back when the reservation ran out.
-    Expired,
-}
-
-impl ReservationState {
-    /// The word the service writes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReservationState::Held => "held",
-            ReservationState::Confirmed => "confirmed",
-            ReservationState::Released => "released",
-            ReservationState::Expired => "expired",
-        }
-    }
-
-    /// Reads the word the service writes.
-    pub fn parse(text: &str) -> Option<ReservationState> {
-        match text {
-            "held" => Some(ReservationState::Held),
-            "confirmed" => Some(ReservationState::Confirmed),
-            "released" => Some(ReservationState::Released),
-            "expired" => Some(ReservationState::Expired),
-            _ => None,
-        }
-    }
-}
-
-/// Units of one pair that left ATP for an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Take {
-    /// Location id.
-    pub location: String,
-    /// SKU.
-    pub sku: String,
-    /// Units.
-    pub qty: u64,
-}
-
-/// A reservation as data.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Reservation {
-    /// Its id (`R-` and 32 hex digits, random).
-    pub id: String,
-    /// The order it holds units for.
-    pub order: String,
-    /// Where it stands.
-    pub state: ReservationState,
-    /// When a held reservation expires (unix seconds).
-    pub expires_at: i64,
-    /// The decision, with its ruleset.
-    pub decision: Box<RawValue>,
-    /// What it holds, per pair.
-    pub takes: Vec<Take>,
-}
-
 /// How a route changes stock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -167,10 +76,12 @@ pub enum Mode {
     Quote,
     /// Units leave stock for good.
     Consume,
-    /// Units are held until `expires_at` (unix seconds).
+    /// Units are held for `ttl_s` seconds from `now`.
     Reserve {
-        /// When the hold ends.
-        expires_at: i64,
+        /// Seconds held.
+        ttl_s: u64,
+        /// Now, in unix seconds.
+        now: i64,
     },
 }
 
@@ -179,12 +90,12 @@ pub enum Mode {
 pub struct RouteOptions {
     /// Quote, consume or reserve.
     pub mode: Mode,
-    /// Add the explanation to the decision (quotes only).
+    /// Add the explanation to the decision.
     pub explain: bool,
 }
 
 /// A change of one pair's figures, as the ledger writes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PairDelta {
     /// Location id.
     pub location: String,
@@ -199,7 +110,7 @@ pub struct PairDelta {
 /// What one route did.
 #[derive(Debug)]
 pub struct Outcome {
-    /// The decision with its ruleset (and explanation when asked).
+    /// The decision (with its ruleset, and the explanation when asked) as JSON.
     pub decision: Box<RawValue>,
     /// The decision's strategy name (for metrics).
     pub rule: String,
@@ -211,15 +122,8 @@ pub struct Outcome {
     pub reservation: Option<Reservation>,
     /// The figures that changed (empty for a quote).
     pub deltas: Vec<PairDelta>,
-}
-
-/// Why a reservation could not change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReservationError {
-    /// No reservation has this id.
-    Unknown,
-    /// It is not held any more.
-    NotHeld(ReservationState),
+    /// The engine's outcome, to undo it.
+    pub engine: Option<sourcing_engine::Outcome>,
 }
 
 /// A stock movement.
@@ -229,64 +133,13 @@ pub struct Movement {
     pub location: String,
     /// SKU.
     pub sku: String,
+    /// Receipt, adjustment, return, transfer or count.
+    pub kind: MovementKind,
     /// By how much, or to what on hand.
     pub change: Change,
 }
 
-/// The change a movement makes to on hand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    /// Add (or remove) units.
-    Delta(i64),
-    /// Set on hand, if it is `expected` now (when given).
-    Set {
-        /// The new on hand.
-        value: u64,
-        /// The on hand the caller saw.
-        expected: Option<u64>,
-    },
-}
-
-/// Why a movement changed nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MovementError {
-    /// The network has no such location.
-    UnknownLocation,
-    /// The location does not list the SKU (this engine cannot add pairs while running).
-    UnlistedPair,
-    /// `expected` is not the current on hand.
-    Expected {
-        /// The current on hand.
-        current: u64,
-    },
-    /// On hand would go below 0.
-    Negative {
-        /// The current on hand.
-        current: u64,
-    },
-    /// On hand would pass [`MAX_UNITS`].
-    Overflow,
-}
-
-impl std::fmt::Display for MovementError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MovementError::UnknownLocation => f.write_str("unknown location"),
-            MovementError::UnlistedPair => f.write_str(
-                "the location does not list this SKU; the stock lists every pair it routes",
-            ),
-            MovementError::Expected { current } => {
-                write!(f, "on hand is {current}, not the expected value")
-            }
-            MovementError::Negative { current } => {
-                write!(f, "on hand is {current}; it cannot go below 0")
-            }
-            MovementError::Overflow => write!(f, "on hand cannot pass {MAX_UNITS}"),
-        }
-    }
-}
-
-/// What a movement did: the deltas and the figures after.
+/// What a movement did: the delta and the figures after.
 #[derive(Debug, Clone)]
 pub struct Moved {
     /// The change, for the ledger.
@@ -307,48 +160,23 @@ pub struct Transition {
 }
 
 /// What to revert when a change could not be made durable.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Undo {
-    /// Figures to change back (a route that consumed, a movement).
-    Deltas(Vec<PairDelta>),
-    /// A reservation to forget, and its figures.
-    Reserved {
-        /// Its id.
-        id: String,
-        /// Its figures.
-        deltas: Vec<PairDelta>,
-    },
-    /// A reservation to put back in its state before, and its figures.
-    Transition {
-        /// Its id.
-        id: String,
-        /// The state it goes back to.
-        before: ReservationState,
-        /// Its figures.
-        deltas: Vec<PairDelta>,
-    },
+    /// A route that consumed or reserved.
+    Outcome(Box<sourcing_engine::Outcome>),
+    /// A movement: its on-hand delta is given back.
+    Moved(PairDelta),
+    /// A confirm, release or expiry: the engine cannot put a reservation back to held, so
+    /// the service stops taking changes until it is started again from the ledger.
+    Transition(String),
 }
 
-struct Held {
-    data: Reservation,
-    /// The engine's handle while the engine itself holds the units (gives back the
-    /// locations' daily capacity too); `None` for a reservation restored from the ledger.
-    handle: Option<sourcing_engine::Reservation>,
-}
-
-#[derive(Default)]
-struct Book {
-    figures: HashMap<(usize, String), StockFigures>,
-    reservations: BTreeMap<String, Held>,
-}
-
-/// The engine and what the service keeps beside it.
+/// The engine as the service uses it.
 pub struct EnginePort {
     engine: Engine,
-    /// Read for the whole of each decision, so the hash a decision names is the rules that
-    /// made it; written only for the pointer swap.
-    rules: RwLock<RulesetInfo>,
-    book: Mutex<Book>,
+    /// Ids restored only so that the engine's next id comes after every id the ledger
+    /// has seen (the engine continues after the largest restored one); not reservations.
+    ghosts: std::collections::BTreeSet<String>,
 }
 
 impl std::fmt::Debug for EnginePort {
@@ -357,132 +185,94 @@ impl std::fmt::Debug for EnginePort {
     }
 }
 
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(PoisonError::into_inner)
+fn refused(e: &RulesError) -> RulesRefused {
+    match e {
+        RulesError::Invalid { json, rendered, .. } => RulesRefused {
+            diagnostics: json.clone(),
+            rendered: rendered.trim_end().to_string(),
+        },
+        other => {
+            let at = other.at();
+            RulesRefused {
+                diagnostics: serde_json::json!([{
+                    "severity": "error", "file": at.file, "message": other.to_string(),
+                    "span": { "line": at.line, "column": at.column },
+                }]),
+                rendered: other.to_string(),
+            }
+        }
+    }
 }
 
-/// Checks and compiles a rule file for a network: the rules, their warnings, or every
-/// diagnostic.
-fn compile(
-    name: &str,
-    text: &[u8],
-    network: &Network,
-) -> Result<(Rules, sourcing_dsl::Diagnostics), RulesRefused> {
-    let (set, mut diags) = sourcing_dsl::compile_bytes(name, text);
-    if let Some(set) = &set {
-        diags.add(sourcing_engine::check_scripts(set));
-    }
-    let set = match set {
-        Some(set) if !diags.has_errors() => set,
-        _ => {
-            return Err(RulesRefused {
+/// Rule text as the engine takes it: UTF-8, or the checker's located diagnostic.
+fn rule_text(name: &str, text: &[u8]) -> Result<String, RulesRefused> {
+    match std::str::from_utf8(text) {
+        Ok(t) => Ok(t.to_string()),
+        Err(_) => {
+            let (_, diags) = sourcing_dsl::compile_bytes(name, text);
+            Err(RulesRefused {
                 diagnostics: diags.to_json(),
                 rendered: diags.render().trim_end().to_string(),
             })
         }
-    };
-    match Rules::compile(set, network) {
-        Ok(rules) => Ok((rules, diags)),
-        Err(e) => {
-            let message = e.to_string();
-            let rendered = if message.starts_with(name) {
-                message.clone()
-            } else {
-                format!("{name}: {message}")
-            };
-            Err(RulesRefused {
-                diagnostics: serde_json::json!([{
-                    "severity": "error", "file": name, "message": message,
-                }]),
-                rendered,
-            })
-        }
     }
 }
 
-/// Rules checked and compiled for a network, not yet in force.
-pub struct CompiledRules {
-    name: String,
-    text: Vec<u8>,
-    rules: Rules,
-    diags: sourcing_dsl::Diagnostics,
+/// Checks a rule file for a network without keeping anything (before a new ledger is
+/// made from the stock).
+pub fn check_rules(name: &str, text: &[u8], network: &Network) -> Result<(), RulesRefused> {
+    let text = rule_text(name, text)?;
+    Engine::builder()
+        .network(network.clone())
+        .inventory(Vec::new())
+        .rules(RulesSource::text(name, text))
+        .build()
+        .map(|_| ())
+        .map_err(|e| match e {
+            sourcing_engine::BuildError::Rules(r) => refused(&r),
+            other => RulesRefused {
+                diagnostics: serde_json::json!([{"severity": "error", "message": other.to_string()}]),
+                rendered: other.to_string(),
+            },
+        })
 }
 
-impl std::fmt::Debug for CompiledRules {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CompiledRules")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
+fn status_word(status: sourcing_engine::Status) -> &'static str {
+    match status {
+        sourcing_engine::Status::Sourced => "sourced",
+        sourcing_engine::Status::Partial => "partial",
+        _ => "unsourced",
     }
-}
-
-/// Checks and compiles a rule file for a network (before anything else is touched).
-pub fn compile_rules(
-    name: &str,
-    text: &[u8],
-    network: &Network,
-) -> Result<CompiledRules, RulesRefused> {
-    let (rules, diags) = compile(name, text, network)?;
-    Ok(CompiledRules {
-        name: name.to_string(),
-        text: text.to_vec(),
-        rules,
-        diags,
-    })
 }
 
 impl EnginePort {
-    /// An engine over a network and its stock, routing with the given rules or the
-    /// built-in strategy.
+    /// An engine over a network and its stock, routing with the given rules (name, text)
+    /// or the built-in strategy.
     pub fn build(
         network: Network,
-        records: &[InventoryRecord],
-        rules: Option<CompiledRules>,
-    ) -> (EnginePort, RulesLoaded) {
-        let mut book = Book::default();
-        for r in records {
-            book.figures.insert(
-                (r.location, r.sku.clone()),
-                StockFigures::new(r.on_hand, r.reserved, r.safety_stock),
-            );
+        records: Vec<InventoryRecord>,
+        rules: Option<(String, Vec<u8>)>,
+    ) -> Result<(EnginePort, RulesLoaded), RulesRefused> {
+        let mut builder = Engine::builder().network(network).inventory(records);
+        if let Some((name, text)) = &rules {
+            builder = builder.rules(RulesSource::text(name.clone(), rule_text(name, text)?));
         }
-        let engine = Engine::new(network, records);
-        let (info, warnings) = match rules {
-            Some(CompiledRules {
-                name,
-                text,
-                rules,
-                diags,
-            }) => {
-                engine.set_rules(Some(rules));
-                let info = RulesetInfo {
-                    hash: content_hash(&text),
-                    name,
-                    source: String::from_utf8_lossy(&text).into_owned(),
-                };
-                let warnings = if diags.is_empty() {
-                    String::new()
-                } else {
-                    diags.render().trim_end().to_string()
-                };
-                (info, warnings)
-            }
-            None => (RulesetInfo::builtin(), String::new()),
-        };
-        let loaded = RulesLoaded {
-            ruleset: info.hash.clone(),
-            warnings,
-        };
+        let engine = builder.build().map_err(|e| match e {
+            sourcing_engine::BuildError::Rules(r) => refused(&r),
+            other => RulesRefused {
+                diagnostics: serde_json::json!([{"severity": "error", "message": other.to_string()}]),
+                rendered: other.to_string(),
+            },
+        })?;
         let port = EnginePort {
             engine,
-            rules: RwLock::new(info),
-            book: Mutex::new(book),
+            ghosts: Default::default(),
         };
-        (port, loaded)
-    }
-
-    fn book(&self) -> MutexGuard<'_, Book> {
-        self.book.lock().unwrap_or_else(PoisonError::into_inner)
+        let loaded = RulesLoaded {
+            ruleset: port.ruleset().hash,
+            warnings: String::new(),
+        };
+        Ok((port, loaded))
     }
 
     /// The network.
@@ -493,422 +283,295 @@ impl EnginePort {
     /// Checks and compiles rules for this engine's network and swaps them in at once;
     /// refused rules leave the rules in force as they were.
     pub fn load_rules(&self, name: &str, text: &[u8]) -> Result<RulesLoaded, RulesRefused> {
-        let (rules, diags) = compile(name, text, self.engine.network())?;
-        let info = RulesetInfo {
-            hash: content_hash(text),
-            name: name.to_string(),
-            source: String::from_utf8_lossy(text).into_owned(),
-        };
-        let ruleset = info.hash.clone();
-        {
-            // Decisions in flight hold the read side: the swap waits only for them.
-            let mut slot = self.rules.write().unwrap_or_else(PoisonError::into_inner);
-            self.engine.set_rules(Some(rules));
-            *slot = info;
-        }
-        let warnings = if diags.is_empty() {
-            String::new()
-        } else {
-            diags.render().trim_end().to_string()
-        };
-        Ok(RulesLoaded { ruleset, warnings })
+        let text = rule_text(name, text)?;
+        let loaded = self
+            .engine
+            .load_rules(RulesSource::text(name, text))
+            .map_err(|e| refused(&e))?;
+        Ok(RulesLoaded {
+            ruleset: loaded.ruleset.to_string(),
+            warnings: loaded.rendered_warnings.trim_end().to_string(),
+        })
     }
 
     /// The rules in force.
     pub fn ruleset(&self) -> RulesetInfo {
-        read(&self.rules).clone()
+        let info = self.engine.ruleset();
+        RulesetInfo {
+            hash: info.hash.to_string(),
+            name: info.name,
+            source: info.source.unwrap_or_default(),
+        }
     }
 
-    /// Reads one order from JSON text with the loaders' checks and messages; `file` names
-    /// the input in them.
-    pub fn parse_order(&self, file: &str, text: &str) -> Result<Order, String> {
-        sourcing_engine::load::parse_order(file, 1, text, self.engine.network())
-            .map_err(|e| e.to_string().trim_end().to_string())
+    /// Reads one order from JSON text with the orders loader's checks; every problem is
+    /// `FILE:1:COLUMN: field: message`, as `sourcing route` writes it for a line.
+    pub fn parse_order(&self, file: &str, text: &str) -> Result<ValidOrder, String> {
+        self.engine.parse_order(text).map_err(|e| {
+            e.problems
+                .iter()
+                .map(|p| match &p.field {
+                    Some(field) => format!("{file}:1:{}: {field}: {}", p.column, p.message),
+                    None => format!("{file}:1:{}: {}", p.column, p.message),
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
     }
 
     /// Routes an order: a quote, a route that consumes, or a reservation.
-    pub fn route(&self, order: &Order, options: &RouteOptions) -> Outcome {
-        let rules = read(&self.rules);
-        let ruleset = rules.hash.clone();
-        match options.mode {
-            Mode::Quote => {
-                let (decision, explain) = if options.explain {
-                    let (d, e) = self.engine.quote_explained(order);
-                    (d, Some(e))
-                } else {
-                    (self.engine.quote(order), None)
-                };
-                drop(rules);
-                outcome(&decision, explain.as_ref(), ruleset, None, Vec::new())
-            }
-            Mode::Consume | Mode::Reserve { .. } => {
-                let mut book = self.book();
-                let (decision, handle) = self.engine.reserve(order);
-                drop(rules);
-                let takes = takes_of(&decision);
-                let reserve = matches!(options.mode, Mode::Reserve { .. });
-                let deltas: Vec<PairDelta> = takes
-                    .iter()
-                    .map(|t| PairDelta {
-                        location: t.location.clone(),
-                        sku: t.sku.clone(),
-                        on_hand: if reserve { 0 } else { -(t.qty as i64) },
-                        reserved: if reserve { t.qty as i64 } else { 0 },
-                    })
-                    .collect();
-                self.apply_deltas(&mut book, &deltas, 1);
-                let mut out = outcome(&decision, None, ruleset, None, deltas);
-                if let Mode::Reserve { expires_at } = options.mode {
-                    let data = Reservation {
-                        id: new_reservation_id(),
-                        order: order.id.clone(),
-                        state: ReservationState::Held,
-                        expires_at,
-                        decision: out.decision.clone(),
-                        takes,
-                    };
-                    book.reservations.insert(
-                        data.id.clone(),
-                        Held {
-                            data: data.clone(),
-                            handle: Some(handle),
-                        },
-                    );
-                    out.reservation = Some(data);
-                } else {
-                    self.engine.confirm(handle);
-                }
-                out
+    pub fn route(&self, order: &ValidOrder, options: &RouteOptions) -> Outcome {
+        let engine_options = match options.mode {
+            Mode::Quote => sourcing_engine::RouteOptions::quote(),
+            Mode::Consume => sourcing_engine::RouteOptions::consume(),
+            Mode::Reserve { ttl_s, now } => {
+                sourcing_engine::RouteOptions::reserve(Duration::from_secs(ttl_s)).at(now)
             }
         }
-    }
-
-    /// Changes figures by `sign`·deltas and brings the engine's ATP of each pair to the
-    /// figures'. The book lock is held, so nothing else moves the engine's counts.
-    fn apply_deltas(&self, book: &mut Book, deltas: &[PairDelta], sign: i64) {
-        for d in deltas {
-            let Some(location) = self.engine.network().location_index(&d.location) else {
-                continue;
-            };
-            let key = (location, d.sku.clone());
-            let f = book.figures.get(&key).copied().unwrap_or_default();
-            let on_hand = add(f.on_hand, sign * d.on_hand);
-            let reserved = add(f.reserved, sign * d.reserved);
-            let after = StockFigures::new(on_hand, reserved, f.safety_stock);
-            book.figures.insert(key, after);
-            self.sync(location, &d.sku, after.atp);
-        }
-    }
-
-    /// Sets the engine's ATP of a pair.
-    fn sync(&self, location: usize, sku: &str, atp: u64) {
-        let now = self.engine.stock().atp(location, sku);
-        if now != atp {
-            let delta = i128::from(atp) - i128::from(now);
-            let delta = i64::try_from(delta).unwrap_or(0);
-            // An unlisted pair has no slot: its ATP is 0 and stays so.
-            let _ = self.engine.stock().adjust(location, sku, delta);
+        .explain(options.explain);
+        let out = self.engine.route(order, &engine_options);
+        let reserve = matches!(options.mode, Mode::Reserve { .. });
+        let deltas: Vec<PairDelta> = out
+            .takes()
+            .into_iter()
+            .map(|t| PairDelta {
+                location: t.location_id,
+                sku: t.sku,
+                on_hand: if reserve { 0 } else { -(t.qty as i64) },
+                reserved: if reserve { t.qty as i64 } else { 0 },
+            })
+            .collect();
+        let decision = decision_json(&out.decision, out.explain.as_ref());
+        Outcome {
+            decision,
+            rule: out.decision.rule.clone(),
+            status: status_word(out.decision.status),
+            ruleset: out.decision.ruleset.to_string(),
+            reservation: out.reservation.clone(),
+            deltas,
+            engine: (options.mode != Mode::Quote).then_some(out),
         }
     }
 
     /// A reservation by id.
     pub fn reservation(&self, id: &str) -> Option<Reservation> {
-        self.book().reservations.get(id).map(|h| h.data.clone())
+        if self.ghosts.contains(id) {
+            return None;
+        }
+        self.engine.reservation(&rid(id))
     }
 
     /// Every reservation, sorted by id.
     pub fn reservations(&self) -> Vec<Reservation> {
-        self.book()
-            .reservations
-            .values()
-            .map(|h| h.data.clone())
-            .collect()
+        let mut all = self.engine.reservations();
+        all.retain(|r| !self.ghosts.contains(r.id.as_str()));
+        all
+    }
+
+    /// Makes the engine's next id come after `last`, the largest id the ledger has seen,
+    /// when that reservation is not held (a held one is restored anyway): it is
+    /// registered with nothing held and released at once, and stays invisible.
+    pub fn continue_after(&mut self, last: Reservation) {
+        if last.state == ReservationState::Held || self.engine.reservation(&last.id).is_some() {
+            return;
+        }
+        let id = last.id.clone();
+        let mut ghost = last;
+        ghost.state = ReservationState::Held;
+        ghost.takes.clear();
+        if self.engine.restore(ghost).is_ok() && self.engine.release(&id).is_ok() {
+            self.ghosts.insert(id.to_string());
+        }
     }
 
     /// Held → confirmed: the units leave on hand and reserved. Confirming again is the
     /// same answer with no change.
     pub fn confirm(&self, id: &str) -> Result<Transition, ReservationError> {
-        self.transition(id, ReservationState::Confirmed)
+        self.transition(id, true)
     }
 
     /// Held → released: the units are available again. Releasing again is the same
     /// answer with no change.
     pub fn release(&self, id: &str) -> Result<Transition, ReservationError> {
-        self.transition(id, ReservationState::Released)
+        self.transition(id, false)
     }
 
-    /// Every held reservation whose expiry is at or before `now` → expired.
-    pub fn expire(&self, now: i64) -> Vec<Transition> {
-        let due: Vec<String> = self
-            .book()
-            .reservations
-            .values()
-            .filter(|h| h.data.state == ReservationState::Held && h.data.expires_at <= now)
-            .map(|h| h.data.id.clone())
-            .collect();
-        due.iter()
-            .filter_map(|id| self.transition(id, ReservationState::Expired).ok())
+    fn figures_of(&self, takes: &[Take]) -> Vec<StockFigures> {
+        takes
+            .iter()
+            .map(|t| {
+                self.engine
+                    .figures(&t.location_id, &t.sku)
+                    .unwrap_or_default()
+            })
             .collect()
     }
 
-    fn transition(&self, id: &str, to: ReservationState) -> Result<Transition, ReservationError> {
-        let mut book = self.book();
-        let held = book
-            .reservations
-            .get_mut(id)
-            .ok_or(ReservationError::Unknown)?;
-        let before = held.data.state;
-        if before == to && to != ReservationState::Expired {
-            return Ok(Transition {
-                reservation: held.data.clone(),
-                before,
-                deltas: Vec::new(),
-            });
-        }
-        if before != ReservationState::Held {
-            return Err(ReservationError::NotHeld(before));
-        }
-        held.data.state = to;
-        let handle = held.handle.take();
-        let reservation = held.data.clone();
-        let confirm = to == ReservationState::Confirmed;
-        let mut deltas = Vec::new();
-        for t in &reservation.takes {
-            let on_hand = if confirm {
-                // On hand counted lower since the hold cannot go below 0.
-                let current = self
-                    .engine
-                    .network()
-                    .location_index(&t.location)
-                    .and_then(|l| book.figures.get(&(l, t.sku.clone())))
-                    .map_or(0, |f| f.on_hand);
-                -(t.qty.min(current) as i64)
-            } else {
-                0
-            };
-            deltas.push(PairDelta {
-                location: t.location.clone(),
-                sku: t.sku.clone(),
-                on_hand,
-                reserved: -(t.qty as i64),
-            });
-        }
-        if let Some(handle) = handle {
-            if confirm {
-                self.engine.confirm(handle);
-            } else {
-                // Gives the daily capacity back too; `apply_deltas` then sets the counts.
-                self.engine.release(handle);
-            }
-        }
-        self.apply_deltas(&mut book, &deltas, 1);
+    fn transition(&self, id: &str, confirm: bool) -> Result<Transition, ReservationError> {
+        let rid = rid(id);
+        let before = self
+            .engine
+            .reservation(&rid)
+            .ok_or(ReservationError::Unknown { id: rid.clone() })?;
+        let figures_before = self.figures_of(&before.takes);
+        let after = if confirm {
+            self.engine.confirm(&rid)?
+        } else {
+            self.engine.release(&rid)?
+        };
+        let deltas = if after.state == before.state {
+            Vec::new()
+        } else {
+            let figures_after = self.figures_of(&after.takes);
+            deltas_between(&after.takes, &figures_before, &figures_after)
+        };
         Ok(Transition {
-            reservation,
-            before,
+            reservation: after,
+            before: before.state,
             deltas,
         })
     }
 
-    /// Re-registers a held reservation whose units are already counted as reserved in
-    /// the stock this port was built from (a rebuild from the ledger).
-    pub fn restore(&self, reservation: Reservation) {
-        let mut book = self.book();
-        book.reservations.insert(
-            reservation.id.clone(),
-            Held {
-                data: reservation,
-                handle: None,
-            },
-        );
+    /// Every held reservation whose expiry is at or before `now` → expired; each with its
+    /// units given back (reserved down by what it held).
+    pub fn expire(&self, now: i64) -> Vec<Transition> {
+        self.engine
+            .expire(now)
+            .into_iter()
+            .map(|r| Transition {
+                deltas: r
+                    .takes
+                    .iter()
+                    .map(|t| PairDelta {
+                        location: t.location_id.clone(),
+                        sku: t.sku.clone(),
+                        on_hand: 0,
+                        reserved: -(t.qty as i64),
+                    })
+                    .collect(),
+                reservation: r,
+                before: ReservationState::Held,
+            })
+            .collect()
     }
 
-    /// Reverts a change exactly (its ledger commit failed). Changes made after it must be
-    /// reverted first.
-    pub fn undo(&self, undo: &Undo) {
-        let mut book = self.book();
+    /// Re-registers a held reservation whose units are already counted as reserved in
+    /// the stock this port was built from (a rebuild from the ledger).
+    pub fn restore(&self, reservation: Reservation) -> Result<(), ReservationError> {
+        self.engine.restore(reservation)
+    }
+
+    /// Reverts a change exactly (its ledger commit failed); changes made after it must be
+    /// reverted first. False when the engine cannot revert it (a reservation settled).
+    pub fn undo(&self, undo: Undo) -> bool {
         match undo {
-            Undo::Deltas(deltas) => self.apply_deltas(&mut book, deltas, -1),
-            Undo::Reserved { id, deltas } => {
-                if let Some(held) = book.reservations.remove(id) {
-                    if let Some(handle) = held.handle {
-                        self.engine.release(handle);
-                    }
-                }
-                self.apply_deltas(&mut book, deltas, -1);
-            }
-            Undo::Transition { id, before, deltas } => {
-                if let Some(held) = book.reservations.get_mut(id) {
-                    held.data.state = *before;
-                }
-                self.apply_deltas(&mut book, deltas, -1);
-            }
+            Undo::Outcome(out) => self.engine.undo(*out).is_ok(),
+            Undo::Moved(d) => self
+                .engine
+                .apply(&sourcing_engine::Movement {
+                    location: d.location,
+                    sku: d.sku,
+                    kind: MovementKind::Adjustment,
+                    change: Change::Delta(-d.on_hand),
+                })
+                .is_ok(),
+            Undo::Transition(_) => false,
         }
     }
 
     /// The figures of a pair; `None` for a pair the stock does not list.
     pub fn figures(&self, location: &str, sku: &str) -> Option<StockFigures> {
-        let location = self.engine.network().location_index(location)?;
-        self.book()
-            .figures
-            .get(&(location, sku.to_string()))
-            .copied()
+        self.engine.figures(location, sku)
     }
 
-    /// Every listed pair's figures, sorted by location index then SKU.
+    /// Every listed pair's figures, sorted by location id then SKU.
     pub fn all_figures(&self) -> Vec<(String, String, StockFigures)> {
-        let book = self.book();
-        let mut all: Vec<_> = book
-            .figures
+        let skus: Vec<String> = self.engine.stock().skus().map(str::to_string).collect();
+        let mut all: Vec<(String, String, StockFigures)> = skus
             .iter()
-            .map(|((l, s), f)| (*l, s.clone(), *f))
+            .flat_map(|sku| {
+                self.availability(sku)
+                    .into_iter()
+                    .map(move |(l, f)| (l, sku.clone(), f))
+            })
             .collect();
-        all.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let locations = &self.engine.network().locations;
-        all.into_iter()
-            .filter_map(|(l, s, f)| locations.get(l).map(|loc| (loc.id.clone(), s, f)))
-            .collect()
-    }
-
-    /// The ATP the engine routes with for a pair (equal to the figures' ATP).
-    pub fn engine_atp(&self, location: &str, sku: &str) -> Option<u64> {
-        let location = self.engine.network().location_index(location)?;
-        Some(self.engine.stock().atp(location, sku))
+        all.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        all
     }
 
     /// Every location listing a SKU, in network order, with its figures.
     pub fn availability(&self, sku: &str) -> Vec<(String, StockFigures)> {
-        let book = self.book();
+        let network = self.engine.network();
         self.engine
-            .network()
-            .locations
-            .iter()
-            .enumerate()
-            .filter_map(|(i, loc)| {
-                book.figures
-                    .get(&(i, sku.to_string()))
-                    .map(|f| (loc.id.clone(), *f))
-            })
+            .availability(sku)
+            .into_iter()
+            .filter_map(|(id, f)| network.get(id).map(|l| (l.id.clone(), f)))
             .collect()
     }
 
-    /// Applies a stock movement to on hand.
+    /// Applies a stock movement to on hand (a pair the stock did not list is added).
     pub fn apply(&self, movement: &Movement) -> Result<Moved, MovementError> {
-        let location = self
+        let before = self
             .engine
-            .network()
-            .location_index(&movement.location)
-            .ok_or(MovementError::UnknownLocation)?;
-        let mut book = self.book();
-        let f = *book
-            .figures
-            .get(&(location, movement.sku.clone()))
-            .ok_or(MovementError::UnlistedPair)?;
-        let current = f.on_hand;
-        let target: i128 = match movement.change {
-            Change::Delta(d) => i128::from(current) + i128::from(d),
-            Change::Set { value, expected } => {
-                if expected.is_some_and(|e| e != current) {
-                    return Err(MovementError::Expected { current });
-                }
-                i128::from(value)
-            }
-        };
-        if target < 0 {
-            return Err(MovementError::Negative { current });
-        }
-        if target > i128::from(MAX_UNITS) {
-            return Err(MovementError::Overflow);
-        }
+            .figures(&movement.location, &movement.sku)
+            .unwrap_or_default();
+        let figures = self.engine.apply(&sourcing_engine::Movement {
+            location: movement.location.clone(),
+            sku: movement.sku.clone(),
+            kind: movement.kind,
+            change: movement.change,
+        })?;
         let delta = PairDelta {
             location: movement.location.clone(),
             sku: movement.sku.clone(),
-            on_hand: (target - i128::from(current)) as i64,
+            on_hand: (i128::from(figures.on_hand) - i128::from(before.on_hand)) as i64,
             reserved: 0,
         };
-        self.apply_deltas(&mut book, std::slice::from_ref(&delta), 1);
-        let figures = book
-            .figures
-            .get(&(location, movement.sku.clone()))
-            .copied()
-            .unwrap_or_default();
         Ok(Moved { delta, figures })
     }
 }
 
-/// `value + delta`, floored at 0 and capped at [`MAX_UNITS`].
-fn add(value: u64, delta: i64) -> u64 {
-    let exact = i128::from(value) + i128::from(delta);
-    exact.clamp(0, i128::from(MAX_UNITS)) as u64
-}
-
-/// Units per (location, SKU) that a decision ships, in decision order.
-fn takes_of(decision: &Decision) -> Vec<Take> {
-    let mut takes: Vec<Take> = Vec::new();
-    for s in &decision.shipments {
-        for l in &s.lines {
-            match takes
-                .iter_mut()
-                .find(|t| t.location == s.location && t.sku == l.sku)
-            {
-                Some(t) => t.qty += u64::from(l.qty),
-                None => takes.push(Take {
-                    location: s.location.clone(),
-                    sku: l.sku.clone(),
-                    qty: u64::from(l.qty),
-                }),
-            }
+/// The change of each pair between two readings of the same takes' figures (a pair
+/// listed twice counts once).
+fn deltas_between(
+    takes: &[Take],
+    before: &[StockFigures],
+    after: &[StockFigures],
+) -> Vec<PairDelta> {
+    let mut out: Vec<PairDelta> = Vec::new();
+    for ((t, b), a) in takes.iter().zip(before).zip(after) {
+        if out
+            .iter()
+            .any(|d| d.location == t.location_id && d.sku == t.sku)
+        {
+            continue;
         }
+        out.push(PairDelta {
+            location: t.location_id.clone(),
+            sku: t.sku.clone(),
+            on_hand: (i128::from(a.on_hand) - i128::from(b.on_hand)) as i64,
+            reserved: (i128::from(a.reserved) - i128::from(b.reserved)) as i64,
+        });
     }
-    takes
+    out
 }
 
-fn outcome(
-    decision: &Decision,
+/// The decision as JSON in the engine's field order, then `explain` when there is one.
+pub fn decision_json(
+    decision: &sourcing_engine::Decision,
     explain: Option<&sourcing_engine::Explain>,
-    ruleset: String,
-    reservation: Option<Reservation>,
-    deltas: Vec<PairDelta>,
-) -> Outcome {
-    Outcome {
-        decision: decision_json(decision, explain, &ruleset),
-        rule: decision.rule.clone(),
-        status: match decision.status {
-            sourcing_engine::Status::Sourced => "sourced",
-            sourcing_engine::Status::Partial => "partial",
-            sourcing_engine::Status::Unsourced => "unsourced",
-        },
-        ruleset,
-        reservation,
-        deltas,
-    }
-}
-
-/// The decision as JSON in the contract's field order, then `ruleset`, then `explain`.
-fn decision_json(
-    decision: &Decision,
-    explain: Option<&sourcing_engine::Explain>,
-    ruleset: &str,
 ) -> Box<RawValue> {
     let mut text = serde_json::to_string(decision).unwrap_or_else(|_| "{}".to_string());
-    if text.ends_with('}') && text.len() > 2 {
-        text.pop();
-        text.push_str(",\"ruleset\":");
-        text.push_str(&serde_json::Value::from(ruleset).to_string());
-        if let Some(explain) = explain {
-            if let Ok(e) = serde_json::to_string(explain) {
-                text.push_str(",\"explain\":");
-                text.push_str(&e);
-            }
+    if let Some(explain) = explain {
+        if let (true, Ok(e)) = (text.ends_with('}'), serde_json::to_string(explain)) {
+            text.pop();
+            text.push_str(",\"explain\":");
+            text.push_str(&e);
+            text.push('}');
         }
-        text.push('}');
     }
     // The engine serialises its own decision: valid JSON, so `null` is never written.
     RawValue::from_string(text).unwrap_or_default()
-}
-
-/// A new random reservation id: `R-` and 32 hex digits.
-pub fn new_reservation_id() -> String {
-    format!("R-{}", hex(&random_bytes::<16>()))
 }
 
 /// Random bytes from the operating system (a counter mixed with the time if it has none).

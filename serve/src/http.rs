@@ -4,7 +4,7 @@
 use crate::auth::{Access, Role, Tokens};
 use crate::core::{fingerprint, reservation_json, Answer, ApiError, Core};
 use crate::engine_port::{Change, Mode, Movement, ReservationState, RouteOptions};
-use crate::ledger::{now_unix, Entry};
+use crate::ledger::Entry;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Path, RawQuery, Request, State};
@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
+use sourcing_engine::MovementKind;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -91,7 +92,7 @@ pub struct ReservationBody {
     /// The order it holds units for.
     pub order: String,
     /// `held`, `confirmed`, `released` or `expired`.
-    pub state: ReservationState,
+    pub state: String,
     /// Unix seconds when a held reservation expires.
     pub expires_at: i64,
     /// Its decision.
@@ -230,7 +231,6 @@ pub struct RulesRefusedBody {
         DecisionBody,
         ReservationRequest,
         ReservationBody,
-        ReservationState,
         MovementRequest,
         MovementAnswer,
         AvailabilityAnswer,
@@ -312,7 +312,7 @@ fn kind_of(v: &serde_json::Value) -> &'static str {
 /// Reads an order with the loader `sourcing route` uses: 422 with its message. The text
 /// is the client's own, line ends made spaces (JSON-equivalent), so the column in the
 /// message is the offset in what the client sent.
-fn order_of(state: &AppState, text: &str) -> Result<sourcing_engine::Order, ApiError> {
+fn order_of(state: &AppState, text: &str) -> Result<sourcing_engine::ValidOrder, ApiError> {
     let text = text.replace(['\n', '\r'], " ");
     state
         .core
@@ -442,10 +442,10 @@ async fn reserve(
         let order = order_of(&state, request.order.get())?;
         let key = key_of(&headers, Some(&order.id))?.unwrap_or_default();
         let fp = fingerprint("POST", "/v1/reservations", &body);
-        Ok::<_, ApiError>((order, now_unix() + ttl as i64, (key, fp)))
+        Ok::<_, ApiError>((order, ttl, (key, fp)))
     })();
     match prepared {
-        Ok((order, expires_at, key)) => answer(state.core.reserve(order, expires_at, key).await),
+        Ok((order, ttl, key)) => answer(state.core.reserve(order, ttl, key).await),
         Err(e) => e.into_response(),
     }
 }
@@ -486,8 +486,8 @@ async fn settle(state: AppState, id: String, headers: HeaderMap, to: Reservation
             Ok(Some(r)) => ApiError::new(
                 409,
                 format!(
-                    "reservation `{id}` is {}; only a held reservation can be {action}ed",
-                    r.state.as_str()
+                    "reservation `{id}` is {}; only a held reservation can be {action}d",
+                    r.state
                 ),
             )
             .into_response(),
@@ -519,7 +519,16 @@ async fn release(
     settle(state, id, headers, ReservationState::Released).await
 }
 
-const MOVEMENT_KINDS: [&str; 5] = ["receipt", "adjustment", "return", "transfer", "count"];
+fn movement_kind(word: &str) -> Option<MovementKind> {
+    match word {
+        "receipt" => Some(MovementKind::Receipt),
+        "adjustment" => Some(MovementKind::Adjustment),
+        "return" => Some(MovementKind::Return),
+        "transfer" => Some(MovementKind::Transfer),
+        "count" => Some(MovementKind::Count),
+        _ => None,
+    }
+}
 
 /// Move stock: a receipt, an adjustment, a return, a transfer or a count.
 #[utoipa::path(post, path = "/v1/stock/movements", request_body = MovementRequest,
@@ -538,7 +547,7 @@ async fn movement(
                 format!("movement: expected {{\"location\", \"sku\", \"kind\", \"delta\": N}} or {{…, \"set\": N, \"expected\": M}}: {e}"),
             )
         })?;
-        if !MOVEMENT_KINDS.contains(&m.kind.as_str()) {
+        let Some(kind) = movement_kind(&m.kind) else {
             return Err(ApiError::new(
                 400,
                 format!(
@@ -546,7 +555,7 @@ async fn movement(
                     m.kind.escape_debug()
                 ),
             ));
-        }
+        };
         let change = match (m.delta, m.set, m.expected) {
             (Some(d), None, None) => Change::Delta(d),
             (None, Some(value), expected) => Change::Set { value, expected },
@@ -571,6 +580,7 @@ async fn movement(
         let movement = Movement {
             location: m.location,
             sku: m.sku,
+            kind,
             change,
         };
         Ok::<_, ApiError>((movement, m.kind, m.reference, key))
@@ -776,7 +786,7 @@ async fn healthz() -> Response {
 /// Readiness: the stock and rules are loaded.
 #[utoipa::path(get, path = "/readyz", responses((status = 200, description = "ready"), (status = 503, body = ErrorBody)))]
 async fn readyz(State(state): State<AppState>) -> Response {
-    if state.ready.load(Ordering::Acquire) {
+    if state.ready.load(Ordering::Acquire) && state.core.healthy() {
         json_response(200, "{\"status\":\"ready\"}".to_string())
     } else {
         ApiError::new(503, "loading").into_response()

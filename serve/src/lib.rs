@@ -62,13 +62,10 @@ pub fn open(
 ) -> Result<Opened, StartError> {
     let input = |e: ledger::LedgerError| StartError::Input(e.to_string());
     // Rules first: refused rules leave a new ledger as it was.
-    let rules = match &rules {
-        Some((name, text)) => Some(
-            engine_port::compile_rules(name, text, &network)
-                .map_err(|refused| StartError::Input(refused.rendered))?,
-        ),
-        None => None,
-    };
+    if let Some((name, text)) = &rules {
+        engine_port::check_rules(name, text, &network)
+            .map_err(|refused| StartError::Input(refused.rendered))?;
+    }
     let rebuilt = ledger.initialised().map_err(input)?;
     if !rebuilt {
         let records = inventory(&network).map_err(StartError::Input)?;
@@ -115,9 +112,18 @@ pub fn open(
         )));
     }
     records.sort_by(|a, b| (a.location, &a.sku).cmp(&(b.location, &b.sku)));
-    let (port, loaded) = EnginePort::build(network, &records, rules);
+    let (mut port, loaded) = EnginePort::build(network, records, rules)
+        .map_err(|refused| StartError::Input(refused.rendered))?;
     for r in stored.held {
-        port.restore(r);
+        let id = r.id.clone();
+        port.restore(r).map_err(|e| {
+            StartError::Input(format!(
+                "the ledger's reservation `{id}` cannot be restored: {e}"
+            ))
+        })?;
+    }
+    if let Some(last) = stored.last_reservation {
+        port.continue_after(last);
     }
     let next = stored.entries.last().map_or(1, |e| e.seq + 1);
     let core = Core::start(

@@ -6,6 +6,7 @@
 
 mod support;
 
+use sourcing_engine::MovementKind;
 use sourcing_serve::core::{fingerprint, Core};
 use sourcing_serve::engine_port::{Change, Movement, Reservation, ReservationState, StockFigures};
 use sourcing_serve::ledger::sqlite::SqliteLedger;
@@ -17,14 +18,10 @@ use support::{open_at, open_with, order};
 
 type Figures = Vec<(String, String, StockFigures)>;
 
-/// What memory holds: every pair's figures, the engine's ATP of each, the held
-/// reservations (as JSON, decision included).
-fn memory(core: &Core) -> (Figures, Vec<u64>, Vec<String>) {
+/// What memory holds: every pair's figures (ATP included) and the held reservations (as
+/// JSON, decision included).
+fn memory(core: &Core) -> (Figures, Vec<String>) {
     let figures = core.port.all_figures();
-    let atp = figures
-        .iter()
-        .map(|(l, s, _)| core.port.engine_atp(l, s).unwrap())
-        .collect();
     let held = core
         .port
         .reservations()
@@ -32,10 +29,10 @@ fn memory(core: &Core) -> (Figures, Vec<u64>, Vec<String>) {
         .filter(|r| r.state == ReservationState::Held)
         .map(|r| serde_json::to_string(r).unwrap())
         .collect();
-    (figures, atp, held)
+    (figures, held)
 }
 
-fn parse(core: &Core, text: &str) -> sourcing_engine::Order {
+fn parse(core: &Core, text: &str) -> sourcing_engine::ValidOrder {
     core.port.parse_order("order", text).unwrap()
 }
 
@@ -46,13 +43,13 @@ fn key(id: &str, body: &str) -> (String, String) {
     )
 }
 
-async fn reserve(core: &Core, text: &str, expires_at: i64) -> Reservation {
+async fn reserve(core: &Core, text: &str, ttl_s: u64) -> Reservation {
     let o = parse(core, text);
     let id = o.id.clone();
     let a = core
         .reserve(
             o,
-            expires_at,
+            ttl_s,
             (id, fingerprint("POST", "/v1/reservations", text.as_bytes())),
         )
         .await
@@ -68,7 +65,7 @@ async fn rebuilding_from_the_ledger_gives_exactly_the_stock_the_process_had() {
     let path = dir.path().join("ledger.db");
     let core = open_at(&path, None);
     let initial = memory(&core);
-    let far = now_unix() + 3600;
+    let far = 3600;
     for (i, text) in support::orders().iter().enumerate() {
         let o = parse(&core, text);
         match i % 4 {
@@ -80,13 +77,13 @@ async fn rebuilding_from_the_ledger_gives_exactly_the_stock_the_process_had() {
             }
             2 => {
                 let r = reserve(&core, text, far).await;
-                core.settle(&r.id, ReservationState::Confirmed, None)
+                core.settle(r.id.as_str(), ReservationState::Confirmed, None)
                     .await
                     .unwrap();
             }
             _ => {
                 let r = reserve(&core, text, far).await;
-                core.settle(&r.id, ReservationState::Released, None)
+                core.settle(r.id.as_str(), ReservationState::Released, None)
                     .await
                     .unwrap();
             }
@@ -107,6 +104,7 @@ async fn rebuilding_from_the_ledger_gives_exactly_the_stock_the_process_had() {
         let m = Movement {
             location: location.into(),
             sku: sku.into(),
+            kind: MovementKind::Adjustment,
             change,
         };
         core.movement(m, "adjustment".into(), None, None)
@@ -115,29 +113,38 @@ async fn rebuilding_from_the_ledger_gives_exactly_the_stock_the_process_had() {
     }
     // One held reservation runs out; a later change is acknowledged only once the expiry
     // before it is durable (one writer, in order).
-    let soon = reserve(&core, &order("EXP-1", "JEANS-32", 2), now_unix() - 1).await;
-    assert_eq!(core.expire_due(now_unix()), 1);
+    let soon = reserve(&core, &order("EXP-1", "JEANS-32", 2), 1).await;
+    assert_eq!(core.expire_due(now_unix() + 5), 1);
     reserve(&core, &order("LAST", "GRILL-XL", 3), far).await;
     assert_eq!(
-        core.port.reservation(&soon.id).unwrap().state,
+        core.port.reservation(soon.id.as_str()).unwrap().state,
         ReservationState::Expired
     );
 
-    let (figures, atp, held) = memory(&core);
+    let (figures, held) = memory(&core);
     assert_ne!(figures, initial.0, "the mix changed the stock");
     assert!(held.len() >= 3, "{held:?}");
-    // The engine routes with exactly the figures' ATP.
-    let derived: Vec<u64> = figures.iter().map(|f| f.2.atp).collect();
-    assert_eq!(atp, derived);
     let next = core.next_seq();
     core.shutdown();
 
     let again = open_at(&path, None);
-    let (figures2, atp2, held2) = memory(&again);
+    let (figures2, held2) = memory(&again);
     assert_eq!(figures2, figures);
-    assert_eq!(atp2, atp);
     assert_eq!(held2, held);
     assert_eq!(again.next_seq(), next);
+    // A new reservation after the restart gets an id no reservation had before.
+    let all_ids: Vec<String> = core
+        .port
+        .reservations()
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect();
+    let fresh = reserve(&again, &order("AFTER", "GRILL-XL", 1), far).await;
+    assert!(
+        !all_ids.contains(&fresh.id.to_string()),
+        "{} reused",
+        fresh.id
+    );
     again.shutdown();
 }
 
@@ -183,7 +190,7 @@ async fn a_batch_that_fails_to_commit_is_undone_in_memory_and_fails_its_requests
     core.route(parse(&core, &first), key("F-1", &first))
         .await
         .unwrap();
-    let r = reserve(&core, &order("F-2", "JEANS-32", 1), now_unix() + 600).await;
+    let r = reserve(&core, &order("F-2", "JEANS-32", 1), 600).await;
     let before = memory(&core);
     let next = core.next_seq();
 
@@ -207,14 +214,10 @@ async fn a_batch_that_fails_to_commit_is_undone_in_memory_and_fails_its_requests
         failures += 1;
     }
     assert_eq!(failures, 6);
-    let e = core
-        .settle(&r.id, ReservationState::Confirmed, None)
-        .await
-        .unwrap_err();
-    assert_eq!(e.status, 503);
     let m = Movement {
         location: "DC-KASSEL".into(),
         sku: "TSHIRT-M".into(),
+        kind: MovementKind::Receipt,
         change: Change::Delta(50),
     };
     assert_eq!(
@@ -224,12 +227,13 @@ async fn a_batch_that_fails_to_commit_is_undone_in_memory_and_fails_its_requests
             .status,
         503
     );
-    assert_eq!(memory(&core), before, "every failed change undone");
-    assert_eq!(core.next_seq(), next);
     assert_eq!(
-        core.port.reservation(&r.id).unwrap().state,
-        ReservationState::Held
+        memory(&core),
+        before,
+        "every failed take and movement undone"
     );
+    assert_eq!(core.next_seq(), next);
+    assert!(core.healthy());
 
     flaky.fail.store(false, Ordering::SeqCst);
     // The keys of failed requests are free again.
@@ -244,9 +248,32 @@ async fn a_batch_that_fails_to_commit_is_undone_in_memory_and_fails_its_requests
         "no gap in the ledger"
     );
     let now = memory(&core);
+
+    // A settled reservation cannot be put back: the service stops taking changes (not
+    // ready) until a restart rebuilds it from the ledger, where it is still held.
+    flaky.fail.store(true, Ordering::SeqCst);
+    let e = core
+        .settle(r.id.as_str(), ReservationState::Confirmed, None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status, 503);
+    assert!(!core.healthy());
+    flaky.fail.store(false, Ordering::SeqCst);
+    let t = order("G-9", "TSHIRT-M", 1);
+    assert_eq!(
+        core.route(parse(&core, &t), key("G-9", &t))
+            .await
+            .unwrap_err()
+            .status,
+        503
+    );
     core.shutdown();
     let again = open_at(&dir.path().join("ledger.db"), None);
     assert_eq!(memory(&again), now);
+    assert_eq!(
+        again.port.reservation(r.id.as_str()).unwrap().state,
+        ReservationState::Held
+    );
     again.shutdown();
 }
 

@@ -14,7 +14,7 @@ use clap::Args;
 use serde::Serialize;
 use sourcing_engine::generate::{scenario, with_lines, Scenario, Shape};
 use sourcing_engine::pipeline::Pipeline;
-use sourcing_engine::{Decision, Engine, Order};
+use sourcing_engine::{Decision, Engine, Order, RouteOptions, ValidOrder};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -111,9 +111,8 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
     };
     let engine = |sc: &Scenario| -> Result<Engine, Failure> {
         let engine = Engine::new(sc.network.clone(), &sc.inventory);
-        if let (Some(set), Some(path)) = (&rules, &args.rules) {
-            let compiled = crate::cmd::route::compile_rules(path, set.clone(), engine.network())?;
-            engine.set_rules(Some(compiled));
+        if let (Some((set, hash)), Some(path)) = (&rules, &args.rules) {
+            crate::cmd::route::compile_rules(&engine, path, set.clone(), *hash)?;
         }
         Ok(engine)
     };
@@ -137,7 +136,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
         };
         let orders = &sc.orders[..args.line_orders.min(sc.orders.len())];
         for k in 1..=6 {
-            lines.push(lines_row(&engine(&sc)?, &with_lines(orders, k), k));
+            lines.push(lines_row(&engine(&sc)?, &with_lines(orders, k), k)?);
         }
     }
     let report = Report {
@@ -178,17 +177,20 @@ fn quantile(sorted: &[Duration], q: f64) -> Duration {
 }
 
 /// Routes `orders` on one thread, timing each; the decisions, sorted times and the total.
-fn one_thread(engine: &Engine, orders: &[Order]) -> (Vec<Decision>, Vec<Duration>, Duration, u64) {
+fn one_thread(
+    engine: &Engine,
+    orders: &[ValidOrder],
+) -> (Vec<Decision>, Vec<Duration>, Duration, u64) {
     let mut times = Vec::with_capacity(orders.len());
     let mut decisions = Vec::with_capacity(orders.len());
     let mut nodes = 0;
     let start = Instant::now();
     for order in orders {
         let t = Instant::now();
-        let (d, stats) = engine.route_with_stats(black_box(order));
+        let out = engine.route(black_box(order), &RouteOptions::consume());
         times.push(t.elapsed());
-        nodes += stats.nodes;
-        decisions.push(d);
+        nodes += out.stats.nodes;
+        decisions.push(out.decision);
     }
     let total = start.elapsed();
     times.sort_unstable();
@@ -210,7 +212,7 @@ fn size_row(
     let engine = fresh(sc)?;
     let build = built.elapsed();
     let engine_bytes = engine.stock().heap_bytes();
-    let (want, times, total, _) = one_thread(&engine, orders);
+    let (want, times, total, _) = one_thread(&engine, &validated(&engine, orders)?);
     drop(engine);
 
     let engine = fresh(sc)?;
@@ -246,15 +248,27 @@ fn size_row(
     })
 }
 
-fn lines_row(engine: &Engine, orders: &[Order], lines: usize) -> LinesRow {
-    let (_, times, total, nodes) = one_thread(engine, orders);
-    LinesRow {
+/// Generated orders through the engine's validation (before any clock starts).
+fn validated(engine: &Engine, orders: &[Order]) -> Result<Vec<ValidOrder>, Failure> {
+    orders
+        .iter()
+        .map(|o| {
+            engine
+                .validate(o.clone())
+                .map_err(|e| Failure::Input(format!("generated order `{}`: {e}", o.id)))
+        })
+        .collect()
+}
+
+fn lines_row(engine: &Engine, orders: &[Order], lines: usize) -> Result<LinesRow, Failure> {
+    let (_, times, total, nodes) = one_thread(engine, &validated(engine, orders)?);
+    Ok(LinesRow {
         lines,
         p50_us: micros(quantile(&times, 0.50)),
         p99_us: micros(quantile(&times, 0.99)),
         orders_per_s: rate(orders.len(), total),
         search_nodes: nodes,
-    }
+    })
 }
 
 /// The process's peak resident set (`VmHWM` of `/proc/self/status`), on Linux.

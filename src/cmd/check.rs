@@ -50,7 +50,7 @@ pub(crate) fn check_bytes(
 ) -> (Option<sourcing_dsl::RuleSet>, sourcing_dsl::Diagnostics) {
     let (set, mut diags) = sourcing_dsl::compile_bytes(name, bytes);
     if let Some(set) = &set {
-        diags.add(sourcing_engine::check_scripts(set));
+        diags.add(sourcing_engine::rules::check_scripts(set));
     }
     (set, diags)
 }

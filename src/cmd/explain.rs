@@ -9,7 +9,7 @@ use crate::cmd::route::Inputs;
 use crate::Failure;
 use clap::Args;
 use sourcing_engine::load::OrderReader;
-use sourcing_engine::{Decision, Explain, Network};
+use sourcing_engine::{Decision, Explain, Network, RouteOptions};
 use std::fmt::Write as _;
 
 /// Arguments of `sourcing explain`.
@@ -30,14 +30,17 @@ pub struct ExplainArgs {
 pub fn run(args: &ExplainArgs) -> Result<(), Failure> {
     let (engine, orders) = args.inputs.engine()?;
     let name = &orders.name;
-    for order in OrderReader::new(name, orders.reader()?, engine.network()) {
+    let mut reader = OrderReader::new(name, orders.reader()?, engine.network());
+    for order in reader.valid() {
         let order = order.map_err(|e| Failure::Input(e.to_string()))?;
         if order.id == args.order {
-            let (decision, why) = engine.quote_explained(&order);
-            return output::print(&render(&decision, &why, engine.network()));
+            let out = engine.route(&order, &RouteOptions::quote().explain(true));
+            if let Some(why) = &out.explain {
+                return output::print(&render(&out.decision, why, engine.network()));
+            }
         }
         if !args.no_consume {
-            engine.route(&order);
+            engine.route(&order, &RouteOptions::consume());
         }
     }
     Err(Failure::Input(format!(

@@ -12,7 +12,7 @@ use clap::Args;
 use rayon::prelude::*;
 use sourcing_engine::load::{LoadErrors, OrderReader};
 use sourcing_engine::pipeline::Pipeline;
-use sourcing_engine::{Engine, Order, Rules, RulesError};
+use sourcing_engine::{Engine, RouteOptions, RulesError, RulesSource, RulesetHash, ValidOrder};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -49,9 +49,13 @@ impl Inputs {
         let network = input::network(&self.network)?;
         let records = input::inventory(&self.inventory, &network)?;
         let orders = CheckedOrders::check(&self.orders, &network)?;
-        let engine = Engine::new(network, &records);
+        let engine = Engine::builder()
+            .network(network)
+            .inventory(records)
+            .build()
+            .map_err(|e| Failure::Input(e.to_string()))?;
         if let Some(path) = &self.rules {
-            engine.set_rules(Some(load_rules(path, engine.network())?));
+            load_rules(&engine, path)?;
         }
         Ok((engine, orders))
     }
@@ -75,15 +79,30 @@ fn input(errors: LoadErrors) -> Failure {
     Failure::Input(errors.to_string())
 }
 
-/// Reads, checks and compiles a rule file for a network; any error is reported with its
-/// position and nothing is routed.
-pub fn load_rules(path: &Path, network: &sourcing_engine::Network) -> Result<Rules, Failure> {
-    compile_rules(path, check_rules(path)?, network)
+/// Loads a rule file into an engine (read, checked, compiled for its network); any error
+/// is reported with its position and the engine keeps its rules. Warnings do not stop it;
+/// they are printed on stderr, as `sourcing check` would show them.
+pub fn load_rules(engine: &Engine, path: &Path) -> Result<RulesetHash, Failure> {
+    let (name, bytes) = crate::cmd::check::read_rules(path)?;
+    let loaded = engine
+        .load_rules(RulesSource::bytes(name, bytes))
+        .map_err(|e| rules_failure(&e))?;
+    if !loaded.rendered_warnings.is_empty() {
+        output::eprintln(loaded.rendered_warnings.trim_end())?;
+    }
+    Ok(loaded.ruleset)
 }
 
-/// Reads and checks a rule file: its rule set, or its diagnostics. Warnings do not stop
-/// it; they are printed on stderr, as `sourcing check` would show them.
-pub fn check_rules(path: &Path) -> Result<sourcing_dsl::RuleSet, Failure> {
+/// The failure a rule error gives: the checker's findings as `sourcing check` renders
+/// them, or the located message.
+fn rules_failure(e: &RulesError) -> Failure {
+    Failure::Input(e.to_string().trim_end().to_string())
+}
+
+/// Reads and checks a rule file: its rule set (for the tools that change its constants
+/// before routing), its content hash, or its diagnostics. Warnings do not stop it; they
+/// are printed on stderr, as `sourcing check` would show them.
+pub fn check_rules(path: &Path) -> Result<(sourcing_dsl::RuleSet, RulesetHash), Failure> {
     let (name, bytes) = crate::cmd::check::read_rules(path)?;
     let (set, diags) = crate::cmd::check::check_bytes(&name, &bytes);
     match set {
@@ -91,25 +110,22 @@ pub fn check_rules(path: &Path) -> Result<sourcing_dsl::RuleSet, Failure> {
             if !diags.is_empty() {
                 output::eprintln(diags.render().trim_end())?;
             }
-            Ok(set)
+            Ok((set, RulesetHash::of(&bytes)))
         }
         _ => Err(Failure::Input(diags.render().trim_end().to_string())),
     }
 }
 
-/// Compiles a checked rule set for a network.
+/// Routes with a checked rule set from now on.
 pub fn compile_rules(
+    engine: &Engine,
     path: &Path,
     set: sourcing_dsl::RuleSet,
-    network: &sourcing_engine::Network,
-) -> Result<Rules, Failure> {
-    Rules::compile(set, network).map_err(|e| match e {
-        // Already `file:line:col: …`.
-        RulesError::Script { .. }
-        | RulesError::ScriptFailed { .. }
-        | RulesError::Currency { .. } => Failure::Input(e.to_string()),
-        _ => Failure::Input(format!("{}: {e}", crate::cmd::input::name(path))),
-    })
+    hash: RulesetHash,
+) -> Result<(), Failure> {
+    engine
+        .load_rule_set(&crate::cmd::input::name(path), set, hash)
+        .map_err(|e| rules_failure(&e))
 }
 
 /// Runs `sourcing route`.
@@ -208,8 +224,8 @@ fn write_batched<R: io::BufRead>(
     explain: bool,
 ) -> Result<(), Stop> {
     loop {
-        let batch: Vec<Order> = reader
-            .by_ref()
+        let batch: Vec<ValidOrder> = reader
+            .valid()
             .take(BATCH)
             .collect::<Result<_, _>>()
             .map_err(Stop::Input)?;
@@ -219,12 +235,8 @@ fn write_batched<R: io::BufRead>(
         let decisions: Vec<_> = batch
             .par_iter()
             .map(|o| {
-                if explain {
-                    let (d, why) = engine.quote_explained(o);
-                    (d, Some(why))
-                } else {
-                    (engine.quote(o), None)
-                }
+                let out = engine.route(o, &RouteOptions::quote().explain(explain));
+                (out.decision, out.explain)
             })
             .collect();
         for (decision, why) in &decisions {

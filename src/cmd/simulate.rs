@@ -144,7 +144,10 @@ fn run_one(
 ) -> Result<Run, Failure> {
     use std::io::Write;
     let engine = Engine::new(inputs.network.clone(), &inputs.stock);
-    engine.set_rules(Some(compile_rules(rules, set, engine.network())?));
+    // A replay may change the file's constants (`--set`, `--sweep`): its decisions name
+    // the checked set they ran with, not the file's bytes.
+    let hash = sourcing_engine::RulesetHash::of(format!("{set:?}").as_bytes());
+    compile_rules(&engine, rules, set, hash)?;
     let mut stream = match sink {
         Sink::Discard => None,
         Sink::Stream(path) => Some(std::io::BufWriter::with_capacity(
@@ -358,7 +361,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         Some(path) => {
             let events = input::events(path, &network)?;
             // Every event names a listed pair and keeps its count within the engine's.
-            let check = sourcing_engine::Stock::new(&network, &stock);
+            let check = sourcing_engine::internals::Stock::new(&network, &stock);
             let name = input::name(path);
             load::events::check_events(&name, &events, &check, &network)
                 .map_err(|e| Failure::Input(e.to_string()))?;
@@ -378,10 +381,10 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         events,
         events_file,
     };
-    let mut set_a = check_rules(&args.rules)?;
+    let (mut set_a, _) = check_rules(&args.rules)?;
     apply_sets(&mut set_a, &args.set, &args.rules)?;
     let set_b = match &args.vs {
-        Some(r2) => Some(check_rules(r2)?),
+        Some(r2) => Some(check_rules(r2)?.0),
         None => None,
     };
     let sweep: Option<(String, Vec<String>)> = match &args.sweep {

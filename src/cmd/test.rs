@@ -27,7 +27,7 @@ use crate::Failure;
 use clap::Args;
 use serde::Deserialize;
 use sourcing_engine::load::{self, InventoryRecord};
-use sourcing_engine::{Decision, Engine, Network};
+use sourcing_engine::{Decision, Engine, Network, RouteOptions};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `sourcing test`.
@@ -330,14 +330,18 @@ fn run_case(
         None => inventory.to_vec(),
     };
     let engine = Engine::new(network.clone(), &stock);
-    let compiled = load_rules(rules, engine.network()).map_err(|f| match f {
+    load_rules(&engine, rules).map_err(|f| match f {
         Failure::Input(t) | Failure::Usage(t) => t,
     })?;
-    engine.set_rules(Some(compiled));
     let json = serde_json::to_string(&case.order).map_err(|e| e.to_string())?;
     let order = load::parse_order(cases_file, 1, &json, engine.network())
         .map_err(|e| format!("  the case's order: {e}"))?;
-    let (decision, why) = engine.quote_explained(&order);
+    let order = engine
+        .validate(order)
+        .map_err(|e| format!("  the case's order: {e}"))?;
+    let out = engine.route(&order, &RouteOptions::quote().explain(true));
+    let decision = out.decision;
+    let why = out.explain.ok_or("  the case's order was not explained")?;
     let diffs = compare(&case.expect, &decision);
     if diffs.is_empty() {
         return Ok(());

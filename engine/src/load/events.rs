@@ -133,7 +133,7 @@ pub fn parse_events(
 pub fn check_events(
     file: &str,
     events: &[StockEvent],
-    stock: &crate::Stock,
+    stock: &crate::stock::Stock,
     network: &Network,
 ) -> Result<(), LoadErrors> {
     let mut problems = Vec::new();
@@ -233,7 +233,7 @@ mod tests {
         )
     }
 
-    fn stock(on_hand: u64) -> crate::Stock {
+    fn stock(on_hand: u64) -> crate::stock::Stock {
         let row = crate::load::InventoryRecord {
             location: 0,
             sku: "A".into(),
@@ -241,7 +241,7 @@ mod tests {
             reserved: 0,
             safety_stock: 0,
         };
-        crate::Stock::new(&network(), &[row])
+        crate::stock::Stock::new(&network(), &[row])
     }
 
     #[test]

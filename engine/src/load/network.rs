@@ -314,7 +314,7 @@ mod tests {
         assert!(dc.handling_cost.is_sign_positive() && dc.lat.is_sign_positive());
         assert!(network.services[0].cost_per_km.is_sign_positive());
         assert_eq!(
-            crate::transit_days(20_015.1, &network.services[0]) + dc.processing_days,
+            crate::cost::transit_days(20_015.1, &network.services[0]) + dc.processing_days,
             20_016 + 3650
         );
     }

@@ -393,6 +393,16 @@ impl<'n, R: BufRead> OrderReader<'n, R> {
     }
 }
 
+impl<'n, R: BufRead> OrderReader<'n, R> {
+    /// The orders still to read, as [`crate::ValidOrder`]s ready to route: this reader's
+    /// checks are the engine's validation.
+    pub fn valid<'r>(
+        &'r mut self,
+    ) -> impl Iterator<Item = Result<crate::ValidOrder, LoadErrors>> + use<'r, 'n, R> {
+        self.by_ref().map(|r| r.map(crate::ValidOrder::loaded))
+    }
+}
+
 impl<R: BufRead> Iterator for OrderReader<'_, R> {
     type Item = Result<Order, LoadErrors>;
 

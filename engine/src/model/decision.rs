@@ -1,9 +1,10 @@
 //! Decisions: where each unit of an order ships from (contract section 5).
 
-use serde::Serialize;
+use crate::ruleset::RulesetHash;
+use serde::{Deserialize, Serialize};
 
 /// How much of the order was placed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Every unit placed.
@@ -15,7 +16,7 @@ pub enum Status {
 }
 
 /// Units of one order line inside a shipment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShipmentLine {
     /// 0-based index of the order line.
     pub line: usize,
@@ -26,7 +27,7 @@ pub struct ShipmentLine {
 }
 
 /// The units one location sends for one order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shipment {
     /// The shipping location's id.
     pub location: String,
@@ -45,7 +46,7 @@ pub struct Shipment {
 }
 
 /// Units that were not placed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unsourced {
     /// 0-based index of the order line.
     pub line: usize,
@@ -58,7 +59,7 @@ pub struct Unsourced {
 }
 
 /// The answer for one order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
     /// The order id.
     pub order: String,
@@ -66,6 +67,9 @@ pub struct Decision {
     pub status: Status,
     /// The strategy that placed the order (`min-cost` for the built-in one).
     pub rule: String,
+    /// The content hash of the rule file in force ([`RulesetHash::BUILTIN`] for the built-in
+    /// strategy): which rules made this decision.
+    pub ruleset: RulesetHash,
     /// The shipments, ordered by location id.
     pub shipments: Vec<Shipment>,
     /// Units that could not be placed.
@@ -76,6 +80,6 @@ pub struct Decision {
     /// sandbox limit, or a value was not a finite number (a division by zero). Every unit is
     /// then unsourced with reason `rule_error`. Absent from the
     /// JSON when there is none.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }

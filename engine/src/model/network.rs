@@ -129,4 +129,35 @@ impl Network {
     pub fn location(&self, id: &str) -> Option<&Location> {
         self.location_index(id).and_then(|i| self.locations.get(i))
     }
+
+    /// The typed handle of the location with this id.
+    pub fn id_of(&self, id: &str) -> Option<LocationId> {
+        self.by_id.get(id).map(|&i| LocationId(i))
+    }
+
+    /// The location a handle names; `None` for a handle of another, larger network.
+    pub fn get(&self, id: LocationId) -> Option<&Location> {
+        self.locations.get(id.index())
+    }
+}
+
+/// A location of one network: its position in [`Network::locations`]. Get one from
+/// [`Network::id_of`]; it means nothing for another network.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct LocationId(pub u32);
+
+impl LocationId {
+    /// The position in [`Network::locations`].
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl std::fmt::Display for LocationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
 }

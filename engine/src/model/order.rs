@@ -1,35 +1,39 @@
 //! Orders as OMS services send them (contract section 3).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// How the customer receives the order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Fulfillment {
-    /// Shipped to `ship_to`.
+    /// Shipped to `ship_to` (the default, as in the orders file).
+    #[default]
     Ship,
     /// Collected at the store named by `pickup_location` (click & collect).
     Pickup,
 }
 
 /// Where the order goes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShipTo {
     /// Latitude in degrees.
     pub lat: f64,
     /// Longitude in degrees.
     pub lon: f64,
     /// ISO country code, when given.
+    #[serde(default)]
     pub country: Option<String>,
     /// Region code, when given.
+    #[serde(default)]
     pub region: Option<String>,
     /// Postal code, when given.
+    #[serde(default)]
     pub postal_code: Option<String>,
 }
 
 /// One line of an order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderLine {
     /// The SKU ordered.
     pub sku: String,
@@ -38,36 +42,47 @@ pub struct OrderLine {
     /// Weight of one unit in kilograms (≥ 0).
     pub unit_weight_kg: f64,
     /// Price of one unit (≥ 0); 0 when absent.
+    #[serde(default)]
     pub unit_price: f64,
     /// Free tags that rules may test (e.g. `hazmat`).
+    #[serde(default)]
     pub tags: Vec<String>,
     /// Kit id: lines with the same group ship together.
+    #[serde(default)]
     pub group: Option<String>,
     /// Units per pack; a location ships whole packs only.
+    #[serde(default)]
     pub pack_size: Option<u32>,
     /// Fields the contract does not name, kept for rules.
     #[serde(flatten)]
     pub attr: BTreeMap<String, serde_json::Value>,
 }
 
-/// An order to source.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An order to source, as the orders file writes it (contract section 3). An order built
+/// in code or deserialised is routed only once [`crate::Engine::validate`] accepted it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Order {
     /// Unique order id.
     pub id: String,
     /// Sales channel (`web`, `app`, `marketplace`, `store`, …), when given.
+    #[serde(default)]
     pub channel: Option<String>,
     /// When the order was placed, RFC 3339 as received.
+    #[serde(default)]
     pub placed_at: Option<String>,
     /// Customer tier (`gold`, `standard`, …), when given.
+    #[serde(default)]
     pub customer_tier: Option<String>,
     /// Destination (for pickup: the pickup store's position).
     pub ship_to: ShipTo,
     /// Ship or pickup.
+    #[serde(default)]
     pub fulfillment: Fulfillment,
     /// The store that hands out a pickup order.
+    #[serde(default)]
     pub pickup_location: Option<String>,
     /// Days within which the order must arrive; `None` means no promise.
+    #[serde(default)]
     pub promise_days: Option<u32>,
     /// The lines, in order; decisions refer to them by 0-based index.
     pub lines: Vec<OrderLine>,

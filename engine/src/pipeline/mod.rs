@@ -122,7 +122,7 @@ impl Adjuster<'_> {
             .ok_or(crate::stock::AdjustError::Unlisted)?;
         let done = stock.adjust(location, sku, delta)?;
         self.journal
-            .slot_changed(stock, slot, done.before, done.after);
+            .slot_changed(&stock, slot, done.before, done.after);
         Ok(done)
     }
 }
@@ -169,7 +169,7 @@ struct Journal {
 }
 
 impl Journal {
-    fn slot_changed(&mut self, stock: &crate::Stock, slot: u32, before: u64, after: u64) {
+    fn slot_changed(&mut self, stock: &crate::stock::Stock, slot: u32, before: u64, after: u64) {
         if before == after || !self.ahead {
             return;
         }
@@ -341,7 +341,9 @@ impl<'e> Pipeline<'e> {
         T: Borrow<Order> + Sync,
     {
         let engine = self.engine;
-        let rules = engine.rules();
+        let in_force = engine.in_force();
+        let rules = in_force.rules.clone();
+        let ruleset = in_force.info.hash;
         let published = AtomicU64::new(0);
         let planner = Planner {
             engine,
@@ -363,7 +365,8 @@ impl<'e> Pipeline<'e> {
         if threads <= 1 {
             // Nothing to plan ahead with: route one order after the other.
             for order in orders {
-                let (decision, why) = committer.commit(order.borrow(), None, &mut before);
+                let (mut decision, why) = committer.commit(order.borrow(), None, &mut before);
+                decision.ruleset = ruleset;
                 each(order, decision, why)?;
             }
             return Ok(committer.stats);
@@ -397,7 +400,8 @@ impl<'e> Pipeline<'e> {
                     }
                 }
                 for (order, ahead) in current.drain(..).zip(plans.drain(..)) {
-                    let (decision, why) = committer.commit(order.borrow(), ahead, &mut before);
+                    let (mut decision, why) = committer.commit(order.borrow(), ahead, &mut before);
+                    decision.ruleset = ruleset;
                     each(order, decision, why)?;
                 }
                 if plan_next {
@@ -565,7 +569,7 @@ impl Committer<'_> {
                     if !seen.contains(&slot) {
                         seen.push(slot);
                         let now = stock.slot_atp(slot);
-                        self.journal.slot_changed(stock, slot, was, now);
+                        self.journal.slot_changed(&stock, slot, was, now);
                     }
                 }
                 break;

@@ -4,7 +4,8 @@ use super::Pipeline;
 use crate::generate::{scenario, Scenario, Shape};
 use crate::load::events::StockEvent;
 use crate::model::network::LocationKind;
-use crate::{Engine, Rules};
+use crate::rules::Rules;
+use crate::Engine;
 use std::collections::BTreeMap;
 
 /// Heavy contention: 25 SKUs, thin stock everywhere, DCs and stores with small daily
@@ -217,7 +218,7 @@ fn stock_events_between_orders_are_seen_by_plans_made_ahead() {
             apply(o, &mut |ev| {
                 let _ = e.stock().adjust(ev.location, &ev.sku, ev.delta);
             });
-            json(&e.route(o))
+            json(&e.consume(o))
         })
         .collect();
     let want_left = left(&sc, &e);

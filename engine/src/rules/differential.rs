@@ -160,7 +160,7 @@ fn compare(seed: u64, text: &str) -> Result<usize, String> {
     b.set_rules(Some(full));
     let mut settled = 0;
     for order in &sc.orders {
-        let ((x, why), y) = (a.route_explained(order), b.route(order));
+        let ((x, why), y) = (a.route_explained(order), b.consume(order));
         settled += why.search.iter().filter(|s| s.why.is_none()).count();
         let (jx, jy) = (
             serde_json::to_string(&x).map_err(|e| e.to_string())?,

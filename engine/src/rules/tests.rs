@@ -295,7 +295,7 @@ strategy "dcs" {
     );
     assert_eq!(reasons(&d), [(0, 1, "backorder")]);
     // Routing takes the units of both strategies.
-    let d = e.route(&order(vec![line("A", 3, &[])]));
+    let d = e.consume(&order(vec![line("A", 3, &[])]));
     assert_eq!(d.status, Status::Partial);
     assert_eq!(e.stock().total_atp("A"), 0);
 }
@@ -486,14 +486,14 @@ fn rules_see_capacity_and_skip_full_locations() {
     e.set_rules(Some(
         Rules::compile(set.expect("rules"), &net).expect("compiles"),
     ));
-    let d = e.route(&order(vec![line("A", 1, &[])]));
+    let d = e.consume(&order(vec![line("A", 1, &[])]));
     assert_eq!(placed(&d), [("ST-FRANKFURT", vec![(0, 1)])]);
     // Full for today: the engine skips it before any rule is read.
-    let d = e.route(&order(vec![line("A", 1, &[])]));
+    let d = e.consume(&order(vec![line("A", 1, &[])]));
     assert_eq!(reasons(&d), [(0, 1, "backorder")]);
     let mut tomorrow = order(vec![line("A", 1, &[])]);
     tomorrow.placed_at = Some("2026-11-24T08:00:00Z".into());
-    assert_eq!(e.route(&tomorrow).status, Status::Sourced);
+    assert_eq!(e.consume(&tomorrow).status, Status::Sourced);
 }
 
 #[test]
@@ -592,7 +592,7 @@ fn hostile_scripts_are_stopped_and_only_their_order_fails() {
         let rules = trap_rules(body);
         // One unit at the DC: whoever is routed first and decided takes it.
         let e = engine(&rules, &[(0, "A", 1), (1, "A", 1)]);
-        let d2 = e.route(&order_id("O-2"));
+        let d2 = e.consume(&order_id("O-2"));
         assert_eq!(d2.status, Status::Unsourced, "{body}");
         assert!(d2.shipments.is_empty(), "{body}");
         assert_eq!(reasons(&d2), [(0, 1, "rule_error")], "{body}");
@@ -606,11 +606,11 @@ fn hostile_scripts_are_stopped_and_only_their_order_fails() {
         );
         // The failed order took nothing: the two units go to the next two orders.
         for id in ["O-1", "O-3"] {
-            let d = e.route(&order_id(id));
+            let d = e.consume(&order_id(id));
             assert_eq!(d.status, Status::Sourced, "{body}: {id}");
             assert_eq!(d.error, None);
         }
-        assert_eq!(e.route(&order_id("O-4")).status, Status::Unsourced);
+        assert_eq!(e.consume(&order_id("O-4")).status, Status::Unsourced);
     }
 }
 
@@ -714,7 +714,7 @@ fn a_score_dividing_by_a_zero_distance_is_a_rule_error() {
     let mut o = order(vec![line("A", 3, &[]), line("A", 1, &[])]);
     o.fulfillment = Fulfillment::Pickup;
     o.pickup_location = Some("ST-FRANKFURT".into());
-    let d = e.route(&o);
+    let d = e.consume(&o);
     assert_eq!(d.status, Status::Unsourced);
     assert!(d.shipments.is_empty());
     assert_eq!(reasons(&d), [(0, 3, "rule_error"), (1, 1, "rule_error")]);
@@ -725,7 +725,7 @@ fn a_score_dividing_by_a_zero_distance_is_a_rule_error() {
     );
     // Nothing was taken; a shipped order (every distance above 0) is decided as before.
     assert_eq!(e.stock().total_atp("A"), 6);
-    let d = e.route(&order(vec![line("A", 1, &[])]));
+    let d = e.consume(&order(vec![line("A", 1, &[])]));
     assert_eq!((d.status, d.error), (Status::Sourced, None));
     // A guarded divisor is never 0: the counter scores 0 and is chosen.
     let guarded = "strategy \"s\" {\n  candidates pickup_store, dcs\n  score distance > 0 km ? cost / distance : 0\n}\n";
@@ -733,7 +733,7 @@ fn a_score_dividing_by_a_zero_distance_is_a_rule_error() {
     let mut o = order(vec![line("A", 1, &[])]);
     o.fulfillment = Fulfillment::Pickup;
     o.pickup_location = Some("ST-FRANKFURT".into());
-    let d = e.route(&o);
+    let d = e.consume(&o);
     assert_eq!(d.error, None);
     assert_eq!(placed(&d), [("ST-FRANKFURT", vec![(0, 1)])]);
 }
@@ -746,7 +746,7 @@ fn a_script_returning_an_infinite_or_nan_number_is_a_rule_error() {
         ("return 0.0 / 0.0;", "NaN"),
     ] {
         let e = engine(&trap_rules(body), &[(0, "A", 1)]);
-        let d = e.route(&order_id("O-2"));
+        let d = e.consume(&order_id("O-2"));
         assert_eq!(reasons(&d), [(0, 1, "rule_error")], "{body}");
         assert_eq!(
             d.error,
@@ -755,7 +755,11 @@ fn a_script_returning_an_infinite_or_nan_number_is_a_rule_error() {
             )),
             "{body}"
         );
-        assert_eq!(e.route(&order_id("O-1")).status, Status::Sourced, "{body}");
+        assert_eq!(
+            e.consume(&order_id("O-1")).status,
+            Status::Sourced,
+            "{body}"
+        );
     }
 }
 
@@ -819,7 +823,7 @@ fn conditions_and_scores_without_a_finite_value_are_rule_errors() {
     ];
     for (rules, o, error) in cases {
         let e = engine(&rules, &[(0, "A", 5), (1, "A", 5)]);
-        let d = e.route(&o);
+        let d = e.consume(&o);
         assert_eq!(reasons(&d), [(0, 1, "rule_error")], "{rules}");
         assert_eq!(d.error.as_deref(), Some(error), "{rules}");
         assert_eq!(e.stock().total_atp("A"), 10);
@@ -847,7 +851,7 @@ fn a_constant_set_to_zero_after_the_check_fails_the_orders_that_divide_by_it() {
     set.set_const("per", "0").expect("override");
     let e = Engine::new(network(), &stock(&[(0, "A", 5)]));
     e.set_rules(Some(Rules::compile(set, e.network()).expect("compiles")));
-    let d = e.route(&order(vec![line("A", 1, &[])]));
+    let d = e.consume(&order(vec![line("A", 1, &[])]));
     assert_eq!(reasons(&d), [(0, 1, "rule_error")]);
     assert_eq!(
         d.error.as_deref(),

@@ -47,7 +47,7 @@ pub struct EventReport {
     /// Events that changed nothing, by index, and why: a pair the inventory does not list,
     /// or a count that would pass [`crate::MAX_UNITS`] (`load::events::check_events`
     /// refuses both before a replay).
-    pub refused: Vec<(usize, crate::AdjustError)>,
+    pub refused: Vec<(usize, crate::stock::AdjustError)>,
 }
 
 /// [`replay`] with stock events: each event is applied before the first order placed at

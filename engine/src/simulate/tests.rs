@@ -272,6 +272,7 @@ fn figures_count_locations_the_network_does_not_list_and_any_distance() {
         order: id.into(),
         status: Status::Sourced,
         rule: String::new(),
+        ruleset: crate::RulesetHash::BUILTIN,
         shipments,
         unsourced: vec![],
         total_cost: 1.0,

@@ -8,7 +8,7 @@
 
 pub mod sqlite;
 
-use crate::engine_port::{Reservation, ReservationState, StockFigures};
+use crate::engine_port::{Reservation, StockFigures};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -118,6 +118,8 @@ pub struct Stored {
     pub held: Vec<Reservation>,
     /// Every remembered answer.
     pub idempotency: Vec<IdempotencyRecord>,
+    /// The reservation with the largest id, whatever its state.
+    pub last_reservation: Option<Reservation>,
 }
 
 /// A store for the ledger. Commits come from one writer thread; reads from any thread.
@@ -172,13 +174,6 @@ pub fn rebuild(stored: &Stored) -> BTreeMap<(String, String), StockFigures> {
 fn add(value: u64, delta: i64) -> u64 {
     let exact = i128::from(value) + i128::from(delta);
     exact.clamp(0, i128::from(sourcing_engine::MAX_UNITS)) as u64
-}
-
-/// Keeps only the held reservations of a list (the last state of each id wins).
-pub fn held_only(all: Vec<Reservation>) -> Vec<Reservation> {
-    all.into_iter()
-        .filter(|r| r.state == ReservationState::Held)
-        .collect()
 }
 
 /// Now as RFC 3339 UTC with milliseconds.

@@ -2,9 +2,8 @@
 //! that returned is on disk. One connection writes (the writer thread), one reads.
 
 use super::{Batch, Entry, IdempotencyRecord, Ledger, LedgerError, SnapshotRow, Stored};
-use crate::engine_port::{Reservation, ReservationState, Take};
+use crate::engine_port::Reservation;
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::value::RawValue;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -21,7 +20,7 @@ CREATE TABLE IF NOT EXISTS entries (
     reservation TEXT, order_id TEXT, idempotency_key TEXT, ruleset TEXT, reference TEXT);
 CREATE TABLE IF NOT EXISTS reservations (
     id TEXT PRIMARY KEY, order_id TEXT NOT NULL, state TEXT NOT NULL,
-    expires_at INTEGER NOT NULL, decision TEXT NOT NULL, takes TEXT NOT NULL);
+    expires_at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS reservations_state ON reservations (state);
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL);
@@ -77,28 +76,10 @@ impl SqliteLedger {
     }
 }
 
+/// A stored reservation (its whole JSON); `None` for a body this build cannot read.
 fn reservation_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Reservation>> {
-    let id: String = row.get(0)?;
-    let order: String = row.get(1)?;
-    let state: String = row.get(2)?;
-    let expires_at: i64 = row.get(3)?;
-    let decision: String = row.get(4)?;
-    let takes: String = row.get(5)?;
-    let (Some(state), Ok(decision), Ok(takes)) = (
-        ReservationState::parse(&state),
-        RawValue::from_string(decision),
-        serde_json::from_str::<Vec<Take>>(&takes),
-    ) else {
-        return Ok(None);
-    };
-    Ok(Some(Reservation {
-        id,
-        order,
-        state,
-        expires_at,
-        decision,
-        takes,
-    }))
+    let body: String = row.get(0)?;
+    Ok(serde_json::from_str(&body).ok())
 }
 
 fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
@@ -194,7 +175,7 @@ impl Ledger for SqliteLedger {
             .collect::<Result<_, _>>()
             .map_err(&e)?;
         let mut q = c
-            .prepare("SELECT id, order_id, state, expires_at, decision, takes FROM reservations WHERE state = 'held' ORDER BY id")
+            .prepare("SELECT body FROM reservations WHERE state = 'held' ORDER BY id")
             .map_err(&e)?;
         let held: Vec<Option<Reservation>> = q
             .query_map([], reservation_from_row)
@@ -202,6 +183,15 @@ impl Ledger for SqliteLedger {
             .collect::<Result<_, _>>()
             .map_err(&e)?;
         stored.held = held.into_iter().flatten().collect();
+        stored.last_reservation = c
+            .query_row(
+                "SELECT body FROM reservations ORDER BY id DESC LIMIT 1",
+                [],
+                reservation_from_row,
+            )
+            .optional()
+            .map_err(&e)?
+            .flatten();
         let mut q = c
             .prepare("SELECT key, fingerprint, status, body FROM idempotency")
             .map_err(&e)?;
@@ -250,21 +240,20 @@ impl Ledger for SqliteLedger {
             }
             let mut upsert = tx
                 .prepare_cached(
-                    "INSERT OR REPLACE INTO reservations (id, order_id, state, expires_at, decision, takes) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT OR REPLACE INTO reservations (id, order_id, state, expires_at, body) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(&e)?;
             for r in &batch.reservations {
-                let takes = serde_json::to_string(&r.takes)
+                let body = serde_json::to_string(r)
                     .map_err(|x| LedgerError(format!("committing to the ledger: {x}")))?;
                 upsert
                     .execute(params![
-                        r.id,
+                        r.id.as_str(),
                         r.order,
-                        r.state.as_str(),
+                        r.state.to_string(),
                         r.expires_at,
-                        r.decision.get(),
-                        takes
+                        body
                     ])
                     .map_err(&e)?;
             }
@@ -306,7 +295,7 @@ impl Ledger for SqliteLedger {
         let e = err("reading the ledger");
         let found = c
             .query_row(
-                "SELECT id, order_id, state, expires_at, decision, takes FROM reservations WHERE id = ?1",
+                "SELECT body FROM reservations WHERE id = ?1",
                 params![id],
                 reservation_from_row,
             )
