@@ -9,7 +9,10 @@ use std::fmt;
 
 /// One problem in an input file, located precisely.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LoadError {
+    /// What kind of problem, to match on.
+    pub kind: LoadErrorKind,
     /// The file as the user named it.
     pub file: String,
     /// 1-based line number.
@@ -22,6 +25,20 @@ pub struct LoadError {
     pub message: String,
 }
 
+/// What kind of problem a [`LoadError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LoadErrorKind {
+    /// The file could not be read at all.
+    Io,
+    /// The bytes are not UTF-8 text.
+    Encoding,
+    /// The text is not the format (JSON, CSV) or not the shape (an object, a header).
+    Syntax,
+    /// A field's value is wrong, missing, or names something that does not exist.
+    Field,
+}
+
 impl LoadError {
     /// A problem at `line`:`column` of `file`, about `field` when given.
     pub fn new(
@@ -32,6 +49,11 @@ impl LoadError {
         message: impl Into<String>,
     ) -> LoadError {
         LoadError {
+            kind: if field.is_some() {
+                LoadErrorKind::Field
+            } else {
+                LoadErrorKind::Syntax
+            },
             file: file.to_string(),
             line,
             column,
@@ -42,7 +64,15 @@ impl LoadError {
 
     /// A file that could not be read at all (missing, unreadable); located at 1:1.
     pub fn io(file: &str, err: &std::io::Error) -> LoadError {
-        LoadError::new(file, 1, 1, None, format!("cannot read file: {err}"))
+        LoadError {
+            kind: LoadErrorKind::Io,
+            ..LoadError::new(file, 1, 1, None, format!("cannot read file: {err}"))
+        }
+    }
+
+    /// The same problem, of another kind.
+    pub(crate) fn of_kind(self, kind: LoadErrorKind) -> LoadError {
+        LoadError { kind, ..self }
     }
 }
 

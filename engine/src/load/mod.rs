@@ -14,7 +14,7 @@ pub mod network;
 pub mod orders;
 mod quick;
 
-pub use error::{LoadError, LoadErrors};
+pub use error::{LoadError, LoadErrorKind, LoadErrors};
 pub use events::{events_from_bytes, load_events, parse_events, StockEvent};
 pub use inventory::{
     inventory_from_bytes, load_inventory, parse_inventory_csv, parse_inventory_json,
@@ -51,6 +51,7 @@ fn decode<'b>(file: &str, bytes: &'b [u8], first_line: usize) -> Result<&'b str,
             None,
             format!("the file is not valid UTF-8 text (byte `0x{byte:02X}`); save it as UTF-8"),
         )
+        .of_kind(error::LoadErrorKind::Encoding)
     })
 }
 

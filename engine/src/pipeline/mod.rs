@@ -108,6 +108,35 @@ pub struct Adjuster<'a> {
 }
 
 impl Adjuster<'_> {
+    /// [`Engine::apply`] between two orders of a run: the movement goes through the same
+    /// stock path, and its change of ATP is written down for the plans made ahead. A pair
+    /// the inventory does not list is refused here (adding one lays the stock out anew,
+    /// which waits until no pipeline runs).
+    pub fn apply(
+        &mut self,
+        movement: &crate::Movement,
+    ) -> Result<crate::StockFigures, crate::MovementError> {
+        let stock = self.engine.stock();
+        let unknown = || crate::MovementError::UnknownLocation {
+            location: movement.location.clone(),
+        };
+        let location = self
+            .engine
+            .network()
+            .location_index(&movement.location)
+            .ok_or_else(unknown)?;
+        let slot = stock
+            .slot_of(location as u32, &movement.sku)
+            .ok_or_else(unknown)?;
+        let (count, change) = movement.count_change();
+        let (done, figures) = stock
+            .change(slot, count, change)
+            .map_err(|e| movement.error(e))?;
+        self.journal
+            .slot_changed(&stock, slot, done.before, done.after);
+        Ok(figures)
+    }
+
     /// [`crate::Stock::adjust`]: adds (or removes) units of a listed (location, SKU) pair.
     pub fn adjust(
         &mut self,

@@ -254,6 +254,67 @@ fn stock_events_between_orders_are_seen_by_plans_made_ahead() {
 }
 
 #[test]
+fn movements_between_orders_are_seen_by_plans_made_ahead() {
+    use crate::{Change, Movement, MovementKind};
+    let sc = contended(3);
+    let events = receipts_and_corrections(&sc);
+    // The replay's events as ledger movements: counts and safety stock changes too.
+    let movement = |ev: &crate::load::StockEvent| Movement {
+        location: sc.network.locations[ev.location].id.clone(),
+        sku: ev.sku.clone(),
+        kind: match ev.line % 3 {
+            0 => MovementKind::Count,
+            1 => MovementKind::SafetyStock,
+            _ => MovementKind::Receipt,
+        },
+        change: match ev.line % 3 {
+            0 => Change::Set {
+                value: 3,
+                expected: None,
+            },
+            1 => Change::Set {
+                value: 1,
+                expected: None,
+            },
+            _ => Change::Delta(ev.delta.max(0)),
+        },
+    };
+    let e = engine(&sc, None);
+    let mut apply = due(&events);
+    let want: Vec<String> = sc
+        .orders
+        .iter()
+        .map(|o| {
+            apply(o, &mut |ev| {
+                let _ = e.apply(&movement(ev));
+            });
+            json(&e.consume(o))
+        })
+        .collect();
+    let want_left = left(&sc, &e);
+    let e = engine(&sc, None);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .expect("a pool");
+    let mut apply = due(&events);
+    let mut got = Vec::new();
+    pool.install(|| {
+        Pipeline::new(&e).window(50).run(
+            &sc.orders,
+            |o, stock| apply(o, &mut |ev| drop(stock.apply(&movement(ev)))),
+            |_, d, _| {
+                got.push(json(&d));
+                Ok::<(), ()>(())
+            },
+        )
+    })
+    .expect("runs");
+    assert_eq!(got, want);
+    assert_eq!(left(&sc, &e), want_left);
+}
+
+#[test]
 fn a_replay_gives_the_same_bytes_on_any_threads() {
     let sc = contended(3);
     let events = receipts_and_corrections(&sc);
