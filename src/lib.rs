@@ -38,6 +38,10 @@ enum Command {
     /// Serve editors over stdio (the Language Server Protocol): diagnostics, formatting,
     /// hovers, completion, go to definition for rule files.
     Lsp(cmd::lsp::LspArgs),
+    /// Serve the engine over HTTP with a durable stock ledger (see service.md).
+    Serve(cmd::serve::ServeArgs),
+    /// Print a new random access token and its line for `serve --tokens FILE`.
+    Token(cmd::token::TokenArgs),
 }
 
 /// How a command failed.
@@ -83,6 +87,8 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::Gen(args) => cmd::gen::run(&args),
         Command::Bench(args) => cmd::bench::run(&args),
         Command::Lsp(args) => cmd::lsp::run(&args),
+        Command::Serve(args) => cmd::serve::run(&args),
+        Command::Token(args) => cmd::token::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,5 +13,7 @@ pub mod output;
 pub mod report;
 pub mod route;
 pub mod scenario;
+pub mod serve;
 pub mod simulate;
 pub mod test;
+pub mod token;

@@ -1,0 +1,728 @@
+//! The service's core: the engine decides in memory under one sequencing lock, the
+//! ledger writer commits what it decided in batches, and a caller is answered once its
+//! batch is on disk.
+//!
+//! The lock covers the engine change, the numbering of its entries and the hand-off to the
+//! writer, so the ledger's order is the order memory changed in. A batch that fails to
+//! commit is undone in memory together with everything handed off after it (newest
+//! first), and every one of those requests fails.
+
+use crate::engine_port::{
+    state_word, EnginePort, Mode, Movement, PairDelta, Reservation, ReservationState, RouteOptions,
+    Transition, Undo,
+};
+use crate::ledger::{now_rfc3339, Batch, Entry, IdempotencyRecord, Ledger, LedgerError};
+use crate::metrics::Metrics;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sourcing_engine::{MovementError, ReservationError, ValidOrder};
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+use tokio::sync::{oneshot, watch};
+
+/// Most jobs committed in one transaction.
+const MAX_BATCH: usize = 4096;
+
+/// An answer: HTTP status and JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON text.
+    pub body: String,
+}
+
+/// A refusal: HTTP status and `{"error": …}` (with more fields where service.md says).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: serde_json::Value,
+}
+
+impl ApiError {
+    /// `status` with `{"error": message}`.
+    pub fn new(status: u16, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            body: json!({ "error": message.into() }),
+        }
+    }
+}
+
+type Shared = Option<Result<Answer, ApiError>>;
+
+struct Idem {
+    fingerprint: String,
+    answer: watch::Receiver<Shared>,
+}
+
+struct Job {
+    first_seq: u64,
+    batch: Batch,
+    undo: Vec<Undo>,
+    key: Option<String>,
+    answer: Option<(Answer, watch::Sender<Shared>)>,
+    reply: Option<oneshot::Sender<Result<(), String>>>,
+    held_change: i64,
+}
+
+enum Pending {
+    /// An earlier request with the same key: its answer, once it has one.
+    Earlier(watch::Receiver<Shared>),
+    /// Handed to the writer: its reply and the answer.
+    Queued(
+        oneshot::Receiver<Result<(), String>>,
+        watch::Receiver<Shared>,
+    ),
+}
+
+struct Seq {
+    /// True once memory could not be brought back to the ledger: no more changes.
+    broken: bool,
+    next: u64,
+    tx: Option<mpsc::Sender<Job>>,
+    idem: HashMap<String, Idem>,
+}
+
+/// What a change hands to the ledger and answers.
+pub struct Prepared {
+    /// Entries (numbered from the `next` given to the preparation), reservations.
+    pub batch: Batch,
+    /// How to revert it in memory.
+    pub undo: Vec<Undo>,
+    /// The answer once durable.
+    pub answer: Answer,
+    /// Change of the number of held reservations.
+    pub held_change: i64,
+}
+
+/// The engine, the ledger and the writer between them.
+pub struct Core {
+    /// The engine.
+    pub port: EnginePort,
+    /// The ledger (reads; the writer thread commits).
+    pub ledger: Arc<dyn Ledger>,
+    /// Counters and histograms.
+    pub metrics: Metrics,
+    seq: Mutex<Seq>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core").finish_non_exhaustive()
+    }
+}
+
+/// The fingerprint of a request: its method, path and body (JSON read and written again,
+/// so spacing and key order do not matter).
+pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
+    let canonical = serde_json::from_slice::<serde_json::Value>(body)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update(b" ");
+    h.update(path.as_bytes());
+    h.update(b"\n");
+    h.update(canonical.as_bytes());
+    crate::engine_port::hex(&h.finalize())
+}
+
+/// The ledger entries of some figure changes.
+#[allow(clippy::too_many_arguments)]
+pub fn entries(
+    deltas: &[PairDelta],
+    next: u64,
+    kind: &str,
+    reservation: Option<&str>,
+    order: Option<&str>,
+    key: Option<&str>,
+    ruleset: Option<&str>,
+    reference: Option<&str>,
+) -> Vec<Entry> {
+    let at = now_rfc3339();
+    deltas
+        .iter()
+        .zip(next..)
+        .map(|(d, seq)| Entry {
+            seq,
+            at: at.clone(),
+            kind: kind.to_string(),
+            location: d.location.clone(),
+            sku: d.sku.clone(),
+            on_hand_delta: d.on_hand,
+            reserved_delta: d.reserved,
+            reservation: reservation.map(str::to_string),
+            order: order.map(str::to_string),
+            idempotency_key: key.map(str::to_string),
+            ruleset: ruleset.map(str::to_string),
+            reference: reference.map(str::to_string),
+        })
+        .collect()
+}
+
+/// The reservation as the service answers it.
+pub fn reservation_json(r: &Reservation) -> String {
+    format!(
+        "{{\"id\":{},\"order\":{},\"state\":\"{}\",\"expires_at\":{},\"decision\":{}}}",
+        serde_json::Value::from(r.id.as_str()),
+        serde_json::Value::from(r.order.as_str()),
+        state_word(r.state),
+        r.expires_at,
+        crate::engine_port::decision_json(&r.decision, None).get()
+    )
+}
+
+impl Core {
+    /// A core over an engine and a ledger whose last entry is `next - 1`, remembering the
+    /// stored answers; starts the writer thread.
+    pub fn start(
+        port: EnginePort,
+        ledger: Arc<dyn Ledger>,
+        next: u64,
+        answers: Vec<IdempotencyRecord>,
+        metrics: Metrics,
+    ) -> Arc<Core> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let idem = answers
+            .into_iter()
+            .map(|r| {
+                let (_, answer) = watch::channel(Some(Ok(Answer {
+                    status: r.status,
+                    body: r.body,
+                })));
+                (
+                    r.key,
+                    Idem {
+                        fingerprint: r.fingerprint,
+                        answer,
+                    },
+                )
+            })
+            .collect();
+        let core = Arc::new(Core {
+            port,
+            ledger,
+            metrics,
+            seq: Mutex::new(Seq {
+                broken: false,
+                next,
+                tx: Some(tx),
+                idem,
+            }),
+            writer: Mutex::new(None),
+        });
+        let held = core
+            .port
+            .reservations()
+            .iter()
+            .filter(|r| r.state == ReservationState::Held)
+            .count();
+        core.metrics.reservations_held.set(held as i64);
+        let writer_core = Arc::clone(&core);
+        let handle = std::thread::Builder::new()
+            .name("ledger-writer".into())
+            .spawn(move || writer_core.write_loop(rx));
+        match handle {
+            Ok(h) => *core.writer.lock().unwrap_or_else(PoisonError::into_inner) = Some(h),
+            Err(e) => {
+                tracing::error!("cannot start the ledger writer: {e}");
+                core.lock().tx = None;
+            }
+        }
+        core
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Seq> {
+        self.seq.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Stops taking changes and waits until everything handed to the writer is durable.
+    pub fn shutdown(&self) {
+        self.lock().tx = None;
+        let handle = self
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+
+    /// False once a failed commit left memory ahead of the ledger (restart to rebuild).
+    pub fn healthy(&self) -> bool {
+        !self.lock().broken
+    }
+
+    /// The next sequence number.
+    pub fn next_seq(&self) -> u64 {
+        self.lock().next
+    }
+
+    fn write_loop(&self, rx: mpsc::Receiver<Job>) {
+        while let Ok(first) = rx.recv() {
+            let mut jobs = vec![first];
+            while jobs.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+            let mut batch = Batch::default();
+            for job in &jobs {
+                batch.extend(&job.batch);
+            }
+            let started = Instant::now();
+            let result = self.ledger.commit(&batch);
+            self.metrics
+                .commit_seconds
+                .observe(started.elapsed().as_secs_f64());
+            self.metrics.batch_size.observe(jobs.len() as f64);
+            match result {
+                Ok(()) => {
+                    let held: i64 = jobs.iter().map(|j| j.held_change).sum();
+                    self.metrics.reservations_held.add(held);
+                    for job in jobs {
+                        if let Some((answer, shared)) = job.answer {
+                            let _ = shared.send(Some(Ok(answer)));
+                        }
+                        if let Some(reply) = job.reply {
+                            let _ = reply.send(Ok(()));
+                        }
+                    }
+                }
+                Err(e) => self.fail(jobs, &rx, &e),
+            }
+        }
+    }
+
+    /// Undoes a failed batch and every job handed off after it, newest first.
+    fn fail(&self, mut jobs: Vec<Job>, rx: &mpsc::Receiver<Job>, error: &LedgerError) {
+        tracing::error!(
+            "ledger commit failed, {} changes undone: {error}",
+            jobs.len()
+        );
+        let mut seq = self.lock();
+        while let Ok(job) = rx.try_recv() {
+            jobs.push(job);
+        }
+        let mut exact = true;
+        for job in jobs.iter_mut().rev() {
+            for undo in std::mem::take(&mut job.undo).into_iter().rev() {
+                exact &= self.port.undo(undo);
+            }
+        }
+        if let Some(first) = jobs.first() {
+            seq.next = first.first_seq;
+        }
+        if !exact {
+            // Memory is ahead of the ledger in a way the engine cannot revert: take no
+            // more changes; a restart rebuilds the stock from the ledger.
+            tracing::error!("a settled reservation could not be reverted: the service takes no more changes until it is started again");
+            seq.tx = None;
+            seq.broken = true;
+        }
+        let refusal = ApiError::new(
+            503,
+            format!("the change could not be made durable: {error}"),
+        );
+        for job in jobs {
+            if let Some(key) = &job.key {
+                seq.idem.remove(key);
+            }
+            if let Some((_, shared)) = job.answer {
+                let _ = shared.send(Some(Err(refusal.clone())));
+            }
+            if let Some(reply) = job.reply {
+                let _ = reply.send(Err(error.0.clone()));
+            }
+        }
+    }
+
+    /// Makes one change: prepares it in memory under the sequencing lock, hands it to the
+    /// writer and answers once it is durable. With an idempotency key (key, fingerprint),
+    /// a key seen before answers its first answer (waiting for it if it is not durable
+    /// yet), or 409 for a different request.
+    pub async fn change(
+        &self,
+        key: Option<(String, String)>,
+        prepare: impl FnOnce(&EnginePort, u64, Option<&str>) -> Result<Prepared, ApiError>,
+    ) -> Result<Answer, ApiError> {
+        let failed_first = || ApiError::new(503, "the first request with this key failed");
+        match self.enqueue(key, prepare)? {
+            Pending::Earlier(mut waiting) => {
+                let answer = match waiting.wait_for(Option::is_some).await {
+                    Ok(answer) => answer.clone(),
+                    Err(_) => None,
+                };
+                answer.unwrap_or_else(|| Err(failed_first()))
+            }
+            Pending::Queued(reply, shared) => match reply.await {
+                Ok(Ok(())) => {
+                    let answer = shared.borrow().clone();
+                    answer.unwrap_or_else(|| Err(ApiError::new(503, "no answer was recorded")))
+                }
+                Ok(Err(e)) => Err(ApiError::new(
+                    503,
+                    format!("the change could not be made durable: {e}"),
+                )),
+                Err(_) => Err(ApiError::new(503, "the ledger writer has stopped")),
+            },
+        }
+    }
+
+    /// The synchronous half of [`Core::change`]: under the lock, either the answer of an
+    /// earlier request with the same key, or the change made and handed to the writer.
+    fn enqueue(
+        &self,
+        key: Option<(String, String)>,
+        prepare: impl FnOnce(&EnginePort, u64, Option<&str>) -> Result<Prepared, ApiError>,
+    ) -> Result<Pending, ApiError> {
+        let mut seq = self.lock();
+        if let Some((k, fp)) = &key {
+            if let Some(idem) = seq.idem.get(k) {
+                if idem.fingerprint != *fp {
+                    return Err(ApiError::new(
+                        409,
+                        format!("idempotency key `{k}` was first used with a different request"),
+                    ));
+                }
+                return Ok(Pending::Earlier(idem.answer.clone()));
+            }
+        }
+        let Some(tx) = seq.tx.clone() else {
+            return Err(ApiError::new(
+                503,
+                if seq.broken {
+                    "a change could not be made durable; the service takes changes again once restarted"
+                } else {
+                    "the service is shutting down"
+                },
+            ));
+        };
+        let first_seq = seq.next;
+        let prepared = prepare(&self.port, first_seq, key.as_ref().map(|k| k.0.as_str()))?;
+        let mut batch = prepared.batch;
+        seq.next += batch.entries.len() as u64;
+        let (shared_tx, shared_rx) = watch::channel(None);
+        if let Some((k, fp)) = &key {
+            batch.idempotency.push(IdempotencyRecord {
+                key: k.clone(),
+                fingerprint: fp.clone(),
+                status: prepared.answer.status,
+                body: prepared.answer.body.clone(),
+            });
+            seq.idem.insert(
+                k.clone(),
+                Idem {
+                    fingerprint: fp.clone(),
+                    answer: shared_rx.clone(),
+                },
+            );
+        }
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let job = Job {
+            first_seq,
+            batch,
+            undo: prepared.undo,
+            key: key.as_ref().map(|k| k.0.clone()),
+            answer: Some((prepared.answer, shared_tx)),
+            reply: Some(reply_tx),
+            held_change: prepared.held_change,
+        };
+        if let Err(mpsc::SendError(job)) = tx.send(job) {
+            let mut exact = true;
+            for undo in job.undo.into_iter().rev() {
+                exact &= self.port.undo(undo);
+            }
+            seq.next = first_seq;
+            seq.broken |= !exact;
+            if let Some(k) = &job.key {
+                seq.idem.remove(k);
+            }
+            return Err(ApiError::new(503, "the ledger writer has stopped"));
+        }
+        Ok(Pending::Queued(reply_rx, shared_rx))
+    }
+
+    /// Routes an order and takes its units for good.
+    pub async fn route(
+        &self,
+        order: ValidOrder,
+        key: (String, String),
+    ) -> Result<Answer, ApiError> {
+        self.change(Some(key), |port, next, key| {
+            let out = port.route(
+                &order,
+                &RouteOptions {
+                    mode: Mode::Consume,
+                    explain: false,
+                },
+            );
+            self.metrics.decision("route", out.status, &out.rule);
+            let undo: Vec<Undo> = out
+                .engine
+                .map(|o| Undo::Outcome(Box::new(o)))
+                .into_iter()
+                .collect();
+            let batch = Batch {
+                entries: entries(
+                    &out.deltas,
+                    next,
+                    "route",
+                    None,
+                    Some(&order.id),
+                    key,
+                    Some(&out.ruleset),
+                    None,
+                ),
+                ..Batch::default()
+            };
+            Ok(Prepared {
+                batch,
+                undo,
+                answer: Answer {
+                    status: 200,
+                    body: out.decision.get().to_string(),
+                },
+                held_change: 0,
+            })
+        })
+        .await
+    }
+
+    /// Routes an order and holds its units until `expires_at`.
+    pub async fn reserve(
+        &self,
+        order: ValidOrder,
+        ttl_s: u64,
+        key: (String, String),
+    ) -> Result<Answer, ApiError> {
+        self.change(Some(key), |port, next, key| {
+            let out = port.route(
+                &order,
+                &RouteOptions {
+                    mode: Mode::Reserve {
+                        ttl_s,
+                        now: crate::ledger::now_unix(),
+                    },
+                    explain: false,
+                },
+            );
+            self.metrics.decision("reserve", out.status, &out.rule);
+            let Some(reservation) = out.reservation.clone() else {
+                if let Some(o) = out.engine {
+                    port.undo(Undo::Outcome(Box::new(o)));
+                }
+                return Err(ApiError::new(503, "the engine made no reservation"));
+            };
+            let undo: Vec<Undo> = out
+                .engine
+                .map(|o| Undo::Outcome(Box::new(o)))
+                .into_iter()
+                .collect();
+            let batch = Batch {
+                entries: entries(
+                    &out.deltas,
+                    next,
+                    "reserve",
+                    Some(reservation.id.as_str()),
+                    Some(&order.id),
+                    key,
+                    Some(&out.ruleset),
+                    None,
+                ),
+                reservations: vec![reservation.clone()],
+                ..Batch::default()
+            };
+            Ok(Prepared {
+                batch,
+                undo,
+                answer: Answer {
+                    status: 201,
+                    body: reservation_json(&reservation),
+                },
+                held_change: 1,
+            })
+        })
+        .await
+    }
+
+    /// Confirms (`to` confirmed) or releases (`to` released) a reservation.
+    pub async fn settle(
+        &self,
+        id: &str,
+        to: ReservationState,
+        key: Option<(String, String)>,
+    ) -> Result<Answer, ApiError> {
+        self.change(key, |port, next, key| {
+            let result = match to {
+                ReservationState::Confirmed => port.confirm(id),
+                _ => port.release(id),
+            };
+            let t = result.map_err(|e| match e {
+                ReservationError::NotHeld { state, .. } => ApiError::new(
+                    409,
+                    format!(
+                        "reservation `{id}` is {}; only a held reservation can be {}",
+                        state_word(state),
+                        state_word(to)
+                    ),
+                ),
+                ReservationError::Unknown { .. } => {
+                    ApiError::new(404, format!("no reservation has the id `{id}`"))
+                }
+                other => ApiError::new(409, other.to_string()),
+            })?;
+            let kind = match to {
+                ReservationState::Confirmed => "confirm",
+                _ => "release",
+            };
+            Ok(self.transition_prepared(&t, next, key, kind))
+        })
+        .await
+    }
+
+    fn transition_prepared(
+        &self,
+        t: &Transition,
+        next: u64,
+        key: Option<&str>,
+        kind: &str,
+    ) -> Prepared {
+        let changed = t.before != t.reservation.state;
+        let batch = Batch {
+            entries: entries(
+                &t.deltas,
+                next,
+                kind,
+                Some(t.reservation.id.as_str()),
+                Some(&t.reservation.order),
+                key,
+                None,
+                None,
+            ),
+            reservations: if changed {
+                vec![t.reservation.clone()]
+            } else {
+                Vec::new()
+            },
+            ..Batch::default()
+        };
+        Prepared {
+            batch,
+            undo: if changed {
+                vec![Undo::Transition(t.reservation.id.to_string())]
+            } else {
+                Vec::new()
+            },
+            answer: Answer {
+                status: 200,
+                body: reservation_json(&t.reservation),
+            },
+            held_change: if changed { -1 } else { 0 },
+        }
+    }
+
+    /// Applies a stock movement.
+    pub async fn movement(
+        &self,
+        movement: Movement,
+        kind: String,
+        reference: Option<String>,
+        key: Option<(String, String)>,
+    ) -> Result<Answer, ApiError> {
+        self.change(key, |port, next, key| {
+            let moved = port.apply(&movement).map_err(|e| match e {
+                MovementError::Expected { expected, current } => ApiError {
+                    status: 409,
+                    body: json!({
+                        "error": format!("{}/{}: on hand is {current}, not the expected {expected}; nothing changed", movement.location, movement.sku),
+                        "current": current,
+                    }),
+                },
+                MovementError::UnknownLocation { location } => ApiError::new(
+                    422,
+                    format!("location: unknown location `{}`: it is not in the network", location.escape_debug()),
+                ),
+                other => ApiError::new(422, format!("{}/{}: {other}", movement.location, movement.sku)),
+            })?;
+            let batch = Batch {
+                entries: entries(
+                    std::slice::from_ref(&moved.delta),
+                    next,
+                    &kind,
+                    None,
+                    None,
+                    key,
+                    None,
+                    reference.as_deref(),
+                ),
+                ..Batch::default()
+            };
+            let body = json!({
+                "seq": next,
+                "on_hand": moved.figures.on_hand,
+                "reserved": moved.figures.reserved,
+                "atp": moved.figures.atp,
+            });
+            Ok(Prepared {
+                batch,
+                undo: vec![Undo::Moved(moved.delta)],
+                answer: Answer {
+                    status: 200,
+                    body: body.to_string(),
+                },
+                held_change: 0,
+            })
+        })
+        .await
+    }
+
+    /// Expires every held reservation due at `now` (unix seconds); the entries are handed
+    /// to the writer without waiting. Returns how many expired.
+    pub fn expire_due(&self, now: i64) -> usize {
+        let mut seq = self.lock();
+        let Some(tx) = seq.tx.clone() else {
+            return 0;
+        };
+        let expired = self.port.expire(now);
+        if expired.is_empty() {
+            return 0;
+        }
+        let first_seq = seq.next;
+        let mut batch = Batch::default();
+        let mut undo = Vec::new();
+        for t in &expired {
+            let p = self.transition_prepared(t, seq.next, None, "expiry");
+            seq.next += p.batch.entries.len() as u64;
+            batch.extend(&p.batch);
+            undo.extend(p.undo);
+        }
+        let job = Job {
+            first_seq,
+            batch,
+            undo,
+            key: None,
+            answer: None,
+            reply: None,
+            held_change: -(expired.len() as i64),
+        };
+        if let Err(mpsc::SendError(job)) = tx.send(job) {
+            let mut exact = true;
+            for undo in job.undo.into_iter().rev() {
+                exact &= self.port.undo(undo);
+            }
+            seq.next = first_seq;
+            seq.broken |= !exact;
+            return 0;
+        }
+        expired.len()
+    }
+}

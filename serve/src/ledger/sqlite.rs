@@ -1,0 +1,306 @@
+//! The embedded ledger: one SQLite file, write-ahead log, `synchronous=FULL` so a commit
+//! that returned is on disk. One connection writes (the writer thread), one reads.
+
+use super::{Batch, Entry, IdempotencyRecord, Ledger, LedgerError, SnapshotRow, Stored};
+use crate::engine_port::Reservation;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshot (
+    location TEXT NOT NULL, sku TEXT NOT NULL,
+    on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, safety_stock INTEGER NOT NULL,
+    PRIMARY KEY (location, sku));
+CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL,
+    location TEXT NOT NULL, sku TEXT NOT NULL,
+    on_hand_delta INTEGER NOT NULL, reserved_delta INTEGER NOT NULL,
+    reservation TEXT, order_id TEXT, idempotency_key TEXT, ruleset TEXT, reference TEXT);
+CREATE TABLE IF NOT EXISTS reservations (
+    id TEXT PRIMARY KEY, order_id TEXT NOT NULL, state TEXT NOT NULL,
+    expires_at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS reservations_state ON reservations (state);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL);
+";
+
+/// A ledger in one SQLite file.
+pub struct SqliteLedger {
+    write: Mutex<Connection>,
+    read: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteLedger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteLedger").finish_non_exhaustive()
+    }
+}
+
+fn err(context: &str) -> impl Fn(rusqlite::Error) -> LedgerError + '_ {
+    move |e| LedgerError(format!("{context}: {e}"))
+}
+
+fn lock(c: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    c.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+impl SqliteLedger {
+    /// Opens (or creates) the ledger at `path`.
+    pub fn open(path: &Path) -> Result<SqliteLedger, LedgerError> {
+        let shown = path.display().to_string();
+        let context = format!("ledger {shown}");
+        let write = Connection::open(path).map_err(err(&context))?;
+        write
+            .execute_batch(
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;",
+            )
+            .map_err(err(&context))?;
+        write.execute_batch(SCHEMA).map_err(err(&context))?;
+        let read = Connection::open(path).map_err(err(&context))?;
+        read.execute_batch("PRAGMA busy_timeout=5000;")
+            .map_err(err(&context))?;
+        Ok(SqliteLedger {
+            write: Mutex::new(write),
+            read: Mutex::new(read),
+        })
+    }
+}
+
+/// A stored reservation (its whole JSON); `None` for a body this build cannot read.
+fn reservation_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Reservation>> {
+    let body: String = row.get(0)?;
+    Ok(serde_json::from_str(&body).ok())
+}
+
+fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        seq: to_u64(row.get(0)?),
+        at: row.get(1)?,
+        kind: row.get(2)?,
+        location: row.get(3)?,
+        sku: row.get(4)?,
+        on_hand_delta: row.get(5)?,
+        reserved_delta: row.get(6)?,
+        reservation: row.get(7)?,
+        order: row.get(8)?,
+        idempotency_key: row.get(9)?,
+        ruleset: row.get(10)?,
+        reference: row.get(11)?,
+    })
+}
+
+const ENTRY_COLUMNS: &str = "seq, at, kind, location, sku, on_hand_delta, reserved_delta, \
+     reservation, order_id, idempotency_key, ruleset, reference";
+
+impl Ledger for SqliteLedger {
+    fn initialised(&self) -> Result<bool, LedgerError> {
+        let c = lock(&self.read);
+        let v: Option<String> = c
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'initialised'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err("reading the ledger"))?;
+        Ok(v.is_some())
+    }
+
+    fn initialise(&self, snapshot: &[SnapshotRow]) -> Result<(), LedgerError> {
+        let mut c = lock(&self.write);
+        let tx = c.transaction().map_err(err("writing the snapshot"))?;
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT OR REPLACE INTO snapshot (location, sku, on_hand, reserved, safety_stock) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(err("writing the snapshot"))?;
+            for r in snapshot {
+                insert
+                    .execute(params![
+                        r.location,
+                        r.sku,
+                        to_i64(r.on_hand),
+                        to_i64(r.reserved),
+                        to_i64(r.safety_stock)
+                    ])
+                    .map_err(err("writing the snapshot"))?;
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('initialised', ?1)",
+                params![super::now_rfc3339()],
+            )
+            .map_err(err("writing the snapshot"))?;
+        }
+        tx.commit().map_err(err("writing the snapshot"))
+    }
+
+    fn load(&self) -> Result<Stored, LedgerError> {
+        let c = lock(&self.read);
+        let e = err("reading the ledger");
+        let mut stored = Stored::default();
+        let mut q = c
+            .prepare("SELECT location, sku, on_hand, reserved, safety_stock FROM snapshot ORDER BY location, sku")
+            .map_err(&e)?;
+        stored.snapshot = q
+            .query_map([], |r| {
+                Ok(SnapshotRow {
+                    location: r.get(0)?,
+                    sku: r.get(1)?,
+                    on_hand: to_u64(r.get(2)?),
+                    reserved: to_u64(r.get(3)?),
+                    safety_stock: to_u64(r.get(4)?),
+                })
+            })
+            .map_err(&e)?
+            .collect::<Result<_, _>>()
+            .map_err(&e)?;
+        let mut q = c
+            .prepare(&format!("SELECT {ENTRY_COLUMNS} FROM entries ORDER BY seq"))
+            .map_err(&e)?;
+        stored.entries = q
+            .query_map([], entry_from_row)
+            .map_err(&e)?
+            .collect::<Result<_, _>>()
+            .map_err(&e)?;
+        let mut q = c
+            .prepare("SELECT body FROM reservations WHERE state = 'held' ORDER BY id")
+            .map_err(&e)?;
+        let held: Vec<Option<Reservation>> = q
+            .query_map([], reservation_from_row)
+            .map_err(&e)?
+            .collect::<Result<_, _>>()
+            .map_err(&e)?;
+        stored.held = held.into_iter().flatten().collect();
+        stored.last_reservation = c
+            .query_row(
+                "SELECT body FROM reservations ORDER BY id DESC LIMIT 1",
+                [],
+                reservation_from_row,
+            )
+            .optional()
+            .map_err(&e)?
+            .flatten();
+        let mut q = c
+            .prepare("SELECT key, fingerprint, status, body FROM idempotency")
+            .map_err(&e)?;
+        stored.idempotency = q
+            .query_map([], |r| {
+                Ok(IdempotencyRecord {
+                    key: r.get(0)?,
+                    fingerprint: r.get(1)?,
+                    status: u16::try_from(r.get::<_, i64>(2)?).unwrap_or(200),
+                    body: r.get(3)?,
+                })
+            })
+            .map_err(&e)?
+            .collect::<Result<_, _>>()
+            .map_err(&e)?;
+        Ok(stored)
+    }
+
+    fn commit(&self, batch: &Batch) -> Result<(), LedgerError> {
+        let mut c = lock(&self.write);
+        let e = err("committing to the ledger");
+        let tx = c.transaction().map_err(&e)?;
+        {
+            let mut insert = tx
+                .prepare_cached(&format!(
+                    "INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                ))
+                .map_err(&e)?;
+            for x in &batch.entries {
+                insert
+                    .execute(params![
+                        to_i64(x.seq),
+                        x.at,
+                        x.kind,
+                        x.location,
+                        x.sku,
+                        x.on_hand_delta,
+                        x.reserved_delta,
+                        x.reservation,
+                        x.order,
+                        x.idempotency_key,
+                        x.ruleset,
+                        x.reference
+                    ])
+                    .map_err(&e)?;
+            }
+            let mut upsert = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO reservations (id, order_id, state, expires_at, body) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(&e)?;
+            for r in &batch.reservations {
+                let body = serde_json::to_string(r)
+                    .map_err(|x| LedgerError(format!("committing to the ledger: {x}")))?;
+                upsert
+                    .execute(params![
+                        r.id.as_str(),
+                        r.order,
+                        r.state.to_string(),
+                        r.expires_at,
+                        body
+                    ])
+                    .map_err(&e)?;
+            }
+            let mut remember = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO idempotency (key, fingerprint, status, body) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(&e)?;
+            for i in &batch.idempotency {
+                remember
+                    .execute(params![i.key, i.fingerprint, i64::from(i.status), i.body])
+                    .map_err(&e)?;
+            }
+        }
+        tx.commit().map_err(&e)
+    }
+
+    fn entries(&self, after: u64, limit: usize) -> Result<Vec<Entry>, LedgerError> {
+        let c = lock(&self.read);
+        let e = err("reading the ledger");
+        let mut q = c
+            .prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM entries WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            ))
+            .map_err(&e)?;
+        let rows = q
+            .query_map(
+                params![to_i64(after), i64::try_from(limit).unwrap_or(i64::MAX)],
+                entry_from_row,
+            )
+            .map_err(&e)?
+            .collect::<Result<_, _>>()
+            .map_err(&e)?;
+        Ok(rows)
+    }
+
+    fn reservation(&self, id: &str) -> Result<Option<Reservation>, LedgerError> {
+        let c = lock(&self.read);
+        let e = err("reading the ledger");
+        let found = c
+            .query_row(
+                "SELECT body FROM reservations WHERE id = ?1",
+                params![id],
+                reservation_from_row,
+            )
+            .optional()
+            .map_err(&e)?;
+        Ok(found.flatten())
+    }
+}
