@@ -341,13 +341,13 @@ impl EnginePort {
                 reserved: if reserve { t.qty as i64 } else { 0 },
             })
             .collect();
-        let decision = decision_json(&out.decision, out.explain.as_ref());
+        let decision = decision_json(&out.decision, out.explain.as_deref());
         Outcome {
             decision,
             rule: out.decision.rule.clone(),
             status: status_word(out.decision.status),
             ruleset: out.decision.ruleset.to_string(),
-            reservation: out.reservation.clone(),
+            reservation: out.reservation.as_deref().cloned(),
             deltas,
             engine: (options.mode != Mode::Quote).then_some(out),
         }
