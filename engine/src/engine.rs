@@ -8,10 +8,10 @@ use crate::model::network::{LocationId, Network};
 use crate::model::order::Order;
 use crate::movement::{Movement, MovementError};
 use crate::outcome::{takes_of, Mode, Outcome, RouteOptions, SearchStats};
+use crate::plan::Routed;
 use crate::reservation::{
     Book, Entry, Reservation, ReservationError, ReservationId, ReservationState,
 };
-use crate::plan::Routed;
 use crate::router::RouterTables;
 use crate::rules::Rules;
 use crate::ruleset::{RulesError, RulesLoaded, RulesSource, RulesetHash, RulesetInfo};

@@ -209,7 +209,8 @@ impl Rules {
         };
         let mut compiled = Vec::new();
         for s in &rules.set.strategies {
-            let plain_min_cost = s.candidates.len() == 1
+            let plain_min_cost = s.objective.fill.is_none()
+                && s.candidates.len() == 1
                 && s.candidates[0].base == SetBase::All
                 && s.candidates[0].filters.is_empty()
                 && s.exclusions.is_empty()
@@ -329,8 +330,22 @@ impl Rules {
         let s = self.set.strategies.get(*self.by_name.get(name)?)?;
         Some(crate::explain::Ranking {
             strategy: s.name.clone(),
-            criteria: s.objective.rank.iter().map(|k| k.text.clone()).collect(),
-            then: fixed_tie_breaks(),
+            criteria: s
+                .objective
+                .rank
+                .iter()
+                .enumerate()
+                .map(|(i, k)| match (i, s.objective.fill) {
+                    // A fill says so once, before its order.
+                    (0, Some(_)) => format!("filled by {}", k.text),
+                    _ => k.text.clone(),
+                })
+                .collect(),
+            // A fill compares no plans, so the number of shipments breaks no tie.
+            then: fixed_tie_breaks()
+                .into_iter()
+                .filter(|t| s.objective.fill.is_none() || t != "fewest_shipments")
+                .collect(),
         })
     }
 
