@@ -275,6 +275,7 @@ pub struct Objective {
     /// `fill by`: the `rank` keys are the fill order, each evaluated per location, and the
     /// strategy takes what the first location gives, then the next (no plan comparison).
     /// Where the clause is written.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fill: Option<Span>,
 }
 
