@@ -266,6 +266,8 @@ pub enum ClauseKind {
     Score(Expr),
     /// `rank by a, then b`.
     Rank(Vec<RankKey>),
+    /// `fill by a, then b`: locations one after another in this order.
+    Fill(Vec<RankKey>),
     /// `split ...`.
     Split {
         /// none / at most N / allowed.
@@ -295,6 +297,7 @@ impl ClauseKind {
             ClauseKind::Prefer(_) => "prefer",
             ClauseKind::Score(_) => "score",
             ClauseKind::Rank(_) => "rank by",
+            ClauseKind::Fill(_) => "fill by",
             ClauseKind::Split { .. } => "split",
             ClauseKind::Fallback(_) => "fallback",
             ClauseKind::Otherwise(_) => "otherwise",

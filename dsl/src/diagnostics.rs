@@ -975,6 +975,19 @@ pub(crate) fn ship_complete_split(span: Span, split: Span) -> Diagnostic {
     )
 }
 
+/// C023: `fill by` beside a clause that compares whole plans, or a fill key that only a
+/// whole plan has.
+pub(crate) fn fill_conflict(span: Span, fill: Span, what: &str, help: &str) -> Diagnostic {
+    Diagnostic::error(
+        "C023",
+        format!("`fill by` takes locations one after another; {what}"),
+        span,
+        "does not fit a fill",
+    )
+    .with_secondary(fill, "the fill order")
+    .with_help(help.to_string())
+}
+
 /// W009: `all or nothing` beside `ship complete`, which already implies it.
 pub(crate) fn redundant_all_or_nothing(span: Span, ship_complete: Span) -> Diagnostic {
     Diagnostic::warning(

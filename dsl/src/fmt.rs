@@ -387,8 +387,12 @@ impl<'a> Emitter<'a> {
                 self.word("score", start);
                 self.expr(x);
             }
-            ClauseKind::Rank(keys) => {
-                self.word("rank", start);
+            ClauseKind::Rank(keys) | ClauseKind::Fill(keys) => {
+                let word = match &c.kind {
+                    ClauseKind::Fill(_) => "fill",
+                    _ => "rank",
+                };
+                self.word(word, start);
                 self.fixed("by");
                 for (i, k) in keys.iter().enumerate() {
                     if i > 0 {

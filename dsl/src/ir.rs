@@ -272,6 +272,11 @@ pub struct Objective {
     /// score and `[Cost]` otherwise; when it has both and does not name `score`, `Score` is
     /// appended as the last key.
     pub rank: Vec<RankKey>,
+    /// `fill by`: the `rank` keys are the fill order, each evaluated per location, and the
+    /// strategy takes what the first location gives, then the next (no plan comparison).
+    /// Where the clause is written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fill: Option<Span>,
 }
 
 /// One ranking key.

@@ -164,7 +164,9 @@ fn first_currency(ast: &Ast) -> Option<String> {
                         ast::ClauseKind::Candidates(s) | ast::ClauseKind::Prefer(s) => {
                             sets(s).collect()
                         }
-                        ast::ClauseKind::Rank(keys) => keys.iter().map(|k| &k.expr).collect(),
+                        ast::ClauseKind::Rank(keys) | ast::ClauseKind::Fill(keys) => {
+                            keys.iter().map(|k| &k.expr).collect()
+                        }
                         ast::ClauseKind::Split { options, .. } => options
                             .iter()
                             .filter_map(|o| match o {
@@ -568,6 +570,8 @@ impl Checker<'_> {
         let mut prefer = Vec::new();
         let mut score: Option<(ir::Expr, Span)> = None;
         let mut rank_ast: Option<(&ast::Clause, &Vec<ast::RankKey>)> = None;
+        let mut fill_ast: Option<(&ast::Clause, &Vec<ast::RankKey>)> = None;
+        let mut score_clause: Option<Span> = None;
         let mut split_ast: Option<(&ast::Clause, &ast::SplitMode, &Vec<ast::SplitOption>)> = None;
         let mut promise_ast: Option<&ast::PromiseMode> = None;
         let mut all_or_nothing = false;
@@ -649,6 +653,7 @@ impl Checker<'_> {
                             self.push(diag::not_affine_in_cost(at, "score", why));
                         }
                         score = Some((x, e.span));
+                        score_clause = Some(clause.span);
                     }
                 }
                 ClauseKind::Rank(keys) => {
@@ -659,6 +664,16 @@ impl Checker<'_> {
                         "list every criterion in one `rank by`",
                     ) {
                         rank_ast = Some((clause, keys));
+                    }
+                }
+                ClauseKind::Fill(keys) => {
+                    if once(
+                        self,
+                        "fill by",
+                        clause,
+                        "list every criterion in one `fill by`, separated by `, then`",
+                    ) {
+                        fill_ast = Some((clause, keys));
                     }
                 }
                 ClauseKind::Split { mode, options } => {
@@ -716,7 +731,14 @@ impl Checker<'_> {
             },
             None => (Unit::Money, s.name.span),
         };
-        let rank = self.rank(rank_ast, &score, s);
+        let fill = fill_ast.map(|(clause, _)| clause.span);
+        let rank = match fill_ast {
+            Some((fill_clause, keys)) => {
+                self.fill_conflicts(fill_clause.span, keys, rank_ast, score_clause);
+                self.rank(Some((fill_clause, keys)), &None, s)
+            }
+            None => self.rank(rank_ast, &score, s),
+        };
         let mut split = self.split(split_ast, penalty_unit, penalty_why);
         if let Some(sc) = ship_complete {
             // One shipment for the whole order, or none: `split none` with `all or nothing`.
@@ -749,6 +771,7 @@ impl Checker<'_> {
             objective: ir::Objective {
                 score: score.map(|(e, _)| e),
                 rank,
+                fill,
             },
             split,
             promise,
@@ -761,6 +784,49 @@ impl Checker<'_> {
             ast: s,
             fallback,
             fallback_span,
+        }
+    }
+
+    /// `fill by` orders locations, so clauses that compare whole plans make no sense beside
+    /// it: each is refused with how to write the strategy instead.
+    fn fill_conflicts(
+        &mut self,
+        fill: Span,
+        keys: &[ast::RankKey],
+        rank_ast: Option<(&ast::Clause, &Vec<ast::RankKey>)>,
+        score_clause: Option<Span>,
+    ) {
+        if let Some((clause, _)) = rank_ast {
+            self.push(diag::fill_conflict(
+                clause.span,
+                fill,
+                "`rank by` compares whole plans",
+                "keep one of them: list the criteria in one `fill by a, then b` to take \
+                 locations in that order, or remove `fill by` to compare plans",
+            ));
+        }
+        if let Some(span) = score_clause {
+            self.push(diag::fill_conflict(
+                span,
+                fill,
+                "`score` compares whole plans",
+                "put the expression in the fill order, `fill by <expression>` (lower first), \
+                 and remove `score`",
+            ));
+        }
+        for key in keys {
+            if let ast::ExprKind::Path(segs) = &key.expr.kind {
+                let name = segs.first().map(|s| s.name.as_str());
+                if segs.len() == 1 && matches!(name, Some("fewest_shipments" | "shipments")) {
+                    self.push(diag::fill_conflict(
+                        key.span,
+                        fill,
+                        "the number of shipments belongs to a whole plan",
+                        "remove it: a fill takes as few locations as its order allows; \
+                         `split at most N` stops it after N locations",
+                    ));
+                }
+            }
         }
     }
 

@@ -157,6 +157,7 @@ pub const ENTRIES: &[Entry] = &[
     e(&CLAUSES, &["prefer"], &["`prefer <set>, …`", "take from these candidates first (never adds a location); several `prefer` clauses are tiers, first tier first", "—"]),
     e(&CLAUSES, &["score"], &["`score <number>`", "rates a plan: summed over its shipments, lower is better", "`cost`"]),
     e(&CLAUSES, &["rank by"], &["`rank by <key>, then <key> …`", "lexicographic comparison of plans", "`score`, or `cost`"]),
+    e(&CLAUSES, &["fill by"], &["`fill by <key>, then <key> …`", "takes locations one after another in this order, each giving what it can, instead of comparing plans (no `rank by` or `score` beside it); ties by `priority`, then id", "—"]),
     e(&CLAUSES, &["split", "none", "at most", "allowed"], &["`split none` / `split at most N` / `split allowed`", "how many shipments a plan may have", "`split allowed`"]),
     e(&CLAUSES, &["penalty"], &["`…, penalty <amount>`", "added per shipment beyond the first", "none"]),
     e(&CLAUSES, &["lines whole", "lines may split"], &["`…, lines whole` / `…, lines may split`", "whether one line may come from several locations", "`lines may split`"]),

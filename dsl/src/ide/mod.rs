@@ -335,7 +335,7 @@ pub fn completions(src: &str, offset: usize) -> Vec<Completion> {
                 out.push(kw(w, if w == "location" { "exclude" } else { w }));
             }
         }
-        Some("rank") => {
+        Some("rank" | "fill") => {
             for w in [
                 "fewest_shipments",
                 "priority",
@@ -393,6 +393,7 @@ const CLAUSE_WORDS: &[(&str, &str)] = &[
     ("prefer", "prefer"),
     ("score", "score"),
     ("rank by", "rank by"),
+    ("fill by", "fill by"),
     ("split", "split"),
     ("promise", "promise"),
     ("all or nothing", "all or nothing"),
@@ -544,8 +545,8 @@ fn current_clause<'a>(src: &'a str, toks: &[Token], offset: usize) -> Option<&'a
             (Tok::Word, "when") if depth == 1 && clause == Some("exclude") => {}
             (
                 Tok::Word,
-                w @ ("when" | "candidates" | "exclude" | "prefer" | "score" | "rank" | "split"
-                | "fallback" | "otherwise" | "promise"),
+                w @ ("when" | "candidates" | "exclude" | "prefer" | "score" | "rank" | "fill"
+                | "split" | "fallback" | "otherwise" | "promise"),
             ) if depth == 1 => clause = Some(w),
             _ => {}
         }
@@ -578,6 +579,7 @@ fn keyword_key<'a>(word: &'a str, prev: Option<&str>, next: Option<&str>) -> &'a
         (_, "lines", Some("may")) | (Some("lines"), "may", _) | (Some("may"), "split", _) => {
             "lines may split"
         }
+        (_, "fill", _) | (Some("fill"), "by", _) => "fill by",
         (_, "rank" | "by", _) => "rank by",
         (_, "at" | "most", _) => "at most",
         (_, "starts" | "with", _) => "starts with",

@@ -388,7 +388,8 @@ impl<'t> Lowerer<'t> {
                     reason,
                 }
             }
-            Rule::rank_clause => {
+            Rule::rank_clause | Rule::fill_clause => {
+                let fill = rule == Rule::fill_clause;
                 let mut keys = Vec::new();
                 for k in &parts {
                     if k.as_rule() != Rule::rank_key {
@@ -411,7 +412,11 @@ impl<'t> Lowerer<'t> {
                         span: kspan,
                     });
                 }
-                ClauseKind::Rank(keys)
+                if fill {
+                    ClauseKind::Fill(keys)
+                } else {
+                    ClauseKind::Rank(keys)
+                }
             }
             Rule::split_clause => {
                 let mut mode = SplitMode::Allowed;

@@ -254,6 +254,7 @@ const CLAUSES: &[Rule] = &[
     Rule::kw_prefer,
     Rule::kw_score,
     Rule::kw_rank,
+    Rule::kw_fill,
     Rule::kw_split,
     Rule::kw_fallback,
     Rule::kw_otherwise,
@@ -391,6 +392,7 @@ fn keyword_suggestion(positives: &[Rule], found: &str) -> Option<&'static str> {
             "prefer",
             "score",
             "rank",
+            "fill",
             "split",
             "fallback",
             "otherwise",
@@ -484,6 +486,7 @@ fn friendly_name(rule: Rule) -> Option<&'static str> {
         | Rule::prefer_clause
         | Rule::score_clause
         | Rule::rank_clause
+        | Rule::fill_clause
         | Rule::split_clause
         | Rule::fallback_clause
         | Rule::otherwise_clause
@@ -494,6 +497,7 @@ fn friendly_name(rule: Rule) -> Option<&'static str> {
         Rule::kw_prefer => "`prefer`",
         Rule::kw_score => "`score`",
         Rule::kw_rank => "`rank`",
+        Rule::kw_fill => "`fill`",
         Rule::kw_fallback => "`fallback`",
         Rule::kw_otherwise => "`otherwise`",
         Rule::kw_promise => "`promise`",

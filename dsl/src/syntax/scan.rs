@@ -267,8 +267,8 @@ impl Scanner<'_> {
             }
             // Words that continue an expression and expect an operand after them.
             b"and" | b"or" | b"not" | b"in" | b"has" | b"starts" | b"with" | b"by" => {}
-            // `score` right after an operand starts a clause; elsewhere it is a name.
-            b"score" if after_operand => self.reset(),
+            // `score` (or `fill`) right after an operand starts a clause; elsewhere it is a name.
+            b"score" | b"fill" if after_operand => self.reset(),
             _ if ENDS_EXPRESSION.iter().any(|w| w.as_bytes() == word) => {
                 self.reset();
                 self.script_pending = word == b"script";

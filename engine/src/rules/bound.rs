@@ -492,6 +492,17 @@ pub(crate) fn days_first(s: &ir::Strategy) -> bool {
 /// makes it so: the search then looks at every holder. `None` when the bound is worked out
 /// per order.
 pub(crate) fn static_obstacle(s: &ir::Strategy) -> Option<(sourcing_dsl::Span, String)> {
+    // A fill compares no plans: it walks every holder in its order, taking what each gives.
+    if let Some(span) = s.objective.fill {
+        let order: Vec<&str> = s.objective.rank.iter().map(|k| k.text.as_str()).collect();
+        return Some((
+            span,
+            format!(
+                "filled by {}: each holder in that order gives what it can, no search",
+                order.join(", then ")
+            ),
+        ));
+    }
     let rank = &s.objective.rank;
     let first = rank.iter().position(|k| !is_limit(&k.criterion));
     // `fewest_shipments` first is searched one location at a time (see `singles_first`),

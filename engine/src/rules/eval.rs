@@ -83,6 +83,8 @@ struct Cand {
     /// those options no other of its options beats at every weight.
     min_fixed: f64,
     max_per_kg: f64,
+    /// Its values of the `fill by` keys (negated when descending); empty without a fill.
+    fill: Vec<f64>,
 }
 
 impl Step<'_> {
@@ -214,6 +216,10 @@ impl Step<'_> {
                 max_shipments: room,
                 ..limits
             };
+            if strategy.objective.fill.is_some() {
+                self.fill(s, &pool, limits, &mut left, &mut used, &mut result);
+                continue;
+            }
             // Place as many units as this tier holds: cut the demand to its stock.
             let placeable = cut(&left, &pool, tier_limits, &mut shape_reason);
             if placeable.iter().all(|d| d.total() == 0) {
@@ -1455,7 +1461,40 @@ impl Step<'_> {
             })
             .map(|o| o.per_kg)
             .fold(0.0, f64::max);
+        // The fill order's keys, each at the best service option for what it holds.
+        let fill: Vec<f64> = if strategy.objective.fill.is_some() {
+            let priority = self.priority(loc);
+            strategy
+                .objective
+                .rank
+                .iter()
+                .map(|k| {
+                    let v = offer
+                        .options
+                        .iter()
+                        .map(|o| {
+                            let t = Terms {
+                                days: f64::from(o.days),
+                                ..terms
+                            };
+                            let (fixed, per_kg) =
+                                self.rules
+                                    .tie_value(s, &loc_scope, t, o, &k.criterion, priority);
+                            fixed + per_kg * weight
+                        })
+                        .fold(f64::INFINITY, f64::min);
+                    if k.descending {
+                        -v
+                    } else {
+                        v
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Some(Cand {
+            fill,
             location: loc,
             distance_km: offer.distance_km,
             tier,
@@ -1465,6 +1504,70 @@ impl Step<'_> {
             min_fixed,
             max_per_kg,
         })
+    }
+
+    /// `fill by`: the pool's locations in the fill order (ties by the fixed tie breaks:
+    /// priority, then id), each taking what it can give of what is left (whole kits and
+    /// packs, through the core's cut), until nothing is left or the split limit is reached.
+    fn fill(
+        &self,
+        s: &CompiledStrategy,
+        pool: &[&Cand],
+        limits: Limits,
+        left: &mut [SkuDemand],
+        used: &mut FxHashSet<u32>,
+        result: &mut StepResult,
+    ) {
+        let id = |c: &Cand| {
+            self.network
+                .locations
+                .get(c.location as usize)
+                .map(|l| l.id.as_str())
+        };
+        let mut order: Vec<&Cand> = pool.to_vec();
+        order.sort_by(|a, b| {
+            let keys = a
+                .fill
+                .iter()
+                .zip(&b.fill)
+                .map(|(x, y)| x.total_cmp(y))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal);
+            keys.then(
+                self.priority(a.location)
+                    .total_cmp(&self.priority(b.location)),
+            )
+            .then_with(|| id(a).cmp(&id(b)))
+            .then(a.location.cmp(&b.location))
+        });
+        let one = Limits {
+            max_shipments: 1,
+            ..limits
+        };
+        // Why a single location could not take a line is not why the line stays open.
+        let mut scratch: Vec<Option<UnsourcedReason>> = vec![None; self.facts.order.lines.len()];
+        for c in order {
+            let open: u64 = left.iter().map(SkuDemand::total).sum();
+            if open == 0 || result.shipments.len() >= limits.max_shipments {
+                break;
+            }
+            let here = [c];
+            let placeable = cut(left, &here, one, &mut scratch);
+            let given: u64 = placeable.iter().map(SkuDemand::total).sum();
+            if given == 0 {
+                continue;
+            }
+            // All or nothing with room for one more location: only one that takes the rest.
+            if s.ir.all_or_nothing
+                && limits.max_shipments - result.shipments.len() == 1
+                && given < open
+            {
+                continue;
+            }
+            if let Some((plan, cands)) = self.best_plan(s, &placeable, &here, one, result) {
+                place(&plan, &cands, &here, used, left, result);
+            }
+        }
     }
 
     /// The best plan for `demand` over `pool` by the strategy's ranking.

@@ -130,7 +130,7 @@ pub(crate) fn ranked_keys(s: &ir::Strategy) -> Vec<(String, Criterion, bool)> {
         .iter()
         .map(|k| (k.text.clone(), k.criterion.clone(), k.descending))
         .collect();
-    if s.objective.rank.iter().all(|k| is_limit(&k.criterion)) {
+    if s.objective.fill.is_none() && s.objective.rank.iter().all(|k| is_limit(&k.criterion)) {
         keys.push(("cost".to_string(), Criterion::Cost, false));
     }
     keys
@@ -225,7 +225,8 @@ impl Rules {
         };
         let mut compiled = Vec::new();
         for s in &rules.set.strategies {
-            let plain_min_cost = s.candidates.len() == 1
+            let plain_min_cost = s.objective.fill.is_none()
+                && s.candidates.len() == 1
                 && s.candidates[0].base == SetBase::All
                 && s.candidates[0].filters.is_empty()
                 && s.exclusions.is_empty()
@@ -356,9 +357,21 @@ impl Rules {
                     format!("prefer {}", sets.join(", "))
                 })
                 .collect(),
-            criteria: keys.iter().map(|k| k.0.clone()).collect(),
+            criteria: keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| match (i, s.objective.fill) {
+                    // A fill says so once, before its order.
+                    (0, Some(_)) => format!("filled by {}", k.0),
+                    _ => k.0.clone(),
+                })
+                .collect(),
             larger_first: keys.iter().map(|k| k.2).collect(),
-            then: fixed_tie_breaks(),
+            // A fill compares no plans, so the number of shipments breaks no tie.
+            then: fixed_tie_breaks()
+                .into_iter()
+                .filter(|t| s.objective.fill.is_none() || t != "fewest_shipments")
+                .collect(),
         })
     }
 

@@ -972,3 +972,197 @@ fn an_order_over_hundreds_of_one_unit_stores_stays_within_one_budget() {
         assert!(stats.nodes <= most, "{rank}: {} nodes", stats.nodes);
     }
 }
+
+/// The test network with priorities: the stores first (1), the DC next (2), the vendor
+/// last (3), as a Magento-style source priority.
+fn prioritised() -> Network {
+    let net = network();
+    let locations = net
+        .locations
+        .iter()
+        .map(|l| {
+            let mut l = l.clone();
+            l.priority = Some(match l.kind {
+                LocationKind::Store => 1,
+                LocationKind::Dc => 2,
+                _ => 3,
+            });
+            l
+        })
+        .collect();
+    Network::new(net.currency.clone(), locations, net.services.clone())
+}
+
+/// Shipments as a sorted list, since a fill's order of shipments is not part of the test.
+fn placed_sorted(d: &Decision) -> Vec<(&str, Vec<(usize, u32)>)> {
+    let mut p = placed(d);
+    p.sort();
+    p
+}
+
+fn fill_rules(clauses: &str) -> String {
+    format!("strategy \"fill\" {{\n  candidates dcs, stores\n{clauses}}}\n")
+}
+
+/// Stores hold 2 each, the DC 5, the vendor 10.
+const FILL_STOCK: [(usize, &str, u64); 4] = [(0, "A", 5), (1, "A", 2), (2, "A", 2), (3, "A", 10)];
+
+#[test]
+fn fill_takes_locations_one_after_another_in_priority_order() {
+    let e = engine_on(
+        prioritised(),
+        &fill_rules("  fill by priority, then distance\n"),
+        &FILL_STOCK,
+    );
+    // Both stores (priority 1) give all they have, the DC the rest; `rank by priority`
+    // would rather ship 5 + 2 from two locations of a worse priority.
+    let d = e.quote(&order(vec![line("A", 7, &[])]));
+    assert_eq!(d.status, Status::Sourced);
+    assert_eq!(
+        placed_sorted(&d),
+        [
+            ("DC-KASSEL", vec![(0, 3)]),
+            ("ST-FRANKFURT", vec![(0, 2)]),
+            ("ST-HAMBURG", vec![(0, 2)]),
+        ]
+    );
+    // Nearer first among equal priorities: Frankfurt before Hamburg.
+    let d = e.quote(&order(vec![line("A", 2, &[])]));
+    assert_eq!(placed(&d), [("ST-FRANKFURT", vec![(0, 2)])]);
+}
+
+#[test]
+fn fill_ties_fall_to_priority_then_id_and_desc_reverses_a_key() {
+    let stock = [(1, "A", 2), (2, "A", 2)];
+    // `in_market` is the same for both stores: the fixed tie breaks (priority, then id) decide.
+    let e = engine_on(prioritised(), &fill_rules("  fill by in_market\n"), &stock);
+    let d = e.quote(&order(vec![line("A", 2, &[])]));
+    assert_eq!(placed(&d), [("ST-FRANKFURT", vec![(0, 2)])]);
+    // Farthest first.
+    let e = engine_on(
+        prioritised(),
+        &fill_rules("  fill by distance desc\n"),
+        &stock,
+    );
+    let d = e.quote(&order(vec![line("A", 2, &[])]));
+    assert_eq!(placed(&d), [("ST-HAMBURG", vec![(0, 2)])]);
+    // The most stock first, at any priority: the DC.
+    let e = engine_on(
+        prioritised(),
+        &fill_rules("  fill by atp desc\n"),
+        &FILL_STOCK,
+    );
+    let d = e.quote(&order(vec![line("A", 2, &[])]));
+    assert_eq!(placed(&d), [("DC-KASSEL", vec![(0, 2)])]);
+}
+
+#[test]
+fn fill_stops_at_the_split_limit_and_hands_the_rest_to_the_fallback() {
+    let limited = engine_on(
+        prioritised(),
+        &fill_rules("  fill by priority, then distance\n  split at most 2\n"),
+        &FILL_STOCK,
+    );
+    let d = limited.quote(&order(vec![line("A", 7, &[])]));
+    assert_eq!(d.status, Status::Partial);
+    assert_eq!(
+        placed_sorted(&d),
+        [("ST-FRANKFURT", vec![(0, 2)]), ("ST-HAMBURG", vec![(0, 2)])]
+    );
+    assert_eq!(reasons(&d), [(0, 3, "split_limit")]);
+    let rules = "strategy \"fill\" {\n  candidates dcs, stores\n  fill by priority, then distance\n  split at most 2\n  fallback \"vendor\"\n}\nstrategy \"vendor\" {\n  candidates dropship\n}\n";
+    let e = engine_on(prioritised(), rules, &FILL_STOCK);
+    let d = e.quote(&order(vec![line("A", 7, &[])]));
+    assert_eq!(d.status, Status::Sourced);
+    assert_eq!(
+        placed_sorted(&d),
+        [
+            ("ST-FRANKFURT", vec![(0, 2)]),
+            ("ST-HAMBURG", vec![(0, 2)]),
+            ("VD-STUTTGART", vec![(0, 3)]),
+        ]
+    );
+}
+
+#[test]
+fn fill_with_all_or_nothing_places_everything_or_nothing() {
+    let e = engine_on(
+        prioritised(),
+        &fill_rules("  fill by priority, then distance\n  split at most 2\n  all or nothing\n"),
+        &FILL_STOCK,
+    );
+    // Frankfurt gives 2; no one location holds the 6 left: nothing ships.
+    let d = e.quote(&order(vec![line("A", 8, &[])]));
+    assert_eq!(d.status, Status::Unsourced);
+    assert!(d.shipments.is_empty());
+    assert_eq!(reasons(&d), [(0, 8, "split_limit")]);
+    // The last location the limit allows must take all that is left: Frankfurt gives 2,
+    // then Hamburg (2 of the 4 left) is passed over for the DC.
+    let d = e.quote(&order(vec![line("A", 6, &[])]));
+    assert_eq!(d.status, Status::Sourced);
+    assert_eq!(
+        placed_sorted(&d),
+        [("DC-KASSEL", vec![(0, 4)]), ("ST-FRANKFURT", vec![(0, 2)])]
+    );
+    // `ship complete`: the first location in the order that holds the whole order.
+    let e = engine_on(
+        prioritised(),
+        &fill_rules("  fill by priority\n  ship complete\n"),
+        &FILL_STOCK,
+    );
+    let d = e.quote(&order(vec![line("A", 3, &[])]));
+    assert_eq!(placed(&d), [("DC-KASSEL", vec![(0, 3)])]);
+}
+
+#[test]
+fn fill_ships_kits_whole_and_packs_in_whole_packs() {
+    let e = engine_on(
+        prioritised(),
+        &fill_rules("  fill by priority, then distance\n"),
+        &[
+            (1, "A", 5),
+            (1, "C", 5),
+            (0, "A", 5),
+            (0, "B", 5),
+            (0, "P", 10),
+            (1, "P", 3),
+        ],
+    );
+    // The kit (A + B) is whole only at the DC, though Frankfurt comes first and holds A;
+    // the loose line C comes from Frankfurt.
+    let mut a = line("A", 1, &[]);
+    a.group = Some("outfit".into());
+    let mut b = line("B", 1, &[]);
+    b.group = Some("outfit".into());
+    let d = e.quote(&order(vec![a, b, line("C", 1, &[])]));
+    assert_eq!(d.status, Status::Sourced);
+    assert_eq!(
+        placed_sorted(&d),
+        [
+            ("DC-KASSEL", vec![(0, 1), (1, 1)]),
+            ("ST-FRANKFURT", vec![(2, 1)]),
+        ]
+    );
+    // Packs of 2: Frankfurt's 3 units are one whole pack; the DC ships the other pack.
+    let mut p = line("P", 4, &[]);
+    p.pack_size = Some(2);
+    let d = e.quote(&order(vec![p]));
+    assert_eq!(d.status, Status::Sourced);
+    assert_eq!(
+        placed_sorted(&d),
+        [("DC-KASSEL", vec![(0, 2)]), ("ST-FRANKFURT", vec![(0, 2)])]
+    );
+}
+
+#[test]
+fn fill_says_how_it_ranks_in_explanations() {
+    let e = engine_on(
+        prioritised(),
+        &fill_rules("  fill by priority, then distance\n"),
+        &FILL_STOCK,
+    );
+    let rules = e.rules().expect("rules");
+    let r = rules.ranking("fill").expect("ranking");
+    assert_eq!(r.criteria, ["filled by priority", "distance"]);
+    assert_eq!(r.then, ["priority", "id"]);
+}
