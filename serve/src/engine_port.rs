@@ -895,3 +895,59 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     }
     out
 }
+
+/// What following a shared ledger changes: figures another instance committed, the
+/// reservations it made or settled, and a pair read again from the stock of record.
+impl EnginePort {
+    /// Applies figures another instance changed (the entries it committed).
+    pub fn apply_followed(&self, deltas: &[PairDelta]) {
+        let mut book = self.book();
+        self.apply_deltas(&mut book, deltas, 1);
+    }
+
+    /// Sets a pair's on hand and reserved to the stock of record (after a conflict, with
+    /// nothing of this instance pending on it).
+    pub fn set_figures(&self, location: &str, sku: &str, on_hand: u64, reserved: u64) {
+        let Some(index) = self.engine.network().location_index(location) else {
+            return;
+        };
+        let mut book = self.book();
+        let key = (index, sku.to_string());
+        let Some(f) = book.figures.get(&key).copied() else {
+            return;
+        };
+        let after = StockFigures::new(on_hand, reserved, f.safety_stock);
+        book.figures.insert(key, after);
+        self.sync(index, sku, after.atp);
+    }
+
+    /// A reservation's new state, set by another instance; false when unknown here.
+    pub fn set_state(&self, id: &str, state: ReservationState) -> bool {
+        let mut book = self.book();
+        let Some(held) = book.reservations.get_mut(id) else {
+            return false;
+        };
+        held.data.state = state;
+        let handle = held.handle.take();
+        let takes = held.data.takes.clone();
+        if let Some(handle) = handle {
+            // The engine's own hold ends as the other instance ended it (daily capacity
+            // included); the counts are then brought back to the figures.
+            if state == ReservationState::Confirmed {
+                self.engine.confirm(handle);
+            } else {
+                self.engine.release(handle);
+            }
+            for t in &takes {
+                if let Some(index) = self.engine.network().location_index(&t.location) {
+                    let atp = book
+                        .figures
+                        .get(&(index, t.sku.clone()))
+                        .map_or(0, |f| f.atp);
+                    self.sync(index, &t.sku, atp);
+                }
+            }
+        }
+        true
+    }
+}

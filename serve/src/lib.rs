@@ -7,7 +7,8 @@
 //! from the ledger alone.
 //!
 //! - [`engine_port`]: every engine call the service makes.
-//! - [`ledger`]: the stock of record and its SQLite store.
+//! - [`ledger`]: the stock of record, its SQLite store and its shared PostgreSQL store.
+//! - [`follow`]: what entries other instances committed change in memory.
 //! - [`core`]: the sequencing lock, the group-commit writer, idempotency, expiry.
 //! - [`http`]: routes, bodies, errors, access control, metrics, OpenAPI.
 //! - [`auth`]: tokens and roles.
@@ -15,6 +16,7 @@
 pub mod auth;
 pub mod core;
 pub mod engine_port;
+pub mod follow;
 pub mod http;
 pub mod ledger;
 pub mod metrics;
