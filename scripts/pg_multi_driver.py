@@ -312,7 +312,7 @@ def check(out, export, ports):
         found = by_key.get(m["key"], [])
         if len(found) != 1:
             problems.append(f"movement {m['key']}: {len(found)} entries")
-        elif m["seq"] not in by_seq or by_seq[m["seq"]]["reference"] != m["key"]:
+        elif m["seq"] not in by_seq or by_seq[m["seq"]].get("reference") != m["key"]:
             problems.append(f"movement {m['key']}: answered seq {m['seq']}, entry "
                             f"{found[0]['seq']}")
     # Every instance's memory converges on the same stock.

@@ -18,8 +18,8 @@ use crate::engine_port::{
     ReservationState, RouteOptions, Transition, Undo,
 };
 use crate::ledger::{
-    now_rfc3339, shift_seq, Batch, CommitError, Conflict, Entry, IdempotencyRecord, Ledger,
-    LedgerError,
+    now_rfc3339, renumber_answer, renumbered, Batch, CommitError, Conflict, Entry,
+    IdempotencyRecord, Ledger, LedgerError,
 };
 use crate::metrics::Metrics;
 use serde_json::json;
@@ -350,11 +350,9 @@ impl Core {
                 Ok(committed) => {
                     // A shared ledger numbers entries at commit time: answers naming a
                     // seq (movements) say the number it gave.
-                    let shift = batch
-                        .entries
-                        .first()
-                        .map_or(0, |e| committed.first_seq as i64 - e.seq as i64);
-                    if shift != 0 {
+                    let numbers = renumbered(&batch, committed.first_seq);
+                    let moved = numbers.iter().any(|(from, to)| from != to);
+                    if moved {
                         let last = committed.first_seq + batch.entries.len() as u64 - 1;
                         let mut seq = self.lock();
                         seq.next = seq.next.max(last + 1);
@@ -363,7 +361,9 @@ impl Core {
                     self.metrics.reservations_held.add(held);
                     for job in jobs {
                         if let Some((mut answer, shared)) = job.answer {
-                            answer.body = shift_seq(&answer.body, shift);
+                            if moved {
+                                answer.body = renumber_answer(&answer.body, &numbers);
+                            }
                             let _ = shared.send(Some(Ok(answer)));
                         }
                         if let Some(reply) = job.reply {

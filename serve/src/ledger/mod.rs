@@ -331,19 +331,36 @@ pub fn audit(
     problems
 }
 
-/// Adds `shift` to the top-level `"seq"` of a JSON answer (a movement's), for a shared
-/// ledger that numbered the entry at commit time; other answers come back unchanged.
-pub fn shift_seq(body: &str, shift: i64) -> String {
-    if shift == 0 || !body.contains("\"seq\"") {
+/// The seq a shared ledger gave each entry of a batch, by the seq the batch numbered it
+/// with (entries are numbered again at commit time, from `first_seq`, in batch order).
+pub fn renumbered(batch: &Batch, first_seq: u64) -> BTreeMap<u64, u64> {
+    batch
+        .entries
+        .iter()
+        .zip(first_seq..)
+        .map(|(e, seq)| (e.seq, seq))
+        .collect()
+}
+
+/// A JSON answer whose top-level `"seq"` (a movement's) is renumbered as `map` says;
+/// other answers come back unchanged.
+pub fn renumber_answer(body: &str, map: &BTreeMap<u64, u64>) -> String {
+    if !body.contains("\"seq\"") {
         return body.to_string();
     }
     match serde_json::from_str::<serde_json::Value>(body) {
-        Ok(serde_json::Value::Object(mut map)) => {
-            if let Some(seq) = map.get("seq").and_then(serde_json::Value::as_i64) {
-                map.insert("seq".into(), serde_json::Value::from(seq + shift));
-                return serde_json::Value::Object(map).to_string();
+        Ok(serde_json::Value::Object(mut obj)) => {
+            let to = obj
+                .get("seq")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|seq| map.get(&seq));
+            match to {
+                Some(&to) => {
+                    obj.insert("seq".into(), serde_json::Value::from(to));
+                    serde_json::Value::Object(obj).to_string()
+                }
+                None => body.to_string(),
             }
-            body.to_string()
         }
         _ => body.to_string(),
     }

@@ -285,13 +285,18 @@ fn snapshot_row(row: &Row) -> SnapshotRow {
     }
 }
 
-/// What a batch does to one pair: the sum of its entries' changes and the conditions.
+/// What a batch does to one pair: the sum of its entries' changes and the conditions,
+/// which hold after every entry of the batch, not only after the last.
 #[derive(Debug, Default)]
 struct PairChange {
     on_hand: i64,
     reserved: i64,
-    /// A route or reservation takes units here: the ATP after must stay ≥ 0.
+    /// A route or reservation takes units here: the ATP must stay ≥ 0 after each.
     guard: bool,
+    /// Least on hand, reserved and ATP the pair needs before the batch.
+    need_on_hand: i64,
+    need_reserved: i64,
+    need_atp: i64,
     /// The on hand the pair must have before the batch (a count's `set`).
     expect: Option<i64>,
 }
@@ -310,9 +315,12 @@ fn pair_changes(batch: &Batch) -> BTreeMap<(String, String), PairChange> {
         }
         p.on_hand += e.on_hand_delta;
         p.reserved += e.reserved_delta;
+        p.need_on_hand = p.need_on_hand.max(-p.on_hand);
+        p.need_reserved = p.need_reserved.max(-p.reserved);
         if matches!(e.kind.as_str(), "route" | "reserve") && e.on_hand_delta - e.reserved_delta < 0
         {
             p.guard = true;
+            p.need_atp = p.need_atp.max(p.reserved - p.on_hand);
         }
     }
     pairs
@@ -330,8 +338,8 @@ impl PgLedger {
         let update = tx.prepare(
             "UPDATE stock SET on_hand = on_hand + $3, reserved = reserved + $4
              WHERE location = $1 AND sku = $2
-               AND on_hand + $3 >= 0 AND reserved + $4 >= 0
-               AND (NOT $5 OR on_hand + $3 - reserved - $4 - safety_stock >= 0)
+               AND on_hand >= $7 AND reserved >= $8
+               AND (NOT $5 OR on_hand - reserved - safety_stock >= $9)
                AND ($6::BIGINT IS NULL OR on_hand = $6)",
         )?;
         for ((location, sku), p) in pair_changes(batch) {
@@ -344,6 +352,9 @@ impl PgLedger {
                     &p.reserved,
                     &p.guard,
                     &p.expect,
+                    &p.need_on_hand,
+                    &p.need_reserved,
+                    &p.need_atp,
                 ],
             )?;
             if n == 0 {
@@ -363,7 +374,7 @@ impl PgLedger {
             .get(0);
         let last = to_u64(last);
         let first = last + 1 - batch.entries.len() as u64;
-        let shift = first as i64 - batch.entries.first().map_or(first, |e| e.seq) as i64;
+        let numbers = super::renumbered(batch, first);
         let insert_reservation = tx.prepare(&format!(
             "INSERT INTO reservations ({RESERVATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (id) DO NOTHING"
@@ -400,7 +411,7 @@ impl PgLedger {
              ON CONFLICT (key) DO NOTHING",
         )?;
         for i in &batch.idempotency {
-            let body = super::shift_seq(&i.body, shift);
+            let body = super::renumber_answer(&i.body, &numbers);
             let n = tx.execute(
                 &remember,
                 &[&i.key, &i.fingerprint, &i32::from(i.status), &body],
@@ -481,6 +492,85 @@ impl EntryColumns {
 
 impl Ledger for PgLedger {
     fn initialised(&self) -> Result<bool, LedgerError> {
+        off_runtime(|| self.do_initialised())
+    }
+
+    fn initialise(&self, snapshot: &[SnapshotRow]) -> Result<(), LedgerError> {
+        off_runtime(|| self.do_initialise(snapshot))
+    }
+
+    fn load(&self) -> Result<Stored, LedgerError> {
+        off_runtime(|| self.do_load())
+    }
+
+    fn commit(&self, batch: &Batch) -> Result<Committed, CommitError> {
+        off_runtime(|| self.do_commit(batch))
+    }
+
+    fn entries(&self, after: u64, limit: usize) -> Result<Vec<Entry>, LedgerError> {
+        off_runtime(|| self.do_entries(after, limit))
+    }
+
+    fn reservation(&self, id: &str) -> Result<Option<Reservation>, LedgerError> {
+        off_runtime(|| self.do_reservation(id))
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, LedgerError> {
+        off_runtime(|| self.do_idempotency(key))
+    }
+
+    fn refresh(
+        &self,
+        after: u64,
+        slots: &[(String, String)],
+        limit: usize,
+    ) -> Result<Refreshed, LedgerError> {
+        off_runtime(|| self.do_refresh(after, slots, limit))
+    }
+
+    fn wait_for_news(&self, timeout: Duration) {
+        off_runtime(|| self.do_wait_for_news(timeout));
+    }
+
+    fn stock(&self) -> Result<Option<BTreeMap<(String, String), (u64, u64)>>, LedgerError> {
+        off_runtime(|| self.do_stock())
+    }
+}
+
+/// Runs `f` on a thread of its own when called from inside an async runtime: the
+/// `postgres` client blocks on a runtime of its own, which cannot start inside another.
+/// The writer and follower threads call it directly.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // Closing a connection blocks too: done off any runtime.
+        let client = self
+            .client
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(client) = client {
+            off_runtime(move || drop(client));
+        }
+    }
+}
+
+/// The ledger's work, on a thread outside any async runtime (see [`off_runtime`]).
+impl PgLedger {
+    fn do_initialised(&self) -> Result<bool, LedgerError> {
         let mut c = self.read.get()?;
         let row = c
             .client()?
@@ -489,7 +579,7 @@ impl Ledger for PgLedger {
         Ok(row.is_some())
     }
 
-    fn initialise(&self, snapshot: &[SnapshotRow]) -> Result<(), LedgerError> {
+    fn do_initialise(&self, snapshot: &[SnapshotRow]) -> Result<(), LedgerError> {
         let e = err("writing the snapshot");
         let mut c = self.write.get()?;
         let mut tx = c.client()?.transaction().map_err(&e)?;
@@ -528,7 +618,7 @@ impl Ledger for PgLedger {
         tx.commit().map_err(&e)
     }
 
-    fn load(&self) -> Result<Stored, LedgerError> {
+    fn do_load(&self) -> Result<Stored, LedgerError> {
         let e = err("reading the ledger");
         let mut c = self.read.get()?;
         // One snapshot of the database for all four reads.
@@ -587,7 +677,7 @@ impl Ledger for PgLedger {
         Ok(stored)
     }
 
-    fn commit(&self, batch: &Batch) -> Result<Committed, CommitError> {
+    fn do_commit(&self, batch: &Batch) -> Result<Committed, CommitError> {
         let e = err("committing to the ledger");
         let mut c = self.write.get()?;
         let mut tx = c.client()?.transaction().map_err(&e)?;
@@ -627,7 +717,7 @@ impl Ledger for PgLedger {
         }
     }
 
-    fn entries(&self, after: u64, limit: usize) -> Result<Vec<Entry>, LedgerError> {
+    fn do_entries(&self, after: u64, limit: usize) -> Result<Vec<Entry>, LedgerError> {
         let e = err("reading the ledger");
         let mut c = self.read.get()?;
         let rows = c
@@ -642,7 +732,7 @@ impl Ledger for PgLedger {
         Ok(rows.iter().map(entry_from_row).collect())
     }
 
-    fn reservation(&self, id: &str) -> Result<Option<Reservation>, LedgerError> {
+    fn do_reservation(&self, id: &str) -> Result<Option<Reservation>, LedgerError> {
         let e = err("reading the ledger");
         let mut c = self.read.get()?;
         let row = c
@@ -655,11 +745,7 @@ impl Ledger for PgLedger {
         Ok(row.as_ref().and_then(reservation_from_row))
     }
 
-    fn shared(&self) -> bool {
-        true
-    }
-
-    fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, LedgerError> {
+    fn do_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, LedgerError> {
         let e = err("reading the ledger");
         let mut c = self.read.get()?;
         let row = c
@@ -677,7 +763,7 @@ impl Ledger for PgLedger {
         }))
     }
 
-    fn refresh(
+    fn do_refresh(
         &self,
         after: u64,
         slots: &[(String, String)],
@@ -745,7 +831,7 @@ impl Ledger for PgLedger {
         Ok(out)
     }
 
-    fn wait_for_news(&self, timeout: Duration) {
+    fn do_wait_for_news(&self, timeout: Duration) {
         let Ok(mut c) = self.listen.get() else {
             std::thread::sleep(timeout);
             return;
@@ -768,7 +854,7 @@ impl Ledger for PgLedger {
         while let Ok(Some(_)) = rest.next() {}
     }
 
-    fn stock(&self) -> Result<Option<BTreeMap<(String, String), (u64, u64)>>, LedgerError> {
+    fn do_stock(&self) -> Result<Option<BTreeMap<(String, String), (u64, u64)>>, LedgerError> {
         let e = err("reading the ledger");
         let mut c = self.read.get()?;
         let rows = c
