@@ -14,6 +14,7 @@
 //! - [`auth`]: tokens and roles.
 
 pub mod auth;
+pub mod client;
 pub mod core;
 pub mod engine_port;
 pub mod follow;
