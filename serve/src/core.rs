@@ -44,6 +44,10 @@ const FOLLOW_PAGE: usize = 5000;
 /// How long the follower waits for a notification before it polls anyway.
 const FOLLOW_POLL: Duration = Duration::from_millis(50);
 
+/// Seconds past its expiry after which an instance expires a reservation another
+/// instance made (that instance may have died).
+const SHARED_EXPIRY_GRACE_S: i64 = 5;
+
 /// Why the writer did not make a change durable.
 #[derive(Debug, Clone)]
 enum NotDone {
@@ -898,7 +902,13 @@ impl Core {
         let Some(tx) = seq.tx.clone() else {
             return 0;
         };
-        let expired = self.port.expire(now);
+        // Over a shared ledger every instance would race to expire the same reservations
+        // (one wins, the others conflict): the maker goes first.
+        let expired = if self.ledger.shared() {
+            self.port.expire_shared(now, SHARED_EXPIRY_GRACE_S)
+        } else {
+            self.port.expire(now)
+        };
         if expired.is_empty() {
             return 0;
         }

@@ -921,6 +921,29 @@ impl EnginePort {
         self.sync(index, sku, after.atp);
     }
 
+    /// Every held reservation due at `now` that this instance made, and those it learnt
+    /// from others once `grace` seconds more have passed (their maker expires them first;
+    /// the grace only covers a maker that died) → expired.
+    pub fn expire_shared(&self, now: i64, grace: i64) -> Vec<Transition> {
+        let due: Vec<String> = self
+            .book()
+            .reservations
+            .values()
+            .filter(|h| {
+                let at = if h.handle.is_some() {
+                    h.data.expires_at
+                } else {
+                    h.data.expires_at.saturating_add(grace)
+                };
+                h.data.state == ReservationState::Held && at <= now
+            })
+            .map(|h| h.data.id.clone())
+            .collect();
+        due.iter()
+            .filter_map(|id| self.transition(id, ReservationState::Expired).ok())
+            .collect()
+    }
+
     /// A reservation's new state, set by another instance; false when unknown here.
     pub fn set_state(&self, id: &str, state: ReservationState) -> bool {
         let mut book = self.book();

@@ -101,7 +101,7 @@ fn audit(spec: &str) -> Result<(), Failure> {
             text.push_str(&format!("\n… and {} more", problems.len() - shown));
         }
         Err(Failure::Input(format!(
-            "{text}\nledger audit: {} problems",
+            "{text}\nledger audit: {} problem(s)",
             problems.len()
         )))
     }
