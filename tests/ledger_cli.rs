@@ -1,6 +1,8 @@
 //! `sourcing ledger export` and `sourcing ledger audit` on an SQLite ledger (the
 //! PostgreSQL one is covered by scripts/pg-multi.sh against a throwaway cluster).
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use sourcing_serve::ledger::sqlite::SqliteLedger;
 use sourcing_serve::ledger::{Batch, Entry, Ledger, SnapshotRow};
 use std::process::{Command, Output};

@@ -178,6 +178,10 @@ pub struct Stored {
     pub idempotency: Vec<IdempotencyRecord>,
 }
 
+/// (on hand, reserved) per (location, SKU): the stock a shared ledger keeps beside its
+/// entries.
+pub type StockTable = BTreeMap<(String, String), (u64, u64)>;
+
 /// A store for the ledger. Commits come from one writer thread; reads from any thread.
 pub trait Ledger: Send + Sync {
     /// True once a snapshot has been written (every start but the first).
@@ -224,7 +228,7 @@ pub trait Ledger: Send + Sync {
     }
     /// The stock the ledger keeps beside its entries, per pair (on hand, reserved);
     /// `None` when the stock is only ever the snapshot plus the entries.
-    fn stock(&self) -> Result<Option<BTreeMap<(String, String), (u64, u64)>>, LedgerError> {
+    fn stock(&self) -> Result<Option<StockTable>, LedgerError> {
         Ok(None)
     }
 }
@@ -235,10 +239,7 @@ pub trait Ledger: Send + Sync {
 /// pair's ATP below 0 (a unit promised twice); each pair's reserved units are the
 /// snapshot's plus the held reservations'; and the stock the ledger keeps (`stock`, a
 /// shared ledger's) equals the snapshot plus the entries.
-pub fn audit(
-    stored: &Stored,
-    stock: Option<&BTreeMap<(String, String), (u64, u64)>>,
-) -> Vec<String> {
+pub fn audit(stored: &Stored, stock: Option<&StockTable>) -> Vec<String> {
     let mut problems = Vec::new();
     let mut figures: BTreeMap<(String, String), (i128, i128, i128)> = stored
         .snapshot

@@ -536,7 +536,7 @@ impl Ledger for PgLedger {
         off_runtime(|| self.do_wait_for_news(timeout));
     }
 
-    fn stock(&self) -> Result<Option<BTreeMap<(String, String), (u64, u64)>>, LedgerError> {
+    fn stock(&self) -> Result<Option<super::StockTable>, LedgerError> {
         off_runtime(|| self.do_stock())
     }
 }
@@ -629,8 +629,7 @@ impl PgLedger {
             .read_only(true)
             .start()
             .map_err(&e)?;
-        let mut stored = Stored::default();
-        stored.snapshot = tx
+        let snapshot = tx
             .query(
                 "SELECT location, sku, on_hand, reserved, safety_stock FROM snapshot ORDER BY location, sku",
                 &[],
@@ -639,6 +638,10 @@ impl PgLedger {
             .iter()
             .map(snapshot_row)
             .collect();
+        let mut stored = Stored {
+            snapshot,
+            ..Stored::default()
+        };
         stored.entries = tx
             .query(
                 &format!("SELECT {ENTRY_COLUMNS} FROM entries ORDER BY seq"),
@@ -854,7 +857,7 @@ impl PgLedger {
         while let Ok(Some(_)) = rest.next() {}
     }
 
-    fn do_stock(&self) -> Result<Option<BTreeMap<(String, String), (u64, u64)>>, LedgerError> {
+    fn do_stock(&self) -> Result<Option<super::StockTable>, LedgerError> {
         let e = err("reading the ledger");
         let mut c = self.read.get()?;
         let rows = c
