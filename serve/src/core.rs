@@ -558,7 +558,7 @@ impl Core {
     /// a key seen before answers its first answer (waiting for it if it is not durable
     /// yet), or 409 for a different request.
     /// Over a shared ledger, a change that another instance got ahead of is decided again
-    /// against the stock of record, up to [`MAX_ATTEMPTS`] times.
+    /// against the stock of record, up to 16 times.
     pub async fn change(
         &self,
         key: Option<(String, String)>,
