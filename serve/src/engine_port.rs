@@ -400,18 +400,45 @@ fn compile(
     }
 }
 
+/// Rules checked and compiled for a network, not yet in force.
+pub struct CompiledRules {
+    name: String,
+    text: Vec<u8>,
+    rules: Rules,
+    diags: sourcing_dsl::Diagnostics,
+}
+
+impl std::fmt::Debug for CompiledRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledRules")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks and compiles a rule file for a network (before anything else is touched).
+pub fn compile_rules(
+    name: &str,
+    text: &[u8],
+    network: &Network,
+) -> Result<CompiledRules, RulesRefused> {
+    let (rules, diags) = compile(name, text, network)?;
+    Ok(CompiledRules {
+        name: name.to_string(),
+        text: text.to_vec(),
+        rules,
+        diags,
+    })
+}
+
 impl EnginePort {
-    /// An engine over a network and its stock, routing with the given rules (name and
-    /// text) or the built-in strategy.
+    /// An engine over a network and its stock, routing with the given rules or the
+    /// built-in strategy.
     pub fn build(
         network: Network,
         records: &[InventoryRecord],
-        rules: Option<(&str, &[u8])>,
-    ) -> Result<(EnginePort, RulesLoaded), RulesRefused> {
-        let compiled = match rules {
-            Some((name, text)) => Some((name, text, compile(name, text, &network)?)),
-            None => None,
-        };
+        rules: Option<CompiledRules>,
+    ) -> (EnginePort, RulesLoaded) {
         let mut book = Book::default();
         for r in records {
             book.figures.insert(
@@ -420,13 +447,18 @@ impl EnginePort {
             );
         }
         let engine = Engine::new(network, records);
-        let (info, warnings) = match compiled {
-            Some((name, text, (rules, diags))) => {
+        let (info, warnings) = match rules {
+            Some(CompiledRules {
+                name,
+                text,
+                rules,
+                diags,
+            }) => {
                 engine.set_rules(Some(rules));
                 let info = RulesetInfo {
-                    hash: content_hash(text),
-                    name: name.to_string(),
-                    source: String::from_utf8_lossy(text).into_owned(),
+                    hash: content_hash(&text),
+                    name,
+                    source: String::from_utf8_lossy(&text).into_owned(),
                 };
                 let warnings = if diags.is_empty() {
                     String::new()
@@ -446,7 +478,7 @@ impl EnginePort {
             rules: RwLock::new(info),
             book: Mutex::new(book),
         };
-        Ok((port, loaded))
+        (port, loaded)
     }
 
     fn book(&self) -> MutexGuard<'_, Book> {

@@ -63,6 +63,14 @@ pub fn open(
     rules: Option<(String, Vec<u8>)>,
 ) -> Result<Opened, StartError> {
     let input = |e: ledger::LedgerError| StartError::Input(e.to_string());
+    // Rules first: refused rules leave a new ledger as it was.
+    let rules = match &rules {
+        Some((name, text)) => Some(
+            engine_port::compile_rules(name, text, &network)
+                .map_err(|refused| StartError::Input(refused.rendered))?,
+        ),
+        None => None,
+    };
     let rebuilt = ledger.initialised().map_err(input)?;
     if !rebuilt {
         let records = inventory(&network).map_err(StartError::Input)?;
@@ -109,9 +117,7 @@ pub fn open(
         )));
     }
     records.sort_by(|a, b| (a.location, &a.sku).cmp(&(b.location, &b.sku)));
-    let rules_ref = rules.as_ref().map(|(n, t)| (n.as_str(), t.as_slice()));
-    let (port, loaded) = EnginePort::build(network, &records, rules_ref)
-        .map_err(|refused| StartError::Input(refused.rendered))?;
+    let (port, loaded) = EnginePort::build(network, &records, rules);
     for r in stored.held {
         port.restore(r);
     }
