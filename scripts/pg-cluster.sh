@@ -21,14 +21,19 @@ pg_bindir() {
 }
 
 pg_install() {
-    pg_bindir >/dev/null && return 0
+    local missing=""
+    command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+    command -v curl >/dev/null 2>&1 || missing="$missing curl"
+    pg_bindir >/dev/null || missing="$missing postgresql"
+    [ -z "$missing" ] && return 0
     if [ "$(id -u)" != 0 ]; then
-        echo "pg-cluster: PostgreSQL is not installed and this is not root: cannot apt-get install it" >&2
+        echo "pg-cluster: missing$missing and this is not root: cannot apt-get install it" >&2
         return 1
     fi
-    echo "pg-cluster: installing PostgreSQL from Debian's packages" >&2
+    echo "pg-cluster: installing$missing from Debian's packages" >&2
     export DEBIAN_FRONTEND=noninteractive
-    (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null) >&2 || return 1
+    # shellcheck disable=SC2086
+    (apt-get update -qq && apt-get install -y -qq $missing >/dev/null) >&2 || return 1
     pg_bindir >/dev/null
 }
 
