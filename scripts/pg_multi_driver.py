@@ -315,16 +315,20 @@ def check(out, export, ports):
         elif m["seq"] not in by_seq or by_seq[m["seq"]].get("reference") != m["key"]:
             problems.append(f"movement {m['key']}: answered seq {m['seq']}, entry "
                             f"{found[0]['seq']}")
-    # Every instance's memory converges on the same stock.
-    views = []
-    for p in ports:
-        skus = "&".join(f"sku={s}" for s, _ in HOT)
-        status, text, _ = Conn(p).call("GET", f"/v1/availability?{skus}")
-        if status == 200:
-            views.append((p, json.loads(text)))
-    for p, v in views[1:]:
-        if v != views[0][1]:
-            problems.append(f"instance on port {p} sees other stock than port {views[0][0]}")
+    # Every instance's memory converges on the same stock (expiries may still be landing:
+    # asked again for up to 20 s until they agree).
+    skus = "&".join(f"sku={s}" for s, _ in HOT)
+    for _ in range(40):
+        views = []
+        for p in ports:
+            status, text, _ = Conn(p).call("GET", f"/v1/availability?{skus}")
+            views.append((p, json.loads(text) if status == 200 else None))
+        differ = [p for p, v in views[1:] if v != views[0][1]]
+        if not differ:
+            break
+        time.sleep(0.5)
+    for p in differ:
+        problems.append(f"instance on port {p} sees other stock than port {views[0][0]}")
     summary = {k: len(record.get(k, [])) for k in
                ("routes", "reservations", "settled", "movements", "counts")}
     summary["entries"] = len(entries)
