@@ -574,8 +574,10 @@ impl Engine {
     /// Ends a held reservation that another engine sharing the ledger confirmed, released
     /// or expired: its state changes and its shipments leave the day's capacity (unless
     /// confirmed), but the stock is left alone, since that engine's figures arrive as
-    /// they are ([`Engine::shift_figures`]). `Held` or an unknown id is an error; a
-    /// reservation already in that state is returned unchanged.
+    /// they are ([`Engine::shift_figures`]). A reservation already in that state is
+    /// returned unchanged. `Held` puts a settled reservation back to held (its settlement
+    /// was never committed to the shared ledger; the caller shifts the figures back). An
+    /// unknown id, or one already held, is an error.
     pub fn settled_elsewhere(
         &self,
         id: &ReservationId,
@@ -590,14 +592,7 @@ impl Engine {
             ReservationState::Held if to != ReservationState::Held => {
                 if to != ReservationState::Confirmed && entry.counted {
                     let stock = self.stock.read();
-                    let mut locations: Vec<u32> = Vec::new();
-                    for t in &entry.reservation.takes {
-                        if let Some(l) = self.network.id_of(&t.location_id) {
-                            if !locations.contains(&l.0) {
-                                locations.push(l.0);
-                            }
-                        }
-                    }
+                    let locations = self.locations_of(&entry.reservation);
                     let day = crate::capacity::day_of(entry.reservation.placed_at.as_deref());
                     stock.capacity.remove(&locations, day);
                 }
@@ -605,11 +600,34 @@ impl Engine {
                 Ok(entry.reservation.clone())
             }
             same if same == to && same != ReservationState::Held => Ok(entry.reservation.clone()),
+            settled if to == ReservationState::Held && settled != ReservationState::Held => {
+                if settled != ReservationState::Confirmed && entry.counted {
+                    let stock = self.stock.read();
+                    let locations = self.locations_of(&entry.reservation);
+                    let day = crate::capacity::day_of(entry.reservation.placed_at.as_deref());
+                    entry.counted = stock.capacity.add(&locations, day);
+                }
+                entry.reservation.state = ReservationState::Held;
+                Ok(entry.reservation.clone())
+            }
             state => Err(ReservationError::NotHeld {
                 id: id.clone(),
                 state,
             }),
         }
+    }
+
+    /// The locations a reservation ships from, each once.
+    fn locations_of(&self, reservation: &Reservation) -> Vec<u32> {
+        let mut locations: Vec<u32> = Vec::new();
+        for t in &reservation.takes {
+            if let Some(l) = self.network.id_of(&t.location_id) {
+                if !locations.contains(&l.0) {
+                    locations.push(l.0);
+                }
+            }
+        }
+        locations
     }
 
     /// Gives a held reservation's units back (`Free`) or ships them (`Ship`).

@@ -623,6 +623,20 @@ fn engines_sharing_a_ledger_give_distinct_ids_and_follow_each_other() {
             .kind(),
         ReservationErrorKind::NotHeld
     );
+    // A settlement the shared ledger refused: held again, figures shifted back by the caller.
+    let reopened = two
+        .settled_elsewhere(&a.id, ReservationState::Held)
+        .unwrap();
+    assert_eq!(reopened.state, ReservationState::Held);
+    assert_eq!(
+        figures(&two, "DC-KASSEL", "JEANS-32"),
+        (1, 2, 0, 0),
+        "stock untouched"
+    );
+    assert_eq!(
+        two.release(&a.id).unwrap().state,
+        ReservationState::Released
+    );
     // Counts stop at 0; a new pair is added; an unknown location is `None`.
     assert_eq!(
         two.shift_figures("DC-KASSEL", "JEANS-32", -50, -50),

@@ -862,7 +862,14 @@ impl Core {
         Prepared {
             batch,
             undo: if changed {
-                vec![Undo::Transition(t.reservation.id.to_string())]
+                if self.ledger.shared() {
+                    vec![Undo::Reopen {
+                        id: t.reservation.id.to_string(),
+                        deltas: t.deltas.clone(),
+                    }]
+                } else {
+                    vec![Undo::Transition(t.reservation.id.to_string())]
+                }
             } else {
                 Vec::new()
             },

@@ -169,6 +169,14 @@ pub enum Undo {
     /// A confirm, release or expiry: the engine cannot put a reservation back to held, so
     /// the service stops taking changes until it is started again from the ledger.
     Transition(String),
+    /// A confirm, release or expiry over a shared ledger, where a conflict sends it back
+    /// routinely: the reservation is held again and its figures shifted back.
+    Reopen {
+        /// The reservation.
+        id: String,
+        /// The figures the settlement changed.
+        deltas: Vec<PairDelta>,
+    },
 }
 
 /// The engine as the service uses it.
@@ -484,6 +492,20 @@ impl EnginePort {
                 })
                 .is_ok(),
             Undo::Transition(_) => false,
+            Undo::Reopen { id, deltas } => {
+                if self
+                    .engine
+                    .settled_elsewhere(&rid(&id), ReservationState::Held)
+                    .is_err()
+                {
+                    return false;
+                }
+                for d in &deltas {
+                    self.engine
+                        .shift_figures(&d.location, &d.sku, -d.on_hand, -d.reserved);
+                }
+                true
+            }
         }
     }
 

@@ -938,8 +938,9 @@ mod pg_tests {
             "state": state,
             "expires_at": 0,
             "placed_at": null,
-            "decision": {"order_id": format!("O-{id}"), "status": "sourced", "shipments": [],
-                         "unsourced": [], "total_cost": 0.0, "rule": "min-cost"},
+            "decision": {"order": format!("O-{id}"), "status": "sourced", "shipments": [],
+                         "unsourced": [], "total_cost": 0.0, "rule": "min-cost",
+                         "ruleset": "0".repeat(64)},
             "takes": [{"location": 0, "location_id": "L1", "sku": "B", "qty": qty}],
         }))
         .unwrap()
