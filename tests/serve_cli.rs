@@ -245,58 +245,83 @@ fn sigterm_finishes_and_the_next_start_rebuilds_from_the_ledger_alone() {
 fn after_kill_9_every_acknowledged_change_is_there_and_nothing_is_oversold() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("l.db");
-    let (mut child, addr) = start(&ledger, true, &[]);
-    // (kind, order id, answer) of every 2xx.
+    // (kind, order or reservation id, answer) of every 2xx, over every round.
     let acked: Arc<Mutex<Vec<(String, String, Value)>>> = Arc::default();
-    let stop = Arc::new(AtomicBool::new(false));
     let skus = ["TSHIRT-M", "SNEAKER-42", "JEANS-32", "SOFA-3"];
     let places = [(50.11, 8.68), (52.52, 13.40), (53.55, 9.99), (48.14, 11.58)];
-    let workers: Vec<_> = (0..4)
-        .map(|w| {
-            let acked = Arc::clone(&acked);
-            let stop = Arc::clone(&stop);
-            std::thread::spawn(move || {
-                let mut c = Client::new(addr);
-                for i in 0..400 {
-                    if stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    let id = format!("W{w}-{i}");
-                    let (lat, lon) = places[(w + i) % places.len()];
-                    let text = order(&id, skus[i % skus.len()], 1 + (i % 3) as u32, lat, lon);
-                    let (kind, path, body) = if i % 2 == 0 {
-                        ("route", "/v1/route", text)
-                    } else {
-                        (
-                            "reserve",
-                            "/v1/reservations",
-                            format!("{{\"order\": {text}}}"),
-                        )
+    // Several rounds on one ledger, each killed with SIGKILL at another moment while
+    // clients route, reserve, confirm and release.
+    for (round, kill_after) in [23usize, 41, 67].into_iter().enumerate() {
+        let (mut child, addr) = start(&ledger, round == 0, &[]);
+        let before = acked.lock().unwrap().len();
+        let stop = Arc::new(AtomicBool::new(false));
+        let workers: Vec<_> = (0..4)
+            .map(|w| {
+                let acked = Arc::clone(&acked);
+                let stop = Arc::clone(&stop);
+                std::thread::spawn(move || {
+                    let mut c = Client::new(addr);
+                    let ack = |kind: &str, id: String, answer: Value| {
+                        acked.lock().unwrap().push((kind.to_string(), id, answer));
                     };
-                    match c.send("POST", path, &[], &body) {
-                        Ok(r) if r.status / 100 == 2 => {
-                            acked.lock().unwrap().push((kind.to_string(), id, r.json()))
+                    for i in 0..400 {
+                        if stop.load(Ordering::Relaxed) {
+                            return;
                         }
-                        Ok(r) => panic!("{path}: {} {}", r.status, r.body),
-                        // The process is gone.
-                        Err(_) => return,
+                        let id = format!("R{round}-W{w}-{i}");
+                        let (lat, lon) = places[(w + i) % places.len()];
+                        let text = order(&id, skus[i % skus.len()], 1 + (i % 3) as u32, lat, lon);
+                        let (kind, path, body) = if i % 2 == 0 {
+                            ("route", "/v1/route", text)
+                        } else {
+                            (
+                                "reserve",
+                                "/v1/reservations",
+                                format!("{{\"order\": {text}}}"),
+                            )
+                        };
+                        let answer = match c.send("POST", path, &[], &body) {
+                            Ok(r) if r.status / 100 == 2 => r.json(),
+                            Ok(r) => panic!("{path}: {} {}", r.status, r.body),
+                            // The process is gone.
+                            Err(_) => return,
+                        };
+                        ack(kind, id, answer.clone());
+                        // Every other reservation is settled at once: confirmed or released.
+                        if kind == "reserve" && i % 4 != 1 {
+                            let rid = answer["id"].as_str().unwrap().to_string();
+                            let verb = if i % 4 == 3 { "confirm" } else { "release" };
+                            match c.send("POST", &format!("/v1/reservations/{rid}/{verb}"), &[], "")
+                            {
+                                Ok(r) if r.status == 200 => ack(verb, rid, r.json()),
+                                Ok(r) => panic!("{verb} {rid}: {} {}", r.status, r.body),
+                                Err(_) => return,
+                            }
+                        }
                     }
-                }
+                })
             })
-        })
-        .collect();
-    let started = Instant::now();
-    while acked.lock().unwrap().len() < 40 && started.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap(); // SIGKILL, in the middle of the writes
-    child.wait().unwrap();
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.join().unwrap();
+            .collect();
+        let started = Instant::now();
+        while acked.lock().unwrap().len() < before + kill_after
+            && started.elapsed() < Duration::from_secs(20)
+        {
+            std::thread::sleep(Duration::from_millis(3));
+        }
+        child.kill().unwrap(); // SIGKILL, in the middle of the writes
+        child.wait().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        for w in workers {
+            w.join().unwrap();
+        }
+        let now = acked.lock().unwrap().len();
+        assert!(
+            now >= before + kill_after,
+            "round {round}: only {} acknowledged",
+            now - before
+        );
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 40, "only {} acknowledged", acked.len());
 
     let (mut child, addr) = start(&ledger, false, &[]);
     let mut c = Client::new(addr);
@@ -310,12 +335,16 @@ fn after_kill_9_every_acknowledged_change_is_there_and_nothing_is_oversold() {
             e["location"].as_str().unwrap().to_string(),
             e["sku"].as_str().unwrap().to_string(),
         );
+        // Units out of ATP: shipped plus held. A confirmation moves units from held to
+        // shipped; a release gives them back.
+        let out = -e["on_hand_delta"].as_i64().unwrap() + e["reserved_delta"].as_i64().unwrap();
+        *taken.entry(pair.clone()).or_insert(0) += out;
         let units = match e["kind"].as_str().unwrap() {
             "route" => -e["on_hand_delta"].as_i64().unwrap(),
             "reserve" => e["reserved_delta"].as_i64().unwrap(),
+            "confirm" | "release" => continue,
             other => panic!("unexpected entry kind {other}"),
         };
-        *taken.entry(pair.clone()).or_insert(0) += units;
         if e["kind"] == "route" {
             *by_order
                 .entry(e["order"].as_str().unwrap().to_string())
@@ -336,15 +365,24 @@ fn after_kill_9_every_acknowledged_change_is_there_and_nothing_is_oversold() {
             let want = takes(answer);
             let got = by_order.get(id).cloned().unwrap_or_default();
             assert_eq!(got, want, "route {id}");
-        } else {
-            let rid = answer["id"].as_str().unwrap();
-            let got = by_reservation.get(rid).cloned().unwrap_or_default();
-            assert_eq!(got, takes(&answer["decision"]), "reservation {rid}");
-            let r = c
-                .send("GET", &format!("/v1/reservations/{rid}"), &[], "")
-                .unwrap();
-            assert_eq!(r.status, 200);
-            assert_eq!(r.json()["state"], "held");
+            continue;
+        }
+        let rid = answer["id"].as_str().unwrap();
+        let got = by_reservation.get(rid).cloned().unwrap_or_default();
+        assert_eq!(got, takes(&answer["decision"]), "reservation {rid}");
+        let r = c
+            .send("GET", &format!("/v1/reservations/{rid}"), &[], "")
+            .unwrap();
+        assert_eq!(r.status, 200);
+        let state = r.json()["state"].clone();
+        match kind.as_str() {
+            // A reservation's later settling may not have been acknowledged.
+            "reserve" => assert!(
+                ["held", "confirmed", "released"].contains(&state.as_str().unwrap()),
+                "{rid}: {state}"
+            ),
+            "confirm" => assert_eq!(state, "confirmed", "{rid}"),
+            _ => assert_eq!(state, "released", "{rid}"),
         }
     }
     // Nothing is half there: a reservation in the ledger holds exactly its decision.

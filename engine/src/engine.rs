@@ -792,12 +792,15 @@ pub(crate) fn explained(
             Some(r) => r.ranking(name),
             None => Some(crate::explain::Ranking {
                 strategy: name.clone(),
+                tiers: Vec::new(),
                 criteria: vec!["cost".to_string()],
+                larger_first: vec![false],
                 then: crate::rules::fixed_tie_breaks(),
             }),
         })
         .collect();
-    let explain = Explain::new(
+    let not_chosen = rules.map_or_else(Vec::new, |r| r.not_chosen(routed.chain.first()));
+    let mut explain = Explain::new(
         &routed.decision,
         routed.searches,
         routed.chain,
@@ -806,6 +809,7 @@ pub(crate) fn explained(
         considered,
         ranking,
     );
+    explain.not_chosen = not_chosen;
     (routed.decision, explain)
 }
 

@@ -35,24 +35,48 @@ pub struct Considered {
     /// Whether the decision ships from here.
     pub shipped: bool,
     /// Its value for each of the strategy's rank keys, in order, shipping what it could of
-    /// the order alone (larger-first keys negated; rules only).
+    /// the order alone, as the rules compute it (a larger-first key is not negated; rules
+    /// only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rank_values: Vec<f64>,
+    /// The strategy's preference tier it is in (0 for the first `prefer`); none when the
+    /// strategy has no tier or it is in none of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<usize>,
     /// For a candidate kept but not shipping: the first rank key on which it is worse than
     /// the locations that ship, with both values.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lost_on: Option<String>,
 }
 
-/// How a strategy compares plans: its rank keys in order, then the fixed tie-breaks.
+/// How a strategy compares plans: its preference tiers, its rank keys in order (with the
+/// objective the engine adds when none is written), then the fixed tie-breaks.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Ranking {
     /// The strategy.
     pub strategy: String,
-    /// Its rank keys as written, in order (`fewest_shipments`, `in_market`, `distance`, …).
+    /// Its `prefer` clauses as written, first tier first: a tier places what it can before
+    /// the next one, whatever the rank keys.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tiers: Vec<String>,
+    /// Its rank keys as written, in order (`fewest_shipments`, `in_market`, `atp desc`, …),
+    /// then `cost` when every key written is a limit (`fewest_shipments`, `days`,
+    /// `priority`): the engine then minimises cost among the plans within the limits.
     pub criteria: Vec<String>,
+    /// For each of `criteria`, whether larger values rank first (`desc`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub larger_first: Vec<bool>,
     /// What breaks the remaining ties, in order.
     pub then: Vec<String>,
+}
+
+/// A strategy passed over because its `when` did not hold for the order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotChosen {
+    /// The strategy.
+    pub strategy: String,
+    /// Its `when` condition as written.
+    pub when: String,
 }
 
 /// Why a decision is what it is.
@@ -62,6 +86,9 @@ pub struct Explain {
     pub strategy: String,
     /// Every strategy that ran, in order (the chosen one, then its fallbacks).
     pub strategies: Vec<String>,
+    /// The strategies before the chosen one whose `when` did not hold, in file order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_chosen: Vec<NotChosen>,
     /// False when a work limit cut the search short.
     pub exact: bool,
     /// Branch-and-bound nodes visited.
@@ -174,6 +201,7 @@ impl Explain {
         Explain {
             strategy: decision.rule.clone(),
             strategies,
+            not_chosen: Vec::new(),
             exact,
             search_nodes,
             candidates: unique,
@@ -185,34 +213,73 @@ impl Explain {
     }
 }
 
-/// Says, for each candidate kept but not shipping, on which rank key it lost: the first key
-/// on which it is worse than the best of its strategy's shipping locations.
+/// Says, for each candidate kept but not shipping, why: a preferred tier that placed the
+/// order without it, or the first rank key on which it is worse than the best of its
+/// strategy's shipping locations.
 fn lost_on(list: &mut [Considered], ranking: &[Ranking]) {
     for r in ranking {
-        let best: Option<Vec<f64>> = list
-            .iter()
-            .filter(|c| c.strategy == r.strategy && c.shipped && !c.rank_values.is_empty())
+        let larger_first = |i: usize| r.larger_first.get(i).copied().unwrap_or(false);
+        // Compares two values of key `i`: less is better.
+        let cmp = |i: usize, a: f64, b: f64| {
+            if larger_first(i) {
+                b.total_cmp(&a)
+            } else {
+                a.total_cmp(&b)
+            }
+        };
+        let shipping = || {
+            list.iter()
+                .filter(|c| c.strategy == r.strategy && c.shipped)
+        };
+        // The least preferred tier the plan ships from (none when a shipment is outside
+        // every tier).
+        let shipped_tier = if r.tiers.is_empty() || shipping().next().is_none() {
+            None
+        } else {
+            shipping()
+                .map(|c| c.tier)
+                .try_fold(0usize, |worst, t| t.map(|t| worst.max(t)))
+        };
+        let best: Option<Vec<f64>> = shipping()
+            .filter(|c| !c.rank_values.is_empty())
             .map(|c| c.rank_values.clone())
             .min_by(|a, b| {
                 a.iter()
                     .zip(b)
-                    .map(|(x, y)| x.total_cmp(y))
+                    .enumerate()
+                    .map(|(i, (x, y))| cmp(i, *x, *y))
                     .find(|o| o.is_ne())
                     .unwrap_or(std::cmp::Ordering::Equal)
             });
-        let Some(best) = best else { continue };
         for c in list
             .iter_mut()
             .filter(|c| c.strategy == r.strategy && c.kept && !c.shipped)
         {
+            if let Some(t) = shipped_tier {
+                if c.tier.is_none_or(|mine| mine > t) {
+                    let tier = r.tiers.get(t).map(String::as_str).unwrap_or("prefer");
+                    c.lost_on = Some(format!(
+                        "preferred tier `{tier}`: it placed the order without this location"
+                    ));
+                    continue;
+                }
+            }
+            let Some(best) = &best else { continue };
             let worse = c
                 .rank_values
                 .iter()
-                .zip(&best)
+                .zip(best)
                 .zip(&r.criteria)
-                .find(|((v, b), _)| **v > **b + 1e-9);
+                .enumerate()
+                .find(|(i, ((v, b), _))| {
+                    if larger_first(*i) {
+                        **v < **b - 1e-9
+                    } else {
+                        **v > **b + 1e-9
+                    }
+                });
             c.lost_on = Some(match worse {
-                Some(((v, b), key)) => format!("{key}: {} against {}", round(*v), round(*b)),
+                Some((_, ((v, b), key))) => format!("{key}: {} against {}", round(*v), round(*b)),
                 None => "as good alone; the plan as a whole ranks better without it".to_string(),
             });
         }
@@ -239,6 +306,7 @@ mod tests {
             score: None,
             shipped,
             rank_values,
+            tier: None,
             lost_on: None,
         }
     }
@@ -252,6 +320,8 @@ mod tests {
                 "in_market".into(),
                 "distance".into(),
             ],
+            larger_first: Vec::new(),
+            tiers: Vec::new(),
             then: Vec::new(),
         }];
         let mut list = vec![
@@ -271,5 +341,44 @@ mod tests {
                 Some("as good alone; the plan as a whole ranks better without it"),
             ]
         );
+    }
+
+    #[test]
+    fn a_larger_first_key_shows_the_values_written() {
+        let ranking = [Ranking {
+            strategy: "near".into(),
+            tiers: Vec::new(),
+            criteria: vec!["atp desc".into()],
+            larger_first: vec![true],
+            then: Vec::new(),
+        }];
+        let mut list = vec![
+            candidate("ST-MOST", true, vec![8.0]),
+            candidate("ST-LESS", false, vec![5.0]),
+        ];
+        lost_on(&mut list, &ranking);
+        assert_eq!(list[1].lost_on.as_deref(), Some("atp desc: 5 against 8"));
+    }
+
+    #[test]
+    fn a_candidate_outside_the_tier_that_shipped_lost_on_the_tier() {
+        let ranking = [Ranking {
+            strategy: "near".into(),
+            tiers: vec!["prefer stores".into()],
+            criteria: vec!["cost".into()],
+            larger_first: vec![false],
+            then: Vec::new(),
+        }];
+        let mut store = candidate("ST-DEAR", true, vec![9.0]);
+        store.tier = Some(0);
+        let mut twin = candidate("ST-DEARER", false, vec![12.0]);
+        twin.tier = Some(0);
+        let mut list = vec![store, candidate("DC-CHEAP", false, vec![4.0]), twin];
+        lost_on(&mut list, &ranking);
+        assert_eq!(
+            list[1].lost_on.as_deref(),
+            Some("preferred tier `prefer stores`: it placed the order without this location")
+        );
+        assert_eq!(list[2].lost_on.as_deref(), Some("cost: 12 against 9"));
     }
 }

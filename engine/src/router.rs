@@ -449,6 +449,7 @@ impl Ctx<'_> {
                 score: None,
                 shipped: false,
                 rank_values: Vec::new(),
+                tier: None,
                 lost_on: None,
             }
         });

@@ -65,6 +65,13 @@ pub fn render(d: &Decision, why: &Explain, network: &Network) -> String {
             String::new()
         }
     );
+    for n in &why.not_chosen {
+        let _ = writeln!(
+            out,
+            "  not strategy `{}`: its `when {}` did not hold",
+            n.strategy, n.when
+        );
+    }
     let _ = writeln!(
         out,
         "search: {}, {} branch-and-bound nodes",
@@ -116,9 +123,10 @@ pub fn render(d: &Decision, why: &Explain, network: &Network) -> String {
     if !why.ranking.is_empty() {
         let _ = writeln!(out, "\nranking");
         for r in &why.ranking {
+            let tiers: String = r.tiers.iter().map(|t| format!("`{t}`, then ")).collect();
             let _ = writeln!(
                 out,
-                "  [{}] {}; ties: {}",
+                "  [{}] {tiers}{}; ties: {}",
                 r.strategy,
                 r.criteria.join(", then "),
                 r.then.join(", then ")

@@ -225,11 +225,7 @@ impl Progress {
             .filter(|(_, (&o, _))| o > 0)
             .map(|(line, (&o, why))| Unsourced {
                 line,
-                sku: order
-                    .lines
-                    .get(line)
-                    .map(|l| l.sku.clone())
-                    .unwrap_or_default(),
+                sku: sku_of(order, line),
                 qty: u32::try_from(o).unwrap_or(u32::MAX),
                 reason: why.unwrap_or(UnsourcedReason::NoStock),
             })
@@ -281,11 +277,7 @@ fn shipment(network: &Network, order: &Order, pickup: Option<u32>, p: Planned) -
             .iter()
             .map(|&(line, qty)| ShipmentLine {
                 line,
-                sku: order
-                    .lines
-                    .get(line)
-                    .map(|l| l.sku.clone())
-                    .unwrap_or_default(),
+                sku: sku_of(order, line),
                 qty: u32::try_from(qty).unwrap_or(u32::MAX),
             })
             .collect(),
@@ -385,3 +377,12 @@ pub(crate) fn add_unsourced(
 
 #[cfg(test)]
 mod tests;
+
+/// The SKU of an order's line (empty for a line the order does not have).
+fn sku_of(order: &Order, line: usize) -> String {
+    order
+        .lines
+        .get(line)
+        .map(|l| l.sku.clone())
+        .unwrap_or_default()
+}

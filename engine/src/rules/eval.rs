@@ -1197,7 +1197,7 @@ impl Step<'_> {
             (Some(l), Some(c)) if c > 0 => f64::from(c - l.min(c)) / f64::from(c),
             _ => 0.0,
         };
-        let mut terms = Terms {
+        let terms = Terms {
             distance: offer.distance_km,
             in_market: match (&location.country, &order.ship_to.country) {
                 (Some(a), Some(b)) => a == b,
@@ -1291,6 +1291,8 @@ impl Step<'_> {
         }
         // Exclusions per line: a SKU is kept only if every line of it may come from here.
         let mut atp = raw_atp.clone();
+        // The reasons of those that dropped a SKU, for the explanation.
+        let mut line_reasons: Vec<&str> = Vec::new();
         for (k, d) in demand.iter().enumerate() {
             if atp.get(k).copied().unwrap_or(0) == 0 {
                 continue;
@@ -1299,12 +1301,16 @@ impl Step<'_> {
                 let Some(ol) = order.lines.get(line) else {
                     continue;
                 };
+                // The line's own counts, in a copy: the location's keys read later keep
+                // the values over the order's SKUs, whatever the line order.
                 let a = raw_atp.get(k).copied().unwrap_or(0) as f64;
-                terms.atp = a;
-                terms.stock_cover = a / qty.max(1) as f64;
                 let line_scope = Scope {
                     line: Some((line, ol)),
-                    terms,
+                    terms: Terms {
+                        atp: a,
+                        stock_cover: a / qty.max(1) as f64,
+                        ..terms
+                    },
                     ..loc_scope
                 };
                 for ex in strategy.exclusions.iter().filter(|e| e.per_line) {
@@ -1315,6 +1321,9 @@ impl Step<'_> {
                         if let Some(slot) = dropped.get_mut(line) {
                             slot.get_or_insert_with(|| ex.reason.clone());
                         }
+                        if self.trace.is_some() && !line_reasons.contains(&ex.reason.as_str()) {
+                            line_reasons.push(&ex.reason);
+                        }
                         if let Some(x) = atp.get_mut(k) {
                             *x = 0;
                         }
@@ -1324,16 +1333,21 @@ impl Step<'_> {
             }
         }
         if atp.iter().all(|&a| a == 0) {
-            let why = "excluded for every line it holds";
-            self.note(
-                s,
-                location,
-                terms.distance,
-                false,
-                why,
-                Some(terms.cost),
-                None,
-            );
+            if self.trace.is_some() {
+                let why = format!(
+                    "excluded for every line it holds: {}",
+                    line_reasons.join("; ")
+                );
+                self.note(
+                    s,
+                    location,
+                    terms.distance,
+                    false,
+                    &why,
+                    Some(terms.cost),
+                    None,
+                );
+            }
             return None;
         }
         // The objective of each option.
@@ -1378,37 +1392,39 @@ impl Step<'_> {
             .position(|(sets, statics)| in_set(sets, statics, &loc_scope))
             .unwrap_or(strategy.prefer.len());
         if self.trace.is_some() {
-            let score = options
-                .iter()
-                .map(|(obj, _): &(ShipOption, ShipOption)| obj.cost(weight))
-                .fold(f64::INFINITY, f64::min);
+            // Shown as the rules compute them for this location shipping alone: a
+            // larger-first key not negated, and no split penalty, which applies only beyond
+            // a plan's first parcel.
+            let penalty = self.rules.split_penalty(s, &loc_scope);
             let priority = self.priority(loc);
-            let rank_values: Vec<f64> = strategy
-                .objective
-                .rank
+            let key_value = |criterion: &Criterion, larger_first: bool| -> f64 {
+                let values = offer.options.iter().map(|o| {
+                    let t = Terms {
+                        days: f64::from(o.days),
+                        ..terms
+                    };
+                    let (fixed, per_kg) = self
+                        .rules
+                        .tie_value(s, &loc_scope, t, o, criterion, priority);
+                    fixed + per_kg * weight
+                });
+                let best = if larger_first {
+                    values.fold(f64::NEG_INFINITY, f64::max)
+                } else {
+                    values.fold(f64::INFINITY, f64::min)
+                };
+                if matches!(criterion, Criterion::Cost | Criterion::Score) {
+                    best - penalty
+                } else {
+                    best
+                }
+            };
+            let keys = super::ranked_keys(strategy);
+            let score = keys
                 .iter()
-                .map(|k| {
-                    let v = offer
-                        .options
-                        .iter()
-                        .map(|o| {
-                            let t = Terms {
-                                days: f64::from(o.days),
-                                ..terms
-                            };
-                            let (fixed, per_kg) =
-                                self.rules
-                                    .tie_value(s, &loc_scope, t, o, &k.criterion, priority);
-                            fixed + per_kg * weight
-                        })
-                        .fold(f64::INFINITY, f64::min);
-                    if k.descending {
-                        -v
-                    } else {
-                        v
-                    }
-                })
-                .collect();
+                .find(|k| !super::is_limit(&k.1))
+                .map(|k| key_value(&k.1, k.2));
+            let rank_values: Vec<f64> = keys.iter().map(|k| key_value(&k.1, k.2)).collect();
             crate::explain::record(self.trace, || crate::explain::Considered {
                 location: location.id.clone(),
                 strategy: s.ir.name.clone(),
@@ -1416,9 +1432,10 @@ impl Step<'_> {
                 reason: None,
                 distance_km: terms.distance,
                 cost: Some(terms.cost),
-                score: Some(score),
+                score,
                 shipped: false,
                 rank_values,
+                tier: (tier < strategy.prefer.len()).then_some(tier),
                 lost_on: None,
             });
         }
@@ -1614,6 +1631,7 @@ impl Step<'_> {
             score,
             shipped: false,
             rank_values: Vec::new(),
+            tier: None,
             lost_on: None,
         });
     }

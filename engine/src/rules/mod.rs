@@ -120,6 +120,22 @@ pub(crate) fn fixed_tie_breaks() -> Vec<String> {
         .to_vec()
 }
 
+/// A strategy's rank keys in the order plans are compared, as (text, criterion, larger
+/// first): those written, then `cost` when every one written is a limit, since the search
+/// then minimises cost within the limits (`objective_option`).
+pub(crate) fn ranked_keys(s: &ir::Strategy) -> Vec<(String, Criterion, bool)> {
+    let mut keys: Vec<(String, Criterion, bool)> = s
+        .objective
+        .rank
+        .iter()
+        .map(|k| (k.text.clone(), k.criterion.clone(), k.descending))
+        .collect();
+    if s.objective.rank.iter().all(|k| is_limit(&k.criterion)) {
+        keys.push(("cost".to_string(), Criterion::Cost, false));
+    }
+    keys
+}
+
 /// Whether a rank key is a limit (minimised before the objective by successive searches).
 pub(crate) fn is_limit(c: &Criterion) -> bool {
     matches!(
@@ -324,14 +340,56 @@ impl Rules {
         &self.graph
     }
 
-    /// How strategy `name` compares plans, for explanations.
+    /// How strategy `name` compares plans, for explanations: the order `eval.rs`
+    /// `best_plan` and the search apply (tiers, limit keys, the objective, the later keys,
+    /// then the fixed tie-breaks).
     pub(crate) fn ranking(&self, name: &str) -> Option<crate::explain::Ranking> {
         let s = self.set.strategies.get(*self.by_name.get(name)?)?;
+        let keys = ranked_keys(s);
         Some(crate::explain::Ranking {
             strategy: s.name.clone(),
-            criteria: s.objective.rank.iter().map(|k| k.text.clone()).collect(),
+            tiers: s
+                .prefer
+                .iter()
+                .map(|tier| {
+                    let sets: Vec<String> = tier.iter().map(|set| self.written(set.span)).collect();
+                    format!("prefer {}", sets.join(", "))
+                })
+                .collect(),
+            criteria: keys.iter().map(|k| k.0.clone()).collect(),
+            larger_first: keys.iter().map(|k| k.2).collect(),
             then: fixed_tie_breaks(),
         })
+    }
+
+    /// The strategies before `chosen` (every one when none was) whose `when` did not hold,
+    /// in file order: selection tries them in that order and takes the first that holds.
+    pub(crate) fn not_chosen(&self, chosen: Option<&String>) -> Vec<crate::explain::NotChosen> {
+        let end = chosen
+            .and_then(|c| self.by_name.get(c))
+            .copied()
+            .unwrap_or(self.set.strategies.len());
+        self.set
+            .strategies
+            .iter()
+            .take(end)
+            .filter_map(|s| {
+                s.when.as_ref().map(|w| crate::explain::NotChosen {
+                    strategy: s.name.clone(),
+                    when: self.written(w.span),
+                })
+            })
+            .collect()
+    }
+
+    /// Source text as written, on one line.
+    fn written(&self, span: sourcing_dsl::Span) -> String {
+        self.set
+            .source
+            .slice(span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     fn static_member(&self, set: &ir::LocationSet, index: u32, l: &Location) -> bool {
@@ -458,6 +516,15 @@ impl Rules {
             scope.order.not_finite(e.span, what);
         }
         total
+    }
+
+    /// The strategy's split penalty for a shipment from the location in `scope` (0 without
+    /// one, or when it has no finite value), for explanations.
+    pub(crate) fn split_penalty(&self, s: &CompiledStrategy, scope: &Scope<'_>) -> f64 {
+        match s.ir.split.penalty.as_ref().map(|e| scope.eval(e)) {
+            Some(Val::Num(p)) if p.is_finite() => p,
+            _ => 0.0,
+        }
     }
 
     /// One service option of a candidate in the units of the strategy's objective:
