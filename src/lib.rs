@@ -42,6 +42,8 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Print a new random access token and its line for `serve --tokens FILE`.
     Token(cmd::token::TokenArgs),
+    /// Read the ledger of `sourcing serve`: export its entries, audit its stock.
+    Ledger(cmd::ledger::LedgerArgs),
 }
 
 /// How a command failed.
@@ -89,6 +91,7 @@ pub fn run<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
         Command::Lsp(args) => cmd::lsp::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),
         Command::Token(args) => cmd::token::run(&args),
+        Command::Ledger(args) => cmd::ledger::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -53,6 +53,7 @@ pub struct EngineBuilder {
     network: Option<Network>,
     inventory: Vec<InventoryRecord>,
     rules: Option<RulesSource>,
+    reservation_tag: String,
 }
 
 /// Why [`EngineBuilder::build`] made no engine.
@@ -99,6 +100,14 @@ impl EngineBuilder {
         self
     }
 
+    /// A tag in every reservation id this engine gives (`R-<tag>-000000000001`), for
+    /// engines sharing one ledger: engines with different tags never give the same id.
+    /// Empty (the default): `R-000000000001`. Only ASCII letters and digits are kept.
+    pub fn reservation_tag(mut self, tag: &str) -> EngineBuilder {
+        self.reservation_tag = tag.chars().filter(char::is_ascii_alphanumeric).collect();
+        self
+    }
+
     /// The engine, with its rules loaded.
     pub fn build(self) -> Result<Engine, BuildError> {
         let network = self.network.ok_or(BuildError::NoNetwork)?;
@@ -116,6 +125,11 @@ impl EngineBuilder {
             });
         }
         let engine = Engine::new(network, &self.inventory);
+        engine
+            .book
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .tag = self.reservation_tag;
         if let Some(source) = self.rules {
             engine.load_rules(source)?;
         }
@@ -544,7 +558,7 @@ impl Engine {
         let day = crate::capacity::day_of(reservation.placed_at.as_deref());
         let counted = stock.capacity.add(&locations, day);
         drop(stock);
-        if let Some(n) = id.number() {
+        if let Some(n) = id.number(&book.tag) {
             book.next = book.next.max(n);
         }
         book.entries.insert(
@@ -555,6 +569,65 @@ impl Engine {
             },
         );
         Ok(())
+    }
+
+    /// Ends a held reservation that another engine sharing the ledger confirmed, released
+    /// or expired: its state changes and its shipments leave the day's capacity (unless
+    /// confirmed), but the stock is left alone, since that engine's figures arrive as
+    /// they are ([`Engine::shift_figures`]). A reservation already in that state is
+    /// returned unchanged. `Held` puts a settled reservation back to held (its settlement
+    /// was never committed to the shared ledger; the caller shifts the figures back). An
+    /// unknown id, or one already held, is an error.
+    pub fn settled_elsewhere(
+        &self,
+        id: &ReservationId,
+        to: ReservationState,
+    ) -> Result<Reservation, ReservationError> {
+        let mut book = self.book.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = book
+            .entries
+            .get_mut(id)
+            .ok_or_else(|| ReservationError::Unknown { id: id.clone() })?;
+        match entry.reservation.state {
+            ReservationState::Held if to != ReservationState::Held => {
+                if to != ReservationState::Confirmed && entry.counted {
+                    let stock = self.stock.read();
+                    let locations = self.locations_of(&entry.reservation);
+                    let day = crate::capacity::day_of(entry.reservation.placed_at.as_deref());
+                    stock.capacity.remove(&locations, day);
+                }
+                entry.reservation.state = to;
+                Ok(entry.reservation.clone())
+            }
+            same if same == to && same != ReservationState::Held => Ok(entry.reservation.clone()),
+            settled if to == ReservationState::Held && settled != ReservationState::Held => {
+                if settled != ReservationState::Confirmed && entry.counted {
+                    let stock = self.stock.read();
+                    let locations = self.locations_of(&entry.reservation);
+                    let day = crate::capacity::day_of(entry.reservation.placed_at.as_deref());
+                    entry.counted = stock.capacity.add(&locations, day);
+                }
+                entry.reservation.state = ReservationState::Held;
+                Ok(entry.reservation.clone())
+            }
+            state => Err(ReservationError::NotHeld {
+                id: id.clone(),
+                state,
+            }),
+        }
+    }
+
+    /// The locations a reservation ships from, each once.
+    fn locations_of(&self, reservation: &Reservation) -> Vec<u32> {
+        let mut locations: Vec<u32> = Vec::new();
+        for t in &reservation.takes {
+            if let Some(l) = self.network.id_of(&t.location_id) {
+                if !locations.contains(&l.0) {
+                    locations.push(l.0);
+                }
+            }
+        }
+        locations
     }
 
     /// Gives a held reservation's units back (`Free`) or ships them (`Ship`).
@@ -637,6 +710,34 @@ impl Engine {
             .change(slot, count, change)
             .map(|(_, f)| f)
             .map_err(|e| movement.error(e))
+    }
+
+    /// Changes a pair's on hand and reserved by what another engine sharing the ledger
+    /// committed (its routes, reservations, settlements and movements), unchecked: the
+    /// ledger already decided them. Counts stop at 0 and [`MAX_UNITS`](crate::MAX_UNITS). A pair the stock
+    /// does not list is added first. Returns the figures after; `None` for a location
+    /// the network does not have or an empty SKU.
+    pub fn shift_figures(
+        &self,
+        location: &str,
+        sku: &str,
+        on_hand: i64,
+        reserved: i64,
+    ) -> Option<StockFigures> {
+        let l = self.network.location_index(location)?;
+        if sku.is_empty() {
+            return None;
+        }
+        if self.stock().slot_of(l as u32, sku).is_none() {
+            let mut stock = self.stock.write();
+            if stock.slot_of(l as u32, sku).is_none() {
+                let grown = stock.with_pair(&self.network, l, sku);
+                *stock = grown;
+            }
+        }
+        let stock = self.stock.read();
+        let slot = stock.slot_of(l as u32, sku)?;
+        Some(stock.shift(slot, on_hand, reserved))
     }
 
     /// The network this engine routes over.

@@ -15,19 +15,32 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A reservation's id: `R-` and a 12-digit number, unique per engine and never reused
-/// (ids sort in the order they were given).
+/// (ids sort in the order they were given); with a tag
+/// ([`EngineBuilder::reservation_tag`](crate::EngineBuilder::reservation_tag)),
+/// `R-<tag>-` and the number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ReservationId(String);
 
 impl ReservationId {
-    pub(crate) fn numbered(n: u64) -> ReservationId {
-        ReservationId(format!("R-{n:012}"))
+    pub(crate) fn numbered(tag: &str, n: u64) -> ReservationId {
+        if tag.is_empty() {
+            ReservationId(format!("R-{n:012}"))
+        } else {
+            ReservationId(format!("R-{tag}-{n:012}"))
+        }
     }
 
-    /// The number inside an id the engine gave (`None` for any other id).
-    pub(crate) fn number(&self) -> Option<u64> {
-        self.0.strip_prefix("R-")?.parse().ok()
+    /// The number inside an id an engine with this tag gave (`None` for any other id,
+    /// among them those of engines with another tag).
+    pub(crate) fn number(&self, tag: &str) -> Option<u64> {
+        let rest = self.0.strip_prefix("R-")?;
+        let digits = if tag.is_empty() {
+            rest
+        } else {
+            rest.strip_prefix(tag)?.strip_prefix('-')?
+        };
+        digits.parse().ok()
     }
 
     /// The id as text.
@@ -185,6 +198,9 @@ pub(crate) struct Book {
     pub entries: BTreeMap<ReservationId, Entry>,
     /// The number of the next id.
     pub next: u64,
+    /// Put between `R-` and the number (empty: none), so that engines sharing one ledger
+    /// never give the same id.
+    pub tag: String,
 }
 
 /// One reservation and whether its shipments were counted against capacity.
@@ -197,6 +213,6 @@ pub(crate) struct Entry {
 impl Book {
     pub fn next_id(&mut self) -> ReservationId {
         self.next += 1;
-        ReservationId::numbered(self.next)
+        ReservationId::numbered(&self.tag, self.next)
     }
 }

@@ -684,6 +684,23 @@ impl Stock {
         ))
     }
 
+    /// Adds deltas to a slot's on hand and reserved, unchecked (a shared ledger decided
+    /// them), each count kept within 0..=[`MAX_UNITS`]. Returns the figures after.
+    pub(crate) fn shift(&self, slot: u32, on_hand: i64, reserved: i64) -> StockFigures {
+        let _guard = self.lock_slot(slot);
+        let Some(f) = self.read_figures(slot) else {
+            return StockFigures::default();
+        };
+        let add =
+            |v: u64, d: i64| (i128::from(v) + i128::from(d)).clamp(0, i128::from(MAX_UNITS)) as u64;
+        self.write_figures(
+            slot,
+            add(f.on_hand, on_hand),
+            add(f.reserved, reserved),
+            f.safety_stock,
+        )
+    }
+
     /// Every listed pair with its counts now: the rows a rebuilt stock starts from.
     pub(crate) fn records(&self) -> Vec<InventoryRecord> {
         let mut out = Vec::with_capacity(self.atp.len());

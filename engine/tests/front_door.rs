@@ -539,3 +539,112 @@ fn the_builder_refuses_what_it_cannot_use() {
     };
     assert_eq!(e.at().file, "x.rules");
 }
+
+#[test]
+fn engines_sharing_a_ledger_give_distinct_ids_and_follow_each_other() {
+    let tagged = |tag: &str| {
+        let (network, rows) = records(INVENTORY);
+        Engine::builder()
+            .network(network)
+            .inventory(rows)
+            .reservation_tag(tag)
+            .build()
+            .unwrap()
+    };
+    let (one, two) = (tagged("7"), tagged("8"));
+    let jeans = r#"{"sku": "JEANS-32", "qty": 2, "unit_weight_kg": 0.5}"#;
+    let hold = RouteOptions::reserve(Duration::from_secs(60)).at(0);
+    let a = *one
+        .route(&order(&one, "O-1", jeans), &hold)
+        .reservation
+        .unwrap();
+    let b = *two
+        .route(&order(&two, "O-2", jeans), &hold)
+        .reservation
+        .unwrap();
+    assert_eq!(a.id.as_str(), "R-7-000000000001");
+    assert_eq!(b.id.as_str(), "R-8-000000000001");
+    assert_eq!(
+        engine()
+            .route(&order(&one, "O-3", jeans), &hold)
+            .reservation
+            .unwrap()
+            .id
+            .as_str(),
+        "R-000000000001"
+    );
+    // Two learns what one committed: the figures as they are, then the reservation.
+    assert_eq!(
+        two.shift_figures("DC-KASSEL", "JEANS-32", 0, 2),
+        Some(StockFigures::new(3, 4, 0))
+    );
+    two.restore(a.clone()).unwrap();
+    // Restoring another engine's id leaves this engine's numbering alone.
+    let c = *two
+        .route(
+            &order(
+                &two,
+                "O-4",
+                r#"{"sku": "TSHIRT-M", "qty": 1, "unit_weight_kg": 0.25}"#,
+            ),
+            &hold,
+        )
+        .reservation
+        .unwrap();
+    assert_eq!(c.id.as_str(), "R-8-000000000002");
+    // One confirms it; two marks it confirmed and takes the figures one committed.
+    one.confirm(&a.id).unwrap();
+    let marked = two
+        .settled_elsewhere(&a.id, ReservationState::Confirmed)
+        .unwrap();
+    assert_eq!(marked.state, ReservationState::Confirmed);
+    assert_eq!(
+        figures(&two, "DC-KASSEL", "JEANS-32"),
+        (3, 4, 0, 0),
+        "stock untouched"
+    );
+    two.shift_figures("DC-KASSEL", "JEANS-32", -2, -2);
+    assert_eq!(figures(&two, "DC-KASSEL", "JEANS-32"), (1, 2, 0, 0));
+    // Again is the same answer; another end or `held` is refused.
+    assert_eq!(
+        two.settled_elsewhere(&a.id, ReservationState::Confirmed)
+            .unwrap(),
+        marked
+    );
+    assert_eq!(
+        two.settled_elsewhere(&a.id, ReservationState::Released)
+            .unwrap_err()
+            .kind(),
+        ReservationErrorKind::NotHeld
+    );
+    assert_eq!(
+        two.settled_elsewhere(&b.id, ReservationState::Held)
+            .unwrap_err()
+            .kind(),
+        ReservationErrorKind::NotHeld
+    );
+    // A settlement the shared ledger refused: held again, figures shifted back by the caller.
+    let reopened = two
+        .settled_elsewhere(&a.id, ReservationState::Held)
+        .unwrap();
+    assert_eq!(reopened.state, ReservationState::Held);
+    assert_eq!(
+        figures(&two, "DC-KASSEL", "JEANS-32"),
+        (1, 2, 0, 0),
+        "stock untouched"
+    );
+    assert_eq!(
+        two.release(&a.id).unwrap().state,
+        ReservationState::Released
+    );
+    // Counts stop at 0; a new pair is added; an unknown location is `None`.
+    assert_eq!(
+        two.shift_figures("DC-KASSEL", "JEANS-32", -50, -50),
+        Some(StockFigures::new(0, 0, 0))
+    );
+    assert_eq!(
+        two.shift_figures("ST-HAMBURG", "JEANS-32", 4, 1),
+        Some(StockFigures::new(4, 1, 0))
+    );
+    assert_eq!(two.shift_figures("DC-NOWHERE", "JEANS-32", 1, 0), None);
+}

@@ -6,24 +6,56 @@
 //! writer, so the ledger's order is the order memory changed in. A batch that fails to
 //! commit is undone in memory together with everything handed off after it (newest
 //! first), and every one of those requests fails.
+//!
+//! Over a shared ledger another instance may take the units first: the commit is refused
+//! as a conflict, everything handed off is undone the same way, memory catches up with
+//! the ledger (the entries others committed, the conflicting pairs read again) and each
+//! change is decided again. A follower thread keeps memory close to the ledger between
+//! commits, so conflicts stay rare.
 
 use crate::engine_port::{
     state_word, EnginePort, Mode, Movement, PairDelta, Reservation, ReservationState, RouteOptions,
     Transition, Undo,
 };
-use crate::ledger::{now_rfc3339, Batch, Entry, IdempotencyRecord, Ledger, LedgerError};
+use crate::ledger::{
+    now_rfc3339, renumber_answer, renumbered, Batch, CommitError, Conflict, Entry,
+    IdempotencyRecord, Ledger, LedgerError,
+};
 use crate::metrics::Metrics;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use sourcing_engine::{MovementError, ReservationError, ValidOrder};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
 /// Most jobs committed in one transaction.
 const MAX_BATCH: usize = 4096;
+
+/// Most times a change is decided again after conflicts before it is refused (503).
+const MAX_ATTEMPTS: usize = 16;
+
+/// Most entries of other instances read in one go when following.
+const FOLLOW_PAGE: usize = 5000;
+
+/// How long the follower waits for a notification before it polls anyway.
+const FOLLOW_POLL: Duration = Duration::from_millis(50);
+
+/// Seconds past its expiry after which an instance expires a reservation another
+/// instance made (that instance may have died).
+const SHARED_EXPIRY_GRACE_S: i64 = 5;
+
+/// Why the writer did not make a change durable.
+#[derive(Debug, Clone)]
+enum NotDone {
+    /// The ledger failed: the change fails.
+    Failed(String),
+    /// Another instance took something first: decide again.
+    Conflict,
+}
 
 /// An answer: HTTP status and JSON body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +98,7 @@ struct Job {
     undo: Vec<Undo>,
     key: Option<String>,
     answer: Option<(Answer, watch::Sender<Shared>)>,
-    reply: Option<oneshot::Sender<Result<(), String>>>,
+    reply: Option<oneshot::Sender<Result<(), NotDone>>>,
     held_change: i64,
 }
 
@@ -75,7 +107,7 @@ enum Pending {
     Earlier(watch::Receiver<Shared>),
     /// Handed to the writer: its reply and the answer.
     Queued(
-        oneshot::Receiver<Result<(), String>>,
+        oneshot::Receiver<Result<(), NotDone>>,
         watch::Receiver<Shared>,
     ),
 }
@@ -110,6 +142,11 @@ pub struct Core {
     pub metrics: Metrics,
     seq: Mutex<Seq>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The last seq of the ledger memory reflects (own commits and followed ones); taken
+    /// before `seq` by whoever follows.
+    followed: Mutex<u64>,
+    follower: Mutex<Option<std::thread::JoinHandle<()>>>,
+    stopping: AtomicBool,
 }
 
 impl std::fmt::Debug for Core {
@@ -166,6 +203,21 @@ pub fn entries(
         .collect()
 }
 
+/// Remembers an answer given before (by this instance or, over a shared ledger, another).
+fn remember(seq: &mut Seq, record: IdempotencyRecord) {
+    let (_, answer) = watch::channel(Some(Ok(Answer {
+        status: record.status,
+        body: record.body,
+    })));
+    seq.idem.insert(
+        record.key,
+        Idem {
+            fingerprint: record.fingerprint,
+            answer,
+        },
+    );
+}
+
 /// The reservation as the service answers it.
 pub fn reservation_json(r: &Reservation) -> String {
     format!(
@@ -216,6 +268,9 @@ impl Core {
                 idem,
             }),
             writer: Mutex::new(None),
+            followed: Mutex::new(next.saturating_sub(1)),
+            follower: Mutex::new(None),
+            stopping: AtomicBool::new(false),
         });
         let held = core
             .port
@@ -235,6 +290,16 @@ impl Core {
                 core.lock().tx = None;
             }
         }
+        if core.ledger.shared() {
+            let follower_core = Arc::clone(&core);
+            match std::thread::Builder::new()
+                .name("ledger-follower".into())
+                .spawn(move || follower_core.follow_loop())
+            {
+                Ok(h) => *core.follower.lock().unwrap_or_else(PoisonError::into_inner) = Some(h),
+                Err(e) => tracing::error!("cannot start the ledger follower: {e}"),
+            }
+        }
         core
     }
 
@@ -251,6 +316,15 @@ impl Core {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         if let Some(h) = handle {
+            let _ = h.join();
+        }
+        self.stopping.store(true, Ordering::Release);
+        let follower = self
+            .follower
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(h) = follower {
             let _ = h.join();
         }
     }
@@ -285,11 +359,23 @@ impl Core {
                 .observe(started.elapsed().as_secs_f64());
             self.metrics.batch_size.observe(jobs.len() as f64);
             match result {
-                Ok(()) => {
+                Ok(committed) => {
+                    // A shared ledger numbers entries at commit time: answers naming a
+                    // seq (movements) say the number it gave.
+                    let numbers = renumbered(&batch, committed.first_seq);
+                    let moved = numbers.iter().any(|(from, to)| from != to);
+                    if moved {
+                        let last = committed.first_seq + batch.entries.len() as u64 - 1;
+                        let mut seq = self.lock();
+                        seq.next = seq.next.max(last + 1);
+                    }
                     let held: i64 = jobs.iter().map(|j| j.held_change).sum();
                     self.metrics.reservations_held.add(held);
                     for job in jobs {
-                        if let Some((answer, shared)) = job.answer {
+                        if let Some((mut answer, shared)) = job.answer {
+                            if moved {
+                                answer.body = renumber_answer(&answer.body, &numbers);
+                            }
                             let _ = shared.send(Some(Ok(answer)));
                         }
                         if let Some(reply) = job.reply {
@@ -297,7 +383,8 @@ impl Core {
                         }
                     }
                 }
-                Err(e) => self.fail(jobs, &rx, &e),
+                Err(CommitError::Failed(e)) => self.fail(jobs, &rx, &e),
+                Err(CommitError::Conflict(c)) => self.conflicted(jobs, &rx, &c),
             }
         }
     }
@@ -340,8 +427,151 @@ impl Core {
                 let _ = shared.send(Some(Err(refusal.clone())));
             }
             if let Some(reply) = job.reply {
-                let _ = reply.send(Err(error.0.clone()));
+                let _ = reply.send(Err(NotDone::Failed(error.0.clone())));
             }
+        }
+    }
+
+    /// Undoes a batch another instance got ahead of, and everything handed off after it;
+    /// catches up with the ledger (under the lock: nothing of this instance is pending
+    /// then, so the conflicting pairs can be set to the stock of record) and sends every
+    /// change back to be decided again.
+    fn conflicted(&self, mut jobs: Vec<Job>, rx: &mpsc::Receiver<Job>, conflict: &Conflict) {
+        self.metrics.conflicts.inc();
+        tracing::debug!(
+            pairs = conflict.slots.len(),
+            reservations = conflict.reservations.len(),
+            keys = conflict.keys.len(),
+            "ledger commit conflicted; deciding again"
+        );
+        let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut seq = self.lock();
+        while let Ok(job) = rx.try_recv() {
+            jobs.push(job);
+        }
+        let mut exact = true;
+        for job in jobs.iter_mut().rev() {
+            for undo in std::mem::take(&mut job.undo).into_iter().rev() {
+                exact &= self.port.undo(undo);
+            }
+        }
+        if let Some(first) = jobs.first() {
+            seq.next = first.first_seq;
+        }
+        if !exact {
+            tracing::error!("a settled reservation could not be reverted: the service takes no more changes until it is started again");
+            seq.tx = None;
+            seq.broken = true;
+        }
+        for job in &jobs {
+            if let Some(key) = &job.key {
+                seq.idem.remove(key);
+            }
+        }
+        if let Err(e) = self.catch_up_locked(&mut followed, &mut seq, &conflict.slots) {
+            tracing::warn!("cannot follow the ledger after a conflict: {e}");
+        }
+        // Keys another instance answered first: their answer is the answer.
+        for key in &conflict.keys {
+            match self.ledger.idempotency(key) {
+                Ok(Some(record)) => remember(&mut seq, record),
+                Ok(None) => {}
+                Err(e) => tracing::warn!("cannot read idempotency key: {e}"),
+            }
+        }
+        drop(seq);
+        drop(followed);
+        for job in jobs {
+            if let Some(reply) = job.reply {
+                let _ = reply.send(Err(NotDone::Conflict));
+            }
+        }
+    }
+
+    /// Applies the entries other instances committed since memory last caught up, in
+    /// pages; then sets `slots` to the stock of record. Both locks are held.
+    fn catch_up_locked(
+        &self,
+        followed: &mut u64,
+        seq: &mut Seq,
+        slots: &[(String, String)],
+    ) -> Result<usize, LedgerError> {
+        let mut applied = 0;
+        loop {
+            let refreshed = self.ledger.refresh(*followed, slots, FOLLOW_PAGE)?;
+            let head = refreshed.head;
+            let got = crate::follow::read(self.ledger.as_ref(), refreshed.entries)?;
+            applied += crate::follow::apply(&self.port, got);
+            for r in &refreshed.slots {
+                self.port
+                    .set_figures(&r.location, &r.sku, r.on_hand, r.reserved);
+            }
+            *followed = (*followed).max(head);
+            seq.next = seq.next.max(*followed + 1);
+            if refreshed.complete {
+                return Ok(applied);
+            }
+        }
+    }
+
+    /// Brings memory up to the ledger: the entries other instances committed, applied in
+    /// order. Reads the ledger outside the sequencing lock; returns how many were applied.
+    pub fn catch_up(&self) -> Result<usize, LedgerError> {
+        if !self.ledger.shared() {
+            return Ok(0);
+        }
+        let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut applied = 0;
+        loop {
+            let refreshed = self.ledger.refresh(*followed, &[], FOLLOW_PAGE)?;
+            let head = refreshed.head;
+            let got = crate::follow::read(self.ledger.as_ref(), refreshed.entries)?;
+            let mut seq = self.lock();
+            applied += crate::follow::apply(&self.port, got);
+            *followed = (*followed).max(head);
+            seq.next = seq.next.max(*followed + 1);
+            drop(seq);
+            if refreshed.complete {
+                break;
+            }
+        }
+        if applied > 0 {
+            self.metrics.followed.inc_by(applied as u64);
+        }
+        Ok(applied)
+    }
+
+    fn follow_loop(&self) {
+        while !self.stopping.load(Ordering::Acquire) {
+            self.ledger.wait_for_news(FOLLOW_POLL);
+            if let Err(e) = self.catch_up() {
+                tracing::warn!("cannot follow the ledger: {e}");
+                std::thread::sleep(FOLLOW_POLL);
+            }
+        }
+    }
+
+    /// True when the reservation is known in memory; over a shared ledger, memory first
+    /// catches up, and a reservation held in the ledger (made elsewhere) is learnt.
+    pub fn knows_reservation(&self, id: &str) -> bool {
+        if self.port.reservation(id).is_some() {
+            return true;
+        }
+        if !self.ledger.shared() {
+            return false;
+        }
+        if let Err(e) = self.catch_up() {
+            tracing::warn!("cannot follow the ledger: {e}");
+        }
+        if self.port.reservation(id).is_some() {
+            return true;
+        }
+        match self.ledger.reservation(id) {
+            Ok(Some(r)) if r.state == ReservationState::Held => {
+                // Its units count as reserved already (its entries were followed).
+                self.port.restore(r).is_ok() || self.port.reservation(id).is_some()
+            }
+            _ => false,
         }
     }
 
@@ -349,32 +579,46 @@ impl Core {
     /// writer and answers once it is durable. With an idempotency key (key, fingerprint),
     /// a key seen before answers its first answer (waiting for it if it is not durable
     /// yet), or 409 for a different request.
+    /// Over a shared ledger, a change that another instance got ahead of is decided again
+    /// against the stock of record, up to 16 times.
     pub async fn change(
         &self,
         key: Option<(String, String)>,
-        prepare: impl FnOnce(&EnginePort, u64, Option<&str>) -> Result<Prepared, ApiError>,
+        prepare: impl Fn(&EnginePort, u64, Option<&str>) -> Result<Prepared, ApiError>,
     ) -> Result<Answer, ApiError> {
         let failed_first = || ApiError::new(503, "the first request with this key failed");
-        match self.enqueue(key, prepare)? {
-            Pending::Earlier(mut waiting) => {
-                let answer = match waiting.wait_for(Option::is_some).await {
-                    Ok(answer) => answer.clone(),
-                    Err(_) => None,
-                };
-                answer.unwrap_or_else(|| Err(failed_first()))
-            }
-            Pending::Queued(reply, shared) => match reply.await {
-                Ok(Ok(())) => {
-                    let answer = shared.borrow().clone();
-                    answer.unwrap_or_else(|| Err(ApiError::new(503, "no answer was recorded")))
+        for _ in 0..MAX_ATTEMPTS {
+            match self.enqueue(key.clone(), &prepare)? {
+                Pending::Earlier(mut waiting) => {
+                    let answer = match waiting.wait_for(Option::is_some).await {
+                        Ok(answer) => answer.clone(),
+                        Err(_) => None,
+                    };
+                    return answer.unwrap_or_else(|| Err(failed_first()));
                 }
-                Ok(Err(e)) => Err(ApiError::new(
-                    503,
-                    format!("the change could not be made durable: {e}"),
-                )),
-                Err(_) => Err(ApiError::new(503, "the ledger writer has stopped")),
-            },
+                Pending::Queued(reply, shared) => match reply.await {
+                    Ok(Ok(())) => {
+                        let answer = shared.borrow().clone();
+                        return answer
+                            .unwrap_or_else(|| Err(ApiError::new(503, "no answer was recorded")));
+                    }
+                    Ok(Err(NotDone::Conflict)) => continue,
+                    Ok(Err(NotDone::Failed(e))) => {
+                        return Err(ApiError::new(
+                            503,
+                            format!("the change could not be made durable: {e}"),
+                        ))
+                    }
+                    Err(_) => return Err(ApiError::new(503, "the ledger writer has stopped")),
+                },
+            }
         }
+        Err(ApiError::new(
+            503,
+            format!(
+                "the stock kept changing under this change ({MAX_ATTEMPTS} attempts); try again"
+            ),
+        ))
     }
 
     /// The synchronous half of [`Core::change`]: under the lock, either the answer of an
@@ -382,7 +626,7 @@ impl Core {
     fn enqueue(
         &self,
         key: Option<(String, String)>,
-        prepare: impl FnOnce(&EnginePort, u64, Option<&str>) -> Result<Prepared, ApiError>,
+        prepare: &impl Fn(&EnginePort, u64, Option<&str>) -> Result<Prepared, ApiError>,
     ) -> Result<Pending, ApiError> {
         let mut seq = self.lock();
         if let Some((k, fp)) = &key {
@@ -618,7 +862,14 @@ impl Core {
         Prepared {
             batch,
             undo: if changed {
-                vec![Undo::Transition(t.reservation.id.to_string())]
+                if self.ledger.shared() {
+                    vec![Undo::Reopen {
+                        id: t.reservation.id.to_string(),
+                        deltas: t.deltas.clone(),
+                    }]
+                } else {
+                    vec![Undo::Transition(t.reservation.id.to_string())]
+                }
             } else {
                 Vec::new()
             },
@@ -653,6 +904,15 @@ impl Core {
                 ),
                 other => ApiError::new(422, format!("{}/{}: {other}", movement.location, movement.sku)),
             })?;
+            // A count sets on hand from what this instance knew: a shared ledger commits it
+            // only while the pair's on hand is still that.
+            let expect_on_hand = match movement.change {
+                crate::engine_port::Change::Set { .. } => {
+                    let before = i128::from(moved.figures.on_hand) - i128::from(moved.delta.on_hand);
+                    vec![(next, u64::try_from(before).unwrap_or(0))]
+                }
+                crate::engine_port::Change::Delta(_) => Vec::new(),
+            };
             let batch = Batch {
                 entries: entries(
                     std::slice::from_ref(&moved.delta),
@@ -664,6 +924,7 @@ impl Core {
                     None,
                     reference.as_deref(),
                 ),
+                expect_on_hand,
                 ..Batch::default()
             };
             let body = json!({
@@ -692,7 +953,13 @@ impl Core {
         let Some(tx) = seq.tx.clone() else {
             return 0;
         };
-        let expired = self.port.expire(now);
+        // Over a shared ledger every instance would race to expire the same reservations
+        // (one wins, the others conflict): the maker goes first.
+        let expired = if self.ledger.shared() {
+            self.port.expire_shared(now, SHARED_EXPIRY_GRACE_S)
+        } else {
+            self.port.expire(now)
+        };
         if expired.is_empty() {
             return 0;
         }

@@ -169,6 +169,14 @@ pub enum Undo {
     /// A confirm, release or expiry: the engine cannot put a reservation back to held, so
     /// the service stops taking changes until it is started again from the ledger.
     Transition(String),
+    /// A confirm, release or expiry over a shared ledger, where a conflict sends it back
+    /// routinely: the reservation is held again and its figures shifted back.
+    Reopen {
+        /// The reservation.
+        id: String,
+        /// The figures the settlement changed.
+        deltas: Vec<PairDelta>,
+    },
 }
 
 /// The engine as the service uses it.
@@ -177,6 +185,8 @@ pub struct EnginePort {
     /// Ids restored only so that the engine's next id comes after every id the ledger
     /// has seen (the engine continues after the largest restored one); not reservations.
     ghosts: std::collections::BTreeSet<String>,
+    /// The tag in the reservation ids this engine gives (empty: none).
+    tag: String,
 }
 
 impl std::fmt::Debug for EnginePort {
@@ -247,13 +257,18 @@ fn status_word(status: sourcing_engine::Status) -> &'static str {
 
 impl EnginePort {
     /// An engine over a network and its stock, routing with the given rules (name, text)
-    /// or the built-in strategy.
+    /// or the built-in strategy; its reservation ids carry `tag` (empty: none), so that
+    /// instances sharing a ledger never give the same id.
     pub fn build(
         network: Network,
         records: Vec<InventoryRecord>,
         rules: Option<(String, Vec<u8>)>,
+        tag: &str,
     ) -> Result<(EnginePort, RulesLoaded), RulesRefused> {
-        let mut builder = Engine::builder().network(network).inventory(records);
+        let mut builder = Engine::builder()
+            .network(network)
+            .inventory(records)
+            .reservation_tag(tag);
         if let Some((name, text)) = &rules {
             builder = builder.rules(RulesSource::text(name.clone(), rule_text(name, text)?));
         }
@@ -267,6 +282,7 @@ impl EnginePort {
         let port = EnginePort {
             engine,
             ghosts: Default::default(),
+            tag: tag.chars().filter(char::is_ascii_alphanumeric).collect(),
         };
         let loaded = RulesLoaded {
             ruleset: port.ruleset().hash,
@@ -476,6 +492,20 @@ impl EnginePort {
                 })
                 .is_ok(),
             Undo::Transition(_) => false,
+            Undo::Reopen { id, deltas } => {
+                if self
+                    .engine
+                    .settled_elsewhere(&rid(&id), ReservationState::Held)
+                    .is_err()
+                {
+                    return false;
+                }
+                for d in &deltas {
+                    self.engine
+                        .shift_figures(&d.location, &d.sku, -d.on_hand, -d.reserved);
+                }
+                true
+            }
         }
     }
 
@@ -589,4 +619,92 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
         }
     }
     out
+}
+
+/// What following a shared ledger changes: figures another instance committed, the
+/// reservations it made or settled, and a pair read again from the stock of record.
+impl EnginePort {
+    /// Applies figures another instance changed (the entries it committed).
+    pub fn apply_followed(&self, deltas: &[PairDelta]) {
+        for d in deltas {
+            self.engine
+                .shift_figures(&d.location, &d.sku, d.on_hand, d.reserved);
+        }
+    }
+
+    /// Sets a pair's on hand and reserved to the stock of record (after a conflict, with
+    /// nothing of this instance pending on it).
+    pub fn set_figures(&self, location: &str, sku: &str, on_hand: u64, reserved: u64) {
+        let Some(f) = self.engine.figures(location, sku) else {
+            return;
+        };
+        let diff = |to: u64, from: u64| (i128::from(to) - i128::from(from)) as i64;
+        self.engine.shift_figures(
+            location,
+            sku,
+            diff(on_hand, f.on_hand),
+            diff(reserved, f.reserved),
+        );
+    }
+
+    /// True for a reservation id this engine gave (its tag), not one learnt from others.
+    fn made_here(&self, id: &str) -> bool {
+        let rest = id.strip_prefix("R-").unwrap_or("");
+        if self.tag.is_empty() {
+            !rest.contains('-')
+        } else {
+            rest.strip_prefix(self.tag.as_str())
+                .is_some_and(|r| r.starts_with('-'))
+        }
+    }
+
+    /// Every held reservation due at `now` that this instance made, and those it learnt
+    /// from others once `grace` seconds more have passed (their maker expires them first;
+    /// the grace only covers a maker that died) → expired, its units given back.
+    pub fn expire_shared(&self, now: i64, grace: i64) -> Vec<Transition> {
+        let due: Vec<Reservation> = self
+            .reservations()
+            .into_iter()
+            .filter(|r| {
+                let at = if self.made_here(r.id.as_str()) {
+                    r.expires_at
+                } else {
+                    r.expires_at.saturating_add(grace)
+                };
+                r.state == ReservationState::Held && at <= now
+            })
+            .collect();
+        let mut out = Vec::new();
+        for r in due {
+            let Ok(after) = self
+                .engine
+                .settled_elsewhere(&r.id, ReservationState::Expired)
+            else {
+                continue;
+            };
+            let deltas: Vec<PairDelta> = after
+                .takes
+                .iter()
+                .map(|t| PairDelta {
+                    location: t.location_id.clone(),
+                    sku: t.sku.clone(),
+                    on_hand: 0,
+                    reserved: -(t.qty as i64),
+                })
+                .collect();
+            self.apply_followed(&deltas);
+            out.push(Transition {
+                reservation: after,
+                before: ReservationState::Held,
+                deltas,
+            });
+        }
+        out
+    }
+
+    /// A reservation's new state, set by another instance (its figures arrive with its
+    /// entries); false when unknown here.
+    pub fn set_state(&self, id: &str, state: ReservationState) -> bool {
+        self.engine.settled_elsewhere(&rid(id), state).is_ok()
+    }
 }

@@ -480,7 +480,7 @@ async fn settle(state: AppState, id: String, headers: HeaderMap, to: Reservation
         }),
         Err(e) => return e.into_response(),
     };
-    if state.core.port.reservation(&id).is_none() {
+    if !state.core.knows_reservation(&id) {
         return match state.core.ledger.reservation(&id) {
             Ok(Some(r)) if r.state == to => json_response(200, reservation_json(&r)),
             Ok(Some(r)) => ApiError::new(

@@ -7,7 +7,8 @@
 //! from the ledger alone.
 //!
 //! - [`engine_port`]: every engine call the service makes.
-//! - [`ledger`]: the stock of record and its SQLite store.
+//! - [`ledger`]: the stock of record, its SQLite store and its shared PostgreSQL store.
+//! - [`follow`]: what entries other instances committed change in memory.
 //! - [`core`]: the sequencing lock, the group-commit writer, idempotency, expiry.
 //! - [`http`]: routes, bodies, errors, access control, metrics, OpenAPI.
 //! - [`auth`]: tokens and roles.
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod client;
 pub mod core;
 pub mod engine_port;
+pub mod follow;
 pub mod http;
 pub mod ledger;
 pub mod metrics;
@@ -112,7 +114,7 @@ pub fn open(
         )));
     }
     records.sort_by(|a, b| (a.location, &a.sku).cmp(&(b.location, &b.sku)));
-    let (mut port, loaded) = EnginePort::build(network, records, rules)
+    let (mut port, loaded) = EnginePort::build(network, records, rules, &ledger.reservation_tag())
         .map_err(|refused| StartError::Input(refused.rendered))?;
     for r in stored.held {
         let id = r.id.clone();

@@ -3,8 +3,8 @@
 //! tests can run several in one process.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
 };
 
 /// The service's metrics.
@@ -23,6 +23,11 @@ pub struct Metrics {
     pub batch_size: Histogram,
     /// Reservations held now.
     pub reservations_held: IntGauge,
+    /// Ledger commits refused because another instance took the units first (shared
+    /// ledger); each is decided again.
+    pub conflicts: IntCounter,
+    /// Entries of other instances applied to memory (shared ledger).
+    pub followed: IntCounter,
 }
 
 impl Default for Metrics {
@@ -81,6 +86,18 @@ impl Metrics {
         .unwrap_or_else(|_| unreachable_metric());
         let reservations_held = IntGauge::new("sourcing_reservations_held", "Reservations held")
             .unwrap_or_else(|_| unreachable_metric());
+        let conflicts = IntCounter::new(
+            "sourcing_ledger_conflicts_total",
+            "Ledger commits refused because another instance took the units first",
+        )
+        .unwrap_or_else(|_| unreachable_metric());
+        let followed = IntCounter::new(
+            "sourcing_ledger_followed_entries_total",
+            "Entries committed by other instances and applied here",
+        )
+        .unwrap_or_else(|_| unreachable_metric());
+        let _ = registry.register(Box::new(conflicts.clone()));
+        let _ = registry.register(Box::new(followed.clone()));
         let _ = registry.register(Box::new(requests.clone()));
         let _ = registry.register(Box::new(decisions.clone()));
         let _ = registry.register(Box::new(latency.clone()));
@@ -95,6 +112,8 @@ impl Metrics {
             commit_seconds,
             batch_size,
             reservations_held,
+            conflicts,
+            followed,
         }
     }
 

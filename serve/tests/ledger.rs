@@ -10,7 +10,9 @@ use sourcing_engine::MovementKind;
 use sourcing_serve::core::{fingerprint, Core};
 use sourcing_serve::engine_port::{Change, Movement, Reservation, ReservationState, StockFigures};
 use sourcing_serve::ledger::sqlite::SqliteLedger;
-use sourcing_serve::ledger::{now_unix, Batch, Entry, Ledger, LedgerError, SnapshotRow, Stored};
+use sourcing_serve::ledger::{
+    now_unix, Batch, CommitError, Committed, Entry, Ledger, LedgerError, SnapshotRow, Stored,
+};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -169,9 +171,9 @@ impl Ledger for Flaky {
     fn load(&self) -> Result<Stored, LedgerError> {
         self.inner.load()
     }
-    fn commit(&self, batch: &Batch) -> Result<(), LedgerError> {
+    fn commit(&self, batch: &Batch) -> Result<Committed, CommitError> {
         if self.fail.load(Ordering::SeqCst) {
-            return Err(LedgerError("disk full".into()));
+            return Err(CommitError::Failed(LedgerError("disk full".into())));
         }
         self.inner.commit(batch)
     }

@@ -7,6 +7,7 @@ pub mod explain;
 pub mod fmt;
 pub mod gen;
 pub mod input;
+pub mod ledger;
 pub mod lsp;
 pub mod out_dir;
 pub mod output;

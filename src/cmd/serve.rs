@@ -4,11 +4,9 @@
 use crate::Failure;
 use clap::Args;
 use sourcing_serve::auth::Tokens;
-use sourcing_serve::ledger::sqlite::SqliteLedger;
 use sourcing_serve::{Options, StartError};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Arguments of `sourcing serve`.
@@ -24,7 +22,8 @@ pub struct ServeArgs {
     /// Rule file to route with (default: the built-in `min-cost` strategy).
     #[arg(long, value_name = "R")]
     pub rules: Option<PathBuf>,
-    /// The ledger: an SQLite file, created on the first start.
+    /// The ledger: an SQLite file, created on the first start, or `postgres://…`: a
+    /// PostgreSQL database shared by every instance started with the same URL.
     #[arg(long, value_name = "PATH", default_value = "sourcing-ledger.db")]
     pub ledger: String,
     /// Address to listen on; without --tokens only a loopback address.
@@ -69,12 +68,6 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
             "--request-timeout-s and --max-body-bytes must be at least 1".into(),
         ));
     }
-    if args.ledger.starts_with("postgres://") || args.ledger.starts_with("postgresql://") {
-        return Err(Failure::Usage(
-            "--ledger postgres://…: this build has the embedded ledger only; give a file path"
-                .into(),
-        ));
-    }
     let tokens = match &args.tokens {
         Some(path) => {
             let (name, bytes) = crate::cmd::input::read(path)?;
@@ -97,17 +90,17 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
         None => None,
     };
     sourcing_serve::init_logs();
-    let ledger = SqliteLedger::open(std::path::Path::new(&args.ledger))
-        .map_err(|e| Failure::Input(e.to_string()))?;
+    let ledger =
+        sourcing_serve::ledger::open(&args.ledger).map_err(|e| Failure::Input(e.to_string()))?;
     let inventory = args.inventory.clone();
     let opened = sourcing_serve::open(
         network,
-        Arc::new(ledger),
+        ledger,
         |network| {
             let Some(path) = inventory else {
                 return Err(format!(
                     "{}: a new ledger is made from the stock: give --inventory on the first start",
-                    args.ledger
+                    shown_ledger(&args.ledger)
                 ));
             };
             crate::cmd::input::inventory(&path, network).map_err(|f| match f {
@@ -120,7 +113,7 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
     if !opened.warnings.is_empty() {
         crate::cmd::output::eprintln(&opened.warnings)?;
     }
-    sourcing_serve::log_start(&args.ledger, opened.rebuilt);
+    sourcing_serve::log_start(&shown_ledger(&args.ledger), opened.rebuilt);
     let options = Options {
         tokens,
         limits: sourcing_serve::http::Limits {
@@ -130,4 +123,9 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
         ..Options::default()
     };
     sourcing_serve::run_blocking(opened.core, addrs, options).map_err(started)
+}
+
+/// A `--ledger` value as messages show it: a URL's password masked.
+pub fn shown_ledger(ledger: &str) -> String {
+    sourcing_serve::ledger::postgres::shown(ledger)
 }

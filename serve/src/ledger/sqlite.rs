@@ -1,7 +1,10 @@
 //! The embedded ledger: one SQLite file, write-ahead log, `synchronous=FULL` so a commit
 //! that returned is on disk. One connection writes (the writer thread), one reads.
 
-use super::{Batch, Entry, IdempotencyRecord, Ledger, LedgerError, SnapshotRow, Stored};
+use super::{
+    Batch, CommitError, Committed, Entry, IdempotencyRecord, Ledger, LedgerError, SnapshotRow,
+    Stored,
+};
 use crate::engine_port::Reservation;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -210,7 +213,8 @@ impl Ledger for SqliteLedger {
         Ok(stored)
     }
 
-    fn commit(&self, batch: &Batch) -> Result<(), LedgerError> {
+    fn commit(&self, batch: &Batch) -> Result<Committed, CommitError> {
+        let first_seq = batch.entries.first().map_or(0, |x| x.seq);
         let mut c = lock(&self.write);
         let e = err("committing to the ledger");
         let tx = c.transaction().map_err(&e)?;
@@ -268,7 +272,8 @@ impl Ledger for SqliteLedger {
                     .map_err(&e)?;
             }
         }
-        tx.commit().map_err(&e)
+        tx.commit().map_err(&e)?;
+        Ok(Committed { first_seq })
     }
 
     fn entries(&self, after: u64, limit: usize) -> Result<Vec<Entry>, LedgerError> {
