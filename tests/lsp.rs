@@ -15,7 +15,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(30);
-const URI: &str = "file:///work/rules/shop.rules";
+const URI: &str = "file:///home/analyst/rules/shop.rules";
 
 struct Editor {
     child: Child,
