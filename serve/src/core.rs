@@ -389,13 +389,10 @@ impl Core {
         }
     }
 
-    /// Undoes a failed batch and every job handed off after it, newest first.
-    fn fail(&self, mut jobs: Vec<Job>, rx: &mpsc::Receiver<Job>, error: &LedgerError) {
-        tracing::error!(
-            "ledger commit failed, {} changes undone: {error}",
-            jobs.len()
-        );
-        let mut seq = self.lock();
+    /// Takes every job still handed off, undoes them all newest first and numbers the
+    /// ledger from the first again. Memory ahead of the ledger in a way the engine cannot
+    /// revert stops the service taking changes; a restart rebuilds the stock from the ledger.
+    fn rewind(&self, seq: &mut Seq, jobs: &mut Vec<Job>, rx: &mpsc::Receiver<Job>) {
         while let Ok(job) = rx.try_recv() {
             jobs.push(job);
         }
@@ -409,12 +406,20 @@ impl Core {
             seq.next = first.first_seq;
         }
         if !exact {
-            // Memory is ahead of the ledger in a way the engine cannot revert: take no
-            // more changes; a restart rebuilds the stock from the ledger.
             tracing::error!("a settled reservation could not be reverted: the service takes no more changes until it is started again");
             seq.tx = None;
             seq.broken = true;
         }
+    }
+
+    /// Undoes a failed batch and every job handed off after it, newest first.
+    fn fail(&self, mut jobs: Vec<Job>, rx: &mpsc::Receiver<Job>, error: &LedgerError) {
+        tracing::error!(
+            "ledger commit failed, {} changes undone: {error}",
+            jobs.len()
+        );
+        let mut seq = self.lock();
+        self.rewind(&mut seq, &mut jobs, rx);
         let refusal = ApiError::new(
             503,
             format!("the change could not be made durable: {error}"),
@@ -446,23 +451,7 @@ impl Core {
         );
         let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
         let mut seq = self.lock();
-        while let Ok(job) = rx.try_recv() {
-            jobs.push(job);
-        }
-        let mut exact = true;
-        for job in jobs.iter_mut().rev() {
-            for undo in std::mem::take(&mut job.undo).into_iter().rev() {
-                exact &= self.port.undo(undo);
-            }
-        }
-        if let Some(first) = jobs.first() {
-            seq.next = first.first_seq;
-        }
-        if !exact {
-            tracing::error!("a settled reservation could not be reverted: the service takes no more changes until it is started again");
-            seq.tx = None;
-            seq.broken = true;
-        }
+        self.rewind(&mut seq, &mut jobs, rx);
         for job in &jobs {
             if let Some(key) = &job.key {
                 seq.idem.remove(key);
