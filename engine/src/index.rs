@@ -2,8 +2,10 @@
 //! a search can visit holders in increasing order of a lower bound on their shipment
 //! cost and stop long before it has looked at every holder.
 //!
-//! In: for every SKU, its holders' positions and handling costs. Out: a [`Cursor`] that
-//! yields holder slots of one SKU for one destination, lowest bound first. Chord distance
+//! In: for every SKU, its holders' positions, kinds and handling costs. Out: a [`Cursor`]
+//! that yields holder slots of one SKU for one destination, lowest bound first. Each SKU
+//! has one tree per location kind, so that a walk over the kinds a strategy can use (DCs
+//! only, say) never meets the holders of the others (the many stores). Chord distance
 //! is Euclidean in 3-D, so `|q - c| - r` bounds every member of a ball of centre `c` and
 //! radius `r`, and an arc is never shorter than its chord: the bound is always safe.
 
@@ -36,14 +38,25 @@ pub(crate) struct Point {
     pub unit: Unit,
     pub handling: f64,
     pub atp: u64,
+    /// The location's kind, as [`KINDS`] numbers them.
+    pub kind: u8,
 }
+
+/// Location kinds with a tree of their own: DC, store, dropship vendor.
+pub(crate) const KINDS: usize = 3;
+
+/// Every kind: the walk of a search that may use any location.
+pub(crate) const ALL_KINDS: [bool; KINDS] = [true; KINDS];
+
+/// A kind without holders of a SKU has no tree.
+const NO_ROOT: u32 = u32::MAX;
 
 /// Ball trees for every SKU, flattened into one node array.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct HolderIndex {
     nodes: Vec<Node>,
-    /// Root node per SKU.
-    roots: Vec<u32>,
+    /// Root node per SKU and kind ([`NO_ROOT`] where the kind holds none of it).
+    roots: Vec<[u32; KINDS]>,
 }
 
 /// The cheapest way to cover a distance, over every service: `min(base + per_km * d)`.
@@ -71,15 +84,32 @@ impl DistanceCost {
 }
 
 impl HolderIndex {
-    /// Builds one tree per SKU. `points` holds every SKU's holders back to back, as given by
-    /// `starts` (`starts[s]..starts[s + 1]`); the points of each SKU are reordered in place
-    /// into leaf order, and the caller lays out its slots in that order.
+    /// Builds one tree per SKU and kind. `points` holds every SKU's holders back to back,
+    /// as given by `starts` (`starts[s]..starts[s + 1]`); the points of each SKU are
+    /// reordered in place, by kind and then into leaf order, and the caller lays out its
+    /// slots in that order.
     pub fn build(points: &mut [Point], starts: &[usize]) -> HolderIndex {
         let mut index = HolderIndex::default();
         for w in starts.windows(2) {
             let (start, end) = (w[0], w[1]);
-            let root = index.build_node(points, start, end);
-            index.roots.push(root);
+            let mut roots = [NO_ROOT; KINDS];
+            if let Some(holders) = points.get_mut(start..end) {
+                holders.sort_unstable_by_key(|p| (p.kind, p.location));
+            }
+            let mut from = start;
+            while from < end {
+                let kind = points.get(from).map_or(0, |p| p.kind);
+                let to = from
+                    + points
+                        .get(from..end)
+                        .map_or(0, |run| run.iter().take_while(|p| p.kind == kind).count());
+                let root = index.build_node(points, from, to);
+                if let Some(r) = roots.get_mut(kind as usize) {
+                    *r = root;
+                }
+                from = to.max(from + 1);
+            }
+            index.roots.push(roots);
         }
         index
     }
@@ -134,7 +164,7 @@ impl HolderIndex {
     /// Bytes the trees occupy on the heap.
     pub fn heap_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()
-            + self.roots.capacity() * std::mem::size_of::<u32>()
+            + self.roots.capacity() * std::mem::size_of::<[u32; KINDS]>()
     }
 
     /// Starts a walk over one SKU's holders towards `dest`.
@@ -145,11 +175,12 @@ impl HolderIndex {
         cost: &'a DistanceCost,
         heap: BinaryHeap<Reverse<(OrderedFloat<f64>, u32)>>,
     ) -> Cursor<'a> {
-        self.cursor_by(sku, dest, cost, heap, None)
+        self.cursor_by(sku, dest, cost, heap, None, ALL_KINDS)
     }
 
-    /// Starts a walk over one SKU's holders towards `dest`, ordered by a rule objective's
-    /// bound instead of the plain cost bound (see [`ObjectiveScale`]).
+    /// Starts a walk over the holders of one SKU of the kinds `kinds` towards `dest`,
+    /// ordered by a rule objective's bound instead of the plain cost bound (see
+    /// [`ObjectiveScale`]).
     pub fn cursor_by<'a>(
         &'a self,
         sku: u32,
@@ -157,6 +188,7 @@ impl HolderIndex {
         cost: &'a DistanceCost,
         heap: BinaryHeap<Reverse<(OrderedFloat<f64>, u32)>>,
         scale: Option<ObjectiveScale>,
+        kinds: [bool; KINDS],
     ) -> Cursor<'a> {
         let mut cursor = Cursor {
             index: self,
@@ -166,8 +198,10 @@ impl HolderIndex {
             scale,
         };
         cursor.heap.clear();
-        if let Some(&root) = self.roots.get(sku as usize) {
-            cursor.push_node(root, f64::INFINITY);
+        if let Some(roots) = self.roots.get(sku as usize) {
+            for (&root, _) in roots.iter().zip(kinds).filter(|&(&r, k)| k && r != NO_ROOT) {
+                cursor.push_node(root, f64::INFINITY);
+            }
         }
         cursor
     }
@@ -301,5 +335,15 @@ impl Cursor<'_> {
             }
         }
         None
+    }
+}
+
+/// The number of a location kind in the index's trees.
+pub(crate) fn kind_number(kind: crate::model::network::LocationKind) -> u8 {
+    use crate::model::network::LocationKind;
+    match kind {
+        LocationKind::Dc => 0,
+        LocationKind::Store => 1,
+        LocationKind::Dropship => 2,
     }
 }

@@ -274,6 +274,10 @@ impl Stock {
                 unit: units.get(loc as usize).copied().unwrap_or([0.0; 3]),
                 handling: handling.get(loc as usize).copied().unwrap_or(0.0),
                 atp: StockFigures::new(on_hand, reserved, safety).atp,
+                kind: network
+                    .locations
+                    .get(loc as usize)
+                    .map_or(0, |l| crate::index::kind_number(l.kind)),
             })
             .collect();
         let index = HolderIndex::build(&mut points, &sku_start);

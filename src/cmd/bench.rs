@@ -50,6 +50,22 @@ pub struct BenchArgs {
     /// Print the results as JSON instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Also list the N slowest orders of each network size on one thread, with the strategy
+    /// that placed them: where a rule file spends its time.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub slowest: usize,
+}
+
+/// One of the slowest orders on one thread.
+#[derive(Debug, Serialize)]
+struct SlowOrder {
+    order: String,
+    micros: f64,
+    /// The strategy that placed it.
+    rule: String,
+    lines: usize,
+    shipments: usize,
+    unsourced_units: u64,
 }
 
 /// One network size.
@@ -72,6 +88,9 @@ struct SizeRow {
     same_decisions: bool,
     /// The process's peak resident memory so far, where the system reports it.
     peak_rss_bytes: Option<u64>,
+    /// The slowest orders on one thread, slowest first (`--slowest`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    slowest: Vec<SlowOrder>,
 }
 
 /// One line count.
@@ -120,7 +139,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Failure> {
     let mut lines_net: Option<Scenario> = None;
     for &n in &args.locations {
         let sc = generated(args, n, args.orders.max(args.line_orders));
-        sizes.push(size_row(&sc, args.orders, threads, engine)?);
+        sizes.push(size_row(&sc, args.orders, args.slowest, threads, engine)?);
         if sc.network.locations.len() == Shape::with_locations(args.lines_at, 1).locations() {
             lines_net = Some(sc);
         }
@@ -176,7 +195,8 @@ fn quantile(sorted: &[Duration], q: f64) -> Duration {
     sorted.get(i).copied().unwrap_or_default()
 }
 
-/// Routes `orders` on one thread, timing each; the decisions, sorted times and the total.
+/// Routes `orders` on one thread, timing each; the decisions, each order's time (in order)
+/// and the total.
 fn one_thread(
     engine: &Engine,
     orders: &[ValidOrder],
@@ -193,7 +213,6 @@ fn one_thread(
         decisions.push(out.decision);
     }
     let total = start.elapsed();
-    times.sort_unstable();
     (decisions, times, total, nodes)
 }
 
@@ -201,9 +220,36 @@ fn rate(n: usize, total: Duration) -> f64 {
     n as f64 / total.as_secs_f64().max(1e-9)
 }
 
+/// The `n` slowest orders, slowest first.
+fn slowest(
+    orders: &[ValidOrder],
+    decisions: &[Decision],
+    times: &[Duration],
+    n: usize,
+) -> Vec<SlowOrder> {
+    let mut by_time: Vec<usize> = (0..times.len()).collect();
+    by_time.sort_by(|&a, &b| times[b].cmp(&times[a]).then(a.cmp(&b)));
+    by_time
+        .into_iter()
+        .take(n)
+        .filter_map(|i| {
+            let d = decisions.get(i)?;
+            Some(SlowOrder {
+                order: d.order.clone(),
+                micros: micros(times[i]),
+                rule: d.rule.clone(),
+                lines: orders.get(i).map_or(0, |o| o.order().lines.len()),
+                shipments: d.shipments.len(),
+                unsourced_units: d.unsourced.iter().map(|u| u64::from(u.qty)).sum(),
+            })
+        })
+        .collect()
+}
+
 fn size_row(
     sc: &Scenario,
     n_orders: usize,
+    n_slowest: usize,
     threads: usize,
     fresh: impl Fn(&Scenario) -> Result<Engine, Failure>,
 ) -> Result<SizeRow, Failure> {
@@ -212,7 +258,10 @@ fn size_row(
     let engine = fresh(sc)?;
     let build = built.elapsed();
     let engine_bytes = engine.stock().heap_bytes();
-    let (want, times, total, _) = one_thread(&engine, &validated(&engine, orders)?);
+    let valid = validated(&engine, orders)?;
+    let (want, mut times, total, _) = one_thread(&engine, &valid);
+    let slow = slowest(&valid, &want, &times, n_slowest);
+    times.sort_unstable();
     drop(engine);
 
     let engine = fresh(sc)?;
@@ -245,6 +294,7 @@ fn size_row(
         replan_rate,
         same_decisions: got == want,
         peak_rss_bytes: peak_rss(),
+        slowest: slow,
     })
 }
 
@@ -261,7 +311,8 @@ fn validated(engine: &Engine, orders: &[Order]) -> Result<Vec<ValidOrder>, Failu
 }
 
 fn lines_row(engine: &Engine, orders: &[Order], lines: usize) -> Result<LinesRow, Failure> {
-    let (_, times, total, nodes) = one_thread(engine, &validated(engine, orders)?);
+    let (_, mut times, total, nodes) = one_thread(engine, &validated(engine, orders)?);
+    times.sort_unstable();
     Ok(LinesRow {
         lines,
         p50_us: micros(quantile(&times, 0.50)),
@@ -324,6 +375,18 @@ fn tables(r: &Report) -> String {
             if s.same_decisions { "yes" } else { "NO" },
             s.peak_rss_bytes.map_or_else(|| "-".into(), mb),
         ));
+    }
+    for s in r.sizes.iter().filter(|s| !s.slowest.is_empty()) {
+        out.push_str(&format!(
+            "\nSlowest orders on one thread, {} locations\n{:>12} {:>9} {:>5} {:>9} {:>9}  strategy\n",
+            s.locations, "order", "us", "lines", "shipments", "unsourced"
+        ));
+        for o in &s.slowest {
+            out.push_str(&format!(
+                "{:>12} {:>9.1} {:>5} {:>9} {:>9}  {}\n",
+                o.order, o.micros, o.lines, o.shipments, o.unsourced_units, o.rule
+            ));
+        }
     }
     if !r.lines.is_empty() {
         out.push_str(&format!(

@@ -789,6 +789,36 @@ fn kinds_of(sets: &[ir::LocationSet]) -> [bool; 3] {
     out
 }
 
+/// For each tier of a strategy (the preferred ones, then the rest), the kinds of location
+/// its walk over holders visits: the kinds of the candidate sets, narrowed to those of the
+/// preferred sets up to the tier. The pickup store counts for no kind: every tier looks at
+/// it by name, whatever its kind.
+pub(crate) fn tier_kinds(s: &ir::Strategy) -> Vec<[bool; 3]> {
+    let walked = |sets: &[ir::LocationSet]| -> [bool; 3] {
+        let mut out = [false; 3];
+        for set in sets {
+            match &set.base {
+                ir::SetBase::Kind(k) => out[kind_index(*k)] = true,
+                ir::SetBase::PickupStore => {}
+                _ => return [true; 3],
+            }
+        }
+        out
+    };
+    let candidates = walked(&s.candidates);
+    let mut preferred = [false; 3];
+    let mut out = Vec::with_capacity(s.prefer.len() + 1);
+    for tier in &s.prefer {
+        let here = walked(tier);
+        for k in 0..3 {
+            preferred[k] |= here[k];
+        }
+        out.push([0, 1, 2].map(|k| preferred[k] && candidates[k]));
+    }
+    out.push(candidates);
+    out
+}
+
 fn kind_index(k: ir::LocationKind) -> usize {
     match k {
         ir::LocationKind::Dc => 0,

@@ -779,6 +779,11 @@ impl Step<'_> {
                 }
             }
             let weight: f64 = left.iter().map(SkuDemand::weight).sum();
+            let kinds = s
+                .tier_kinds
+                .get(tier)
+                .copied()
+                .unwrap_or(crate::index::ALL_KINDS);
             let open_skus: Vec<usize> = (0..left.len())
                 .filter(|&k| left.get(k).is_some_and(|d| d.total() > 0))
                 .collect();
@@ -790,6 +795,7 @@ impl Step<'_> {
                     dc,
                     std::collections::BinaryHeap::new(),
                     Some(scale(tier)),
+                    kinds,
                 )
             };
             // Ranked by fewest shipments, then a flat objective (`in_market`), then distance:
@@ -820,6 +826,7 @@ impl Step<'_> {
                     dc,
                     std::collections::BinaryHeap::new(),
                     Some(scale),
+                    kinds,
                 )
             };
             // Any plan carries the whole weight at the least rate per kg, at least.

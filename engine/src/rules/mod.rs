@@ -94,6 +94,8 @@ pub(crate) struct CompiledStrategy {
     pub full_scan: Option<String>,
     /// Per tier, the distance beyond which every candidate of the tier is excluded.
     pub tier_max_km: Vec<f64>,
+    /// Per tier, the location kinds its walk over holders visits.
+    pub tier_kinds: Vec<[bool; crate::index::KINDS]>,
     /// Whether its rules read stock counts (`atp`, `stock_cover`) and today's shipments left
     /// (`capacity_left`, `capacity_utilisation`) exactly.
     pub exact_reads: (bool, bool),
@@ -269,6 +271,7 @@ impl Rules {
                 plain_min_cost,
                 full_scan: bound::static_obstacle(s).map(|(_, why)| why),
                 tier_max_km: bound::tier_max_km(&rules.set, s),
+                tier_kinds: bound::tier_kinds(s),
                 exact_reads: bound::exact_reads(s),
                 sets_early: eval::sets_early(s),
                 ir: s.clone(),
