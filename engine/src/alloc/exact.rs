@@ -27,6 +27,11 @@ struct Search<'a> {
     negative: Vec<f64>,
     /// `suffix_max[j * n_sku + i]` = most units of SKU i any candidate `j..` holds.
     suffix_max: Vec<u64>,
+    /// `suffix_least[j * n_sku + i]` = the least non-negative part of the least fixed cost
+    /// of any candidate `j..` that holds SKU i (infinite when none does).
+    suffix_least: Vec<f64>,
+    /// Candidates no plan as good as the best can use (see [`dominated`]).
+    skip: Vec<bool>,
     /// Every unit's weight at the least rate per kg of any candidate.
     weight_floor: f64,
     best: Option<Plan>,
@@ -86,6 +91,26 @@ pub(crate) fn search_within(
             }
         }
     }
+    let mut suffix_least = vec![f64::INFINITY; (n + 1) * n_sku];
+    for j in (0..n).rev() {
+        let (fixed, atp) = cands.get(j).map_or((f64::INFINITY, &[][..]), |c| {
+            (c.min_fixed.max(0.0), &c.atp[..])
+        });
+        for i in 0..n_sku {
+            let later = suffix_least
+                .get((j + 1) * n_sku + i)
+                .copied()
+                .unwrap_or(f64::INFINITY);
+            let here = if atp.get(i).copied().unwrap_or(0) > 0 {
+                fixed
+            } else {
+                f64::INFINITY
+            };
+            if let Some(slot) = suffix_least.get_mut(j * n_sku + i) {
+                *slot = here.min(later);
+            }
+        }
+    }
     let k_floor = cands
         .iter()
         .map(|c| c.min_per_kg)
@@ -102,6 +127,8 @@ pub(crate) fn search_within(
         prefix,
         negative,
         suffix_max,
+        suffix_least,
+        skip: dominated(demand, cands, limits),
         weight_floor,
         best: None,
         outside: bound,
@@ -167,6 +194,7 @@ impl Search<'_> {
             }
         }
         let room = self.limits.max_shipments.saturating_sub(self.chosen.len());
+        let n_sku = self.demand.len();
         for j in start..self.cands.len() {
             let need = if covered {
                 1
@@ -196,6 +224,31 @@ impl Search<'_> {
             if lower >= self.bound() + slack {
                 return;
             }
+            // Every open SKU needs one of its holders from `j` on: the dearest of those
+            // cheapest holders is a second bound, which also only grows with `j`. It cuts
+            // only plans dearer than the best beyond any tie, so the plan found is the same.
+            if !covered {
+                let least = self
+                    .suffix_least
+                    .get(j * n_sku..(j + 1) * n_sku)
+                    .unwrap_or(&[]);
+                let dearest = residual
+                    .iter()
+                    .zip(least)
+                    .filter(|(&r, _)| r > 0)
+                    .map(|(_, &f)| f)
+                    .fold(0.0, f64::max);
+                let lower = sum_fixed
+                    + self.negative.get(j).copied().unwrap_or(0.0)
+                    + dearest
+                    + self.weight_floor;
+                if lower >= self.bound() + COST_EPS {
+                    return;
+                }
+            }
+            if self.skip.get(j).copied().unwrap_or(false) {
+                continue;
+            }
             let Some(c) = self.cands.get(j) else { return };
             let covers = residual.iter().zip(&c.atp).any(|(&r, &a)| r > 0 && a > 0);
             // With kits or packs, a location that adds no unit may still make a plan
@@ -220,5 +273,144 @@ impl Search<'_> {
                 return;
             }
         }
+    }
+}
+
+/// SKUs at most this many in an order have their dominated candidates found.
+const DOMINANCE_SKUS: usize = 16;
+
+/// Candidates another one beats in every way: a fixed part lower by more than any tie, no
+/// dearer per kg, and stock for the whole demand of every SKU the candidate holds. Any plan
+/// that uses such a candidate costs more than the same plan with the other one instead (or
+/// with its units moved to the other one, when both are in it: costs are concave in the
+/// weight and never below zero), so no best plan uses it and the search need not try it.
+/// Kits and packs are left alone: there a candidate's worth is not its units alone.
+fn dominated(demand: &[SkuDemand], cands: &[Candidate], limits: Limits<'_>) -> Vec<bool> {
+    let mut skip = vec![false; cands.len()];
+    if limits.shape.is_some() || demand.len() > DOMINANCE_SKUS || cands.len() < 3 {
+        return skip;
+    }
+    let total: Vec<u64> = demand.iter().map(SkuDemand::total).collect();
+    let mask = |c: &Candidate, full: bool| -> u32 {
+        let mut m = 0u32;
+        for (i, (&t, &a)) in total.iter().zip(&c.atp).enumerate() {
+            if t > 0 && a > 0 && (!full || a >= t) {
+                m |= 1 << i;
+            }
+        }
+        m
+    };
+    // Per set of SKUs held whole, the candidate with the least rate per kg so far (the
+    // candidates come by least fixed part, so any earlier one's fixed part is no higher).
+    let mut dominators: Vec<(u32, f64, f64)> = Vec::new();
+    for (c, skip) in cands.iter().zip(skip.iter_mut()) {
+        let holds = mask(c, false);
+        *skip = dominators.iter().any(|&(whole, per_kg, fixed)| {
+            holds & !whole == 0 && per_kg <= c.min_per_kg && fixed < c.min_fixed - 4.0 * COST_EPS
+        });
+        if c.min_fixed >= 0.0 && c.min_fixed.is_finite() {
+            let whole = mask(c, true);
+            match dominators.iter_mut().find(|d| d.0 == whole) {
+                Some(d) if c.max_per_kg < d.1 => *d = (whole, c.max_per_kg, c.min_fixed),
+                Some(_) => {}
+                None => dominators.push((whole, c.max_per_kg, c.min_fixed)),
+            }
+        }
+    }
+    skip
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cost::{LocationOffer, ShipOption};
+
+    fn cand(location: u32, fixed: f64, per_kg: f64, atp: Vec<u64>) -> Candidate {
+        let offer = LocationOffer {
+            distance_km: 0.0,
+            options: vec![ShipOption {
+                service: Some(0),
+                fixed,
+                per_kg,
+                days: 2,
+                meets_promise: true,
+            }],
+        };
+        Candidate::new(location, location, offer, atp)
+    }
+
+    fn demand(qty: &[u64]) -> Vec<SkuDemand> {
+        qty.iter()
+            .enumerate()
+            .map(|(i, &q)| SkuDemand {
+                sku: i as u32,
+                lines: vec![(i, q, 1.0)],
+            })
+            .collect()
+    }
+
+    /// The cheapest plan over every set of at most `k` candidates, tried one by one.
+    fn exhaustive(d: &[SkuDemand], cands: &[Candidate], k: usize) -> Option<Plan> {
+        let mut best: Option<Plan> = None;
+        for set in 1u32..(1 << cands.len()) {
+            if set.count_ones() as usize > k {
+                continue;
+            }
+            let chosen: Vec<usize> = (0..cands.len()).filter(|i| set & (1 << i) != 0).collect();
+            if let Some(p) = best_plan_within(d, cands, &chosen, Limits::FREE) {
+                if p.cost < best.as_ref().map_or(f64::INFINITY, |b| b.cost) - COST_EPS {
+                    best = Some(p);
+                }
+            }
+        }
+        best
+    }
+
+    /// Many near holders of the common SKUs, one far holder of the rare one: the search
+    /// skips the holders a cheaper one beats in every way and finds the cheapest plan.
+    #[test]
+    fn interchangeable_holders_are_not_tried_and_the_plan_is_the_cheapest() {
+        let mut cands = Vec::new();
+        for i in 0..12u32 {
+            let f = 10.0 + f64::from(i) * 0.1;
+            cands.push(cand(i, f, 0.35, vec![0, 3 + u64::from(i % 3), 0]));
+            cands.push(cand(100 + i, f + 0.05, 0.35, vec![4, 0, 0]));
+        }
+        cands.push(cand(200, 13.0, 0.35, vec![0, 5, 3]));
+        cands.sort_by(|a, b| {
+            a.min_fixed
+                .total_cmp(&b.min_fixed)
+                .then(a.rank.cmp(&b.rank))
+        });
+        let d = demand(&[2, 1, 1]);
+        let limits = Limits {
+            max_shipments: 3,
+            ..Limits::FREE
+        };
+        let out = search_within(&d, &cands, f64::INFINITY, u64::MAX, false, limits);
+        let plan = out.plan.expect("a plan");
+        let reference = exhaustive(&d, &cands[..], 3).expect("a plan");
+        assert!((plan.cost - reference.cost).abs() < 1e-9);
+        // 25 candidates: without the dominance and per-SKU bounds the search visits
+        // hundreds of sets; with them, a few dozen.
+        assert!(out.nodes < 60, "visited {} nodes", out.nodes);
+        let skip = dominated(&d, &cands, limits);
+        assert_eq!(skip.iter().filter(|&&s| s).count(), 22);
+    }
+
+    /// A candidate is never skipped in favour of one that lacks the stock for the whole
+    /// demand, is dearer per kg, or is not cheaper beyond a tie.
+    #[test]
+    fn dominance_needs_whole_stock_no_dearer_rate_and_a_lower_fixed_part() {
+        let d = demand(&[4]);
+        let cands = vec![
+            cand(0, 5.0, 0.35, vec![3]), // short of the whole demand
+            cand(1, 6.0, 0.35, vec![4]),
+            cand(2, 6.0, 0.35, vec![9]), // ties with 1
+            cand(3, 7.0, 0.20, vec![9]), // cheaper per kg than 1 and 2
+            cand(4, 8.0, 0.35, vec![1]), // beaten by 1
+        ];
+        let skip = dominated(&d, &cands, Limits::FREE);
+        assert_eq!(skip, vec![false, false, false, false, true]);
     }
 }

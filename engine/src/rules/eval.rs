@@ -389,9 +389,25 @@ impl Step<'_> {
 
     /// What `loc` holds of each demanded SKU, as [`Step::holding`], with the slots read,
     /// not yet written down: the caller writes them down by how much of the counts it used
-    /// ([`Step::write_reads`]).
-    fn peek_holding(&self, loc: u32, demand: &[SkuDemand]) -> (Vec<u64>, Vec<Option<u32>>) {
-        let slots: Vec<Option<u32>> = demand.iter().map(|d| self.stock.slot(loc, d.sku)).collect();
+    /// ([`Step::write_reads`]). `known`: the SKU position and slot the walk came by, which
+    /// needs no lookup.
+    fn peek_holding(
+        &self,
+        loc: u32,
+        demand: &[SkuDemand],
+        known: (usize, u32),
+    ) -> (Vec<u64>, Vec<Option<u32>>) {
+        let slots: Vec<Option<u32>> = demand
+            .iter()
+            .enumerate()
+            .map(|(k, d)| {
+                if k == known.0 {
+                    Some(known.1)
+                } else {
+                    self.stock.slot(loc, d.sku)
+                }
+            })
+            .collect();
         let raw = slots
             .iter()
             .map(|slot| match slot {
@@ -793,7 +809,7 @@ impl Step<'_> {
                     sku,
                     dest,
                     dc,
-                    std::collections::BinaryHeap::new(),
+                    std::collections::BinaryHeap::with_capacity(64),
                     Some(scale(tier)),
                     kinds,
                 )
@@ -824,7 +840,7 @@ impl Step<'_> {
                     sku,
                     dest,
                     dc,
-                    std::collections::BinaryHeap::new(),
+                    std::collections::BinaryHeap::with_capacity(64),
                     Some(scale),
                     kinds,
                 )
@@ -926,7 +942,7 @@ impl Step<'_> {
                                 if !self.may_serve(s, loc, tier, &left, &only, false, Some(k)) {
                                     continue;
                                 }
-                                let (raw, slots) = self.peek_holding(loc, &demand);
+                                let (raw, slots) = self.peek_holding(loc, &demand, (k, slot));
                                 let beaten = dominated(lower, &raw, &seen);
                                 self.write_reads(s, &demand, &slots, !beaten);
                                 if beaten {
@@ -987,17 +1003,18 @@ impl Step<'_> {
                                     .filter_map(|(i, (_, c))| c.peek_bound().map(|b| (b, i)))
                                     .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                                 let Some((_, i)) = next else { break };
-                                let popped = cursors.get_mut(i).and_then(|(_, cur)| {
+                                let popped = cursors.get_mut(i).and_then(|(k, cur)| {
                                     cur.next(f64::INFINITY, units, slot_locs, handling)
+                                        .map(|(slot, lower)| (*k, slot, lower))
                                 });
-                                let Some((slot, lower)) = popped else {
+                                let Some((k, slot, lower)) = popped else {
                                     continue;
                                 };
                                 let loc = self.stock.slot_location(slot);
                                 if seen.contains_key(&loc) {
                                     continue;
                                 }
-                                let (raw, slots) = self.peek_holding(loc, &demand);
+                                let (raw, slots) = self.peek_holding(loc, &demand, (k, slot));
                                 let beaten = dominated(lower, &raw, &seen);
                                 self.write_reads(s, &demand, &slots, !beaten);
                                 if beaten || !self.may_serve(s, loc, tier, &left, &raw, false, None)
@@ -1087,7 +1104,7 @@ impl Step<'_> {
                         threshold = threshold.min(limit.max(4.0 * COST_EPS));
                     }
                 }
-                for (_, cur) in &mut cursors {
+                for (k, cur) in &mut cursors {
                     while let Some((slot, lower)) = cur.next(threshold, units, slot_locs, handling)
                     {
                         let loc = self.stock.slot_location(slot);
@@ -1097,7 +1114,7 @@ impl Step<'_> {
                         // Most holders this far out are beaten by one in hand: that is the
                         // cheaper question, asked first, and it reads of their stock only
                         // whether any is left.
-                        let (raw, slots) = self.peek_holding(loc, &demand);
+                        let (raw, slots) = self.peek_holding(loc, &demand, (*k, slot));
                         let beaten = dominated(lower, &raw, &seen);
                         self.write_reads(s, &demand, &slots, !beaten);
                         if !beaten && self.may_serve(s, loc, tier, &left, &raw, false, None) {
