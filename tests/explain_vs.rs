@@ -60,21 +60,46 @@ fn both_sides_and_what_differs_as_json() {
     insta::assert_snapshot!("explain_vs_ex9_json", text);
 }
 
-/// A row of `changes.csv` split on commas (the example's ids and plans hold none, bar the
-/// quoted plans, which are not read here).
-fn changes_csv(dir: &Path) -> Vec<(String, String, String, String)> {
+/// The fields of one CSV line (quoted fields may hold commas and doubled quotes).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(std::mem::take(&mut field)),
+            _ => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+/// The rows of `changes.csv`: order, category, cost_a, cost_b and the clause (last).
+fn changes_csv(dir: &Path) -> Vec<(String, String, String, String, String)> {
     let text = std::fs::read_to_string(dir.join("out/changes.csv")).expect("changes.csv");
     text.lines()
         .skip(1)
         .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (f[0].into(), f[1].into(), f[2].into(), f[3].into())
+            let f = csv_fields(l);
+            let clause = f.last().cloned().unwrap_or_default();
+            (
+                f[0].clone(),
+                f[1].clone(),
+                f[2].clone(),
+                f[3].clone(),
+                clause,
+            )
         })
         .collect()
 }
 
 #[test]
-fn the_category_and_costs_are_those_of_simulate_vs() {
+fn the_category_costs_and_clause_are_those_of_simulate_vs() {
     let dir = example_copy();
     with_rules(dir.path());
     let mut args = vec![
@@ -100,12 +125,14 @@ fn the_category_and_costs_are_those_of_simulate_vs() {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
         let d = &v["differs"];
         match changes.iter().find(|c| c.0 == id) {
-            Some((_, category, cost_a, cost_b)) => {
+            Some((_, category, cost_a, cost_b, clause)) => {
                 assert_eq!(d["changed"], true, "{id}");
                 assert_eq!(d["category"].as_str(), Some(category.as_str()), "{id}");
                 let shown = |x: &serde_json::Value| format!("{:.2}", x.as_f64().unwrap());
                 assert_eq!(&shown(&d["cost"][0]), cost_a, "{id}");
                 assert_eq!(&shown(&d["cost"][1]), cost_b, "{id}");
+                assert!(!clause.is_empty(), "{id}: the bundled files name a clause");
+                assert_eq!(d["clause"].as_str(), Some(clause.as_str()), "{id}");
             }
             None => {
                 assert_eq!(d["changed"], false, "{id}");

@@ -168,6 +168,8 @@ struct Differs<'a> {
     category: Option<&'static str>,
     /// The category in a sentence.
     meaning: Option<&'static str>,
+    /// The rule clause behind the change, as in `changes.csv`, when the files tell.
+    clause: Option<String>,
     cost: (f64, f64),
     cost_change: f64,
     parcels: (usize, usize),
@@ -215,6 +217,7 @@ fn differs<'a>(
         changed: change.is_some(),
         category: change.map(|c| c.category.as_str()),
         meaning: change.map(|c| c.category.meaning()),
+        clause: change.and_then(|c| c.clause.clone()),
         cost: (a.total_cost, b.total_cost),
         cost_change: b.total_cost - a.total_cost,
         parcels: (a.shipments.len(), b.shipments.len()),
@@ -247,7 +250,8 @@ fn run_vs(args: &ExplainArgs, vs: &Path) -> Result<(), Failure> {
         .map(Comparer::fallbacks_of)
         .unwrap_or_default();
     let scenario = Scenario::default();
-    let mut comparer = Comparer::new(&network, fallbacks, &scenario);
+    let mut comparer = Comparer::new(&network, fallbacks, &scenario)
+        .with_rules(a.rules.as_ref(), b.rules.as_ref());
     let mut reader = OrderReader::new(&orders.name, orders.reader()?, &network);
     for order in reader.valid() {
         let order = order.map_err(|e| Failure::Input(e.to_string()))?;
@@ -371,6 +375,9 @@ fn render_differs(d: &Differs<'_>, currency: &str) -> String {
     match (d.category, d.meaning) {
         (Some(c), Some(m)) => {
             let _ = writeln!(out, "  category   {c}: {m}");
+            if let Some(clause) = &d.clause {
+                let _ = writeln!(out, "  clause     {clause}");
+            }
         }
         _ => {
             let _ = writeln!(
