@@ -173,3 +173,20 @@ fn a_missing_rule_file_on_either_side_is_an_input_error() {
     let out = sourcing(dir.path(), &args);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+#[test]
+fn one_side_as_json_keeps_the_decision_in_contract_order() {
+    let dir = example_copy();
+    let mut args = vec!["explain", "--order", "EX-9", "--format", "json"];
+    args.extend_from_slice(&EXAMPLE_FILES);
+    let out = sourcing(dir.path(), &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v: serde_json::Value = serde_json::from_str(&text).expect("one JSON object");
+    assert_eq!(v["decision"]["order"], "EX-9");
+    assert_eq!(v["explain"]["strategy"], "min-cost");
+    // The decision's fields in the contract's order, then the explanation.
+    let at = |k: &str| text.find(k).unwrap_or_else(|| panic!("{k} in {text}"));
+    assert!(at("\"order\"") < at("\"status\"") && at("\"status\"") < at("\"shipments\""));
+    assert!(at("\"total_cost\"") < at("\"explain\""));
+}
