@@ -210,8 +210,9 @@ pub fn clause_of(category: Category, a: Side<'_>, b: Side<'_>) -> Option<String>
         }
         Category::Promise => first_of([
             on(b, "promise", false, |_| true),
-            on(a, "promise", false, |_| true),
             on(b, "score", false, |l| words(l).any(|w| w == "days")),
+            on(a, "promise", false, |_| true),
+            on(a, "score", false, |l| words(l).any(|w| w == "days")),
         ]),
         Category::Parcels => first_of([
             on(b, "split", false, |_| true),
@@ -317,6 +318,8 @@ strategy "dcs" {
                 decision("dcs", &[]),
                 Some("x.rules:11 dcs: score cost"),
             ),
+            // No `promise` clause and no `days` in a score on either side: not known.
+            (Category::Promise, decision("dcs", &[]), None),
             // A scenario caused it, not a rule.
             (Category::Closed, decision("dcs", &[]), None),
         ];
