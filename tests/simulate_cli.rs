@@ -469,6 +469,136 @@ fn changes_csv_lists_every_changed_order_with_its_category() {
     assert!(report.contains("<td>store_preferred</td>"));
 }
 
+/// The fields of one CSV line (quoted fields may hold commas and doubled quotes).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(std::mem::take(&mut field)),
+            _ => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+#[test]
+fn changes_csv_names_the_clause_behind_each_change() {
+    // Three orders, each changed by one clause of B, checked by hand:
+    // O-1 to Hamburg: A ships from DC-LEIPZIG (cheapest); B's `prefer stores` sends it from
+    //     ST-HAMBURG's shelf → store_preferred, line 5.
+    // O-2, a grill to Ulm: only the vendor holds it and B's candidates have no vendor →
+    //     placed_less, `no_stock` among B's candidates, line 3.
+    // O-3, a gift: B excludes every location for gift lines → placed_less with the
+    //     exclusion's reason, line 4.
+    let dir = tempfile::tempdir().unwrap();
+    let a = "strategy \"cheapest\" {\n  candidates all\n  score cost\n  split allowed\n}\n";
+    let b = "# B: stores first, no gift wrap.\nstrategy \"stores-first\" {\n  candidates stores, dcs\n  exclude location when line.tags has \"gift\" reason \"no gift wrap\"  # not yet\n  prefer stores\n  score cost\n  split allowed\n}\n";
+    std::fs::write(dir.path().join("a.rules"), a).unwrap();
+    std::fs::write(dir.path().join("b.rules"), b).unwrap();
+    let line = |sku: &str, qty: u32, tags: &str| {
+        format!(
+            r#"{{"sku":"{sku}","qty":{qty},"unit_weight_kg":1.0,"unit_price":10.0,"tags":[{tags}]}}"#
+        )
+    };
+    let order = |id: &str, minute: u32, (lat, lon): (f64, f64), lines: &[String]| {
+        format!(
+            r#"{{"id":"{id}","placed_at":"2026-11-23T09:{minute:02}:00Z","ship_to":{{"lat":{lat},"lon":{lon},"country":"DE"}},"fulfillment":"ship","lines":[{}]}}"#,
+            lines.join(",")
+        )
+    };
+    let orders = [
+        order(
+            "O-1",
+            0,
+            (53.57532, 10.01534),
+            &[line("SNEAKER-42", 1, ""), line("TSHIRT-M", 1, "")],
+        ),
+        order("O-2", 1, (48.40108, 9.98761), &[line("GRILL-XL", 1, "")]),
+        order(
+            "O-3",
+            2,
+            (50.11092, 8.68213),
+            &[line("TSHIRT-M", 2, r#""gift""#)],
+        ),
+    ]
+    .join("\n");
+    std::fs::write(dir.path().join("orders.jsonl"), orders + "\n").unwrap();
+    let data = root().join("data/example");
+    let run = Command::new(env!("CARGO_BIN_EXE_sourcing"))
+        .current_dir(dir.path())
+        .args([
+            "simulate", "--rules", "a.rules", "--vs", "b.rules", "--orders",
+        ])
+        .arg("orders.jsonl")
+        .arg("--network")
+        .arg(data.join("network.json"))
+        .arg("--inventory")
+        .arg(data.join("inventory.csv"))
+        .args(["--out", "out"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let csv = std::fs::read_to_string(dir.path().join("out/changes.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header = csv_fields(lines.next().unwrap());
+    // The new column comes last; the others keep their places.
+    assert_eq!(header.len(), 14);
+    assert_eq!(header[..2], ["order", "category"]);
+    assert_eq!(header[12..], ["plan_b", "clause"]);
+    let rows: Vec<Vec<String>> = lines.map(csv_fields).collect();
+    let got: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[13].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "O-1",
+                "store_preferred",
+                "b.rules:5 stores-first: prefer stores"
+            ),
+            (
+                "O-2",
+                "placed_less",
+                "b.rules:3 stores-first: candidates stores, dcs"
+            ),
+            (
+                "O-3",
+                "placed_less",
+                r#"b.rules:4 stores-first: exclude location when line.tags has "gift" reason "no gift wrap""#
+            ),
+        ]
+    );
+    // kpis.json counts the orders per category and clause, and the report names them.
+    let kpis: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/kpis.json")).unwrap()).unwrap();
+    let by_clause = kpis["changes_by_clause"].as_array().unwrap();
+    assert_eq!(by_clause.len(), 3);
+    assert_eq!(by_clause[0]["category"], "placed_less");
+    assert_eq!(by_clause[0]["orders"], 1);
+    assert_eq!(
+        by_clause[2]["clause"],
+        "b.rules:5 stores-first: prefer stores"
+    );
+    let report = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
+    assert!(
+        report.contains("b.rules:5 stores-first: prefer stores (1)"),
+        "the category table names the clause"
+    );
+}
+
 /// Writes `text` as a scenario file in `dir`.
 fn scenario_file(dir: &Path, text: &str) -> std::path::PathBuf {
     let path = dir.join("what-if.toml");

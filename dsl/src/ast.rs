@@ -546,6 +546,8 @@ pub enum CondStyle {
 pub enum ExprKind {
     /// A number with an optional unit.
     Number(Quantity),
+    /// A date, `2026-12-20`, as days from 1970-01-01 ([`crate::date`]).
+    Date(i32),
     /// A string.
     Str(String),
     /// `true` / `false`.

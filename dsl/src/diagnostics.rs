@@ -434,6 +434,17 @@ pub(crate) fn unknown_unit(span: Span, unit: &str) -> Diagnostic {
     )
 }
 
+/// S014: a date that is not a day of the calendar, or not written `YYYY-MM-DD`.
+pub(crate) fn bad_date(span: Span, text: &str, why: &str) -> Diagnostic {
+    Diagnostic::error(
+        "S014",
+        format!("malformed date `{text}`: {why}"),
+        span,
+        "expected a date `YYYY-MM-DD`",
+    )
+    .with_help("write a date as year, month and day with dashes, such as `2026-12-20`")
+}
+
 /// S009: a number that cannot be represented.
 pub(crate) fn bad_number(span: Span, text: &str) -> Diagnostic {
     let shown: String = if text.chars().count() > 24 {

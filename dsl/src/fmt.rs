@@ -522,6 +522,7 @@ impl<'a> Emitter<'a> {
             ExprKind::Number(q) => self.node(&quantity_text(q), e.span),
             ExprKind::Str(s) => self.node(&quote(s), e.span),
             ExprKind::Bool(b) => self.node(if *b { "true" } else { "false" }, e.span),
+            ExprKind::Date(d) => self.node(&crate::date::format(*d), e.span),
             ExprKind::Path(segs) => {
                 let names: Vec<&str> = segs.iter().map(|s| s.name.as_str()).collect();
                 self.node(&names.join("."), e.span);

@@ -407,6 +407,8 @@ pub enum Type {
     Fulfillment,
     /// A weekday.
     Weekday,
+    /// A calendar date (`order.placed_at.date`, `2026-12-20`).
+    Date,
     /// A list.
     List(Elem),
     /// A free attribute (`attr.*`): its type is known only at run time; comparisons with a
@@ -577,6 +579,8 @@ pub enum ExprKind {
     Fulfillment(Fulfillment),
     /// A weekday.
     Weekday(Weekday),
+    /// A date: days from 1970-01-01 ([`crate::date`]).
+    Date(i32),
     /// A list literal (elements are literals).
     List(Vec<Expr>),
     /// The current value of a constant.
@@ -672,6 +676,8 @@ pub enum OrderFact {
     Weekday,
     /// `order.placed_at.hour` (UTC, 0–23).
     Hour,
+    /// `order.placed_at.date` (UTC): days from 1970-01-01.
+    Date,
     /// `order.tags`: the union of the lines' tags.
     Tags,
     /// `order.pickup_store.tags`: the tags of the pickup store (none for shipped orders).

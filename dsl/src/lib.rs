@@ -25,6 +25,7 @@
 
 pub mod ast;
 mod check;
+pub mod date;
 mod diagnostics;
 mod fmt;
 pub mod fuzz;

@@ -78,6 +78,7 @@ pub(crate) const ORDER: &[FactInfo] = &[
         Type::Weekday,
     ),
     info("placed_at.hour", Fact::Order(OrderFact::Hour), NUM),
+    info("placed_at.date", Fact::Order(OrderFact::Date), Type::Date),
     info("tags", Fact::Order(OrderFact::Tags), STRS),
     info(
         "pickup_store.tags",

@@ -19,6 +19,108 @@ const COLOURS: [RGBColor; 6] = [
     RGBColor(23, 190, 207),
 ];
 
+/// The longest series name a legend shows whole; a longer one is cut with `…` and shown
+/// whole on hover.
+const LABEL_MAX: usize = 44;
+/// A legend row's height, and the legend's font size (px of the 720-px-wide drawing).
+const LEGEND_ROW: u32 = 20;
+const LEGEND_FONT: u32 = 13;
+
+/// How a series is marked in the legend.
+#[derive(Clone, Copy)]
+enum Swatch {
+    Line,
+    Bar,
+}
+
+/// The legend of a chart, in its own area under the plot so it never covers the data:
+/// one entry per series (a swatch and the name), laid out left to right and wrapped onto
+/// as many rows as the width needs.
+struct Legend {
+    /// Each entry: its row, its x, the name shown, the whole name, its colour.
+    entries: Vec<(u32, f64, String, String, RGBColor)>,
+    rows: u32,
+    swatch: Swatch,
+}
+
+impl Legend {
+    fn new(names: &[&str], swatch: Swatch) -> Legend {
+        // Text width estimated from the character count: generous, so it never overruns.
+        let char_w = f64::from(LEGEND_FONT) * 0.62;
+        let (left, right) = (60.0, f64::from(W) - 10.0);
+        let (mut row, mut x) = (0u32, left);
+        let mut entries = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let shown = if name.chars().count() > LABEL_MAX {
+                let cut: String = name.chars().take(LABEL_MAX - 1).collect();
+                format!("{}…", cut.trim_end())
+            } else {
+                name.to_string()
+            };
+            let width = 24.0 + shown.chars().count() as f64 * char_w;
+            if x > left && x + width > right {
+                row += 1;
+                x = left;
+            }
+            entries.push((row, x, shown, name.to_string(), COLOURS[i % COLOURS.len()]));
+            x += width + 24.0;
+        }
+        Legend {
+            rows: if entries.is_empty() { 0 } else { row + 1 },
+            entries,
+            swatch,
+        }
+    }
+
+    /// The height the legend needs under the plot.
+    fn height(&self) -> u32 {
+        if self.rows == 0 {
+            0
+        } else {
+            self.rows * LEGEND_ROW + 8
+        }
+    }
+
+    /// The legend's SVG, placed from `top`; each entry carries its whole name as a
+    /// `<title>`, shown on hover.
+    fn svg(&self, top: u32) -> String {
+        let mut out = String::from("<g class=\"legend\">");
+        for (row, x, shown, name, c) in &self.entries {
+            let y = f64::from(top + row * LEGEND_ROW) + f64::from(LEGEND_ROW) / 2.0 + 4.0;
+            let colour = format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2);
+            let mark = match self.swatch {
+                Swatch::Line => format!(
+                    "<line x1=\"{x:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" stroke-width=\"3\"/>",
+                    x + 16.0
+                ),
+                Swatch::Bar => format!(
+                    "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"12\" height=\"10\" fill=\"{colour}\"/>",
+                    y - 5.0
+                ),
+            };
+            let _ = write!(
+                out,
+                "<g><title>{}</title>{mark}<text x=\"{:.1}\" y=\"{:.1}\" font-family=\"sans-serif\" font-size=\"{LEGEND_FONT}\">{}</text></g>",
+                escape(name),
+                x + 22.0,
+                y + 4.0,
+                escape(shown)
+            );
+        }
+        out.push_str("</g>");
+        out
+    }
+}
+
+/// `svg` with `extra` drawn last, inside its root element.
+fn with_extra(mut svg: String, extra: &str) -> String {
+    match svg.rfind("</svg>") {
+        Some(end) => svg.insert_str(end, extra),
+        None => svg.push_str(extra),
+    }
+    svg
+}
+
 /// An axis value in a few characters: `1.2M`, `35k`, `640`, `0.95`, or `95 %`.
 fn short(v: f64, percent: bool) -> String {
     if percent {
@@ -96,10 +198,13 @@ pub fn lines(chart: &Lines<'_>) -> String {
     // One slot per position, the point in its middle: a single one sits mid-chart.
     let n = chart.labels.len().max(1);
     let every = n.div_ceil(12);
+    let names: Vec<&str> = chart.series.iter().map(|s| s.0.as_str()).collect();
+    let legend = Legend::new(&names, Swatch::Line);
     {
-        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (W, H + legend.height())).into_drawing_area();
         let _ = root.fill(&WHITE);
-        let built = ChartBuilder::on(&root)
+        let (plot, _) = root.split_vertically(H);
+        let built = ChartBuilder::on(&plot)
             .caption(chart.title, ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(40)
@@ -122,7 +227,7 @@ pub fn lines(chart: &Lines<'_>) -> String {
                 })
                 .y_label_formatter(&|y| short(*y, chart.percent))
                 .draw();
-            for (i, (name, values)) in chart.series.iter().enumerate() {
+            for (i, (_, values)) in chart.series.iter().enumerate() {
                 let colour = COLOURS[i % COLOURS.len()];
                 let points: Vec<(f64, f64)> = values
                     .iter()
@@ -131,12 +236,7 @@ pub fn lines(chart: &Lines<'_>) -> String {
                     .collect();
                 // The first line is wider, so it still shows where the second lies on it.
                 let width = if i == 0 { 4 } else { 2 };
-                if let Ok(s) =
-                    c.draw_series(LineSeries::new(points.clone(), colour.stroke_width(width)))
-                {
-                    s.label(name.to_string())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
-                }
+                let _ = c.draw_series(LineSeries::new(points.clone(), colour.stroke_width(width)));
                 let radius = if n > 40 { 2 } else { 3 };
                 let _ = c.draw_series(
                     points
@@ -144,16 +244,10 @@ pub fn lines(chart: &Lines<'_>) -> String {
                         .map(|p| Circle::new(p, radius, colour.filled())),
                 );
             }
-            let _ = c
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw();
         }
         let _ = root.present();
     }
-    svg
+    with_extra(svg, &legend.svg(H))
 }
 
 /// A per-day figure of every side, one line each.
@@ -203,11 +297,14 @@ pub fn units_by_kind(runs: &[(&str, &Kpis)]) -> String {
         .unwrap_or(0)
         .max(1) as f64
         * 1.1;
+    let names: Vec<&str> = runs.iter().map(|r| r.0).collect();
+    let legend = Legend::new(&names, Swatch::Bar);
     {
-        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (W, H + legend.height())).into_drawing_area();
         let _ = root.fill(&WHITE);
+        let (plot, _) = root.split_vertically(H);
         let n = runs.len().max(1);
-        let chart = ChartBuilder::on(&root)
+        let chart = ChartBuilder::on(&plot)
             .caption("Units placed by location kind (units)", ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(30)
@@ -230,7 +327,7 @@ pub fn units_by_kind(runs: &[(&str, &Kpis)]) -> String {
                 })
                 .y_label_formatter(&|y| short(*y, false))
                 .draw();
-            for (r, (name, k)) in runs.iter().enumerate() {
+            for (r, (_, k)) in runs.iter().enumerate() {
                 let colour = COLOURS[r % COLOURS.len()];
                 let width = 0.8 / n as f64;
                 let bars = kinds.iter().enumerate().map(|(i, kd)| {
@@ -238,17 +335,12 @@ pub fn units_by_kind(runs: &[(&str, &Kpis)]) -> String {
                     let x0 = i as f64 + 0.1 + width * r as f64;
                     Rectangle::new([(x0, 0.0), (x0 + width, v)], colour.filled())
                 });
-                if let Ok(s) = chart.draw_series(bars) {
-                    s.label(name.to_string()).legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
-                    });
-                }
+                let _ = chart.draw_series(bars);
             }
-            let _ = chart.configure_series_labels().border_style(BLACK).draw();
         }
         let _ = root.present();
     }
-    svg
+    with_extra(svg, &legend.svg(H))
 }
 
 /// A simplified outline of Germany (longitude, latitude), clockwise from the Dutch coast:
@@ -560,4 +652,109 @@ pub fn capacity_heatmap(title: &str, days: &[LocationDays], rows: usize) -> Stri
         h - 14.0
     );
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chart(names: &[&str]) -> String {
+        lines(&Lines {
+            title: "t",
+            x_desc: "x",
+            y_desc: "y",
+            labels: vec!["a".into(), "b".into()],
+            series: names
+                .iter()
+                .map(|n| (n.to_string(), vec![1.0, 2.0]))
+                .collect(),
+            percent: false,
+        })
+    }
+
+    #[test]
+    fn the_legend_has_its_own_rows_under_the_plot_and_cuts_long_names() {
+        let long = "ship-from-store-first-with-a-very-long-descriptive-name-for-the-peak";
+        let svg = chart(&["min-cost", long]);
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{e}"));
+        let height: u32 = doc
+            .root_element()
+            .attribute("height")
+            .and_then(|h| h.parse().ok())
+            .unwrap_or_default();
+        assert!(height > H, "the drawing grows for the legend: {height}");
+        let legend = doc
+            .descendants()
+            .find(|n| n.attribute("class") == Some("legend"))
+            .unwrap_or_else(|| panic!("a legend group"));
+        let entries: Vec<_> = legend.children().filter(|n| n.is_element()).collect();
+        assert_eq!(entries.len(), 2);
+        for e in &entries {
+            let text = e
+                .descendants()
+                .find(|n| n.has_tag_name("text"))
+                .unwrap_or_else(|| panic!("a label"));
+            let y: f64 = text
+                .attribute("y")
+                .and_then(|y| y.parse().ok())
+                .unwrap_or(0.0);
+            assert!(
+                y > f64::from(H),
+                "the label is under the plot, not on it: {y}"
+            );
+        }
+        let shown = |i: usize| {
+            entries[i]
+                .descendants()
+                .find(|n| n.has_tag_name("text"))
+                .and_then(|n| n.text())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let title = |i: usize| {
+            entries[i]
+                .descendants()
+                .find(|n| n.has_tag_name("title"))
+                .and_then(|n| n.text())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(shown(0), "min-cost");
+        assert!(shown(1).ends_with('…') && shown(1).chars().count() <= LABEL_MAX);
+        assert!(long.starts_with(shown(1).trim_end_matches('…')));
+        assert_eq!(title(1), long, "the whole name on hover");
+    }
+
+    #[test]
+    fn legend_entries_wrap_and_never_overlap() {
+        let names: Vec<String> = (0..6)
+            .map(|i| format!("side {i} {}", "x".repeat(20 + 5 * i)))
+            .collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let legend = Legend::new(&refs, Swatch::Line);
+        assert!(legend.rows > 1, "six long names take several rows");
+        let char_w = f64::from(LEGEND_FONT) * 0.62;
+        let width = |shown: &str| 24.0 + shown.chars().count() as f64 * char_w;
+        for pair in legend.entries.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            if a.0 == b.0 {
+                assert!(a.1 + width(&a.2) <= b.1, "{} overlaps {}", a.2, b.2);
+            } else {
+                assert_eq!(b.0, a.0 + 1, "rows follow one another");
+            }
+        }
+        for e in &legend.entries {
+            assert!(
+                e.1 + width(&e.2) <= f64::from(W),
+                "{} runs off the chart",
+                e.2
+            );
+        }
+        // Two short names share one row.
+        assert_eq!(
+            Legend::new(&["min-cost", "ship-from-store-first"], Swatch::Bar).rows,
+            1
+        );
+        assert_eq!(Legend::new(&[], Swatch::Bar).height(), 0);
+    }
 }

@@ -3,7 +3,7 @@
 //! side, the orders decided differently and why, sweeps, and a glossary.
 
 use crate::cmd::charts;
-use crate::cmd::simulate::{figures, Shown, SweepRow};
+use crate::cmd::simulate::{figures, ClauseCount, Shown, SweepRow};
 use crate::Failure;
 use sourcing_engine::simulate::{Block, Category, Change, Kpis};
 use sourcing_engine::Network;
@@ -15,8 +15,38 @@ pub struct Changed<'a> {
     pub count: usize,
     /// Per category: orders and the cost change they add up to.
     pub by_category: &'a BTreeMap<Category, (u64, f64)>,
+    /// Per category and clause behind the change: orders and cost change.
+    pub by_clause: Vec<ClauseCount>,
     /// The biggest changes by cost, biggest first.
     pub biggest: Vec<&'a Change>,
+}
+
+/// How many clauses the category table names per category.
+const CLAUSES_SHOWN: usize = 3;
+
+/// The clauses behind a category's changes, most orders first: `clause (n)`, with a count
+/// of the orders whose clause is not known and of the clauses not listed.
+fn causes(rows: &[ClauseCount], category: Category) -> String {
+    let of: Vec<&ClauseCount> = rows.iter().filter(|r| r.rank == category).collect();
+    let known: Vec<&&ClauseCount> = of.iter().filter(|r| !r.clause.is_empty()).collect();
+    let mut parts: Vec<String> = known
+        .iter()
+        .take(CLAUSES_SHOWN)
+        .map(|r| format!("{} ({})", r.clause, r.orders))
+        .collect();
+    let more: u64 = known.iter().skip(CLAUSES_SHOWN).map(|r| r.orders).sum();
+    if more > 0 {
+        parts.push(format!("other clauses ({more})"));
+    }
+    let unknown: u64 = of
+        .iter()
+        .filter(|r| r.clause.is_empty())
+        .map(|r| r.orders)
+        .sum();
+    if unknown > 0 {
+        parts.push(format!("not known ({unknown})"));
+    }
+    parts.join("; ")
 }
 
 /// Everything the page shows.
@@ -292,6 +322,7 @@ pub fn render(p: &Page<'_>) -> Result<String, Failure> {
                             format!("{:.1} %", n as f64 / c.count.max(1) as f64 * 100.0),
                         ),
                         ("cost", show_diff(cost, Shown::Money, currency)),
+                        ("causes", causes(&c.by_clause, *cat)),
                     ]))
                 })
                 .collect();
@@ -302,6 +333,7 @@ pub fn render(p: &Page<'_>) -> Result<String, Failure> {
                     BTreeMap::from([
                         ("order", ch.order.clone()),
                         ("category", ch.category.as_str().to_string()),
+                        ("clause", ch.clause.clone().unwrap_or_default()),
                         ("cost_a", show(ch.cost.0, Shown::Money, currency)),
                         ("cost_b", show(ch.cost.1, Shown::Money, currency)),
                         (

@@ -300,6 +300,8 @@ struct ChangeLog {
     count: usize,
     /// Per category: orders, and the sum of B's cost minus A's.
     by_category: BTreeMap<Category, (u64, f64)>,
+    /// The same per category and clause behind the change (empty when not known).
+    by_clause: BTreeMap<(Category, String), (u64, f64)>,
     /// The biggest changes by cost (absolute), with their replay position.
     biggest: Vec<(usize, Change)>,
 }
@@ -314,7 +316,7 @@ fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 impl ChangeLog {
-    const HEADER: &'static str = "order,category,cost_a,cost_b,cost_change,parcels_a,parcels_b,units_a,units_b,strategy_a,strategy_b,plan_a,plan_b\n";
+    const HEADER: &'static str = "order,category,cost_a,cost_b,cost_change,parcels_a,parcels_b,units_a,units_b,strategy_a,strategy_b,plan_a,plan_b,clause\n";
 
     fn new(path: PathBuf) -> Result<ChangeLog, Failure> {
         use std::io::Write;
@@ -328,6 +330,7 @@ impl ChangeLog {
             error,
             count: 0,
             by_category: BTreeMap::new(),
+            by_clause: BTreeMap::new(),
             biggest: Vec::new(),
         })
     }
@@ -338,9 +341,13 @@ impl ChangeLog {
         let e = self.by_category.entry(c.category).or_default();
         e.0 += 1;
         e.1 += delta;
+        let clause = c.clause.clone().unwrap_or_default();
+        let e = self.by_clause.entry((c.category, clause)).or_default();
+        e.0 += 1;
+        e.1 += delta;
         if let Some(out) = &mut self.out {
             let line = format!(
-                "{},{},{:.2},{:.2},{:+.2},{},{},{},{},{},{},{},{}\n",
+                "{},{},{:.2},{:.2},{:+.2},{},{},{},{},{},{},{},{},{}\n",
                 csv_field(&c.order),
                 c.category.as_str(),
                 c.cost.0,
@@ -354,6 +361,7 @@ impl ChangeLog {
                 csv_field(&c.strategy.1),
                 csv_field(&c.plan.0),
                 csv_field(&c.plan.1),
+                csv_field(c.clause.as_deref().unwrap_or_default()),
             );
             if let Err(e) = out.write_all(line.as_bytes()) {
                 self.error.get_or_insert(e);
@@ -364,6 +372,29 @@ impl ChangeLog {
         if self.biggest.len() >= CHANGED_SHOWN * 8 {
             self.keep_biggest();
         }
+    }
+
+    /// The orders and cost change per category and clause: categories in their order,
+    /// then the most orders first, then the clause.
+    fn clauses(&self) -> Vec<ClauseCount> {
+        let mut rows: Vec<ClauseCount> = self
+            .by_clause
+            .iter()
+            .map(|((category, clause), &(orders, cost_change))| ClauseCount {
+                category: category.as_str(),
+                rank: *category,
+                clause: clause.clone(),
+                orders,
+                cost_change,
+            })
+            .collect();
+        rows.sort_by(|x, y| {
+            x.rank
+                .cmp(&y.rank)
+                .then(y.orders.cmp(&x.orders))
+                .then(x.clause.cmp(&y.clause))
+        });
+        rows
     }
 
     /// Keeps the [`CHANGED_SHOWN`] biggest changes by cost, earliest first among equals.
@@ -396,6 +427,22 @@ impl ChangeLog {
     }
 }
 
+/// Changed orders of one category traced to one clause (`clause` empty: not known).
+#[derive(Debug, Clone, Serialize)]
+pub struct ClauseCount {
+    /// The category's name.
+    pub category: &'static str,
+    /// The category, for ordering.
+    #[serde(skip)]
+    pub rank: Category,
+    /// The clause, as in `changes.csv`.
+    pub clause: String,
+    /// Changed orders.
+    pub orders: u64,
+    /// Their cost change, B minus A.
+    pub cost_change: f64,
+}
+
 /// Replays both sides at once, each on its own thread, streaming each one's decisions to
 /// its file; the second compares its decisions with the first's as they come.
 fn run_pair(
@@ -407,7 +454,8 @@ fn run_pair(
     let bars = indicatif::MultiProgress::new();
     // Bounded: the first run waits when it is far ahead, so memory stays flat.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Decision>(4096);
-    let mut comparer = Comparer::new(&inputs.network, Comparer::fallbacks_of(&b.set), &b.scenario);
+    let mut comparer = Comparer::new(&inputs.network, Comparer::fallbacks_of(&b.set), &b.scenario)
+        .with_rules(Some(&a.set), Some(&b.set));
     let (ra, rb) = std::thread::scope(|scope| {
         let bars_a = &bars;
         let first = scope.spawn(move || {
@@ -671,6 +719,9 @@ struct Comparison<'a> {
     changed_orders: usize,
     /// Per category: orders, and the cost change they add up to.
     changes_by_category: BTreeMap<&'static str, (u64, f64)>,
+    /// Per category and clause behind the change (as in `changes.csv`): orders and cost
+    /// change, categories in their order, the most orders first.
+    changes_by_clause: &'a [ClauseCount],
     /// The orders of the biggest changes by cost, biggest first.
     changed_sample: Vec<&'a str>,
 }
@@ -857,6 +908,7 @@ fn finish_run(
                 difference,
                 difference_pct,
                 changed_orders: changes.count,
+                changes_by_clause: &changes.clauses(),
                 changes_by_category: changes
                     .by_category
                     .iter()
@@ -896,6 +948,7 @@ fn finish_run(
         changes: changes.as_ref().map(|c| crate::cmd::report::Changed {
             count: c.count,
             by_category: &c.by_category,
+            by_clause: c.clauses(),
             biggest: c.biggest.iter().map(|(_, c)| c).collect(),
         }),
         orders: inputs.orders.len(),

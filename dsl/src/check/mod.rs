@@ -212,6 +212,7 @@ fn first_currency(ast: &Ast) -> Option<String> {
                     }
                     ast::ExprKind::Str(_)
                     | ast::ExprKind::Bool(_)
+                    | ast::ExprKind::Date(_)
                     | ast::ExprKind::Path(_)
                     | ast::ExprKind::Error => {}
                 }

@@ -116,6 +116,7 @@ impl Checker<'_> {
                 node(ExprKind::Str(s.clone()), Type::Str, Deps::default(), span)
             }
             ast::ExprKind::Bool(b) => node(ExprKind::Bool(*b), Type::Bool, Deps::default(), span),
+            ast::ExprKind::Date(d) => node(ExprKind::Date(*d), Type::Date, Deps::default(), span),
             ast::ExprKind::Paren(inner) => {
                 let mut out = self.expr(inner, place);
                 out.span = span;
@@ -671,6 +672,8 @@ impl Checker<'_> {
                 }
                 true
             }
+            // Dates are ordered: `order.placed_at.date >= 2026-12-20`.
+            (Type::Date, Type::Date) => true,
             (a, b) if a == b && !ordering => !matches!(a, Type::List(_)),
             _ => false,
         };
@@ -683,6 +686,17 @@ impl Checker<'_> {
                 (Type::Str, Type::Number(_)) | (Type::Number(_), Type::Str)
             ) {
                 d.help = Some("text is written in quotes: `\"3\"`".to_string());
+            } else if matches!(
+                (l.ty, r.ty),
+                (Type::Date, Type::Str) | (Type::Str, Type::Date)
+            ) {
+                d.help = Some("a date is written without quotes: `2026-12-20`".to_string());
+            } else if matches!(
+                (l.ty, r.ty),
+                (Type::Date, Type::Number(_)) | (Type::Number(_), Type::Date)
+            ) {
+                d.help =
+                    Some("a date is written `YYYY-MM-DD` with no spaces: `2026-12-20`".to_string());
             } else if ordering && l.ty == r.ty {
                 d.help = Some(format!("`{}` compares numbers only", op.as_str()));
             } else if matches!(l.ty, Type::List(_)) {
@@ -1122,6 +1136,7 @@ impl Checker<'_> {
             Type::Kind => "a location kind".to_string(),
             Type::Fulfillment => "a fulfillment".to_string(),
             Type::Weekday => "a weekday".to_string(),
+            Type::Date => "a date".to_string(),
             Type::List(e) => format!("a list of {}", self.elem_name(e)),
             Type::Any => "an attribute".to_string(),
             Type::Error => "an invalid value".to_string(),
@@ -1289,6 +1304,7 @@ fn fold_compare(op: CmpOp, l: &ExprKind, r: &ExprKind) -> Option<bool> {
         (ExprKind::Number(a), ExprKind::Number(b)) => a.partial_cmp(b)?,
         (ExprKind::Str(a), ExprKind::Str(b)) => a.cmp(b),
         (ExprKind::Bool(a), ExprKind::Bool(b)) => a.cmp(b),
+        (ExprKind::Date(a), ExprKind::Date(b)) => a.cmp(b),
         (ExprKind::Kind(a), ExprKind::Kind(b)) => {
             if a == b {
                 Ordering::Equal

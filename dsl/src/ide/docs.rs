@@ -215,6 +215,7 @@ pub const ENTRIES: &[Entry] = &[
     e(&ORDER_FACTS, &["order.weight"], &["`order.weight`", "kg", "the weight of every unit"]),
     e(&ORDER_FACTS, &["order.placed_at.weekday"], &["`order.placed_at.weekday`", "weekday", "`\"mon\"` … `\"sun\"`, UTC"]),
     e(&ORDER_FACTS, &["order.placed_at.hour"], &["`order.placed_at.hour`", "number", "0–23, UTC"]),
+    e(&ORDER_FACTS, &["order.placed_at.date"], &["`order.placed_at.date`", "date", "the day the order was placed, UTC; compared with dates written `2026-12-20`"]),
     e(&ORDER_FACTS, &["order.tags"], &["`order.tags`", "list of text", "the union of the lines' tags"]),
     e(&ORDER_FACTS, &["order.pickup_store.tags"], &["`order.pickup_store.tags`", "list of text", "the pickup store's tags; none for shipped orders"]),
     e(&ORDER_FACTS, &["order.attr.<name>"], &["`order.attr.<name>`", "any", "any other field of the order"]),

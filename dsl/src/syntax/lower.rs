@@ -773,6 +773,16 @@ impl<'t> Lowerer<'t> {
                 kind: ExprKind::Bool(p.as_str() == "true"),
                 span,
             },
+            Rule::date => match crate::date::parse(p.as_str()) {
+                Ok(days) => Expr {
+                    kind: ExprKind::Date(days),
+                    span,
+                },
+                Err(why) => {
+                    self.diags.push(diag::bad_date(span, p.as_str(), &why));
+                    error_expr(span)
+                }
+            },
             Rule::path => {
                 let segs = kids(p)
                     .map(|k| Ident {

@@ -67,6 +67,8 @@ pub(crate) enum Val<'a> {
     Kind(ir::LocationKind),
     Fulfillment(ir::Fulfillment),
     Weekday(ir::Weekday),
+    /// Days from 1970-01-01.
+    Date(i32),
     Missing,
 }
 
@@ -92,8 +94,8 @@ pub(crate) struct OrderFacts<'a> {
     value: std::cell::OnceCell<f64>,
     units: std::cell::OnceCell<f64>,
     weight: std::cell::OnceCell<f64>,
-    /// UTC weekday and hour of `placed_at`.
-    placed: std::cell::OnceCell<Option<(ir::Weekday, f64)>>,
+    /// UTC weekday, hour and date (days from 1970-01-01) of `placed_at`.
+    placed: std::cell::OnceCell<Option<(ir::Weekday, f64, i32)>>,
     /// Script results of this order by (script, arguments): a script is a pure function of
     /// its arguments, and candidates share few distinct ones.
     pub(crate) memo: std::cell::RefCell<Vec<(usize, Vec<u64>, Val<'static>)>>,
@@ -153,7 +155,7 @@ impl<'a> OrderFacts<'a> {
         *self.weight.get_or_init(|| self.order.total_weight_kg())
     }
 
-    fn placed(&self) -> Option<(ir::Weekday, f64)> {
+    fn placed(&self) -> Option<(ir::Weekday, f64, i32)> {
         *self.placed.get_or_init(|| {
             use chrono::{Datelike, Timelike};
             let t = chrono::DateTime::parse_from_rfc3339(self.order.placed_at.as_deref()?)
@@ -169,7 +171,9 @@ impl<'a> OrderFacts<'a> {
                 ir::Weekday::Sun,
             ];
             let day = days[t.weekday().num_days_from_monday() as usize % 7];
-            Some((day, f64::from(t.hour())))
+            // The UTC date, the day `weekday` and `hour` are read on.
+            let date = i32::try_from(t.timestamp().div_euclid(86_400)).ok()?;
+            Some((day, f64::from(t.hour()), date))
         })
     }
 }
@@ -231,6 +235,7 @@ impl<'a> Scope<'a> {
             ExprKind::Kind(k) => Val::Kind(*k),
             ExprKind::Fulfillment(f) => Val::Fulfillment(*f),
             ExprKind::Weekday(d) => Val::Weekday(*d),
+            ExprKind::Date(d) => Val::Date(*d),
             // A list is only meaningful inside `in`/`has`, which walk it in place.
             ExprKind::List(_) => Val::Missing,
             ExprKind::Const(id) => match self.consts.get(id.0).map(|c| c.value) {
@@ -371,6 +376,7 @@ impl<'a> Scope<'a> {
                     .placed()
                     .map_or(Val::Missing, |p| Val::Weekday(p.0)),
                 OrderFact::Hour => self.order.placed().map_or(Val::Missing, |p| Val::Num(p.1)),
+                OrderFact::Date => self.order.placed().map_or(Val::Missing, |p| Val::Date(p.2)),
                 // A list: only readable through `has`.
                 OrderFact::Tags | OrderFact::PickupStoreTags => Val::Missing,
                 OrderFact::Attr(name) => json(o.attr.get(name)),
@@ -484,6 +490,7 @@ pub(crate) fn compare(op: CmpOp, a: Val<'_>, b: Val<'_>) -> bool {
         (Val::Num(x), Val::Num(y)) => x.partial_cmp(&y),
         (Val::Str(x), Val::Str(y)) => Some(x.cmp(y)),
         (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(&y)),
+        (Val::Date(x), Val::Date(y)) => Some(x.cmp(&y)),
         (Val::Kind(x), Val::Kind(y)) => (x == y).then_some(Ordering::Equal),
         (Val::Fulfillment(x), Val::Fulfillment(y)) => (x == y).then_some(Ordering::Equal),
         (Val::Weekday(x), Val::Weekday(y)) => (x == y).then_some(Ordering::Equal),

@@ -80,6 +80,7 @@ fn to_dynamic(v: &Val<'_>) -> Dynamic {
         Val::Kind(k) => Dynamic::from(k.as_str().to_string()),
         Val::Fulfillment(f) => Dynamic::from(format!("{f:?}").to_lowercase()),
         Val::Weekday(d) => Dynamic::from(format!("{d:?}").to_lowercase()),
+        Val::Date(d) => Dynamic::from(sourcing_dsl::date::format(d)),
         Val::Missing => Dynamic::UNIT,
     }
 }

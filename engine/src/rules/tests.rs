@@ -449,6 +449,43 @@ fn when_reads_every_kind_of_order_fact() {
 }
 
 #[test]
+fn when_reads_the_placement_date_in_utc() {
+    // A holiday window from 2026-12-20 to 2027-01-06, both included.
+    let rules = "strategy \"peak\" {\n  when order.placed_at.date >= 2026-12-20 and order.placed_at.date <= 2027-01-06\n  candidates all\n  score cost\n}\nstrategy \"rest\" {\n  candidates all\n  score cost\n}\n";
+    let e = engine(rules, &[(0, "A", 5)]);
+    let cases = [
+        (Some("2026-12-19T23:59:59Z"), "rest"),
+        (Some("2026-12-20T00:00:00Z"), "peak"),
+        // 00:30 in Berlin on the 20th is still the 19th in UTC, the day `weekday` reads.
+        (Some("2026-12-20T00:30:00+01:00"), "rest"),
+        // 23:30 in New York on the 19th is already the 20th in UTC.
+        (Some("2026-12-19T23:30:00-05:00"), "peak"),
+        (Some("2027-01-06T23:59:59Z"), "peak"),
+        (Some("2027-01-07T00:00:00Z"), "rest"),
+        // Without a placement date no comparison holds.
+        (None, "rest"),
+    ];
+    for (placed_at, expected) in cases {
+        let mut o = order(vec![line("A", 1, &[])]);
+        o.placed_at = placed_at.map(Into::into);
+        assert_eq!(e.quote(&o).rule, expected, "{placed_at:?}");
+    }
+    // `!=` and `<` on dates, and a date that is the same whatever the hour.
+    for (cond, expected) in [
+        ("order.placed_at.date == 2026-11-23", true),
+        ("order.placed_at.date != 2026-11-23", false),
+        ("order.placed_at.date < 2026-11-24", true),
+        ("order.placed_at.date > 2026-11-23", false),
+    ] {
+        let rules = format!(
+            "strategy \"hit\" {{\n  when {cond}\n  candidates all\n  score cost\n}}\nstrategy \"miss\" {{\n  candidates all\n  score cost\n}}\n"
+        );
+        let d = engine(&rules, &[(0, "A", 5)]).quote(&order(vec![line("A", 1, &[])]));
+        assert_eq!(d.rule == "hit", expected, "{cond}");
+    }
+}
+
+#[test]
 fn candidate_sets_by_kind_tag_place_ids_and_groups() {
     let rows = [(0, "A", 5), (1, "A", 5), (2, "A", 5), (3, "A", 5)];
     let cases = [

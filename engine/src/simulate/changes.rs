@@ -10,6 +10,7 @@
 use crate::model::decision::Decision;
 use crate::model::network::{LocationKind, Network};
 use crate::model::order::{Fulfillment, Order};
+use crate::simulate::clause::{clause_of, Clauses};
 use crate::simulate::scenario::Scenario;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -142,6 +143,9 @@ pub struct Change {
     pub strategy: (String, String),
     /// Each side's plan in a few words ([`plan_text`]).
     pub plan: (String, String),
+    /// The rule clause behind the change, where the rule files can tell
+    /// (`rules/x.rules:19 ship-from-store: prefer stores`; see [`crate::simulate::clause`]).
+    pub clause: Option<String>,
 }
 
 /// Compares the decisions of two replays order by order; counts B's shipments per
@@ -159,6 +163,8 @@ pub struct Comparer<'a> {
     settings: Vec<(usize, String, i64)>,
     /// B's shipments per (location, day) so far.
     sent: FxHashMap<(usize, i64), u64>,
+    /// Each side's rule file line by line, to name the clause behind a change.
+    clauses: (Option<Clauses>, Option<Clauses>),
 }
 
 /// Units placed, from stores, and at the pickup counter.
@@ -238,7 +244,19 @@ impl<'a> Comparer<'a> {
                 .map(|s| (s.location, s.sku.clone(), s.at_ms))
                 .collect(),
             sent: FxHashMap::default(),
+            clauses: (None, None),
         }
+    }
+
+    /// Names the clause behind each change from the two sides' rule files (`None` for the
+    /// built-in strategy).
+    pub fn with_rules(
+        mut self,
+        a: Option<&sourcing_dsl::RuleSet>,
+        b: Option<&sourcing_dsl::RuleSet>,
+    ) -> Self {
+        self.clauses = (a.map(Clauses::of), b.map(Clauses::of));
+        self
     }
 
     /// The strategies of `rules` that another strategy names as its fallback.
@@ -281,6 +299,11 @@ impl<'a> Comparer<'a> {
             units: (ua, ub),
             strategy: (a.rule.clone(), b.rule.clone()),
             plan: (plan_text(a), plan_text(b)),
+            clause: clause_of(
+                category,
+                (a, self.clauses.0.as_ref()),
+                (b, self.clauses.1.as_ref()),
+            ),
         })
     }
 

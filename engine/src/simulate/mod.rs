@@ -7,6 +7,7 @@
 //! run and with any number of threads.
 
 pub mod changes;
+pub mod clause;
 pub mod kpis;
 pub mod scenario;
 
