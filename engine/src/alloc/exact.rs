@@ -279,45 +279,139 @@ impl Search<'_> {
 /// SKUs at most this many in an order have their dominated candidates found.
 const DOMINANCE_SKUS: usize = 16;
 
-/// Candidates another one beats in every way: a fixed part lower by more than any tie, no
-/// dearer per kg, and stock for the whole demand of every SKU the candidate holds. Any plan
-/// that uses such a candidate costs more than the same plan with the other one instead (or
-/// with its units moved to the other one, when both are in it: costs are concave in the
-/// weight and never below zero), so no best plan uses it and the search need not try it.
-/// Kits and packs are left alone: there a candidate's worth is not its units alone.
+/// Candidates kept per set of SKUs held whole as possible dominators of the others.
+const DOMINATORS: usize = 8;
+
+/// Candidates another one beats in every way, so that no best plan uses them and the search
+/// need not try them: the other one holds the whole demand of every SKU the candidate
+/// holds, is no dearer (fixed part and rate per kg), and is better beyond any tie — either
+/// its fixed part is lower, or, when the plan's later keys are sums or maxima of values
+/// that never fall below zero and never grow with the weight, it is no worse on any of
+/// them and lower on a sum. Any plan with the candidate is then beaten by the same plan
+/// with the other one instead, or with the candidate's units moved to the other one when
+/// both are in it (costs are concave in the weight and never below zero). Kits and packs
+/// are left alone: there a candidate's worth is not its units alone.
 fn dominated(demand: &[SkuDemand], cands: &[Candidate], limits: Limits<'_>) -> Vec<bool> {
     let mut skip = vec![false; cands.len()];
     if limits.shape.is_some() || demand.len() > DOMINANCE_SKUS || cands.len() < 3 {
         return skip;
     }
     let total: Vec<u64> = demand.iter().map(SkuDemand::total).collect();
-    let mask = |c: &Candidate, full: bool| -> u32 {
+    let mask = |c: &Candidate, whole: bool| -> u32 {
         let mut m = 0u32;
         for (i, (&t, &a)) in total.iter().zip(&c.atp).enumerate() {
-            if t > 0 && a > 0 && (!full || a >= t) {
+            if t > 0 && a > 0 && (!whole || a >= t) {
                 m |= 1 << i;
             }
         }
         m
     };
-    // Per set of SKUs held whole, the candidate with the least rate per kg so far (the
-    // candidates come by least fixed part, so any earlier one's fixed part is no higher).
-    let mut dominators: Vec<(u32, f64, f64)> = Vec::new();
-    for (c, skip) in cands.iter().zip(skip.iter_mut()) {
-        let holds = mask(c, false);
-        *skip = dominators.iter().any(|&(whole, per_kg, fixed)| {
-            holds & !whole == 0 && per_kg <= c.min_per_kg && fixed < c.min_fixed - 4.0 * COST_EPS
-        });
-        if c.min_fixed >= 0.0 && c.min_fixed.is_finite() {
-            let whole = mask(c, true);
-            match dominators.iter_mut().find(|d| d.0 == whole) {
-                Some(d) if c.max_per_kg < d.1 => *d = (whole, c.max_per_kg, c.min_fixed),
-                Some(_) => {}
-                None => dominators.push((whole, c.max_per_kg, c.min_fixed)),
+    // Each candidate's least and greatest value of every later key over its options.
+    let keys = limits.ties;
+    let spans: Vec<Option<Vec<(f64, f64)>>> =
+        cands.iter().map(|c| tie_span(c, keys.len())).collect();
+    let ties_comparable = !keys.is_empty() && keys.iter().all(|k| !k.descending);
+    // Ties matter only where some key is a sum; a key of maxima never makes one strictly
+    // better when another shipment has the greater value.
+    let beats = |b: usize, a: usize| -> bool {
+        let (Some(cb), Some(ca)) = (cands.get(b), cands.get(a)) else {
+            return false;
+        };
+        if cb.min_fixed > ca.min_fixed || cb.max_per_kg > ca.min_per_kg {
+            return false;
+        }
+        if cb.min_fixed < ca.min_fixed - 4.0 * COST_EPS {
+            return true;
+        }
+        if !ties_comparable {
+            return false;
+        }
+        let (Some(Some(sb)), Some(Some(sa))) = (spans.get(b), spans.get(a)) else {
+            return false;
+        };
+        let no_worse = sb.iter().zip(sa).all(|(&(_, hi), &(lo, _))| hi <= lo);
+        let lower_sum = keys
+            .iter()
+            .zip(sb.iter().zip(sa))
+            .any(|(k, (&(_, hi), &(lo, _)))| !k.max && hi < lo - 4.0 * COST_EPS);
+        no_worse && lower_sum
+    };
+    // The dominators: per set of SKUs held whole, the few cheapest (then best on the later
+    // keys) candidates whose costs never fall below zero.
+    let order_key = |i: usize| -> (f64, f64) {
+        let c = cands.get(i);
+        let first_tie = spans
+            .get(i)
+            .and_then(|s| s.as_ref())
+            .and_then(|s| s.first())
+            .map_or(0.0, |t| t.1);
+        (c.map_or(f64::INFINITY, |c| c.min_fixed), first_tie)
+    };
+    let mut dominators: Vec<(u32, Vec<usize>)> = Vec::new();
+    for (i, c) in cands.iter().enumerate() {
+        if !c.min_fixed.is_finite() || c.min_fixed < 0.0 {
+            continue;
+        }
+        let whole = mask(c, true);
+        if whole == 0 {
+            continue;
+        }
+        let list = match dominators.iter_mut().find(|d| d.0 == whole) {
+            Some(d) => &mut d.1,
+            None => {
+                dominators.push((whole, Vec::new()));
+                match dominators.last_mut() {
+                    Some(d) => &mut d.1,
+                    None => continue,
+                }
+            }
+        };
+        if list.len() < DOMINATORS {
+            list.push(i);
+        } else if let Some(worst) = (0..list.len()).max_by(|&x, &y| {
+            let (kx, ky) = (order_key(list[x]), order_key(list[y]));
+            kx.0.total_cmp(&ky.0).then(kx.1.total_cmp(&ky.1))
+        }) {
+            let (kw, ki) = (order_key(list[worst]), order_key(i));
+            if ki.0.total_cmp(&kw.0).then(ki.1.total_cmp(&kw.1)).is_lt() {
+                list[worst] = i;
             }
         }
     }
+    for (a, (c, skip)) in cands.iter().zip(skip.iter_mut()).enumerate() {
+        let holds = mask(c, false);
+        *skip = dominators
+            .iter()
+            .filter(|(whole, _)| holds & !whole == 0)
+            .flat_map(|(_, list)| list.iter())
+            .any(|&b| b != a && beats(b, a));
+    }
     skip
+}
+
+/// The least and greatest value of each of `n` later keys over a candidate's options;
+/// `None` when a value could fall below zero or grow with the weight (then the keys
+/// cannot tell two candidates apart for [`dominated`]).
+fn tie_span(c: &Candidate, n: usize) -> Option<Vec<(f64, f64)>> {
+    let mut span = vec![(f64::INFINITY, f64::NEG_INFINITY); n];
+    for o in &c.offer.options {
+        let service = o.service.map(u32::from);
+        let values = c
+            .ties
+            .iter()
+            .find(|(s, _)| *s == service)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default();
+        for (k, sp) in span.iter_mut().enumerate() {
+            // A key an option has no value for adds nothing to the plan's.
+            let (fixed, per_kg) = values.get(k).copied().unwrap_or((0.0, 0.0));
+            if per_kg != 0.0 || !fixed.is_finite() || fixed < 0.0 {
+                return None;
+            }
+            *sp = (sp.0.min(fixed), sp.1.max(fixed));
+        }
+    }
+    Some(span)
 }
 
 #[cfg(test)]
@@ -412,5 +506,67 @@ mod tests {
         ];
         let skip = dominated(&d, &cands, Limits::FREE);
         assert_eq!(skip, vec![false, false, false, false, true]);
+    }
+
+    fn with_ties(mut c: Candidate, values: Vec<f64>) -> Candidate {
+        c.ties = vec![(Some(0), values.into_iter().map(|v| (v, 0.0)).collect())];
+        c
+    }
+
+    /// Equal costs, a later key of sums (distance): the nearer holder of the same SKUs
+    /// beats the farther ones, so the search tries pairs of nearest holders only, and
+    /// finds the plan the exhaustive comparison finds.
+    #[test]
+    fn ties_of_sums_let_the_nearer_of_equal_holders_stand_in() {
+        let keys = [crate::alloc::TieKey {
+            max: false,
+            descending: false,
+        }];
+        let mut cands = Vec::new();
+        for i in 0..30u32 {
+            let km = 10.0 + f64::from(i);
+            cands.push(with_ties(cand(i, 0.0, 0.0, vec![2, 0]), vec![km]));
+            cands.push(with_ties(
+                cand(100 + i, 0.0, 0.0, vec![0, 2]),
+                vec![km + 0.5],
+            ));
+        }
+        cands.sort_by(|a, b| {
+            a.min_fixed
+                .total_cmp(&b.min_fixed)
+                .then(a.rank.cmp(&b.rank))
+        });
+        let d = demand(&[1, 1]);
+        let limits = Limits {
+            max_shipments: 2,
+            ties: &keys,
+            ..Limits::FREE
+        };
+        let skip = dominated(&d, &cands, limits);
+        assert_eq!(skip.iter().filter(|&&s| !s).count(), 2);
+        let out = search_within(&d, &cands, f64::INFINITY, u64::MAX, false, limits);
+        let plan = out.plan.expect("a plan");
+        let mut locations: Vec<u32> = plan
+            .shipments
+            .iter()
+            .filter_map(|s| cands.get(s.candidate).map(|c| c.location))
+            .collect();
+        locations.sort_unstable();
+        assert_eq!(locations, vec![0, 100]);
+        assert!(out.nodes < 20, "visited {} nodes", out.nodes);
+        // A key of values that may fall below zero tells nothing: no holder stands in.
+        let negative: Vec<Candidate> = cands
+            .iter()
+            .cloned()
+            .map(|c| {
+                let km = c
+                    .ties
+                    .first()
+                    .and_then(|t| t.1.first())
+                    .map_or(0.0, |v| v.0);
+                with_ties(c, vec![km - 20.0])
+            })
+            .collect();
+        assert!(dominated(&d, &negative, limits).iter().all(|&s| !s));
     }
 }
