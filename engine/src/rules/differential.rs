@@ -73,30 +73,43 @@ fn rule_file(rng: &mut Rng) -> String {
                 rng.pick(&["stores", "dcs", "pickup_store", "dropship"])
             ));
         }
-        let mut score = rng.pick(&["cost", "1.2 * cost", "cost / 2"]).to_string();
-        let terms = [
-            " + 0.01 EUR * distance",
-            " + 0.5 EUR * days",
-            " + (kind == store ? 1.50 EUR : 0 EUR)",
-            " - (in_market ? 0.40 EUR : 0 EUR)",
-            " + (meets_promise ? 0 EUR : 2 EUR)",
-            " + 0.002 EUR * distance * (order.value > 50 EUR ? 2 : 1)",
-            " + (location.processing_days > 1 ? 0.7 EUR : 0 EUR)",
-        ];
-        for t in terms {
-            if rng.chance(0.3) {
-                score.push_str(t);
+        if rng.chance(0.15) {
+            // Locations one after another instead of comparing plans.
+            out.push_str(&format!(
+                "  fill by {}\n",
+                rng.pick(&[
+                    "priority, then distance",
+                    "distance",
+                    "priority desc, then distance",
+                    "distance, then priority",
+                ])
+            ));
+        } else {
+            let mut score = rng.pick(&["cost", "1.2 * cost", "cost / 2"]).to_string();
+            let terms = [
+                " + 0.01 EUR * distance",
+                " + 0.5 EUR * days",
+                " + (kind == store ? 1.50 EUR : 0 EUR)",
+                " - (in_market ? 0.40 EUR : 0 EUR)",
+                " + (meets_promise ? 0 EUR : 2 EUR)",
+                " + 0.002 EUR * distance * (order.value > 50 EUR ? 2 : 1)",
+                " + (location.processing_days > 1 ? 0.7 EUR : 0 EUR)",
+            ];
+            for t in terms {
+                if rng.chance(0.3) {
+                    score.push_str(t);
+                }
             }
-        }
-        out.push_str(&format!("  score {score}\n"));
-        match rng.below(8) {
-            0 => out.push_str("  rank by fewest_shipments, then score\n"),
-            5 => out.push_str("  rank by days, then score\n"),
-            6 => out.push_str("  rank by fewest_shipments, then in_market, then distance\n"),
-            1 => out.push_str("  rank by score, then distance\n"),
-            2 => out.push_str("  rank by fewest_shipments, then distance, then priority\n"),
-            3 => out.push_str("  rank by distance, then score\n"),
-            _ => {}
+            out.push_str(&format!("  score {score}\n"));
+            match rng.below(8) {
+                0 => out.push_str("  rank by fewest_shipments, then score\n"),
+                5 => out.push_str("  rank by days, then score\n"),
+                6 => out.push_str("  rank by fewest_shipments, then in_market, then distance\n"),
+                1 => out.push_str("  rank by score, then distance\n"),
+                2 => out.push_str("  rank by fewest_shipments, then distance, then priority\n"),
+                3 => out.push_str("  rank by distance, then score\n"),
+                _ => {}
+            }
         }
         out.push_str(&format!(
             "  {}\n",
@@ -152,23 +165,28 @@ fn compare(seed: u64, text: &str) -> Result<usize, String> {
         ));
     };
     let bounded = Rules::compile(set.clone(), &sc.network).map_err(|e| e.to_string())?;
+    let unexplained = Rules::compile(set.clone(), &sc.network).map_err(|e| e.to_string())?;
     let mut full = Rules::compile(set, &sc.network).map_err(|e| e.to_string())?;
     full.full_scan_only = true;
     let a = Engine::new(sc.network.clone(), &sc.inventory);
     a.set_rules(Some(bounded));
     let b = Engine::new(sc.network.clone(), &sc.inventory);
     b.set_rules(Some(full));
+    // Without an explanation: some searches (a fill) look at fewer holders then.
+    let c = Engine::new(sc.network.clone(), &sc.inventory);
+    c.set_rules(Some(unexplained));
     let mut settled = 0;
     for order in &sc.orders {
-        let ((x, why), y) = (a.route_explained(order), b.consume(order));
+        let ((x, why), y, z) = (a.route_explained(order), b.consume(order), c.consume(order));
         settled += why.search.iter().filter(|s| s.why.is_none()).count();
-        let (jx, jy) = (
+        let (jx, jy, jz) = (
             serde_json::to_string(&x).map_err(|e| e.to_string())?,
             serde_json::to_string(&y).map_err(|e| e.to_string())?,
+            serde_json::to_string(&z).map_err(|e| e.to_string())?,
         );
-        if jx != jy {
+        if jx != jy || jz != jy {
             return Err(format!(
-                "order {}:\n  bounded:   {jx}\n  full scan: {jy}",
+                "order {}:\n  bounded, explained: {jx}\n  bounded:            {jz}\n  full scan:          {jy}",
                 order.id
             ));
         }

@@ -25,6 +25,9 @@ use crate::stock::Stock;
 use rustc_hash::{FxHashMap, FxHashSet};
 use sourcing_dsl::ir::{self, Criterion, ExprKind, Fact, PromisePolicy, Term};
 
+/// A holder in a fill: its class (the leading priority key) and its location.
+type Holder = (f64, u32);
+
 /// What one strategy did with the open units.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StepResult {
@@ -109,6 +112,12 @@ impl Step<'_> {
                 self.run_full(s, open),
                 Some("every holder, by request".into()),
             );
+        }
+        if s.ir.objective.fill.is_some() {
+            return match self.run_fill(s, open) {
+                Ok(result) => (result, None),
+                Err(why) => (self.run_full(s, open), Some(why)),
+            };
         }
         let why = match self.rules.objective_bound(s, self.facts) {
             Ok(bound) => match self.run_bounded(s, open, bound) {
@@ -1542,56 +1551,228 @@ impl Step<'_> {
         used: &mut FxHashSet<u32>,
         result: &mut StepResult,
     ) {
-        let id = |c: &Cand| {
+        let mut order: Vec<&Cand> = pool.to_vec();
+        order.sort_by(|a, b| self.fill_order((&a.fill, a.location), (&b.fill, b.location)));
+        // Why a single location could not take a line is not why the line stays open.
+        let mut scratch: Vec<Option<UnsourcedReason>> = vec![None; self.facts.order.lines.len()];
+        for c in order {
+            if !self.fill_from(s, c, limits, left, used, result, &mut scratch) {
+                break;
+            }
+        }
+    }
+
+    /// The fill order of two locations by their `fill by` values, then the fixed tie
+    /// breaks: priority, then id, then index.
+    fn fill_order(&self, a: (&[f64], u32), b: (&[f64], u32)) -> std::cmp::Ordering {
+        let id = |loc: u32| {
             self.network
                 .locations
-                .get(c.location as usize)
+                .get(loc as usize)
                 .map(|l| l.id.as_str())
         };
-        let mut order: Vec<&Cand> = pool.to_vec();
-        order.sort_by(|a, b| {
-            let keys = a
-                .fill
-                .iter()
-                .zip(&b.fill)
+        let keys =
+            a.0.iter()
+                .zip(b.0)
                 .map(|(x, y)| x.total_cmp(y))
                 .find(|o| o.is_ne())
                 .unwrap_or(std::cmp::Ordering::Equal);
-            keys.then(
-                self.priority(a.location)
-                    .total_cmp(&self.priority(b.location)),
-            )
-            .then_with(|| id(a).cmp(&id(b)))
-            .then(a.location.cmp(&b.location))
-        });
+        keys.then(self.priority(a.1).total_cmp(&self.priority(b.1)))
+            .then_with(|| id(a.1).cmp(&id(b.1)))
+            .then(a.1.cmp(&b.1))
+    }
+
+    /// One step of `fill by`: location `c` takes what it can give of what is left. False
+    /// when the fill is over (nothing left, or the split limit reached).
+    #[allow(clippy::too_many_arguments, reason = "the fill's state, passed in")]
+    fn fill_from(
+        &self,
+        s: &CompiledStrategy,
+        c: &Cand,
+        limits: Limits,
+        left: &mut [SkuDemand],
+        used: &mut FxHashSet<u32>,
+        result: &mut StepResult,
+        scratch: &mut [Option<UnsourcedReason>],
+    ) -> bool {
+        let open: u64 = left.iter().map(SkuDemand::total).sum();
+        if open == 0 || result.shipments.len() >= limits.max_shipments {
+            return false;
+        }
         let one = Limits {
             max_shipments: 1,
             ..limits
         };
-        // Why a single location could not take a line is not why the line stays open.
-        let mut scratch: Vec<Option<UnsourcedReason>> = vec![None; self.facts.order.lines.len()];
-        for c in order {
-            let open: u64 = left.iter().map(SkuDemand::total).sum();
-            if open == 0 || result.shipments.len() >= limits.max_shipments {
-                break;
+        let here = [c];
+        let placeable = cut(left, &here, one, scratch);
+        let given: u64 = placeable.iter().map(SkuDemand::total).sum();
+        if given == 0 {
+            return true;
+        }
+        // All or nothing with room for one more location: only one that takes the rest.
+        if s.ir.all_or_nothing && limits.max_shipments - result.shipments.len() == 1 && given < open
+        {
+            return true;
+        }
+        if let Some((plan, cands)) = self.best_plan(s, &placeable, &here, one, result) {
+            place(&plan, &cands, &here, used, left, result);
+        }
+        true
+    }
+
+    /// `fill by` keys that are the location's priority or its distance, in a strategy
+    /// without preferred tiers: the locations are taken in fill order, class of equal
+    /// leading priority by class, each looked at as a candidate only when its turn comes,
+    /// so the fill reads the few locations it uses instead of every holder. Gives up (the
+    /// full scan then decides and says why) when a unit stays open, for kits and packs, or
+    /// when a candidate's own fill values are not the ones the order was made by.
+    fn run_fill(&self, s: &CompiledStrategy, open: &[u64]) -> Result<StepResult, String> {
+        let strategy = &s.ir;
+        let keys: Vec<(bool, bool)> = strategy
+            .objective
+            .rank
+            .iter()
+            .map(|k| match k.criterion {
+                Criterion::Priority => Some((true, k.descending)),
+                Criterion::Distance => Some((false, k.descending)),
+                _ => None,
+            })
+            .collect::<Option<_>>()
+            .ok_or("a fill key is not a priority or a distance")?;
+        if self.trace.is_some() {
+            return Err(
+                "an explanation lists every holder (without one, the fill reads \
+                        locations in fill order and stops once the order is filled)"
+                    .into(),
+            );
+        }
+        if !strategy.prefer.is_empty() {
+            return Err("a fill with preferred tiers reads every holder".into());
+        }
+        if self.shape.is_some() {
+            return Err("the order has kits or packs".into());
+        }
+        let mut result = StepResult::default();
+        let demand = self.demand(open, &mut result.reasons);
+        if !result.reasons.is_empty() {
+            return Err("a SKU of the order is not in the network".into());
+        }
+        let order = self.facts.order;
+        let pickup = self.pickup();
+        // Every holder once (a location of several SKUs is listed by each).
+        let mut seen = vec![false; self.network.locations.len()];
+        let mut holders: Vec<Holder> = Vec::new();
+        let class_of = |loc: u32| -> f64 {
+            match keys.first() {
+                Some(&(true, descending)) => {
+                    let p = self.priority(loc).min(1e12);
+                    if descending {
+                        -p
+                    } else {
+                        p
+                    }
+                }
+                _ => 0.0,
             }
-            let here = [c];
-            let placeable = cut(left, &here, one, &mut scratch);
-            let given: u64 = placeable.iter().map(SkuDemand::total).sum();
-            if given == 0 {
-                continue;
-            }
-            // All or nothing with room for one more location: only one that takes the rest.
-            if s.ir.all_or_nothing
-                && limits.max_shipments - result.shipments.len() == 1
-                && given < open
-            {
-                continue;
-            }
-            if let Some((plan, cands)) = self.best_plan(s, &placeable, &here, one, result) {
-                place(&plan, &cands, &here, used, left, result);
+        };
+        for d in &demand {
+            for slot in self.stock.slots_of(d.sku) {
+                let loc = self.stock.slot_location(slot);
+                if let Some(mark) = seen.get_mut(loc as usize) {
+                    if !*mark {
+                        *mark = true;
+                        holders.push((class_of(loc), loc));
+                    }
+                }
             }
         }
+        let values = |loc: u32| -> Vec<f64> {
+            keys.iter()
+                .map(|&(is_priority, descending)| {
+                    let v = if is_priority {
+                        self.priority(loc).min(1e12)
+                    } else if Some(loc) == pickup {
+                        0.0
+                    } else {
+                        self.network
+                            .locations
+                            .get(loc as usize)
+                            .map_or(f64::INFINITY, |l| offer_distance(l, order))
+                    };
+                    if descending {
+                        -v
+                    } else {
+                        v
+                    }
+                })
+                .collect()
+        };
+        let limits = Limits {
+            max_shipments: strategy
+                .split
+                .max_shipments
+                .map_or(usize::MAX, |m| m as usize),
+            lines_whole: !strategy.split.lines_may_split,
+            shape: None,
+            ties: &s.ties,
+        };
+        let mut left = demand.clone();
+        let mut used: FxHashSet<u32> = FxHashSet::default();
+        let mut scratch: Vec<Option<UnsourcedReason>> = vec![None; order.lines.len()];
+        let mut dropped: Vec<Option<String>> = vec![None; order.lines.len()];
+        let mut held_in_set = vec![false; order.lines.len()];
+        'classes: while !holders.is_empty() {
+            // The class that comes first, taken out whole and put in fill order.
+            let least = holders.iter().map(|h| h.0).fold(f64::INFINITY, |a, b| {
+                if b.total_cmp(&a).is_lt() {
+                    b
+                } else {
+                    a
+                }
+            });
+            let (class, rest): (Vec<Holder>, Vec<Holder>) = holders
+                .into_iter()
+                .partition(|h| h.0.total_cmp(&least).is_eq());
+            holders = rest;
+            let mut members: Vec<(Vec<f64>, u32)> = class
+                .into_iter()
+                .map(|(_, loc)| (values(loc), loc))
+                .collect();
+            members.sort_by(|a, b| self.fill_order((&a.0, a.1), (&b.0, b.1)));
+            for (fill, loc) in members {
+                let raw = self.holding(s, loc, &demand);
+                let Some(c) =
+                    self.candidate(s, loc, raw, pickup, &demand, &mut dropped, &mut held_in_set)
+                else {
+                    continue;
+                };
+                if c.fill.len() != fill.len()
+                    || c.fill
+                        .iter()
+                        .zip(&fill)
+                        .any(|(a, b)| a.total_cmp(b).is_ne())
+                {
+                    return Err(
+                        "a location's fill values differ from its place in the order".into(),
+                    );
+                }
+                if !self.fill_from(
+                    s,
+                    &c,
+                    limits,
+                    &mut left,
+                    &mut used,
+                    &mut result,
+                    &mut scratch,
+                ) {
+                    break 'classes;
+                }
+            }
+        }
+        if left.iter().any(|d| d.total() > 0) {
+            return Err("some units stay open".into());
+        }
+        Ok(result)
     }
 
     /// The best plan for `demand` over `pool` by the strategy's ranking.
