@@ -235,6 +235,25 @@ fn main() {
             max
         );
     }
+    // How the writer grouped the changes: commits, changes per commit, time per commit.
+    let mut c = Client::new(addr);
+    c.token = token;
+    if let Ok(m) = c.send("GET", "/metrics", &[], "") {
+        let value = |name: &str| {
+            m.body
+                .lines()
+                .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        let commits = value("sourcing_ledger_batch_size_count");
+        if commits > 0.0 {
+            println!(
+                "ledger: {commits:.0} commits, {:.1} changes per commit, {:.2} ms per commit",
+                value("sourcing_ledger_batch_size_sum") / commits,
+                value("sourcing_ledger_commit_seconds_sum") / commits * 1e3
+            );
+        }
+    }
     if let Some((stop, server)) = local {
         let _ = stop.send(());
         rt.block_on(server).unwrap().unwrap();

@@ -199,8 +199,18 @@ pub fn entries(
             idempotency_key: key.map(str::to_string),
             ruleset: ruleset.map(str::to_string),
             reference: reference.map(str::to_string),
+            placed_at: None,
         })
         .collect()
+}
+
+/// Entries marked with their order's `placed_at`: the day their shipments count against
+/// the locations' capacity, counted again from the ledger on the next start.
+fn dated(mut entries: Vec<Entry>, placed_at: Option<&str>) -> Vec<Entry> {
+    for e in &mut entries {
+        e.placed_at = placed_at.map(str::to_string);
+    }
+    entries
 }
 
 /// Remembers an answer given before (by this instance or, over a shared ledger, another).
@@ -349,8 +359,9 @@ impl Core {
                 }
             }
             let mut batch = Batch::default();
-            for job in &jobs {
-                batch.extend(&job.batch);
+            // Moved, not copied: a job needs only its undo and answer from here on.
+            for job in &mut jobs {
+                batch.append(std::mem::take(&mut job.batch));
             }
             let started = Instant::now();
             let result = self.ledger.commit(&batch);
@@ -705,15 +716,18 @@ impl Core {
                 .into_iter()
                 .collect();
             let batch = Batch {
-                entries: entries(
-                    &out.deltas,
-                    next,
-                    "route",
-                    None,
-                    Some(&order.id),
-                    key,
-                    Some(&out.ruleset),
-                    None,
+                entries: dated(
+                    entries(
+                        &out.deltas,
+                        next,
+                        "route",
+                        None,
+                        Some(&order.id),
+                        key,
+                        Some(&out.ruleset),
+                        None,
+                    ),
+                    order.placed_at.as_deref(),
                 ),
                 ..Batch::default()
             };
@@ -761,15 +775,18 @@ impl Core {
                 .into_iter()
                 .collect();
             let batch = Batch {
-                entries: entries(
-                    &out.deltas,
-                    next,
-                    "reserve",
-                    Some(reservation.id.as_str()),
-                    Some(&order.id),
-                    key,
-                    Some(&out.ruleset),
-                    None,
+                entries: dated(
+                    entries(
+                        &out.deltas,
+                        next,
+                        "reserve",
+                        Some(reservation.id.as_str()),
+                        Some(&order.id),
+                        key,
+                        Some(&out.ruleset),
+                        None,
+                    ),
+                    order.placed_at.as_deref(),
                 ),
                 reservations: vec![reservation.clone()],
                 ..Batch::default()
@@ -831,15 +848,18 @@ impl Core {
     ) -> Prepared {
         let changed = t.before != t.reservation.state;
         let batch = Batch {
-            entries: entries(
-                &t.deltas,
-                next,
-                kind,
-                Some(t.reservation.id.as_str()),
-                Some(&t.reservation.order),
-                key,
-                None,
-                None,
+            entries: dated(
+                entries(
+                    &t.deltas,
+                    next,
+                    kind,
+                    Some(t.reservation.id.as_str()),
+                    Some(&t.reservation.order),
+                    key,
+                    None,
+                    None,
+                ),
+                t.reservation.placed_at.as_deref(),
             ),
             reservations: if changed {
                 vec![t.reservation.clone()]

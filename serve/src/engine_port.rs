@@ -369,6 +369,12 @@ impl EnginePort {
         }
     }
 
+    /// Counts again the shipments of an order routed or confirmed before this start (see
+    /// [`sourcing_engine::Engine::count_shipments`]).
+    pub fn count_shipments(&self, locations: &[&str], placed_at: Option<&str>) -> bool {
+        self.engine.count_shipments(locations, placed_at)
+    }
+
     /// A reservation by id.
     pub fn reservation(&self, id: &str) -> Option<Reservation> {
         if self.ghosts.contains(id) {
