@@ -158,16 +158,33 @@ impl std::fmt::Debug for Core {
 /// The fingerprint of a request: its method, path and body (JSON read and written again,
 /// so spacing and key order do not matter).
 pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
-    let canonical = serde_json::from_slice::<serde_json::Value>(body)
-        .map(|v| v.to_string())
-        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
     let mut h = Sha256::new();
     h.update(method.as_bytes());
     h.update(b" ");
     h.update(path.as_bytes());
     h.update(b"\n");
-    h.update(canonical.as_bytes());
+    // Written straight into the hash: no copy of the canonical text is kept.
+    let hashed = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| serde_json::to_writer(HashWriter(&mut h), &v).ok());
+    if hashed.is_none() {
+        h.update(String::from_utf8_lossy(body).as_bytes());
+    }
     crate::engine_port::hex(&h.finalize())
+}
+
+/// Bytes written go into a hash.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The ledger entries of some figure changes.
@@ -230,13 +247,21 @@ fn remember(seq: &mut Seq, record: IdempotencyRecord) {
 
 /// The reservation as the service answers it.
 pub fn reservation_json(r: &Reservation) -> String {
+    reservation_json_with(
+        r,
+        crate::engine_port::decision_json(&r.decision, None).get(),
+    )
+}
+
+/// [`reservation_json`] with its decision already written as JSON.
+fn reservation_json_with(r: &Reservation, decision: &str) -> String {
     format!(
         "{{\"id\":{},\"order\":{},\"state\":\"{}\",\"expires_at\":{},\"decision\":{}}}",
         serde_json::Value::from(r.id.as_str()),
         serde_json::Value::from(r.order.as_str()),
         state_word(r.state),
         r.expires_at,
-        crate::engine_port::decision_json(&r.decision, None).get()
+        decision
     )
 }
 
@@ -796,7 +821,8 @@ impl Core {
                 undo,
                 answer: Answer {
                     status: 201,
-                    body: reservation_json(&reservation),
+                    // The reservation's decision is the one just written (no explain).
+                    body: reservation_json_with(&reservation, out.decision.get()),
                 },
                 held_change: 1,
             })
