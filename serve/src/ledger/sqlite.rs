@@ -8,7 +8,9 @@ use super::{
 use crate::engine_port::Reservation;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,10 +32,42 @@ CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL);
 ";
 
+/// How often the checkpointer copies the write-ahead log into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// Pages of write-ahead log past which a commit checkpoints by itself: only when the
+/// checkpointer falls far behind.
+const WRITER_CHECKPOINT_PAGES: u32 = 50_000;
+
 /// A ledger in one SQLite file.
 pub struct SqliteLedger {
     write: Mutex<Connection>,
     read: Mutex<Connection>,
+    /// Set to stop the checkpointer.
+    stop: Arc<AtomicBool>,
+    checkpointer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for SqliteLedger {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(h) = self.checkpointer.take() {
+            h.thread().unpark();
+            let _ = h.join();
+        }
+    }
+}
+
+/// Copies the log into the database file on its own connection, so commits only append
+/// to the log and sync it: a commit never waits for a checkpoint's copy and its sync of
+/// the database file. A passive checkpoint takes no lock that commits need.
+fn checkpoint_loop(connection: Connection, stop: &AtomicBool) {
+    while !stop.load(Ordering::Acquire) {
+        std::thread::park_timeout(CHECKPOINT_EVERY);
+        if let Err(e) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!("ledger checkpoint: {e}");
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteLedger {
@@ -68,8 +102,10 @@ impl SqliteLedger {
             .execute_batch(
                 // A page cache of 64 MiB keeps the tables' hot pages in memory, so a
                 // commit writes pages without reading them back first.
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; \
-                 PRAGMA cache_size=-65536;",
+                &format!(
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; \
+                     PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES};"
+                ),
             )
             .map_err(err(&context))?;
         write.execute_batch(SCHEMA).map_err(err(&context))?;
@@ -85,9 +121,21 @@ impl SqliteLedger {
         let read = Connection::open(path).map_err(err(&context))?;
         read.execute_batch("PRAGMA busy_timeout=5000;")
             .map_err(err(&context))?;
+        let checkpoints = Connection::open(path).map_err(err(&context))?;
+        checkpoints
+            .execute_batch("PRAGMA busy_timeout=5000; PRAGMA synchronous=FULL;")
+            .map_err(err(&context))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let checkpointer = std::thread::Builder::new()
+            .name("ledger-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpoints, &stopping))
+            .map_err(|e| LedgerError(format!("{context}: cannot start the checkpointer: {e}")))?;
         Ok(SqliteLedger {
             write: Mutex::new(write),
             read: Mutex::new(read),
+            stop,
+            checkpointer: Some(checkpointer),
         })
     }
 }
