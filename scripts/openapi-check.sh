@@ -69,11 +69,12 @@ done
 
 echo "== schemathesis against http://127.0.0.1:$PORT/openapi.json ($EXAMPLES examples per operation)" >&2
 status=0
-"$WORK/venv/bin/schemathesis" run "http://127.0.0.1:$PORT/openapi.json" \
+# Run from the throwaway folder: Schemathesis keeps its files in the working directory.
+(cd "$WORK" && "$WORK/venv/bin/schemathesis" run "http://127.0.0.1:$PORT/openapi.json" \
     --header "Authorization: Bearer $TOKEN" \
     --checks all --exclude-checks positive_data_acceptance \
     --max-examples "$EXAMPLES" --seed "$SEED" --generation-database none \
-    --request-timeout 10 --no-color || status=$?
+    --request-timeout 10 --no-color) || status=$?
 
 if grep -q -E "panicked|ERROR" "$WORK/serve.log"; then
     echo "openapi-check: the service logged errors:" >&2
