@@ -3,12 +3,14 @@
 //! kept-alive connections each send up to `--requests` requests of one `--kind` — `quote`,
 //! `route`, `reserve` or `mixed` (quote, route, reserve, confirm or release, availability) —
 //! and stop after `--seconds` at the latest. Reports requests per second and p50/p99/max
-//! latency per kind. Not run in CI.
+//! latency per kind. Each connection runs on a blocking thread of its own (`--driver
+//! threads`, the default) or all of them on one thread (`--driver async`). Not run in CI.
 //!
 //! ```sh
 //! cargo run --release -p sourcing-serve --example load -- \
 //!   --network N --inventory I --orders O [--kind mixed] [--clients 8] [--requests 2000] \
-//!   [--seconds 60] [--rules R] [--ledger PATH] [--addr HOST:PORT] [--token T]
+//!   [--seconds 60] [--driver async|threads] [--rules R] [--ledger PATH] \
+//!   [--addr HOST:PORT] [--token T]
 //! ```
 //!
 //! Request bodies are written before the clock starts, so the load generator spends its
@@ -109,6 +111,11 @@ fn main() {
     );
     let rules = arg(&args, "--rules").map(|p| (p.clone(), std::fs::read(&p).expect("rules")));
     let token = arg(&args, "--token");
+    let driver = arg(&args, "--driver").unwrap_or_else(|| "threads".to_string());
+    assert!(
+        ["async", "threads"].contains(&driver.as_str()),
+        "--driver is async (every connection on one thread) or threads (a thread each)"
+    );
 
     let orders: Vec<String> = std::fs::read_to_string(&orders)
         .expect("orders")
@@ -159,38 +166,177 @@ fn main() {
 
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
+    let settles = kind == "mixed";
+    let all = if driver == "threads" {
+        run_threads(plans, addr, token.clone(), settles, deadline)
+    } else {
+        // One thread for every connection.
+        let token = token.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(run_async(plans, addr, token, settles, deadline))
+        })
+        .join()
+        .unwrap()
+    };
+    report(&kind, clients, started, all);
+    // How the writer grouped the changes: commits, changes per commit, time per commit.
+    let mut c = Client::new(addr);
+    c.token = token;
+    if let Ok(m) = c.send("GET", "/metrics", &[], "") {
+        let value = |name: &str| {
+            m.body
+                .lines()
+                .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        let commits = value("sourcing_ledger_batch_size_count");
+        if commits > 0.0 {
+            println!(
+                "ledger: {commits:.0} commits, {:.1} changes per commit, {:.2} ms per commit",
+                value("sourcing_ledger_batch_size_sum") / commits,
+                value("sourcing_ledger_commit_seconds_sum") / commits * 1e3
+            );
+        }
+    }
+    if let Some((stop, server)) = local {
+        let _ = stop.send(());
+        rt.block_on(server).unwrap().unwrap();
+    }
+}
+
+type Latencies = BTreeMap<&'static str, Vec<Duration>>;
+
+/// The request a step sends: name, method, path, body; a settlement takes the last
+/// reservation the client holds.
+fn request(
+    step: Step,
+    i: usize,
+    held: &mut Vec<String>,
+) -> (&'static str, &'static str, String, String) {
+    match step {
+        Step::Send(n, m, p, b) => (n, m, p, b),
+        Step::Settle(order) => match held.pop() {
+            Some(id) if i.is_multiple_of(2) => (
+                "confirm",
+                "POST",
+                format!("/v1/reservations/{id}/confirm"),
+                String::new(),
+            ),
+            Some(id) => (
+                "release",
+                "POST",
+                format!("/v1/reservations/{id}/release"),
+                String::new(),
+            ),
+            None => ("quote", "POST", "/v1/quote".to_string(), order),
+        },
+    }
+}
+
+/// Every client on one thread of its own over tokio.
+async fn run_async(
+    plans: Vec<Vec<Step>>,
+    addr: SocketAddr,
+    token: Option<String>,
+    settles: bool,
+    deadline: Instant,
+) -> Latencies {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    let tasks: Vec<_> = plans
+        .into_iter()
+        .map(|steps| {
+            let token = token.clone();
+            tokio::spawn(async move {
+                let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                let mut conn = tokio::io::BufReader::new(stream);
+                let mut lat = Latencies::new();
+                let mut held: Vec<String> = Vec::new();
+                let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
+                let mut line = String::new();
+                for (i, step) in steps.into_iter().enumerate() {
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                    let (name, method, path, body) = request(step, i, &mut held);
+                    let message = format!(
+                        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{auth}\r\n{body}",
+                        body.len()
+                    );
+                    let t = Instant::now();
+                    conn.get_mut().write_all(message.as_bytes()).await.unwrap();
+                    line.clear();
+                    conn.read_line(&mut line).await.unwrap();
+                    let status: u16 = line
+                        .split_whitespace()
+                        .nth(1)
+                        .and_then(|s| s.parse().ok())
+                        .expect("an HTTP answer");
+                    let mut length = 0usize;
+                    loop {
+                        line.clear();
+                        assert!(conn.read_line(&mut line).await.unwrap() > 0, "closed");
+                        let l = line.trim_end();
+                        if l.is_empty() {
+                            break;
+                        }
+                        if let Some((k, v)) = l.split_once(':') {
+                            if k.eq_ignore_ascii_case("content-length") {
+                                length = v.trim().parse().unwrap();
+                            }
+                        }
+                    }
+                    let mut answer = vec![0u8; length];
+                    conn.read_exact(&mut answer).await.unwrap();
+                    lat.entry(name).or_default().push(t.elapsed());
+                    let text = String::from_utf8_lossy(&answer);
+                    assert!(status / 100 == 2, "{path}: {status} {text}");
+                    if name == "reserve" && settles {
+                        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                        if let Some(id) = v["id"].as_str() {
+                            held.push(id.to_string());
+                        }
+                    }
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut all = Latencies::new();
+    for t in tasks {
+        for (k, v) in t.await.unwrap() {
+            all.entry(k).or_default().extend(v);
+        }
+    }
+    all
+}
+
+/// One blocking thread per client.
+fn run_threads(
+    plans: Vec<Vec<Step>>,
+    addr: SocketAddr,
+    token: Option<String>,
+    settles: bool,
+    deadline: Instant,
+) -> Latencies {
     let workers: Vec<_> = plans
         .into_iter()
         .map(|steps| {
             let token = token.clone();
-            let settles = kind == "mixed";
             std::thread::spawn(move || {
                 let mut c = Client::new(addr);
                 c.token = token;
-                let mut lat: BTreeMap<&'static str, Vec<Duration>> = BTreeMap::new();
+                let mut lat = Latencies::new();
                 let mut held: Vec<String> = Vec::new();
                 for (i, step) in steps.into_iter().enumerate() {
                     if Instant::now() >= deadline {
                         break;
                     }
-                    let (name, method, path, body) = match step {
-                        Step::Send(n, m, p, b) => (n, m, p, b),
-                        Step::Settle(order) => match held.pop() {
-                            Some(id) if i % 2 == 0 => (
-                                "confirm",
-                                "POST",
-                                format!("/v1/reservations/{id}/confirm"),
-                                String::new(),
-                            ),
-                            Some(id) => (
-                                "release",
-                                "POST",
-                                format!("/v1/reservations/{id}/release"),
-                                String::new(),
-                            ),
-                            None => ("quote", "POST", "/v1/quote".to_string(), order),
-                        },
-                    };
+                    let (name, method, path, body) = request(step, i, &mut held);
                     let t = Instant::now();
                     let r = c.send(method, &path, &[], &body).expect("answer");
                     lat.entry(name).or_default().push(t.elapsed());
@@ -205,12 +351,17 @@ fn main() {
             })
         })
         .collect();
-    let mut all: BTreeMap<&'static str, Vec<Duration>> = BTreeMap::new();
+    let mut all = Latencies::new();
     for w in workers {
         for (k, v) in w.join().unwrap() {
             all.entry(k).or_default().extend(v);
         }
     }
+    all
+}
+
+/// Requests per second and p50/p99/max latency per kind.
+fn report(kind: &str, clients: usize, started: Instant, all: Latencies) {
     let elapsed = started.elapsed();
     let total: usize = all.values().map(Vec::len).sum();
     let secs = elapsed.as_secs_f64();
@@ -234,28 +385,5 @@ fn main() {
             q(0.99),
             max
         );
-    }
-    // How the writer grouped the changes: commits, changes per commit, time per commit.
-    let mut c = Client::new(addr);
-    c.token = token;
-    if let Ok(m) = c.send("GET", "/metrics", &[], "") {
-        let value = |name: &str| {
-            m.body
-                .lines()
-                .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        let commits = value("sourcing_ledger_batch_size_count");
-        if commits > 0.0 {
-            println!(
-                "ledger: {commits:.0} commits, {:.1} changes per commit, {:.2} ms per commit",
-                value("sourcing_ledger_batch_size_sum") / commits,
-                value("sourcing_ledger_commit_seconds_sum") / commits * 1e3
-            );
-        }
-    }
-    if let Some((stop, server)) = local {
-        let _ = stop.send(());
-        rt.block_on(server).unwrap().unwrap();
     }
 }

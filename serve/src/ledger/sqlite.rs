@@ -35,8 +35,11 @@ CREATE TABLE IF NOT EXISTS idempotency (
 /// How often the checkpointer copies the write-ahead log into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
-/// Pages of write-ahead log past which a commit checkpoints by itself: only when the
-/// checkpointer falls far behind.
+/// Pages of write-ahead log past which a commit checkpoints by itself. Under a steady
+/// stream of commits the checkpointer never catches the log's end, so the log is only
+/// started again from its beginning by such a commit: the log stays under about 200 MB.
+/// (At 4,000 pages the commits that checkpoint made reservations per second fall by a
+/// quarter.)
 const WRITER_CHECKPOINT_PAGES: u32 = 50_000;
 
 /// A ledger in one SQLite file.
