@@ -28,6 +28,7 @@ fn entry(seq: u64, kind: &str, sku: &str, on_hand: i64, reserved: i64) -> Entry 
         idempotency_key: None,
         ruleset: None,
         reference: None,
+        placed_at: None,
     }
 }
 

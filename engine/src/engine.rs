@@ -745,6 +745,24 @@ impl Engine {
         &self.network
     }
 
+    /// Counts again the shipments of an order sent before this engine was built (a
+    /// service rebuilding from its ledger): one from each of `locations` (location ids)
+    /// against the capacity of the day of `placed_at`, as routing it did. All or nothing:
+    /// false, counting nothing, when a location is unknown or full that day.
+    pub fn count_shipments(&self, locations: &[&str], placed_at: Option<&str>) -> bool {
+        let mut indexes: Vec<u32> = Vec::with_capacity(locations.len());
+        for id in locations {
+            let Some(i) = self.network.location_index(id) else {
+                return false;
+            };
+            if !indexes.contains(&(i as u32)) {
+                indexes.push(i as u32);
+            }
+        }
+        let day = crate::capacity::day_of(placed_at);
+        self.stock().capacity.add(&indexes, day)
+    }
+
     /// The stock as it is now (for the tools and tests; the front door is
     /// [`Engine::figures`], [`Engine::availability`] and [`Engine::apply`]).
     #[doc(hidden)]

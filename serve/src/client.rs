@@ -87,10 +87,11 @@ impl Client {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         head.push_str("\r\n");
+        // One write: head and body leave in one segment.
+        head.push_str(body);
         let reader = self.stream()?;
         let stream = reader.get_mut();
         stream.write_all(head.as_bytes())?;
-        stream.write_all(body.as_bytes())?;
         stream.flush()?;
         let mut line = String::new();
         reader.read_line(&mut line)?;

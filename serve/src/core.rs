@@ -158,16 +158,33 @@ impl std::fmt::Debug for Core {
 /// The fingerprint of a request: its method, path and body (JSON read and written again,
 /// so spacing and key order do not matter).
 pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
-    let canonical = serde_json::from_slice::<serde_json::Value>(body)
-        .map(|v| v.to_string())
-        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
     let mut h = Sha256::new();
     h.update(method.as_bytes());
     h.update(b" ");
     h.update(path.as_bytes());
     h.update(b"\n");
-    h.update(canonical.as_bytes());
+    // Written straight into the hash: no copy of the canonical text is kept.
+    let hashed = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| serde_json::to_writer(HashWriter(&mut h), &v).ok());
+    if hashed.is_none() {
+        h.update(String::from_utf8_lossy(body).as_bytes());
+    }
     crate::engine_port::hex(&h.finalize())
+}
+
+/// Bytes written go into a hash.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The ledger entries of some figure changes.
@@ -199,8 +216,18 @@ pub fn entries(
             idempotency_key: key.map(str::to_string),
             ruleset: ruleset.map(str::to_string),
             reference: reference.map(str::to_string),
+            placed_at: None,
         })
         .collect()
+}
+
+/// Entries marked with their order's `placed_at`: the day their shipments count against
+/// the locations' capacity, counted again from the ledger on the next start.
+fn dated(mut entries: Vec<Entry>, placed_at: Option<&str>) -> Vec<Entry> {
+    for e in &mut entries {
+        e.placed_at = placed_at.map(str::to_string);
+    }
+    entries
 }
 
 /// Remembers an answer given before (by this instance or, over a shared ledger, another).
@@ -220,13 +247,21 @@ fn remember(seq: &mut Seq, record: IdempotencyRecord) {
 
 /// The reservation as the service answers it.
 pub fn reservation_json(r: &Reservation) -> String {
+    reservation_json_with(
+        r,
+        crate::engine_port::decision_json(&r.decision, None).get(),
+    )
+}
+
+/// [`reservation_json`] with its decision already written as JSON.
+fn reservation_json_with(r: &Reservation, decision: &str) -> String {
     format!(
         "{{\"id\":{},\"order\":{},\"state\":\"{}\",\"expires_at\":{},\"decision\":{}}}",
         serde_json::Value::from(r.id.as_str()),
         serde_json::Value::from(r.order.as_str()),
         state_word(r.state),
         r.expires_at,
-        crate::engine_port::decision_json(&r.decision, None).get()
+        decision
     )
 }
 
@@ -349,8 +384,9 @@ impl Core {
                 }
             }
             let mut batch = Batch::default();
-            for job in &jobs {
-                batch.extend(&job.batch);
+            // Moved, not copied: a job needs only its undo and answer from here on.
+            for job in &mut jobs {
+                batch.append(std::mem::take(&mut job.batch));
             }
             let started = Instant::now();
             let result = self.ledger.commit(&batch);
@@ -705,15 +741,18 @@ impl Core {
                 .into_iter()
                 .collect();
             let batch = Batch {
-                entries: entries(
-                    &out.deltas,
-                    next,
-                    "route",
-                    None,
-                    Some(&order.id),
-                    key,
-                    Some(&out.ruleset),
-                    None,
+                entries: dated(
+                    entries(
+                        &out.deltas,
+                        next,
+                        "route",
+                        None,
+                        Some(&order.id),
+                        key,
+                        Some(&out.ruleset),
+                        None,
+                    ),
+                    order.placed_at.as_deref(),
                 ),
                 ..Batch::default()
             };
@@ -761,15 +800,18 @@ impl Core {
                 .into_iter()
                 .collect();
             let batch = Batch {
-                entries: entries(
-                    &out.deltas,
-                    next,
-                    "reserve",
-                    Some(reservation.id.as_str()),
-                    Some(&order.id),
-                    key,
-                    Some(&out.ruleset),
-                    None,
+                entries: dated(
+                    entries(
+                        &out.deltas,
+                        next,
+                        "reserve",
+                        Some(reservation.id.as_str()),
+                        Some(&order.id),
+                        key,
+                        Some(&out.ruleset),
+                        None,
+                    ),
+                    order.placed_at.as_deref(),
                 ),
                 reservations: vec![reservation.clone()],
                 ..Batch::default()
@@ -779,7 +821,8 @@ impl Core {
                 undo,
                 answer: Answer {
                     status: 201,
-                    body: reservation_json(&reservation),
+                    // The reservation's decision is the one just written (no explain).
+                    body: reservation_json_with(&reservation, out.decision.get()),
                 },
                 held_change: 1,
             })
@@ -831,15 +874,18 @@ impl Core {
     ) -> Prepared {
         let changed = t.before != t.reservation.state;
         let batch = Batch {
-            entries: entries(
-                &t.deltas,
-                next,
-                kind,
-                Some(t.reservation.id.as_str()),
-                Some(&t.reservation.order),
-                key,
-                None,
-                None,
+            entries: dated(
+                entries(
+                    &t.deltas,
+                    next,
+                    kind,
+                    Some(t.reservation.id.as_str()),
+                    Some(&t.reservation.order),
+                    key,
+                    None,
+                    None,
+                ),
+                t.reservation.placed_at.as_deref(),
             ),
             reservations: if changed {
                 vec![t.reservation.clone()]

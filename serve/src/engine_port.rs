@@ -42,7 +42,13 @@ pub fn content_hash(bytes: &[u8]) -> String {
 
 /// Lowercase hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 /// The word the service writes for a reservation's state.
@@ -367,6 +373,12 @@ impl EnginePort {
             deltas,
             engine: (options.mode != Mode::Quote).then_some(out),
         }
+    }
+
+    /// Counts again the shipments of an order routed or confirmed before this start (see
+    /// [`sourcing_engine::Engine::count_shipments`]).
+    pub fn count_shipments(&self, locations: &[&str], placed_at: Option<&str>) -> bool {
+        self.engine.count_shipments(locations, placed_at)
     }
 
     /// A reservation by id.

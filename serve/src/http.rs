@@ -80,8 +80,10 @@ pub struct ReservationRequest {
     /// The order.
     #[schema(value_type = Object)]
     pub order: Box<serde_json::value::RawValue>,
-    /// Seconds the units are held (default 900, at most 86,400).
-    pub ttl_s: Option<u64>,
+    /// Seconds the units are held (default 900, at most 86,400). A whole number, also
+    /// when written with a fraction of zero (`600.0`), as JSON Schema's integers are.
+    #[schema(value_type = Option<u64>, minimum = 1, maximum = 86400)]
+    pub ttl_s: Option<serde_json::Number>,
 }
 
 /// A reservation.
@@ -109,6 +111,7 @@ pub struct MovementRequest {
     /// SKU.
     pub sku: String,
     /// `receipt`, `adjustment`, `return`, `transfer` or `count`.
+    #[schema(pattern = "^(receipt|adjustment|return|transfer|count)$")]
     pub kind: String,
     /// Units to add (negative: remove).
     pub delta: Option<i64>,
@@ -298,6 +301,25 @@ fn json_object(body: &[u8], what: &str) -> Result<serde_json::Value, ApiError> {
     Ok(v)
 }
 
+/// Checks that JSON text is an object, with the same refusals as [`json_object`], without
+/// building it (the body is read again by whoever needs its fields).
+fn is_json_object(body: &[u8], what: &str) -> Result<(), ApiError> {
+    let raw: &serde_json::value::RawValue = serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(400, format!("{what}: expected a JSON object: {e}")))?;
+    let found = match raw.get().as_bytes().first() {
+        Some(b'{') => return Ok(()),
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    };
+    Err(ApiError::new(
+        400,
+        format!("{what}: expected a JSON object, found {found}"),
+    ))
+}
+
 fn kind_of(v: &serde_json::Value) -> &'static str {
     match v {
         serde_json::Value::Null => "null",
@@ -313,7 +335,11 @@ fn kind_of(v: &serde_json::Value) -> &'static str {
 /// is the client's own, line ends made spaces (JSON-equivalent), so the column in the
 /// message is the offset in what the client sent.
 fn order_of(state: &AppState, text: &str) -> Result<sourcing_engine::ValidOrder, ApiError> {
-    let text = text.replace(['\n', '\r'], " ");
+    let text: std::borrow::Cow<'_, str> = if text.contains(['\n', '\r']) {
+        text.replace(['\n', '\r'], " ").into()
+    } else {
+        text.into()
+    };
     state
         .core
         .port
@@ -370,7 +396,7 @@ async fn quote(
     let run = || -> Result<Answer, ApiError> {
         let body = body_of(body)?;
         let explain = wants_explain(query.as_deref())?;
-        json_object(&body, "order")?;
+        is_json_object(&body, "order")?;
         let order = order_of(&state, &String::from_utf8_lossy(&body))?;
         let out = state.core.port.route(
             &order,
@@ -399,7 +425,7 @@ async fn route(
 ) -> Response {
     let prepared = (|| {
         let body = body_of(body)?;
-        json_object(&body, "order")?;
+        is_json_object(&body, "order")?;
         let order = order_of(&state, &String::from_utf8_lossy(&body))?;
         let key = key_of(&headers, Some(&order.id))?.unwrap_or_default();
         let fp = fingerprint("POST", "/v1/route", &body);
@@ -422,23 +448,38 @@ async fn reserve(
 ) -> Response {
     let prepared = (|| {
         let body = body_of(body)?;
-        json_object(&body, "reservation")?;
+        is_json_object(&body, "reservation")?;
         let request: ReservationRequest = serde_json::from_slice(&body).map_err(|e| {
             ApiError::new(
                 400,
                 format!("reservation: expected {{\"order\": {{…}}, \"ttl_s\": seconds}}: {e}"),
             )
         })?;
-        json_object(request.order.get().as_bytes(), "order")?;
-        let ttl = request.ttl_s.unwrap_or(DEFAULT_TTL_S);
-        if ttl == 0 || ttl > MAX_TTL_S {
-            return Err(ApiError::new(
-                422,
-                format!(
-                    "ttl_s: must be a whole number of seconds from 1 to {MAX_TTL_S}, found {ttl}"
-                ),
-            ));
-        }
+        is_json_object(request.order.get().as_bytes(), "order")?;
+        let ttl = match &request.ttl_s {
+            None => Some(DEFAULT_TTL_S),
+            Some(n) => n.as_u64().or_else(|| {
+                // 600.0 is the whole number 600; 600.5 and -1 are no number of seconds.
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= MAX_TTL_S as f64)
+                    .map(|f| f as u64)
+            }),
+        };
+        let ttl = match ttl {
+            Some(t) if (1..=MAX_TTL_S).contains(&t) => t,
+            _ => {
+                let found = request
+                    .ttl_s
+                    .as_ref()
+                    .map_or_else(String::new, ToString::to_string);
+                return Err(ApiError::new(
+                    422,
+                    format!(
+                        "ttl_s: must be a whole number of seconds from 1 to {MAX_TTL_S}, found {found}"
+                    ),
+                ));
+            }
+        };
         let order = order_of(&state, request.order.get())?;
         let key = key_of(&headers, Some(&order.id))?.unwrap_or_default();
         let fp = fingerprint("POST", "/v1/reservations", &body);
@@ -690,7 +731,7 @@ async fn availability(State(state): State<AppState>, RawQuery(query): RawQuery) 
 
 /// Every stock change in order: the audit trail.
 #[utoipa::path(get, path = "/v1/ledger",
-    params(("after" = Option<u64>, Query, description = "entries after this seq (default 0)"), ("limit" = Option<usize>, Query, description = "at most this many (default 100, at most 1000)")),
+    params(("after" = Option<u64>, Query, description = "entries after this seq (default 0)"), ("limit" = Option<usize>, Query, minimum = 1, maximum = 1000, description = "at most this many (default 100, at most 1000)")),
     responses((status = 200, body = LedgerPage), (status = 400, body = ErrorBody)))]
 async fn ledger(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let mut after = 0u64;
@@ -704,9 +745,10 @@ async fn ledger(State(state): State<AppState>, RawQuery(query): RawQuery) -> Res
             .into_response()
         };
         match k.as_str() {
-            "after" => match v.parse() {
-                Ok(a) => after = a,
-                Err(_) => return bad("a whole number ≥ 0"),
+            // Sequence numbers are 64-bit signed in the ledger and the document.
+            "after" => match v.parse::<u64>() {
+                Ok(a) if i64::try_from(a).is_ok() => after = a,
+                _ => return bad("a whole number from 0 to 9223372036854775807"),
             },
             "limit" => match v.parse::<usize>() {
                 Ok(l) if (1..=MAX_LEDGER_PAGE).contains(&l) => limit = l,

@@ -127,6 +127,7 @@ pub fn open(
     if let Some(last) = stored.last_reservation {
         port.continue_after(last);
     }
+    recount_shipments(&port, &stored.entries);
     let next = stored.entries.last().map_or(1, |e| e.seq + 1);
     let core = Core::start(
         port,
@@ -140,6 +141,43 @@ pub fn open(
         warnings: loaded.warnings,
         rebuilt,
     })
+}
+
+/// Counts again against the locations' daily capacity the shipments of every order
+/// routed and every reservation confirmed before this start (held ones count as they are
+/// restored; released and expired ones gave theirs back). Each order's shipments are the
+/// locations its entries took from, on the day of its `placed_at`.
+fn recount_shipments(port: &EnginePort, entries: &[ledger::Entry]) {
+    // (kind, order or reservation) → (placed_at, locations), in ledger order.
+    let mut shipped: Vec<(&str, Option<&str>, Vec<&str>)> = Vec::new();
+    let mut at: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
+    for e in entries {
+        let id = match e.kind.as_str() {
+            "route" => e.order.as_deref(),
+            "confirm" => e.reservation.as_deref(),
+            _ => None,
+        };
+        let Some(id) = id else { continue };
+        let i = *at.entry((e.kind.as_str(), id)).or_insert_with(|| {
+            shipped.push((id, e.placed_at.as_deref(), Vec::new()));
+            shipped.len() - 1
+        });
+        let locations = &mut shipped[i].2;
+        if !locations.contains(&e.location.as_str()) {
+            locations.push(e.location.as_str());
+        }
+    }
+    let mut refused = 0usize;
+    for (_, placed_at, locations) in &shipped {
+        if !port.count_shipments(locations, *placed_at) {
+            refused += 1;
+        }
+    }
+    if refused > 0 {
+        tracing::warn!(
+            "{refused} orders of the ledger did not fit their day's capacity again (a location unknown or full)"
+        );
+    }
 }
 
 /// How the service listens.

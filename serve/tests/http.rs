@@ -115,7 +115,7 @@ fn what_a_client_sends_wrong_is_a_4xx_with_an_error_never_a_5xx() {
     }
     let r = server.call("POST", "/v1/reservations", &format!("{{\"order\": {bad}}}"));
     assert_eq!(r.status, 422, "{}", r.body);
-    for ttl in ["0", "86401"] {
+    for ttl in ["0", "86401", "600.5", "-1", "1e9"] {
         let body = format!(
             "{{\"order\": {}, \"ttl_s\": {ttl}}}",
             order("T-1", "TSHIRT-M", 1)
@@ -124,6 +124,15 @@ fn what_a_client_sends_wrong_is_a_4xx_with_an_error_never_a_5xx() {
         assert_eq!(r.status, 422, "{}", r.body);
         assert!(error(&r).contains("ttl_s"), "{}", r.body);
     }
+    // A whole number written with a zero fraction is a whole number (as JSON Schema says).
+    let body = format!(
+        "{{\"order\": {}, \"ttl_s\": 600.0}}",
+        order("T-2", "TSHIRT-M", 1)
+    );
+    let r = server.call("POST", "/v1/reservations", &body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let ttl = r.json()["expires_at"].as_i64().unwrap() - sourcing_serve::ledger::now_unix();
+    assert!((595..=600).contains(&ttl), "ttl 600 s, got {ttl}");
     let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(5000));
     let r = server.call("POST", "/v1/quote", &big);
     assert_eq!(r.status, 413, "{}", r.body);
@@ -141,6 +150,19 @@ fn what_a_client_sends_wrong_is_a_4xx_with_an_error_never_a_5xx() {
     assert_eq!(server.call("GET", "/v1/availability", "").status, 400);
     assert_eq!(server.call("GET", "/v1/ledger?limit=0", "").status, 400);
     assert_eq!(server.call("GET", "/v1/ledger?after=x", "").status, 400);
+    // Sequence numbers are signed 64-bit, as the document says.
+    assert_eq!(
+        server
+            .call("GET", "/v1/ledger?after=9223372036854775808", "")
+            .status,
+        400
+    );
+    assert_eq!(
+        server
+            .call("GET", "/v1/ledger?after=9223372036854775807", "")
+            .status,
+        200
+    );
     assert_eq!(
         server
             .call(

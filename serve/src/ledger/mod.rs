@@ -60,6 +60,10 @@ pub struct Entry {
     /// A movement's reference (a delivery note, a count sheet).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// The order's `placed_at` (routes and reservations): the day its shipments count
+    /// against the locations' daily capacity, so a restart counts them again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placed_at: Option<String>,
 }
 
 /// The stored answer to a request with an idempotency key.
@@ -90,6 +94,14 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// Appends another batch, taking its contents.
+    pub fn append(&mut self, mut other: Batch) {
+        self.entries.append(&mut other.entries);
+        self.reservations.append(&mut other.reservations);
+        self.idempotency.append(&mut other.idempotency);
+        self.expect_on_hand.append(&mut other.expect_on_hand);
+    }
+
     /// Appends another batch.
     pub fn extend(&mut self, other: &Batch) {
         self.entries.extend(other.entries.iter().cloned());

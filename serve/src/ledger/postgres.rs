@@ -28,7 +28,8 @@ const SETUP_LOCK: i64 = 0x736f_7572_6369_6e67;
 
 /// The schema, one migration per version, applied in order on the first start of a
 /// version that does not have them (`schema_version`).
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE snapshot (
     location TEXT NOT NULL, sku TEXT NOT NULL,
@@ -52,10 +53,14 @@ CREATE INDEX reservations_state ON reservations (state);
 CREATE SEQUENCE instance_numbers;
 CREATE TABLE idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL);
-"];
+",
+    "
+ALTER TABLE entries ADD COLUMN placed_at TEXT;
+",
+];
 
 const ENTRY_COLUMNS: &str = "seq, at, kind, location, sku, on_hand_delta, reserved_delta, \
-     reservation, order_id, idempotency_key, ruleset, reference";
+     reservation, order_id, idempotency_key, ruleset, reference, placed_at";
 
 const RESERVATION_COLUMNS: &str = "id, order_id, state, expires_at, body";
 
@@ -276,6 +281,7 @@ fn entry_from_row(row: &Row) -> Entry {
         idempotency_key: row.get(9),
         ruleset: row.get(10),
         reference: row.get(11),
+        placed_at: row.get(12),
     }
 }
 
@@ -436,7 +442,7 @@ impl PgLedger {
                     "INSERT INTO entries ({ENTRY_COLUMNS})
                      SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[],
                         $5::TEXT[], $6::BIGINT[], $7::BIGINT[], $8::TEXT[], $9::TEXT[],
-                        $10::TEXT[], $11::TEXT[], $12::TEXT[])"
+                        $10::TEXT[], $11::TEXT[], $12::TEXT[], $13::TEXT[])"
                 ),
                 &[
                     &cols.seq,
@@ -451,6 +457,7 @@ impl PgLedger {
                     &cols.key,
                     &cols.ruleset,
                     &cols.reference,
+                    &cols.placed_at,
                 ],
             )?;
             tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last.to_string()])?;
@@ -474,6 +481,7 @@ struct EntryColumns {
     key: Vec<Option<String>>,
     ruleset: Vec<Option<String>>,
     reference: Vec<Option<String>>,
+    placed_at: Vec<Option<String>>,
 }
 
 impl EntryColumns {
@@ -490,6 +498,7 @@ impl EntryColumns {
         self.key.push(e.idempotency_key.clone());
         self.ruleset.push(e.ruleset.clone());
         self.reference.push(e.reference.clone());
+        self.placed_at.push(e.placed_at.clone());
     }
 }
 
@@ -928,6 +937,7 @@ mod pg_tests {
             idempotency_key: None,
             ruleset: None,
             reference: None,
+            placed_at: None,
         }
     }
 

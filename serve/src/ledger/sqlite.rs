@@ -8,7 +8,9 @@ use super::{
 use crate::engine_port::Reservation;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -20,7 +22,8 @@ CREATE TABLE IF NOT EXISTS entries (
     seq INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL,
     location TEXT NOT NULL, sku TEXT NOT NULL,
     on_hand_delta INTEGER NOT NULL, reserved_delta INTEGER NOT NULL,
-    reservation TEXT, order_id TEXT, idempotency_key TEXT, ruleset TEXT, reference TEXT);
+    reservation TEXT, order_id TEXT, idempotency_key TEXT, ruleset TEXT, reference TEXT,
+    placed_at TEXT);
 CREATE TABLE IF NOT EXISTS reservations (
     id TEXT PRIMARY KEY, order_id TEXT NOT NULL, state TEXT NOT NULL,
     expires_at INTEGER NOT NULL, body TEXT NOT NULL);
@@ -29,10 +32,45 @@ CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL);
 ";
 
+/// How often the checkpointer copies the write-ahead log into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// Pages of write-ahead log past which a commit checkpoints by itself. Under a steady
+/// stream of commits the checkpointer never catches the log's end, so the log is only
+/// started again from its beginning by such a commit: the log stays under about 200 MB.
+/// (At 4,000 pages the commits that checkpoint made reservations per second fall by a
+/// quarter.)
+const WRITER_CHECKPOINT_PAGES: u32 = 50_000;
+
 /// A ledger in one SQLite file.
 pub struct SqliteLedger {
     write: Mutex<Connection>,
     read: Mutex<Connection>,
+    /// Set to stop the checkpointer.
+    stop: Arc<AtomicBool>,
+    checkpointer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for SqliteLedger {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(h) = self.checkpointer.take() {
+            h.thread().unpark();
+            let _ = h.join();
+        }
+    }
+}
+
+/// Copies the log into the database file on its own connection, so commits only append
+/// to the log and sync it: a commit never waits for a checkpoint's copy and its sync of
+/// the database file. A passive checkpoint takes no lock that commits need.
+fn checkpoint_loop(connection: Connection, stop: &AtomicBool) {
+    while !stop.load(Ordering::Acquire) {
+        std::thread::park_timeout(CHECKPOINT_EVERY);
+        if let Err(e) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!("ledger checkpoint: {e}");
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteLedger {
@@ -65,16 +103,42 @@ impl SqliteLedger {
         let write = Connection::open(path).map_err(err(&context))?;
         write
             .execute_batch(
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;",
+                // A page cache of 64 MiB keeps the tables' hot pages in memory, so a
+                // commit writes pages without reading them back first.
+                &format!(
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; \
+                     PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES};"
+                ),
             )
             .map_err(err(&context))?;
         write.execute_batch(SCHEMA).map_err(err(&context))?;
+        // A ledger made before entries carried `placed_at` gets the column (empty).
+        let has_placed_at = write
+            .prepare("SELECT placed_at FROM entries LIMIT 0")
+            .is_ok();
+        if !has_placed_at {
+            write
+                .execute_batch("ALTER TABLE entries ADD COLUMN placed_at TEXT;")
+                .map_err(err(&context))?;
+        }
         let read = Connection::open(path).map_err(err(&context))?;
         read.execute_batch("PRAGMA busy_timeout=5000;")
             .map_err(err(&context))?;
+        let checkpoints = Connection::open(path).map_err(err(&context))?;
+        checkpoints
+            .execute_batch("PRAGMA busy_timeout=5000; PRAGMA synchronous=FULL;")
+            .map_err(err(&context))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let checkpointer = std::thread::Builder::new()
+            .name("ledger-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpoints, &stopping))
+            .map_err(|e| LedgerError(format!("{context}: cannot start the checkpointer: {e}")))?;
         Ok(SqliteLedger {
             write: Mutex::new(write),
             read: Mutex::new(read),
+            stop,
+            checkpointer: Some(checkpointer),
         })
     }
 }
@@ -99,11 +163,12 @@ fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         idempotency_key: row.get(9)?,
         ruleset: row.get(10)?,
         reference: row.get(11)?,
+        placed_at: row.get(12)?,
     })
 }
 
 const ENTRY_COLUMNS: &str = "seq, at, kind, location, sku, on_hand_delta, reserved_delta, \
-     reservation, order_id, idempotency_key, ruleset, reference";
+     reservation, order_id, idempotency_key, ruleset, reference, placed_at";
 
 impl Ledger for SqliteLedger {
     fn initialised(&self) -> Result<bool, LedgerError> {
@@ -221,7 +286,7 @@ impl Ledger for SqliteLedger {
         {
             let mut insert = tx
                 .prepare_cached(&format!(
-                    "INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                    "INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
                 ))
                 .map_err(&e)?;
             for x in &batch.entries {
@@ -238,7 +303,8 @@ impl Ledger for SqliteLedger {
                         x.order,
                         x.idempotency_key,
                         x.ruleset,
-                        x.reference
+                        x.reference,
+                        x.placed_at
                     ])
                     .map_err(&e)?;
             }

@@ -89,6 +89,46 @@ impl Server {
     pub fn start_with(options: Options, rules: Option<&Path>) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let core = open_at(&dir.path().join("ledger.db"), rules);
+        Server::serve(dir, core, options)
+    }
+
+    /// A server over `network.json` and `inventory.csv` in `dir`, its ledger
+    /// `dir/ledger.db` (made from the inventory on the first start, read again on later
+    /// ones): start it, drop it, start it again on the same folder to restart.
+    pub fn start_in(dir: tempfile::TempDir) -> Server {
+        let network =
+            sourcing_engine::load::load_network(&dir.path().join("network.json")).expect("network");
+        let ledger: Arc<dyn Ledger> =
+            Arc::new(SqliteLedger::open(&dir.path().join("ledger.db")).expect("ledger"));
+        let inventory = dir.path().join("inventory.csv");
+        let core = sourcing_serve::open(
+            network,
+            ledger,
+            |n| sourcing_engine::load::load_inventory(&inventory, n).map_err(|e| e.to_string()),
+            None,
+        )
+        .expect("opens")
+        .core;
+        Server::serve(dir, core, Options::default())
+    }
+
+    /// Stops the server (gracefully) and hands back its folder.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        self.halt();
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    fn halt(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    fn serve(dir: tempfile::TempDir, core: Arc<Core>, options: Options) -> Server {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let serving = Arc::clone(&core);
@@ -142,12 +182,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.halt();
     }
 }
 
