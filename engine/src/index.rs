@@ -226,9 +226,10 @@ fn widest_axis(points: &[Point]) -> usize {
     }
 }
 
-/// A lower bound on a rule objective that grows with the shipment cost and the distance:
-/// `per_cost · cost + per_km · km + offset`, both factors at least zero, so a bound on the
-/// cost and on the distance of every holder in a ball is a bound on its objective.
+/// A lower bound on a rule objective that grows with the shipment cost, the distance and
+/// the days a carrier takes: `per_cost · cost + per_km · km + per_day · extra days +
+/// offset`, every factor at least zero, so a bound on the cost and on the distance of every
+/// holder in a ball is a bound on its objective.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct ObjectiveScale {
     pub per_cost: f64,
@@ -236,12 +237,25 @@ pub(crate) struct ObjectiveScale {
     pub offset: f64,
     /// Holders farther away than this are of no use to the walk (an exclusion drops them).
     pub max_km: f64,
+    /// What a day more costs (0: the objective does not grow with the days).
+    pub per_day: f64,
+    /// The days a carrier takes at least, beyond those `offset` counts: the fewest
+    /// processing days less the fewest days of `offset`, plus the transit days below.
+    pub days_beyond: f64,
+    /// The fastest service's kilometres per day: transit takes at least
+    /// `max(1, ⌈km / fastest⌉)` days.
+    pub fastest_km_per_day: f64,
 }
 
 impl ObjectiveScale {
     #[inline]
     fn apply(&self, cost: f64, km: f64) -> f64 {
-        self.per_cost * cost + self.per_km * km + self.offset
+        let mut bound = self.per_cost * cost + self.per_km * km + self.offset;
+        if self.per_day > 0.0 && self.fastest_km_per_day > 0.0 {
+            let transit = (km / self.fastest_km_per_day).ceil().max(1.0);
+            bound += self.per_day * (self.days_beyond + transit).max(0.0);
+        }
+        bound
     }
 }
 
@@ -345,5 +359,38 @@ pub(crate) fn kind_number(kind: crate::model::network::LocationKind) -> u8 {
         LocationKind::Dc => 0,
         LocationKind::Store => 1,
         LocationKind::Dropship => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ObjectiveScale;
+
+    /// `cost + 1.5 EUR * days`, carriers at 450 km a day, every location one processing day
+    /// at least and the offset counting one day: the walk adds the carrier's transit days.
+    #[test]
+    fn the_bound_grows_with_the_transit_days_of_the_fastest_carrier() {
+        let scale = ObjectiveScale {
+            per_cost: 1.0,
+            per_km: 0.0,
+            offset: 1.5,
+            max_km: f64::INFINITY,
+            per_day: 1.5,
+            days_beyond: 0.0,
+            fastest_km_per_day: 450.0,
+        };
+        assert_eq!(scale.apply(4.0, 10.0), 4.0 + 1.5 + 1.5);
+        assert_eq!(scale.apply(4.0, 450.0), 4.0 + 1.5 + 1.5);
+        assert_eq!(scale.apply(4.0, 450.5), 4.0 + 1.5 + 3.0);
+        // Never above what a shipment scores: one processing day, then transit.
+        for km in [0.0, 120.0, 449.0, 451.0, 1300.0] {
+            let days = 1.0 + (km / 450.0_f64).ceil().max(1.0);
+            assert!(scale.apply(4.0, km) <= 4.0 + 1.5 * days + 1e-12);
+        }
+        let flat = ObjectiveScale {
+            per_day: 0.0,
+            ..scale
+        };
+        assert_eq!(flat.apply(4.0, 1300.0), 5.5);
     }
 }

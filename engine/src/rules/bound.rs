@@ -39,6 +39,8 @@ pub(crate) struct NetworkRanges {
     /// Fewest and most days any shipment can take (processing plus transit, at least one
     /// day of transit by carrier; the pickup counter's processing days alone).
     pub days: (f64, f64),
+    /// The fastest service's kilometres per day (0 without services).
+    pub fastest_km_per_day: f64,
 }
 
 impl NetworkRanges {
@@ -68,6 +70,12 @@ impl NetworkRanges {
                     .iter()
                     .map(|l| l.priority.map_or(f64::INFINITY, |p| p as f64)),
             ),
+            fastest_km_per_day: network
+                .services
+                .iter()
+                .map(|s| s.km_per_day)
+                .filter(|k| k.is_finite() && *k > 0.0)
+                .fold(0.0, f64::max),
             days: if processing.0 <= processing.1 {
                 (processing.0, processing.1 + slowest)
             } else {
@@ -83,6 +91,9 @@ pub(crate) struct ObjectiveBound {
     pub per_cost: f64,
     pub per_km: f64,
     pub offset: f64,
+    /// The factor of `days` when the objective grows with them (else 0); `offset` counts
+    /// the fewest days any shipment takes, the walk adds what a carrier takes beyond.
+    pub per_day: f64,
 }
 
 impl ObjectiveBound {
@@ -772,6 +783,7 @@ impl Rules {
             per_cost: lin.cost,
             per_km: lin.km,
             offset,
+            per_day: lin.days.max(0.0),
         })
     }
 }

@@ -158,28 +158,38 @@ impl Step<'_> {
         let mut held_in_set = vec![false; order.lines.len()];
         // Every holder's stock of every open SKU, read SKU by SKU (each SKU's slots lie
         // together), then visited in location order so reasons do not depend on hashing.
-        let mut holdings: FxHashMap<u32, Vec<u64>> = FxHashMap::default();
-        for (k, d) in demand.iter().enumerate() {
-            for slot in self.stock.slots_of(d.sku) {
-                let loc = self.stock.slot_location(slot);
-                self.reads
-                    .borrow_mut()
-                    .slots
-                    .push((d.sku, slot, self.read_up_to(s)));
-                let mut units = self.stock.slot_atp(slot);
-                if !self.planned.is_empty() {
-                    units = units.saturating_sub(self.planned.get(&slot).copied().unwrap_or(0));
-                }
-                let entry = holdings.entry(loc).or_insert_with(|| vec![0; demand.len()]);
-                if let Some(a) = entry.get_mut(k) {
-                    *a = units;
+        let up_to = self.read_up_to(s);
+        let mut rows: Vec<(u32, u32, u64)> = Vec::new();
+        {
+            let mut reads = self.reads.borrow_mut();
+            for (k, d) in demand.iter().enumerate() {
+                for slot in self.stock.slots_of(d.sku) {
+                    reads.slots.push((d.sku, slot, up_to));
+                    let mut units = self.stock.slot_atp(slot);
+                    if !self.planned.is_empty() {
+                        units = units.saturating_sub(self.planned.get(&slot).copied().unwrap_or(0));
+                    }
+                    rows.push((self.stock.slot_location(slot), k as u32, units));
                 }
             }
         }
-        let mut holdings: Vec<(u32, Vec<u64>)> = holdings.into_iter().collect();
-        holdings.sort_unstable_by_key(|h| h.0);
+        rows.sort_unstable_by_key(|&(loc, k, _)| (loc, k));
         let mut cands: Vec<Cand> = Vec::new();
-        for (loc, raw_atp) in holdings {
+        for group in rows.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(loc, _, _)) = group.first() else {
+                continue;
+            };
+            // A holder outside the candidate sets, told by the location's and the order's
+            // facts alone, is none (what `candidate` would find first, without its work).
+            if !self.may_be_candidate(s, loc, pickup) {
+                continue;
+            }
+            let mut raw_atp = vec![0; demand.len()];
+            for &(_, k, units) in group {
+                if let Some(a) = raw_atp.get_mut(k as usize) {
+                    *a = units;
+                }
+            }
             let found = self.candidate(
                 s,
                 loc,
@@ -734,11 +744,22 @@ impl Step<'_> {
         if other_floor.is_nan() || other_floor < 0.0 {
             return Err("a shipment can score below zero".into());
         }
+        // A carrier takes the fewest processing days and a day of transit at least, more
+        // with the distance: beyond the fewest days the offset counts.
+        let ranges = &self.rules.ranges;
+        let min_processing = if ranges.processing_days.0.is_finite() {
+            ranges.processing_days.0
+        } else {
+            0.0
+        };
         let scale = |tier: usize| ObjectiveScale {
             per_cost: bound.per_cost,
             per_km: bound.per_km,
             offset: bound.offset,
             max_km: s.tier_max_km.get(tier).copied().unwrap_or(f64::INFINITY),
+            per_day: bound.per_day,
+            days_beyond: min_processing - ranges.days.0,
+            fastest_km_per_day: ranges.fastest_km_per_day,
         };
         let dest = crate::geo::unit_vector(order.ship_to.lat, order.ship_to.lon);
         // Every location looked at, by index: its candidate, or `None` when it is none.
@@ -843,6 +864,7 @@ impl Step<'_> {
                     per_cost: 0.0,
                     per_km: 1.0,
                     offset: 0.0,
+                    per_day: 0.0,
                     ..scale(tier)
                 };
                 self.stock.index.cursor_by(
@@ -1158,6 +1180,23 @@ impl Step<'_> {
             return Err("some units stay open".into());
         }
         Ok(result)
+    }
+
+    /// Whether `loc` may be a candidate of `s`, by the checks [`Step::candidate`] makes
+    /// first on the location's and the order's facts alone: false only where it would
+    /// give `None` before looking at anything else.
+    fn may_be_candidate(&self, s: &CompiledStrategy, loc: u32, pickup: Option<u32>) -> bool {
+        let Some(location) = self.network.locations.get(loc as usize) else {
+            return false;
+        };
+        if s.candidate_statics.iter().all(Option::is_some) {
+            return s
+                .candidate_statics
+                .iter()
+                .flatten()
+                .any(|bits| bits.get(loc as usize).copied().unwrap_or(false));
+        }
+        self.in_candidates_early(s, loc, location, Some(pickup)) != Some(false)
     }
 
     /// A holder as a candidate of strategy `s`, or `None` when it is not in the candidate
