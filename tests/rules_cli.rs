@@ -988,6 +988,35 @@ fn check_and_explain_name_bounded_and_full_scan_strategies() {
     );
 }
 
+/// A fill by priority and distance reads locations in its order: `check` has nothing to
+/// note; a fill by another key reads every holder first, and `check` says which and why.
+#[test]
+fn check_notes_a_fill_only_when_it_reads_every_holder() {
+    let out = sourcing(
+        &root(),
+        &["check", "--deny-warnings", "rules/priority-fill.rules"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("looks at every holder"),
+        "{}",
+        stderr(&out)
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules =
+        "strategy \"cheapest-first\" {\n  candidates all\n  fill by cost, then distance\n}\n";
+    std::fs::write(dir.path().join("fill.rules"), rules).expect("write");
+    let out = sourcing(dir.path(), &["check", "fill.rules"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(
+        text.contains("strategy \"cheapest-first\" looks at every holder")
+            && text.contains("only a fill by `priority` and `distance` is read in its order"),
+        "{text}"
+    );
+}
+
 /// A score that divides by what a script says: 0 for order EX-7 only.
 const DIVIDE_BY_ZERO_FOR_EX7: &str = "strategy \"s\" {\n  candidates all\n  score cost / ratio(order.id)\n}\n\nscript ratio(id: string) -> number {\n  if id == \"EX-7\" { 0.0 } else { 1.0 }\n}\n";
 

@@ -503,13 +503,28 @@ pub(crate) fn days_first(s: &ir::Strategy) -> bool {
 /// makes it so: the search then looks at every holder. `None` when the bound is worked out
 /// per order.
 pub(crate) fn static_obstacle(s: &ir::Strategy) -> Option<(sourcing_dsl::Span, String)> {
-    // A fill compares no plans: it walks every holder in its order, taking what each gives.
+    // A fill compares no plans: it takes locations in its order, each giving what it can.
+    // By priority and distance, without tiers, it reads them in that order and stops once
+    // the order is filled; by other keys or in tiers it reads every holder first.
     if let Some(span) = s.objective.fill {
+        let walked = s.prefer.is_empty()
+            && s.objective
+                .rank
+                .iter()
+                .all(|k| matches!(k.criterion, Criterion::Priority | Criterion::Distance));
+        if walked {
+            return None;
+        }
         let order: Vec<&str> = s.objective.rank.iter().map(|k| k.text.as_str()).collect();
+        let why = if s.prefer.is_empty() {
+            "only a fill by `priority` and `distance` is read in its order"
+        } else {
+            "a fill with `prefer` tiers reads every holder"
+        };
         return Some((
             span,
             format!(
-                "filled by {}: each holder in that order gives what it can, no search",
+                "filled by {}: each holder in that order gives what it can, no search ({why})",
                 order.join(", then ")
             ),
         ));
