@@ -6,6 +6,14 @@
 //! the rest. The answers are appended without an index on their key (the keys are unique
 //! by the sequencing lock, and a start reads them all): fewer bytes a reservation and no
 //! B-tree page dirtied at a random place, so fewer log pages a commit writes and syncs.
+//!
+//! Now and then ([`SnapshotPolicy`]) the stock of record is written into the ledger as a
+//! snapshot (`sqlite/snapshot.rs`), and a start reads the newest one and the entries after
+//! it.
+
+mod snapshot;
+
+pub use snapshot::SnapshotPolicy;
 
 use super::{
     Batch, CommitError, Committed, Entry, IdempotencyRecord, Ledger, LedgerError, SnapshotRow,
@@ -15,9 +23,9 @@ use crate::engine_port::{Reservation, ReservationState};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -25,6 +33,10 @@ CREATE TABLE IF NOT EXISTS snapshot (
     location TEXT NOT NULL, sku TEXT NOT NULL,
     on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, safety_stock INTEGER NOT NULL,
     PRIMARY KEY (location, sku));
+CREATE TABLE IF NOT EXISTS stock_snapshot (
+    location TEXT NOT NULL, sku TEXT NOT NULL,
+    on_hand INTEGER NOT NULL, reserved INTEGER NOT NULL, safety_stock INTEGER NOT NULL,
+    PRIMARY KEY (location, sku)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entries (
     seq INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL,
     location TEXT NOT NULL, sku TEXT NOT NULL,
@@ -56,6 +68,29 @@ pub struct SqliteLedger {
     /// Set to stop the checkpointer.
     stop: Arc<AtomicBool>,
     checkpointer: Option<std::thread::JoinHandle<()>>,
+    /// The checkpointer's connection, which also writes the snapshots.
+    background: Arc<Background>,
+}
+
+/// What the checkpointer thread shares with the ledger.
+struct Background {
+    connection: Mutex<Connection>,
+    policy: SnapshotPolicy,
+    /// Entries committed since the last snapshot.
+    since: AtomicU64,
+}
+
+impl Background {
+    /// Writes a snapshot now; counts the entries it took in as snapshotted.
+    fn snapshot(&self) -> Result<Option<u64>, LedgerError> {
+        let mut c = lock(&self.connection);
+        // Read under the lock: one snapshot at a time takes away what it counted.
+        let seen = self.since.load(Ordering::Acquire);
+        let at = snapshot::write(&mut c).map_err(err("writing a snapshot"))?;
+        // Entries committed meanwhile may be in it too: the next one comes early.
+        self.since.fetch_sub(seen, Ordering::AcqRel);
+        Ok(at)
+    }
 }
 
 impl Drop for SqliteLedger {
@@ -71,11 +106,31 @@ impl Drop for SqliteLedger {
 /// Copies the log into the database file on its own connection, so commits only append
 /// to the log and sync it: a commit never waits for a checkpoint's copy and its sync of
 /// the database file. A passive checkpoint takes no lock that commits need.
-fn checkpoint_loop(connection: Connection, stop: &AtomicBool) {
+/// Snapshots are written here too, when due, off the writer's path.
+fn checkpoint_loop(background: &Background, stop: &AtomicBool) {
+    let mut last = Instant::now();
     while !stop.load(Ordering::Acquire) {
         std::thread::park_timeout(CHECKPOINT_EVERY);
-        if let Err(e) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        let checkpoint = lock(&background.connection).query_row(
+            "PRAGMA wal_checkpoint(PASSIVE)",
+            [],
+            |_| Ok(()),
+        );
+        if let Err(e) = checkpoint {
             tracing::warn!("ledger checkpoint: {e}");
+        }
+        let since = background.since.load(Ordering::Acquire);
+        if background.policy.due(since, last.elapsed()) {
+            let started = Instant::now();
+            match background.snapshot() {
+                Ok(Some(seq)) => tracing::info!(
+                    "ledger snapshot at entry {seq} ({since} entries since the last) in {:.0?}",
+                    started.elapsed()
+                ),
+                Ok(None) => {}
+                Err(e) => tracing::warn!("{e}"),
+            }
+            last = Instant::now();
         }
     }
 }
@@ -103,8 +158,14 @@ fn to_u64(v: i64) -> u64 {
 }
 
 impl SqliteLedger {
-    /// Opens (or creates) the ledger at `path`.
+    /// Opens (or creates) the ledger at `path`, writing snapshots as the environment says
+    /// ([`SnapshotPolicy::from_env`]).
     pub fn open(path: &Path) -> Result<SqliteLedger, LedgerError> {
+        SqliteLedger::open_with(path, SnapshotPolicy::from_env()?)
+    }
+
+    /// Opens (or creates) the ledger at `path`, writing snapshots by `policy`.
+    pub fn open_with(path: &Path, policy: SnapshotPolicy) -> Result<SqliteLedger, LedgerError> {
         let shown = path.display().to_string();
         let context = format!("ledger {shown}");
         let write = Connection::open(path).map_err(err(&context))?;
@@ -145,17 +206,28 @@ impl SqliteLedger {
         checkpoints
             .execute_batch("PRAGMA busy_timeout=5000; PRAGMA synchronous=FULL;")
             .map_err(err(&context))?;
+        // A start that replayed a long tail snapshots soon.
+        let tail = snapshot::head(&checkpoints)
+            .and_then(|h| Ok(h - snapshot::snapshot_seq(&checkpoints)?.unwrap_or(0).min(h)))
+            .map_err(err(&context))?;
+        let background = Arc::new(Background {
+            connection: Mutex::new(checkpoints),
+            policy,
+            since: AtomicU64::new(tail),
+        });
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = Arc::clone(&stop);
+        let shared = Arc::clone(&background);
         let checkpointer = std::thread::Builder::new()
             .name("ledger-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpoints, &stopping))
+            .spawn(move || checkpoint_loop(&shared, &stopping))
             .map_err(|e| LedgerError(format!("{context}: cannot start the checkpointer: {e}")))?;
         Ok(SqliteLedger {
             write: Mutex::new(write),
             read: Mutex::new(read),
             stop,
             checkpointer: Some(checkpointer),
+            background,
         })
     }
 }
@@ -248,6 +320,74 @@ fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
 const ENTRY_COLUMNS: &str = "seq, at, kind, location, sku, on_hand_delta, reserved_delta, \
      reservation, order_id, idempotency_key, ruleset, reference, placed_at";
 
+/// What a start (or an audit) reads: the snapshot at `base` (the first one when `None`),
+/// the entries after it, the shipments before it, the held reservations and the answers.
+fn read_stored(c: &Connection, base: Option<u64>) -> rusqlite::Result<Stored> {
+    let mut stored = Stored::default();
+    let mut q = c.prepare(&format!(
+        "SELECT location, sku, on_hand, reserved, safety_stock FROM {} ORDER BY location, sku",
+        if base.is_some() {
+            "stock_snapshot"
+        } else {
+            "snapshot"
+        }
+    ))?;
+    stored.snapshot = q
+        .query_map([], |r| {
+            Ok(SnapshotRow {
+                location: r.get(0)?,
+                sku: r.get(1)?,
+                on_hand: to_u64(r.get(2)?),
+                reserved: to_u64(r.get(3)?),
+                safety_stock: to_u64(r.get(4)?),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut q = c.prepare(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM entries WHERE seq > ?1 ORDER BY seq"
+    ))?;
+    stored.snapshot_seq = base.unwrap_or(0);
+    stored.entries = q
+        .query_map(params![to_i64(stored.snapshot_seq)], entry_from_row)?
+        .collect::<Result<_, _>>()?;
+    if base.is_some() {
+        let mut q = c.prepare(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries \
+                     WHERE seq <= ?1 AND kind IN ('route', 'confirm') ORDER BY seq"
+        ))?;
+        stored.shipped = q
+            .query_map(params![to_i64(stored.snapshot_seq)], entry_from_row)?
+            .collect::<Result<_, _>>()?;
+    }
+    let mut q = c.prepare(&format!(
+        "{RESERVATION_SELECT} WHERE r.state = 'held' ORDER BY r.id"
+    ))?;
+    let held: Vec<Option<Reservation>> = q
+        .query_map([], reservation_from_row)?
+        .collect::<Result<_, _>>()?;
+    stored.held = held.into_iter().flatten().collect();
+    stored.last_reservation = c
+        .query_row(
+            &format!("{RESERVATION_SELECT} ORDER BY r.id DESC LIMIT 1"),
+            [],
+            reservation_from_row,
+        )
+        .optional()?
+        .flatten();
+    let mut q = c.prepare("SELECT key, fingerprint, status, body FROM idempotency")?;
+    stored.idempotency = q
+        .query_map([], |r| {
+            Ok(IdempotencyRecord {
+                key: r.get(0)?,
+                fingerprint: r.get(1)?,
+                status: u16::try_from(r.get::<_, i64>(2)?).unwrap_or(200),
+                body: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(stored)
+}
+
 impl Ledger for SqliteLedger {
     fn initialised(&self) -> Result<bool, LedgerError> {
         let c = lock(&self.read);
@@ -294,68 +434,22 @@ impl Ledger for SqliteLedger {
 
     fn load(&self) -> Result<Stored, LedgerError> {
         let c = lock(&self.read);
+        read_stored(&c, None).map_err(err("reading the ledger"))
+    }
+
+    fn load_latest(&self) -> Result<Stored, LedgerError> {
+        let c = lock(&self.read);
         let e = err("reading the ledger");
-        let mut stored = Stored::default();
-        let mut q = c
-            .prepare("SELECT location, sku, on_hand, reserved, safety_stock FROM snapshot ORDER BY location, sku")
-            .map_err(&e)?;
-        stored.snapshot = q
-            .query_map([], |r| {
-                Ok(SnapshotRow {
-                    location: r.get(0)?,
-                    sku: r.get(1)?,
-                    on_hand: to_u64(r.get(2)?),
-                    reserved: to_u64(r.get(3)?),
-                    safety_stock: to_u64(r.get(4)?),
-                })
-            })
-            .map_err(&e)?
-            .collect::<Result<_, _>>()
-            .map_err(&e)?;
-        let mut q = c
-            .prepare(&format!("SELECT {ENTRY_COLUMNS} FROM entries ORDER BY seq"))
-            .map_err(&e)?;
-        stored.entries = q
-            .query_map([], entry_from_row)
-            .map_err(&e)?
-            .collect::<Result<_, _>>()
-            .map_err(&e)?;
-        let mut q = c
-            .prepare(&format!(
-                "{RESERVATION_SELECT} WHERE r.state = 'held' ORDER BY r.id"
-            ))
-            .map_err(&e)?;
-        let held: Vec<Option<Reservation>> = q
-            .query_map([], reservation_from_row)
-            .map_err(&e)?
-            .collect::<Result<_, _>>()
-            .map_err(&e)?;
-        stored.held = held.into_iter().flatten().collect();
-        stored.last_reservation = c
-            .query_row(
-                &format!("{RESERVATION_SELECT} ORDER BY r.id DESC LIMIT 1"),
-                [],
-                reservation_from_row,
-            )
-            .optional()
-            .map_err(&e)?
-            .flatten();
-        let mut q = c
-            .prepare("SELECT key, fingerprint, status, body FROM idempotency")
-            .map_err(&e)?;
-        stored.idempotency = q
-            .query_map([], |r| {
-                Ok(IdempotencyRecord {
-                    key: r.get(0)?,
-                    fingerprint: r.get(1)?,
-                    status: u16::try_from(r.get::<_, i64>(2)?).unwrap_or(200),
-                    body: r.get(3)?,
-                })
-            })
-            .map_err(&e)?
-            .collect::<Result<_, _>>()
-            .map_err(&e)?;
+        // One read transaction: the snapshot and the entries after it agree.
+        let tx = c.unchecked_transaction().map_err(&e)?;
+        let base = snapshot::snapshot_seq(&tx).map_err(&e)?;
+        let stored = read_stored(&tx, base).map_err(&e)?;
+        tx.finish().map_err(&e)?;
         Ok(stored)
+    }
+
+    fn snapshot(&self) -> Result<Option<u64>, LedgerError> {
+        self.background.snapshot()
     }
 
     fn commit(&self, batch: &Batch) -> Result<Committed, CommitError> {
@@ -447,6 +541,16 @@ impl Ledger for SqliteLedger {
             }
         }
         tx.commit().map_err(&e)?;
+        let since = self
+            .background
+            .since
+            .fetch_add(batch.entries.len() as u64, Ordering::AcqRel)
+            + batch.entries.len() as u64;
+        if self.background.policy.entries > 0 && since >= self.background.policy.entries {
+            if let Some(h) = &self.checkpointer {
+                h.thread().unpark();
+            }
+        }
         Ok(Committed { first_seq })
     }
 
