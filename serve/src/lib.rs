@@ -86,6 +86,13 @@ pub fn open(
         ledger.initialise(&rows).map_err(input)?;
     }
     let stored = ledger.load_latest().map_err(input)?;
+    if rebuilt {
+        tracing::info!(
+            "stock rebuilt from the snapshot at entry {} and the {} entries after it",
+            stored.snapshot_seq,
+            stored.entries.len()
+        );
+    }
     let figures = rebuild(&stored);
     let mut records = Vec::with_capacity(figures.len());
     let mut unknown = Vec::new();
