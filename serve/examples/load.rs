@@ -139,6 +139,9 @@ fn main() {
             let ledger_path =
                 arg(&args, "--ledger").map_or_else(|| dir.path().join("ledger.db"), PathBuf::from);
             let ledger = Arc::new(SqliteLedger::open(&ledger_path).unwrap());
+            // A start over an existing ledger (--ledger) replays the entries after its
+            // newest snapshot: how long that took.
+            let opening = Instant::now();
             let opened = sourcing_serve::open(
                 net,
                 ledger,
@@ -146,6 +149,10 @@ fn main() {
                 rules,
             )
             .expect("opens");
+            println!(
+                "service opened in {:.0} ms",
+                opening.elapsed().as_secs_f64() * 1e3
+            );
             let listener = rt
                 .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
                 .unwrap();

@@ -55,7 +55,7 @@ pub struct Opened {
 
 /// Opens the service's core over a ledger: on the first start the inventory (read by
 /// `inventory`, only then) becomes the ledger's snapshot; on every start the stock is the
-/// snapshot with every entry after it, and the held reservations come back.
+/// newest snapshot with every entry after it, and the held reservations come back.
 pub fn open(
     network: Network,
     ledger: Arc<dyn Ledger>,
@@ -85,7 +85,14 @@ pub fn open(
             .collect();
         ledger.initialise(&rows).map_err(input)?;
     }
-    let stored = ledger.load().map_err(input)?;
+    let stored = ledger.load_latest().map_err(input)?;
+    if rebuilt {
+        tracing::info!(
+            "stock rebuilt from the snapshot at entry {} and the {} entries after it",
+            stored.snapshot_seq,
+            stored.entries.len()
+        );
+    }
     let figures = rebuild(&stored);
     let mut records = Vec::with_capacity(figures.len());
     let mut unknown = Vec::new();
@@ -127,8 +134,11 @@ pub fn open(
     if let Some(last) = stored.last_reservation {
         port.continue_after(last);
     }
-    recount_shipments(&port, &stored.entries);
-    let next = stored.entries.last().map_or(1, |e| e.seq + 1);
+    recount_shipments(&port, stored.shipped.iter().chain(&stored.entries));
+    let next = stored
+        .entries
+        .last()
+        .map_or(stored.snapshot_seq + 1, |e| e.seq + 1);
     let core = Core::start(
         port,
         ledger,
@@ -147,7 +157,7 @@ pub fn open(
 /// routed and every reservation confirmed before this start (held ones count as they are
 /// restored; released and expired ones gave theirs back). Each order's shipments are the
 /// locations its entries took from, on the day of its `placed_at`.
-fn recount_shipments(port: &EnginePort, entries: &[ledger::Entry]) {
+fn recount_shipments<'a>(port: &EnginePort, entries: impl Iterator<Item = &'a ledger::Entry>) {
     // (kind, order or reservation) → (placed_at, locations), in ledger order.
     let mut shipped: Vec<(&str, Option<&str>, Vec<&str>)> = Vec::new();
     let mut at: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();

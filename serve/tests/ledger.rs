@@ -396,3 +396,64 @@ fn a_rule_swap_under_load_fails_no_request() {
         .unwrap();
     assert_eq!(left.on_hand, 500 - shipped);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reservation_stored_once_answers_its_key_and_comes_back_whole_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let core = open_at(&path, None);
+    let text = order("ONCE-1", "TSHIRT-M", 2);
+    let reserve_key = (
+        "once".to_string(),
+        fingerprint("POST", "/v1/reservations", text.as_bytes()),
+    );
+    let first = core
+        .reserve(parse(&core, &text), 600, reserve_key.clone())
+        .await
+        .unwrap();
+    assert_eq!(first.status, 201);
+    let id = serde_json::from_str::<serde_json::Value>(&first.body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Held, then confirmed in a later batch: the row changes, the answer stays.
+    let made = core.port.reservation(&id).unwrap();
+    core.settle(&id, ReservationState::Confirmed, None)
+        .await
+        .unwrap();
+    let confirmed = core.port.reservation(&id).unwrap();
+    let other = reserve(&core, &order("ONCE-2", "JEANS-32", 1), 600).await;
+    core.shutdown();
+
+    // The row names the answer instead of holding the decision again.
+    let db = rusqlite::Connection::open(&path).unwrap();
+    let (body, answer_key): (String, Option<String>) = db
+        .query_row(
+            "SELECT r.body, i.key FROM reservations r \
+             LEFT JOIN idempotency i ON i.rowid = r.answer_row WHERE r.id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(answer_key.as_deref(), Some("once"));
+    assert!(!body.contains("\"decision\""), "{body}");
+    drop(db);
+
+    let ledger = SqliteLedger::open(&path).unwrap();
+    assert_eq!(ledger.reservation(&id).unwrap(), Some(confirmed));
+    assert_ne!(made.state, ReservationState::Confirmed);
+    drop(ledger);
+    let again = open_at(&path, None);
+    let replay = again
+        .reserve(parse(&again, &text), 600, reserve_key)
+        .await
+        .unwrap();
+    assert_eq!(replay.status, first.status);
+    assert_eq!(replay.body, first.body, "the first answer, byte for byte");
+    assert_eq!(
+        again.port.reservation(other.id.as_str()).unwrap(),
+        other,
+        "a held reservation comes back with its decision"
+    );
+    again.shutdown();
+}

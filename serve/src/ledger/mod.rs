@@ -5,8 +5,9 @@
 //! [`Ledger`] is what the service needs of a store; [`sqlite::SqliteLedger`] is the
 //! embedded default; [`postgres::PgLedger`] is shared by several instances, each commit
 //! conditional on the units still being there ([`CommitError::Conflict`]). The stock is
-//! rebuilt from the snapshot written at the first start and the entries after it
-//! ([`rebuild`]).
+//! rebuilt from a snapshot and the entries after it ([`rebuild`]): the one written at the
+//! first start, or a newer one the ledger writes now and then
+//! ([`Ledger::load_latest`], [`Ledger::snapshot`]).
 
 pub mod postgres;
 pub mod sqlite;
@@ -162,7 +163,7 @@ pub struct Refreshed {
     pub complete: bool,
 }
 
-/// One pair of the snapshot written at the first start.
+/// One pair of a snapshot: the one written at the first start, or a later one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotRow {
     /// Location id.
@@ -182,8 +183,14 @@ pub struct SnapshotRow {
 pub struct Stored {
     /// The snapshot.
     pub snapshot: Vec<SnapshotRow>,
+    /// The last entry the snapshot includes (0: the first snapshot, before any entry).
+    pub snapshot_seq: u64,
     /// Every entry after it, in order.
     pub entries: Vec<Entry>,
+    /// The route and confirm entries the snapshot includes, in order: the shipments that
+    /// count against the locations' daily capacity are counted again from them (empty
+    /// when the snapshot is the first one).
+    pub shipped: Vec<Entry>,
     /// Every reservation still held.
     pub held: Vec<Reservation>,
     /// Every remembered answer.
@@ -202,8 +209,19 @@ pub trait Ledger: Send + Sync {
     fn initialised(&self) -> Result<bool, LedgerError>;
     /// Writes the first snapshot.
     fn initialise(&self, snapshot: &[SnapshotRow]) -> Result<(), LedgerError>;
-    /// Reads everything a start needs.
+    /// Reads the first snapshot and every entry after it (what an audit replays).
     fn load(&self) -> Result<Stored, LedgerError>;
+    /// Reads what a start needs: the newest snapshot, the entries after it and the
+    /// shipments before it. A ledger that writes no later snapshots gives [`Ledger::load`].
+    fn load_latest(&self) -> Result<Stored, LedgerError> {
+        self.load()
+    }
+    /// Writes a snapshot of the stock of record at the ledger's last entry now, so a
+    /// start replays only what came after; the seq it stands at, or `None` when this
+    /// ledger writes no later snapshots (or nothing came since the last one).
+    fn snapshot(&self) -> Result<Option<u64>, LedgerError> {
+        Ok(None)
+    }
     /// Commits a batch durably, all or nothing; a shared ledger refuses the whole batch
     /// with [`CommitError::Conflict`] when another instance took its units first.
     fn commit(&self, batch: &Batch) -> Result<Committed, CommitError>;
@@ -277,7 +295,7 @@ pub fn audit(stored: &Stored, stock: Option<&StockTable>) -> Vec<String> {
     let snapshot_reserved: BTreeMap<(String, String), i128> =
         figures.iter().map(|(k, f)| (k.clone(), f.1)).collect();
     for (i, e) in stored.entries.iter().enumerate() {
-        let want = i as u64 + 1;
+        let want = stored.snapshot_seq + i as u64 + 1;
         if e.seq != want {
             problems.push(format!(
                 "entry {}: expected seq {want} (a gap or a repeat)",
@@ -433,7 +451,9 @@ pub fn rebuild(stored: &Stored) -> BTreeMap<(String, String), StockFigures> {
     figures
 }
 
-fn add(value: u64, delta: i64) -> u64 {
+/// `value` changed by `delta`, kept within 0 and the engine's largest count (as a replay
+/// applies every entry, so a snapshot made entry by entry is the same).
+pub(crate) fn add(value: u64, delta: i64) -> u64 {
     let exact = i128::from(value) + i128::from(delta);
     exact.clamp(0, i128::from(sourcing_engine::MAX_UNITS)) as u64
 }
