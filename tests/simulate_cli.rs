@@ -846,3 +846,53 @@ fn a_sweep_point_is_the_run_with_its_value_set_whether_replayed_or_reused() {
         std::fs::read(swept.join("decisions.jsonl")).unwrap()
     );
 }
+
+#[test]
+fn no_decisions_writes_the_same_figures_changes_and_report_without_decision_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, no_decisions: bool| {
+        let out = dir.path().join(name);
+        let mut cmd = simulate_cmd("ship-from-store-first.rules", &example_orders(), &out);
+        cmd.arg("--vs")
+            .arg(root().join("rules/min-cost.rules"))
+            .args(["--sweep", "store_keep=0,2"]);
+        if no_decisions {
+            cmd.arg("--no-decisions");
+        }
+        let done = cmd.output().unwrap();
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        (out, String::from_utf8(done.stdout).unwrap())
+    };
+    let (with, _) = run("with", false);
+    let (without, said) = run("without", true);
+    for f in ["decisions.jsonl", "decisions-vs.jsonl", "sweep"] {
+        assert!(with.join(f).exists(), "{f}");
+        assert!(!without.join(f).exists(), "{f}");
+        assert!(!said.contains(f), "{said}");
+    }
+    for f in ["changes.csv", "report.html"] {
+        assert!(
+            std::fs::read(with.join(f)).unwrap() == std::fs::read(without.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    // The figures are the same; only the sweep's list of decision files is empty.
+    let kpis = |out: &Path| -> serde_json::Value {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("kpis.json")).unwrap()).unwrap();
+        for row in v["sweep"]["rows"].as_array_mut().unwrap() {
+            let files = row["decisions"].take();
+            assert!(files.is_array());
+            row["decisions"] = serde_json::Value::Null;
+        }
+        v
+    };
+    assert_eq!(kpis(&with), kpis(&without));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(without.join("kpis.json")).unwrap()).unwrap();
+    assert_eq!(v["sweep"]["rows"][0]["decisions"], serde_json::json!([]));
+}

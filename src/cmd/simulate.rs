@@ -57,6 +57,11 @@ pub struct SimulateArgs {
     /// constant takes the value.
     #[arg(long, value_name = "NAME=V1,V2,...")]
     pub sweep: Vec<String>,
+    /// Write no decisions (`decisions.jsonl`, `decisions-vs.jsonl`, the sweep's): the key
+    /// figures, `changes.csv` and the report are the same, without writing a JSON line
+    /// per order and side.
+    #[arg(long)]
+    pub no_decisions: bool,
 }
 
 /// What every run starts from: the network, the stock rows and the orders.
@@ -456,8 +461,8 @@ fn side_pool() -> Result<rayon::ThreadPool, Failure> {
 /// its file; the second compares its decisions with the first's as they come.
 fn run_pair(
     inputs: &Inputs,
-    (a, sink_a): (&Side, &Path),
-    (b, sink_b): (&Side, &Path),
+    (a, sink_a): (&Side, Option<&Path>),
+    (b, sink_b): (&Side, Option<&Path>),
     changes: &mut ChangeLog,
 ) -> Result<(Run, Run), Failure> {
     let bars = indicatif::MultiProgress::new();
@@ -475,7 +480,7 @@ fn run_pair(
         let pool_a = &pool_a;
         let first = scope.spawn(move || {
             pool_a.install(|| {
-                run_one(inputs, a, Some(bars_a), Some(sink_a), |_, d| {
+                run_one(inputs, a, Some(bars_a), sink_a, |_, d| {
                     // The second run may have stopped early; its error is reported instead.
                     let _ = tx.send(d.clone());
                 })
@@ -485,7 +490,7 @@ fn run_pair(
         let changes = &mut *changes;
         // Moved in, so the channel closes as soon as this run ends, even early.
         let rb = pool_b.install(|| {
-            run_one(inputs, b, Some(&bars), Some(sink_b), move |order, y| {
+            run_one(inputs, b, Some(&bars), sink_b, move |order, y| {
                 if let Ok(x) = rx.recv() {
                     if let Some(c) = comparer.compare(order, &x, y) {
                         changes.add(c);
@@ -624,14 +629,15 @@ struct PointSide {
     /// the main run's (it declares none of the constants, or a value is the file's own):
     /// its decisions are the main run's, so it is not replayed.
     replay: Option<Side>,
-    /// Its decision file, under the output folder.
-    file: String,
+    /// Its decision file, under the output folder (`None`: `--no-decisions`).
+    file: Option<String>,
 }
 
 /// Sets each point's values on every side that declares them, and names the files.
 fn sweep_plan(
     sides: &[&Side],
     points: &[Vec<(String, String)>],
+    decisions: bool,
 ) -> Result<Vec<PointSide>, Failure> {
     let width = points.len().to_string().len();
     let mut plan = Vec::new();
@@ -658,7 +664,8 @@ fn sweep_plan(
                     set,
                     ..(*side).clone()
                 }),
-                file: format!("sweep/{:0width$}-{}{suffix}.jsonl", i + 1, label.join("-")),
+                file: decisions
+                    .then(|| format!("sweep/{:0width$}-{}{suffix}.jsonl", i + 1, label.join("-"))),
             });
         }
     }
@@ -676,8 +683,10 @@ fn run_points(
     if plan.is_empty() {
         return Ok(Vec::new());
     }
-    std::fs::create_dir_all(dir.join("sweep"))
-        .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", dir.display())))?;
+    if plan.iter().any(|p| p.file.is_some()) {
+        std::fs::create_dir_all(dir.join("sweep"))
+            .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", dir.display())))?;
+    }
     plan.par_iter()
         .map(|p| {
             let Some(side) = &p.replay else {
@@ -687,8 +696,8 @@ fn run_points(
                 .num_threads(1)
                 .build()
                 .map_err(|e| Failure::Input(format!("cannot start a thread: {e}")))?;
-            let path = dir.join(&p.file);
-            let run = pool.install(|| run_one(inputs, side, None, Some(&path), |_, _| {}))?;
+            let path = p.file.as_ref().map(|f| dir.join(f));
+            let run = pool.install(|| run_one(inputs, side, None, path.as_deref(), |_, _| {}))?;
             Ok(Some(run.kpis.overall))
         })
         .collect()
@@ -700,7 +709,7 @@ fn sweep_rows(
     points: Vec<Vec<(String, String)>>,
     plan: &[PointSide],
     replayed: Vec<Option<Block>>,
-    main: &[(&Block, &Path)],
+    main: &[(&Block, Option<&Path>)],
     dir: &Path,
 ) -> Result<Vec<SweepRow>, Failure> {
     let mut rows: Vec<SweepRow> = points
@@ -720,11 +729,13 @@ fn sweep_rows(
                 let Some(&(block, file)) = main.get(p.side) else {
                     continue;
                 };
-                let to = dir.join(&p.file);
-                if std::fs::hard_link(file, &to).is_err() {
-                    std::fs::copy(file, &to).map_err(|e| {
-                        Failure::Input(format!("{}: cannot write: {e}", to.display()))
-                    })?;
+                if let (Some(file), Some(to)) = (file, &p.file) {
+                    let to = dir.join(to);
+                    if std::fs::hard_link(file, &to).is_err() {
+                        std::fs::copy(file, &to).map_err(|e| {
+                            Failure::Input(format!("{}: cannot write: {e}", to.display()))
+                        })?;
+                    }
                 }
                 block.clone()
             }
@@ -737,7 +748,7 @@ fn sweep_rows(
         } else {
             row.vs = Some(block);
         }
-        row.decisions.push(p.file.clone());
+        row.decisions.extend(p.file.clone());
     }
     Ok(rows)
 }
@@ -962,20 +973,24 @@ fn finish_run(
     sweeps: &[Swept],
     out: &Path,
 ) -> Result<Vec<(String, String)>, Failure> {
-    let sink_a = out.join("decisions.jsonl");
-    let sink_b = out.join("decisions-vs.jsonl");
+    let keep = !args.no_decisions;
+    let (sink_a, sink_b) = (out.join("decisions.jsonl"), out.join("decisions-vs.jsonl"));
+    let (sink_a, sink_b) = (
+        keep.then_some(sink_a.as_path()),
+        keep.then_some(sink_b.as_path()),
+    );
     let sides: Vec<&Side> = std::iter::once(a).chain(b).collect();
     let points = grid(sweeps);
-    let plan = sweep_plan(&sides, &points)?;
+    let plan = sweep_plan(&sides, &points, keep)?;
     let main = || match b {
         Some(b) => {
             let mut changes = ChangeLog::new(out.join("changes.csv"))?;
-            let (ra, rb) = run_pair(inputs, (a, &sink_a), (b, &sink_b), &mut changes)?;
+            let (ra, rb) = run_pair(inputs, (a, sink_a), (b, sink_b), &mut changes)?;
             Ok((ra, Some(rb), Some(changes)))
         }
         None => {
             let bars = indicatif::MultiProgress::new();
-            let ra = run_one(inputs, a, Some(&bars), Some(&sink_a), |_, _| {})?;
+            let ra = run_one(inputs, a, Some(&bars), sink_a, |_, _| {})?;
             Ok((ra, None, None))
         }
     };
@@ -991,8 +1006,8 @@ fn finish_run(
         rayon::join(|| pool.install(main), || run_points(inputs, &plan, out))
     };
     let (ra, rb, changes): (Run, Option<Run>, Option<ChangeLog>) = main?;
-    let main_runs: Vec<(&Block, &Path)> = std::iter::once((&ra.kpis.overall, sink_a.as_path()))
-        .chain(rb.as_ref().map(|r| (&r.kpis.overall, sink_b.as_path())))
+    let main_runs: Vec<(&Block, Option<&Path>)> = std::iter::once((&ra.kpis.overall, sink_a))
+        .chain(rb.as_ref().map(|r| (&r.kpis.overall, sink_b)))
         .collect();
     let sweep_rows = sweep_rows(points, &plan, replayed?, &main_runs, out)?;
     let currency = inputs.network.currency.as_str();
@@ -1065,15 +1080,20 @@ fn finish_run(
         sweep_rows: &sweep_rows,
         scenario: args.scenario.as_deref().map(input::name),
     })?;
-    let mut written = vec![(
-        "decisions.jsonl".to_string(),
-        format!("{} decisions of {}", ra.decisions, ra.name),
-    )];
-    if let (Some(rb), Some(c)) = (&rb, &changes) {
+    let mut written = Vec::new();
+    if keep {
         written.push((
-            "decisions-vs.jsonl".into(),
-            format!("{} decisions of {}", rb.decisions, rb.name),
+            "decisions.jsonl".to_string(),
+            format!("{} decisions of {}", ra.decisions, ra.name),
         ));
+    }
+    if let (Some(rb), Some(c)) = (&rb, &changes) {
+        if keep {
+            written.push((
+                "decisions-vs.jsonl".into(),
+                format!("{} decisions of {}", rb.decisions, rb.name),
+            ));
+        }
         written.push((
             "changes.csv".into(),
             format!("{} orders decided differently, with a reason each", c.count),
@@ -1100,7 +1120,7 @@ fn finish_run(
         };
         written.push((name.to_string(), what));
     }
-    if !sweep_rows.is_empty() {
+    if keep && !sweep_rows.is_empty() {
         written.push((
             "sweep/".into(),
             format!(
