@@ -874,12 +874,21 @@ fn no_decisions_writes_the_same_figures_changes_and_report_without_decision_file
         assert!(!without.join(f).exists(), "{f}");
         assert!(!said.contains(f), "{said}");
     }
-    for f in ["changes.csv", "report.html"] {
-        assert!(
-            std::fs::read(with.join(f)).unwrap() == std::fs::read(without.join(f)).unwrap(),
-            "{f} differs"
-        );
-    }
+    assert!(
+        std::fs::read(with.join("changes.csv")).unwrap()
+            == std::fs::read(without.join("changes.csv")).unwrap(),
+        "changes.csv differs"
+    );
+    // The report says where the decisions are, or that none were written; nothing else
+    // differs.
+    let page = |out: &Path| std::fs::read_to_string(out.join("report.html")).unwrap();
+    let (page_with, page_without) = (page(&with), page(&without));
+    let (there, none) = (
+        "the decisions of each point are under <code>sweep/</code>",
+        "no decision files were written (<code>--no-decisions</code>)",
+    );
+    assert!(page_with.contains(there) && !page_with.contains(none));
+    assert_eq!(page_with.replace(there, none), page_without);
     // The figures are the same; only the sweep's list of decision files is empty.
     let kpis = |out: &Path| -> serde_json::Value {
         let mut v: serde_json::Value =

@@ -2,7 +2,8 @@
 //!
 //! Writes `DIR/decisions.jsonl`, `DIR/kpis.json` and `DIR/report.html`; with a second side
 //! (`--vs`, or `--scenario` against its baseline) also `DIR/decisions-vs.jsonl` and
-//! `DIR/changes.csv`; with `--sweep` the decisions of every value under `DIR/sweep/`.
+//! `DIR/changes.csv`; with `--sweep` the decisions of every value under `DIR/sweep/`
+//! (`--no-decisions`: no decision file at all, the rest the same).
 //! Every input is checked before anything is written, and the run is written into a folder
 //! beside `DIR` that replaces it only once every file is complete (`out_dir`), so `DIR`
 //! holds one whole run, never a mix or a part.
