@@ -284,8 +284,11 @@ fn one_thread_or_four_the_same_bytes() {
     for f in [
         "decisions.jsonl",
         "decisions-vs.jsonl",
+        "changes.csv",
         "kpis.json",
         "report.html",
+        "sweep/1-store_keep=0.jsonl",
+        "sweep/5-store_keep=10-vs.jsonl",
     ] {
         assert!(
             std::fs::read(one.join(f)).unwrap() == std::fs::read(four.join(f)).unwrap(),
@@ -783,4 +786,122 @@ fn a_grid_sweep_on_both_sides_is_the_same_on_one_and_two_threads() {
     // A chart of each key figure against the first constant.
     let report = std::fs::read_to_string(one.join("report.html")).unwrap();
     assert!(report.contains("cost per order (EUR) against store_keep"));
+}
+
+#[test]
+fn a_sweep_point_is_the_run_with_its_value_set_whether_replayed_or_reused() {
+    // `min-cost` declares no `store_keep`, and 2 is the file's own value: those point
+    // sides are not replayed but must still be exactly what a run with the value gives.
+    let dir = tempfile::tempdir().unwrap();
+    let with_vs = |cmd: &mut Command| {
+        cmd.env("RAYON_NUM_THREADS", "2")
+            .arg("--vs")
+            .arg(root().join("rules/min-cost.rules"));
+    };
+    let swept = dir.path().join("swept");
+    let mut cmd = simulate_cmd("ship-from-store-first.rules", &example_orders(), &swept);
+    with_vs(&mut cmd);
+    let done = cmd.args(["--sweep", "store_keep=0,2"]).output().unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let read_json = |p: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    };
+    let kpis = read_json(&swept.join("kpis.json"));
+    let rows = kpis["sweep"]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for (row, value) in rows.iter().zip(["0", "2"]) {
+        let alone = dir.path().join(format!("alone{value}"));
+        let mut cmd = simulate_cmd("ship-from-store-first.rules", &example_orders(), &alone);
+        with_vs(&mut cmd);
+        let done = cmd
+            .args(["--set", &format!("store_keep={value}")])
+            .output()
+            .unwrap();
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        let files = row["decisions"].as_array().unwrap();
+        assert_eq!(files.len(), 2, "{row}");
+        for (f, own) in files.iter().zip(["decisions.jsonl", "decisions-vs.jsonl"]) {
+            let f = f.as_str().unwrap();
+            assert_eq!(
+                std::fs::read(swept.join(f)).unwrap(),
+                std::fs::read(alone.join(own)).unwrap(),
+                "{f} against {own} of store_keep={value}"
+            );
+        }
+        let theirs = read_json(&alone.join("kpis.json"));
+        assert_eq!(row["overall"], theirs["a"]["overall"], "store_keep={value}");
+        assert_eq!(row["vs"], theirs["b"]["overall"], "store_keep={value}");
+    }
+    // Values that change the decisions are really replayed.
+    assert_ne!(
+        std::fs::read(swept.join("sweep/1-store_keep=0.jsonl")).unwrap(),
+        std::fs::read(swept.join("decisions.jsonl")).unwrap()
+    );
+}
+
+#[test]
+fn no_decisions_writes_the_same_figures_changes_and_report_without_decision_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, no_decisions: bool| {
+        let out = dir.path().join(name);
+        let mut cmd = simulate_cmd("ship-from-store-first.rules", &example_orders(), &out);
+        cmd.arg("--vs")
+            .arg(root().join("rules/min-cost.rules"))
+            .args(["--sweep", "store_keep=0,2"]);
+        if no_decisions {
+            cmd.arg("--no-decisions");
+        }
+        let done = cmd.output().unwrap();
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        (out, String::from_utf8(done.stdout).unwrap())
+    };
+    let (with, _) = run("with", false);
+    let (without, said) = run("without", true);
+    for f in ["decisions.jsonl", "decisions-vs.jsonl", "sweep"] {
+        assert!(with.join(f).exists(), "{f}");
+        assert!(!without.join(f).exists(), "{f}");
+        assert!(!said.contains(f), "{said}");
+    }
+    assert!(
+        std::fs::read(with.join("changes.csv")).unwrap()
+            == std::fs::read(without.join("changes.csv")).unwrap(),
+        "changes.csv differs"
+    );
+    // The report says where the decisions are, or that none were written; nothing else
+    // differs.
+    let page = |out: &Path| std::fs::read_to_string(out.join("report.html")).unwrap();
+    let (page_with, page_without) = (page(&with), page(&without));
+    let (there, none) = (
+        "the decisions of each point are under <code>sweep/</code>",
+        "no decision files were written (<code>--no-decisions</code>)",
+    );
+    assert!(page_with.contains(there) && !page_with.contains(none));
+    assert_eq!(page_with.replace(there, none), page_without);
+    // The figures are the same; only the sweep's list of decision files is empty.
+    let kpis = |out: &Path| -> serde_json::Value {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("kpis.json")).unwrap()).unwrap();
+        for row in v["sweep"]["rows"].as_array_mut().unwrap() {
+            let files = row["decisions"].take();
+            assert!(files.is_array());
+            row["decisions"] = serde_json::Value::Null;
+        }
+        v
+    };
+    assert_eq!(kpis(&with), kpis(&without));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(without.join("kpis.json")).unwrap()).unwrap();
+    assert_eq!(v["sweep"]["rows"][0]["decisions"], serde_json::json!([]));
 }

@@ -375,6 +375,7 @@ pub fn render(p: &Page<'_>) -> Result<String, Failure> {
                 rows, day_rows, locations, categories, biggest, changed_count,
                 shown => biggest_len(p), charts, glossary, categories_all,
                 sweep_names => p.sweeps.to_vec(), sweep_head, sweep_table, sweep_charts,
+                sweep_files => p.sweep_rows.iter().any(|r| !r.decisions.is_empty()),
             })
         })
         .map_err(|e| Failure::Input(format!("report: {e}")))

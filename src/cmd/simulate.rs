@@ -2,7 +2,8 @@
 //!
 //! Writes `DIR/decisions.jsonl`, `DIR/kpis.json` and `DIR/report.html`; with a second side
 //! (`--vs`, or `--scenario` against its baseline) also `DIR/decisions-vs.jsonl` and
-//! `DIR/changes.csv`; with `--sweep` the decisions of every value under `DIR/sweep/`.
+//! `DIR/changes.csv`; with `--sweep` the decisions of every value under `DIR/sweep/`
+//! (`--no-decisions`: no decision file at all, the rest the same).
 //! Every input is checked before anything is written, and the run is written into a folder
 //! beside `DIR` that replaces it only once every file is complete (`out_dir`), so `DIR`
 //! holds one whole run, never a mix or a part.
@@ -57,6 +58,11 @@ pub struct SimulateArgs {
     /// constant takes the value.
     #[arg(long, value_name = "NAME=V1,V2,...")]
     pub sweep: Vec<String>,
+    /// Write no decisions (`decisions.jsonl`, `decisions-vs.jsonl`, the sweep's): the key
+    /// figures, `changes.csv` and the report are the same, without writing a JSON line
+    /// per order and side.
+    #[arg(long)]
+    pub no_decisions: bool,
 }
 
 /// What every run starts from: the network, the stock rows and the orders.
@@ -443,12 +449,21 @@ pub struct ClauseCount {
     pub cost_change: f64,
 }
 
+/// A thread pool for one of two sides replayed at once: half the threads of the current
+/// pool, at least one. The decisions do not depend on it.
+fn side_pool() -> Result<rayon::ThreadPool, Failure> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads((rayon::current_num_threads() / 2).max(1))
+        .build()
+        .map_err(|e| Failure::Input(format!("cannot start a thread: {e}")))
+}
+
 /// Replays both sides at once, each on its own thread, streaming each one's decisions to
 /// its file; the second compares its decisions with the first's as they come.
 fn run_pair(
     inputs: &Inputs,
-    (a, sink_a): (&Side, &Path),
-    (b, sink_b): (&Side, &Path),
+    (a, sink_a): (&Side, Option<&Path>),
+    (b, sink_b): (&Side, Option<&Path>),
     changes: &mut ChangeLog,
 ) -> Result<(Run, Run), Failure> {
     let bars = indicatif::MultiProgress::new();
@@ -456,23 +471,33 @@ fn run_pair(
     let (tx, rx) = std::sync::mpsc::sync_channel::<Decision>(4096);
     let mut comparer = Comparer::new(&inputs.network, Comparer::fallbacks_of(&b.set), &b.scenario)
         .with_rules(Some(&a.set), Some(&b.set));
+    // The two sides share the cores: each replays on its half of them. With two cores,
+    // each side routes on one thread and plans nothing ahead, which under rules that read
+    // exact stock is mostly planned again at commit (about half the CPU of a side, for
+    // no gain in time when the other side keeps the second core busy).
+    let (pool_a, pool_b) = (side_pool()?, side_pool()?);
     let (ra, rb) = std::thread::scope(|scope| {
         let bars_a = &bars;
+        let pool_a = &pool_a;
         let first = scope.spawn(move || {
-            run_one(inputs, a, Some(bars_a), Some(sink_a), |_, d| {
-                // The second run may have stopped early; its error is reported instead.
-                let _ = tx.send(d.clone());
+            pool_a.install(|| {
+                run_one(inputs, a, Some(bars_a), sink_a, |_, d| {
+                    // The second run may have stopped early; its error is reported instead.
+                    let _ = tx.send(d.clone());
+                })
             })
         });
         let comparer = &mut comparer;
         let changes = &mut *changes;
         // Moved in, so the channel closes as soon as this run ends, even early.
-        let rb = run_one(inputs, b, Some(&bars), Some(sink_b), move |order, y| {
-            if let Ok(x) = rx.recv() {
-                if let Some(c) = comparer.compare(order, &x, y) {
-                    changes.add(c);
+        let rb = pool_b.install(|| {
+            run_one(inputs, b, Some(&bars), sink_b, move |order, y| {
+                if let Ok(x) = rx.recv() {
+                    if let Some(c) = comparer.compare(order, &x, y) {
+                        changes.add(c);
+                    }
                 }
-            }
+            })
         });
         let ra = first
             .join()
@@ -594,61 +619,139 @@ fn grid(sweeps: &[Swept]) -> Vec<Vec<(String, String)>> {
     }
 }
 
-/// Replays every point of a sweep, one point per core (each point on one thread, so
-/// points never wait on each other), and collects the rows in point order.
-fn run_sweep(
-    inputs: &Inputs,
+/// One side of one sweep point: the side with the point's values set, and where its
+/// decisions go.
+struct PointSide {
+    /// The point's position.
+    point: usize,
+    /// The side's position (0: `--rules`, 1: the second side).
+    side: usize,
+    /// The side under the point's values; `None` when they leave its checked rule set as
+    /// the main run's (it declares none of the constants, or a value is the file's own):
+    /// its decisions are the main run's, so it is not replayed.
+    replay: Option<Side>,
+    /// Its decision file, under the output folder (`None`: `--no-decisions`).
+    file: Option<String>,
+}
+
+/// Sets each point's values on every side that declares them, and names the files.
+fn sweep_plan(
     sides: &[&Side],
-    points: Vec<Vec<(String, String)>>,
+    points: &[Vec<(String, String)>],
+    decisions: bool,
+) -> Result<Vec<PointSide>, Failure> {
+    let width = points.len().to_string().len();
+    let mut plan = Vec::new();
+    for (i, values) in points.iter().enumerate() {
+        let label: Vec<String> = values
+            .iter()
+            .map(|(n, v)| format!("{n}={}", file_safe(v)))
+            .collect();
+        for (k, side) in sides.iter().enumerate() {
+            let mut set = side.set.clone();
+            for (name, v) in values {
+                if set.consts.iter().any(|c| &c.name == name) {
+                    set_checked(&mut set, name, v)
+                        .map_err(|e| Failure::Input(format!("--sweep {name}={v}: {e}")))?;
+                }
+            }
+            // The same checked set (as its hash reads it): the same decisions.
+            let same = format!("{set:?}") == format!("{:?}", side.set);
+            let suffix = if k == 0 { "" } else { "-vs" };
+            plan.push(PointSide {
+                point: i,
+                side: k,
+                replay: (!same).then(|| Side {
+                    set,
+                    ..(*side).clone()
+                }),
+                file: decisions
+                    .then(|| format!("sweep/{:0width$}-{}{suffix}.jsonl", i + 1, label.join("-"))),
+            });
+        }
+    }
+    Ok(plan)
+}
+
+/// Replays the point sides of `plan` that need it, as many at once as there are threads,
+/// each on one thread (so points never wait on each other); `None` for the others.
+fn run_points(
+    inputs: &Inputs,
+    plan: &[PointSide],
     dir: &Path,
-) -> Result<Vec<SweepRow>, Failure> {
+) -> Result<Vec<Option<Block>>, Failure> {
     use rayon::prelude::*;
-    if points.is_empty() {
+    if plan.is_empty() {
         return Ok(Vec::new());
     }
-    std::fs::create_dir_all(dir.join("sweep"))
-        .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", dir.display())))?;
-    let width = points.len().to_string().len();
-    points
-        .into_par_iter()
-        .enumerate()
-        .map(|(i, values)| {
-            let label: Vec<String> = values
-                .iter()
-                .map(|(n, v)| format!("{n}={}", file_safe(v)))
-                .collect();
-            let mut blocks = Vec::new();
-            let mut files = Vec::new();
-            for (k, side) in sides.iter().enumerate() {
-                let mut side = (*side).clone();
-                for (name, v) in &values {
-                    if side.set.consts.iter().any(|c| &c.name == name) {
-                        set_checked(&mut side.set, name, v)
-                            .map_err(|e| Failure::Input(format!("--sweep {name}={v}: {e}")))?;
-                    }
-                }
-                let suffix = if k == 0 { "" } else { "-vs" };
-                let file = format!("sweep/{:0width$}-{}{suffix}.jsonl", i + 1, label.join("-"));
-                // One thread per point: the points fill the cores.
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(1)
-                    .build()
-                    .map_err(|e| Failure::Input(format!("cannot start a thread: {e}")))?;
-                let path = dir.join(&file);
-                let run = pool.install(|| run_one(inputs, &side, None, Some(&path), |_, _| {}))?;
-                blocks.push(run.kpis.overall);
-                files.push(file);
-            }
-            let mut blocks = blocks.into_iter();
-            Ok(SweepRow {
-                value: values.first().map(|v| v.1.clone()).unwrap_or_default(),
-                values,
-                overall: blocks.next().unwrap_or_default(),
-                vs: blocks.next(),
-                decisions: files,
-            })
+    if plan.iter().any(|p| p.file.is_some()) {
+        std::fs::create_dir_all(dir.join("sweep"))
+            .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", dir.display())))?;
+    }
+    plan.par_iter()
+        .map(|p| {
+            let Some(side) = &p.replay else {
+                return Ok(None);
+            };
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .map_err(|e| Failure::Input(format!("cannot start a thread: {e}")))?;
+            let path = p.file.as_ref().map(|f| dir.join(f));
+            let run = pool.install(|| run_one(inputs, side, None, path.as_deref(), |_, _| {}))?;
+            Ok(Some(run.kpis.overall))
         })
         .collect()
+}
+
+/// The sweep's rows in point order: replayed figures, or the main run's figures and a
+/// link to (or copy of) its decisions for a side the point leaves as it was.
+fn sweep_rows(
+    points: Vec<Vec<(String, String)>>,
+    plan: &[PointSide],
+    replayed: Vec<Option<Block>>,
+    main: &[(&Block, Option<&Path>)],
+    dir: &Path,
+) -> Result<Vec<SweepRow>, Failure> {
+    let mut rows: Vec<SweepRow> = points
+        .into_iter()
+        .map(|values| SweepRow {
+            value: values.first().map(|v| v.1.clone()).unwrap_or_default(),
+            values,
+            overall: Block::default(),
+            vs: None,
+            decisions: Vec::new(),
+        })
+        .collect();
+    for (p, block) in plan.iter().zip(replayed) {
+        let block = match block {
+            Some(b) => b,
+            None => {
+                let Some(&(block, file)) = main.get(p.side) else {
+                    continue;
+                };
+                if let (Some(file), Some(to)) = (file, &p.file) {
+                    let to = dir.join(to);
+                    if std::fs::hard_link(file, &to).is_err() {
+                        std::fs::copy(file, &to).map_err(|e| {
+                            Failure::Input(format!("{}: cannot write: {e}", to.display()))
+                        })?;
+                    }
+                }
+                block.clone()
+            }
+        };
+        let Some(row) = rows.get_mut(p.point) else {
+            continue;
+        };
+        if p.side == 0 {
+            row.overall = block;
+        } else {
+            row.vs = Some(block);
+        }
+        row.decisions.extend(p.file.clone());
+    }
+    Ok(rows)
 }
 
 /// The figures compared side by side: name, value, whether higher is better
@@ -871,22 +974,43 @@ fn finish_run(
     sweeps: &[Swept],
     out: &Path,
 ) -> Result<Vec<(String, String)>, Failure> {
-    let sink_a = out.join("decisions.jsonl");
-    let sink_b = out.join("decisions-vs.jsonl");
-    let (ra, rb, changes) = match b {
+    let keep = !args.no_decisions;
+    let (sink_a, sink_b) = (out.join("decisions.jsonl"), out.join("decisions-vs.jsonl"));
+    let (sink_a, sink_b) = (
+        keep.then_some(sink_a.as_path()),
+        keep.then_some(sink_b.as_path()),
+    );
+    let sides: Vec<&Side> = std::iter::once(a).chain(b).collect();
+    let points = grid(sweeps);
+    let plan = sweep_plan(&sides, &points, keep)?;
+    let main = || match b {
         Some(b) => {
             let mut changes = ChangeLog::new(out.join("changes.csv"))?;
-            let (ra, rb) = run_pair(inputs, (a, &sink_a), (b, &sink_b), &mut changes)?;
-            (ra, Some(rb), Some(changes))
+            let (ra, rb) = run_pair(inputs, (a, sink_a), (b, sink_b), &mut changes)?;
+            Ok((ra, Some(rb), Some(changes)))
         }
         None => {
             let bars = indicatif::MultiProgress::new();
-            let ra = run_one(inputs, a, Some(&bars), Some(&sink_a), |_, _| {})?;
-            (ra, None, None)
+            let ra = run_one(inputs, a, Some(&bars), sink_a, |_, _| {})?;
+            Ok((ra, None, None))
         }
     };
-    let sides: Vec<&Side> = std::iter::once(a).chain(b).collect();
-    let sweep_rows = run_sweep(inputs, &sides, grid(sweeps), out)?;
+    // With a sweep the main run is one more replay beside the points, one thread per
+    // side, rather than a run on every core before them: the cores stay busy to the end.
+    let (main, replayed) = if plan.is_empty() {
+        (main(), Ok(Vec::new()))
+    } else {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .map_err(|e| Failure::Input(format!("cannot start a thread: {e}")))?;
+        rayon::join(|| pool.install(main), || run_points(inputs, &plan, out))
+    };
+    let (ra, rb, changes): (Run, Option<Run>, Option<ChangeLog>) = main?;
+    let main_runs: Vec<(&Block, Option<&Path>)> = std::iter::once((&ra.kpis.overall, sink_a))
+        .chain(rb.as_ref().map(|r| (&r.kpis.overall, sink_b)))
+        .collect();
+    let sweep_rows = sweep_rows(points, &plan, replayed?, &main_runs, out)?;
     let currency = inputs.network.currency.as_str();
     let kpis_json = match (&rb, &changes) {
         (Some(rb), Some(changes)) => {
@@ -957,15 +1081,20 @@ fn finish_run(
         sweep_rows: &sweep_rows,
         scenario: args.scenario.as_deref().map(input::name),
     })?;
-    let mut written = vec![(
-        "decisions.jsonl".to_string(),
-        format!("{} decisions of {}", ra.decisions, ra.name),
-    )];
-    if let (Some(rb), Some(c)) = (&rb, &changes) {
+    let mut written = Vec::new();
+    if keep {
         written.push((
-            "decisions-vs.jsonl".into(),
-            format!("{} decisions of {}", rb.decisions, rb.name),
+            "decisions.jsonl".to_string(),
+            format!("{} decisions of {}", ra.decisions, ra.name),
         ));
+    }
+    if let (Some(rb), Some(c)) = (&rb, &changes) {
+        if keep {
+            written.push((
+                "decisions-vs.jsonl".into(),
+                format!("{} decisions of {}", rb.decisions, rb.name),
+            ));
+        }
         written.push((
             "changes.csv".into(),
             format!("{} orders decided differently, with a reason each", c.count),
@@ -992,7 +1121,7 @@ fn finish_run(
         };
         written.push((name.to_string(), what));
     }
-    if !sweep_rows.is_empty() {
+    if keep && !sweep_rows.is_empty() {
         written.push((
             "sweep/".into(),
             format!(
