@@ -206,15 +206,7 @@ impl Step<'_> {
 
         // Tier by tier: what the preferred locations can place, they place.
         let tiers = strategy.prefer.len();
-        let limits = Limits {
-            max_shipments: strategy
-                .split
-                .max_shipments
-                .map_or(usize::MAX, |m| m as usize),
-            lines_whole: !strategy.split.lines_may_split,
-            shape: self.shape,
-            ties: &s.ties,
-        };
+        let limits = limits_of(s, self.shape);
         // Why a line was cut before the search: kits apart, units not in whole packs.
         let mut shape_reason: Vec<Option<UnsourcedReason>> = vec![None; order.lines.len()];
         let mut left: Vec<SkuDemand> = demand.clone();
@@ -713,15 +705,7 @@ impl Step<'_> {
         let pickup = self.pickup();
         // Holders read are written down one by one: room for a walk's worth at once.
         self.reads.borrow_mut().slots.reserve(64);
-        let limits = Limits {
-            max_shipments: strategy
-                .split
-                .max_shipments
-                .map_or(usize::MAX, |m| m as usize),
-            lines_whole: !strategy.split.lines_may_split,
-            shape: None,
-            ties: &s.ties,
-        };
+        let limits = limits_of(s, None);
         // The least any shipment scores: what a second shipment adds at the very least.
         // Ranked by days first: only a plan arriving as early as any shipment can is proved
         // best here (no plan can arrive earlier); the carriers take a day at least, the
@@ -1746,15 +1730,7 @@ impl Step<'_> {
                 })
                 .collect()
         };
-        let limits = Limits {
-            max_shipments: strategy
-                .split
-                .max_shipments
-                .map_or(usize::MAX, |m| m as usize),
-            lines_whole: !strategy.split.lines_may_split,
-            shape: None,
-            ties: &s.ties,
-        };
+        let limits = limits_of(s, None);
         let mut left = demand.clone();
         let mut used: FxHashSet<u32> = FxHashSet::default();
         let mut scratch: Vec<Option<UnsourcedReason>> = vec![None; order.lines.len()];
@@ -1996,6 +1972,16 @@ impl Step<'_> {
 /// needs a shipment from a candidate that holds some of it, so when the candidates that
 /// hold the most of the demanded SKUs cannot hold them all between them, no plan exists
 /// and the search (which would prove it node by node) is not run.
+/// The limits of strategy `s`'s split policy, with its tie keys.
+fn limits_of<'a>(s: &'a CompiledStrategy, shape: Option<&'a Shape>) -> Limits<'a> {
+    Limits {
+        max_shipments: s.ir.split.max_shipments.map_or(usize::MAX, |m| m as usize),
+        lines_whole: !s.ir.split.lines_may_split,
+        shape,
+        ties: &s.ties,
+    }
+}
+
 fn may_fit(demand: &[SkuDemand], cands: &[Candidate], max_shipments: usize) -> bool {
     let needed = demand.iter().filter(|d| d.total() > 0).count();
     if max_shipments >= needed {
