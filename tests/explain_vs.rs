@@ -10,7 +10,7 @@
 mod support;
 
 use std::path::Path;
-use support::{example_copy, sourcing, stderr, EXAMPLE_FILES};
+use support::{csv_fields, example_copy, sourcing, stderr, EXAMPLE_FILES};
 
 /// Copies the two bundled rule files compared here next to the example data.
 fn with_rules(dir: &Path) {
@@ -58,25 +58,6 @@ fn both_sides_and_what_differs_as_json() {
         value["b"]["decision"]["rule"]
     );
     insta::assert_snapshot!("explain_vs_ex9_json", text);
-}
-
-/// The fields of one CSV line (quoted fields may hold commas and doubled quotes).
-fn csv_fields(line: &str) -> Vec<String> {
-    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => fields.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
 }
 
 /// The rows of `changes.csv`: order, category, cost_a, cost_b and the clause (last).

@@ -7,8 +7,11 @@
     reason = "a test that cannot run is a failed test"
 )]
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
+use support::csv_fields;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -470,25 +473,6 @@ fn changes_csv_lists_every_changed_order_with_its_category() {
     assert_eq!(by, rows.len() as u64);
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.contains("<td>store_preferred</td>"));
-}
-
-/// The fields of one CSV line (quoted fields may hold commas and doubled quotes).
-fn csv_fields(line: &str) -> Vec<String> {
-    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => fields.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
 }
 
 #[test]

@@ -190,7 +190,7 @@ impl Step<'_> {
                     *a = units;
                 }
             }
-            let found = self.candidate(
+            let found = self.candidate_in_sets(
                 s,
                 loc,
                 raw_atp,
@@ -1166,9 +1166,10 @@ impl Step<'_> {
         Ok(result)
     }
 
-    /// Whether `loc` may be a candidate of `s`, by the checks [`Step::candidate`] makes
-    /// first on the location's and the order's facts alone: false only where it would
-    /// give `None` before looking at anything else.
+    /// Whether `loc` may be a candidate of `s`, told by the location's and the order's facts
+    /// alone: the sets that are tables, and those that read no term of the pair, the stock,
+    /// the line nor a script. [`Step::candidate`] asks it first; the full scan asks it before
+    /// it gathers a location's stock.
     fn may_be_candidate(&self, s: &CompiledStrategy, loc: u32, pickup: Option<u32>) -> bool {
         let Some(location) = self.network.locations.get(loc as usize) else {
             return false;
@@ -1199,6 +1200,27 @@ impl Step<'_> {
         dropped: &mut [Option<String>],
         held_in_set: &mut [bool],
     ) -> Option<Cand> {
+        if !self.may_be_candidate(s, loc, pickup) {
+            return None;
+        }
+        self.candidate_in_sets(s, loc, raw_atp, pickup, demand, dropped, held_in_set)
+    }
+
+    /// [`Step::candidate`] for a location [`Step::may_be_candidate`] let through.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one call site; the inputs are all distinct"
+    )]
+    fn candidate_in_sets(
+        &self,
+        s: &CompiledStrategy,
+        loc: u32,
+        raw_atp: Vec<u64>,
+        pickup: Option<u32>,
+        demand: &[SkuDemand],
+        dropped: &mut [Option<String>],
+        held_in_set: &mut [bool],
+    ) -> Option<Cand> {
         let order = self.facts.order;
         let location = self.network.locations.get(loc as usize)?;
         let strategy = &s.ir;
@@ -1210,18 +1232,10 @@ impl Step<'_> {
                     None => self.rules.in_dynamic_set(set, loc, pickup, scope, location),
                 })
             };
-        // Sets that read location facts only are tables: a location outside them costs
-        // nothing more. Sets that read the pair's terms need them first.
+        // Sets that read location facts only are tables, settled by `may_be_candidate` with
+        // the sets that read the order's and the location's facts alone. Sets that read the
+        // pair's terms need them first.
         let statics_only = s.candidate_statics.iter().all(Option::is_some);
-        if statics_only && !in_set(&strategy.candidates, &s.candidate_statics, &base) {
-            return None;
-        }
-        // A set that reads the order's and the location's facts alone is settled before
-        // the candidate's terms are worked out (most holders of a full scan are outside).
-        if !statics_only && self.in_candidates_early(s, loc, location, Some(pickup)) == Some(false)
-        {
-            return None;
-        }
         if raw_atp.iter().all(|&a| a == 0) {
             return None;
         }
