@@ -13,6 +13,7 @@ use crate::geo::{chord, km_lower_bound, Unit};
 use ordered_float::OrderedFloat;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 /// Holders per leaf: small enough to prune, large enough to keep the tree shallow.
 const LEAF_SIZE: usize = 12;
@@ -28,6 +29,8 @@ struct Node {
     /// Leaf: one past the last slot; inner: right child.
     b: u32,
     leaf: bool,
+    /// The kind of location of its holders (a tree holds one kind).
+    kind: u8,
 }
 
 /// A holder as the tree is built: location, unit vector, handling cost, and the units it
@@ -129,6 +132,7 @@ impl HolderIndex {
             .iter()
             .map(|p| chord(&p.unit, &centre))
             .fold(0.0, f64::max);
+        let kind = members.first().map_or(0, |p| p.kind);
         let id = self.nodes.len() as u32;
         self.nodes.push(Node {
             centre,
@@ -137,6 +141,7 @@ impl HolderIndex {
             a: start as u32,
             b: end as u32,
             leaf: true,
+            kind,
         });
         if end - start > LEAF_SIZE {
             // Split at the median of the widest axis; location breaks ties, so the tree
@@ -196,6 +201,8 @@ impl HolderIndex {
             cost,
             heap,
             scale,
+            floor: None,
+            passed: Vec::new(),
         };
         cursor.heap.clear();
         if let Some(roots) = self.roots.get(sku as usize) {
@@ -270,6 +277,30 @@ pub(crate) struct Cursor<'a> {
     cost: &'a DistanceCost,
     heap: BinaryHeap<Reverse<(OrderedFloat<f64>, u32)>>,
     scale: Option<ObjectiveScale>,
+    /// The fewest units a holder of each kind needs to be yielded, with the units of every
+    /// slot (see [`Cursor::with_floor`]).
+    floor: Option<([u64; KINDS], &'a [AtomicU64])>,
+    /// Slots passed by for holding fewer units than the floor of their kind, with it.
+    passed: Vec<(u32, u64)>,
+}
+
+impl<'a> Cursor<'a> {
+    /// Passes by every holder of a kind that holds fewer units than `min_units` of that
+    /// kind (`atp`: the units of every slot): a rule's exclusions would drop each line it
+    /// could ship. Their slots are kept for [`Cursor::passed`], since a plan depends on their
+    /// staying short.
+    pub fn with_floor(mut self, min_units: [u64; KINDS], atp: &'a [AtomicU64]) -> Cursor<'a> {
+        if min_units.iter().any(|&m| m > 1) {
+            self.floor = Some((min_units, atp));
+        }
+        self
+    }
+
+    /// The slots passed by so far for holding fewer units than their kind's floor, with that
+    /// floor.
+    pub fn passed(&self) -> &[(u32, u64)] {
+        &self.passed
+    }
 }
 
 impl Cursor<'_> {
@@ -328,6 +359,10 @@ impl Cursor<'_> {
                 continue;
             };
             if node.leaf {
+                let floor = self
+                    .floor
+                    .and_then(|(min, atp)| Some((*min.get(node.kind as usize)?, atp)))
+                    .filter(|&(min, _)| min > 1);
                 for slot in node.a..node.b {
                     let Some(&loc) = slot_location.get(slot as usize) else {
                         continue;
@@ -338,9 +373,19 @@ impl Cursor<'_> {
                         continue;
                     };
                     let b = self.bound(h, km_lower_bound(chord(&self.dest, unit)));
-                    if b < cutoff {
-                        self.heap.push(Reverse((OrderedFloat(b), slot | SLOT_BIT)));
+                    if b >= cutoff {
+                        continue;
                     }
+                    if let Some((min, atp)) = floor {
+                        let units = atp
+                            .get(slot as usize)
+                            .map_or(0, |a| a.load(AtomicOrdering::Relaxed));
+                        if units < min {
+                            self.passed.push((slot, min));
+                            continue;
+                        }
+                    }
+                    self.heap.push(Reverse((OrderedFloat(b), slot | SLOT_BIT)));
                 }
             } else {
                 let (l, r) = (node.a, node.b);

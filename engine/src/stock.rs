@@ -440,6 +440,11 @@ impl Stock {
         &self.slot_location
     }
 
+    /// Units every slot can promise now, by slot.
+    pub(crate) fn atp_cells(&self) -> &[AtomicU64] {
+        &self.atp
+    }
+
     /// Units a slot can promise now.
     #[inline]
     pub(crate) fn slot_atp(&self, slot: u32) -> u64 {

@@ -325,6 +325,18 @@ impl Journal {
         if slot_moved {
             return false;
         }
+        let floor_crossed = reads.floors.iter().any(|&(sku, slot, floor)| {
+            self.slots.get(&sku).is_some_and(|changes| {
+                changes
+                    .iter()
+                    .rev()
+                    .take_while(|c| c.seq >= epoch)
+                    .any(|c| c.slot == slot && (c.before < floor) != (c.after < floor))
+            })
+        });
+        if floor_crossed {
+            return false;
+        }
         !self
             .capacity
             .iter()

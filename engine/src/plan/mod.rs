@@ -50,11 +50,14 @@ pub(crate) struct Routed {
 
 /// What a plan under rules read of the stock: slots (SKU id, slot, and the units up to
 /// which their count matters: `u64::MAX` when exactly) and the locations whose shipments
-/// left today it looked at (and whether the count matters, or only none against some).
+/// left today it looked at (and whether the count matters, or only none against some), and
+/// the slots a walk passed by for holding too few units (SKU id, slot, the fewest units that
+/// would have counted): for those only whether they stay below matters.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Reads {
     pub slots: Vec<(u32, u32, u64)>,
     pub locations: Vec<(u32, bool)>,
+    pub floors: Vec<(u32, u32, u64)>,
 }
 
 /// A shipment planned by a strategy: a location, its (line, units), their weight.

@@ -846,7 +846,8 @@ pub(crate) fn tier_kinds(s: &ir::Strategy) -> Vec<[bool; 3]> {
     out
 }
 
-fn kind_index(k: ir::LocationKind) -> usize {
+/// The number of a location kind in the holder trees and in [`tier_kinds`].
+pub(crate) fn kind_index(k: ir::LocationKind) -> usize {
     match k {
         ir::LocationKind::Dc => 0,
         ir::LocationKind::Store => 1,

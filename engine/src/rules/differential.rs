@@ -29,7 +29,8 @@ impl Draw for Rng {
 
 /// One random rule file: one or two strategies, the first falling back to the second.
 fn rule_file(rng: &mut Rng) -> String {
-    let mut out = String::from("const keep = 1\n\n");
+    // How many units a store keeps: the walk passes by stores below `line.qty + keep`.
+    let mut out = format!("const keep = {}\n\n", rng.below(4));
     let strategies = 1 + rng.below(2);
     for i in 0..strategies {
         out.push_str(&format!("strategy \"s{i}\" {{\n"));

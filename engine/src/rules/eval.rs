@@ -70,6 +70,45 @@ const MAX_WIDEN: u32 = 3;
 /// is none.
 type Looked = FxHashMap<u32, Option<Cand>>;
 
+/// Above this many units, the fewest a holder needs ([`Step::unit_floors`]) is not looked
+/// for further.
+const FLOOR_CAP: u64 = 64;
+
+/// A walk over one SKU's holders that writes down, when it ends however it ends, the slots
+/// it passed by for holding too few units (see [`crate::index::Cursor::with_floor`]): a
+/// plan depends on their staying short.
+struct Walk<'c> {
+    cursor: crate::index::Cursor<'c>,
+    sku: u32,
+    reads: &'c std::cell::RefCell<crate::plan::Reads>,
+}
+
+impl<'c> std::ops::Deref for Walk<'c> {
+    type Target = crate::index::Cursor<'c>;
+    fn deref(&self) -> &Self::Target {
+        &self.cursor
+    }
+}
+
+impl std::ops::DerefMut for Walk<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.cursor
+    }
+}
+
+impl Drop for Walk<'_> {
+    fn drop(&mut self) {
+        let passed = self.cursor.passed();
+        if !passed.is_empty() {
+            let sku = self.sku;
+            self.reads
+                .borrow_mut()
+                .floors
+                .extend(passed.iter().map(|&(slot, floor)| (sku, slot, floor)));
+        }
+    }
+}
+
 /// A candidate with what the objective needs beyond the allocator's view.
 struct Cand {
     location: u32,
@@ -463,6 +502,85 @@ impl Step<'_> {
         }
     }
 
+    /// For each SKU of `demand`, the fewest units a holder of each kind (as the holder trees
+    /// number them) needs for the strategy's exclusions to let it ship any line of that SKU,
+    /// told by the exclusions per line that read nothing of the location (typically
+    /// `atp - line.qty < keep`): every count from one unit up to the floor is tried, and
+    /// each drops every line. A walk passes by holders below it without looking at them.
+    ///
+    /// The counts tried are not counts any holder has: a condition that fails on one of
+    /// them (a division by zero) must not fail the order, so then there is no floor.
+    fn unit_floors(
+        &self,
+        s: &CompiledStrategy,
+        demand: &[SkuDemand],
+    ) -> Vec<[u64; crate::index::KINDS]> {
+        let blind: Vec<&ir::Exclusion> =
+            s.ir.exclusions
+                .iter()
+                .filter(|e| {
+                    let d = e.cond.deps;
+                    e.per_line && !(d.location || d.pair || d.shipment || d.plan || d.script)
+                })
+                .collect();
+        let mut out = vec![[0; crate::index::KINDS]; demand.len()];
+        if blind.is_empty() {
+            return out;
+        }
+        let base = self.scope();
+        let failed_before = self.facts.failure.borrow().is_some();
+        for (floor, d) in out.iter_mut().zip(demand) {
+            if d.lines.is_empty() {
+                continue;
+            }
+            for (kind, at) in floor.iter_mut().enumerate() {
+                let applies: Vec<&ir::Exclusion> = blind
+                    .iter()
+                    .copied()
+                    .filter(|e| {
+                        e.applies_to
+                            .is_none_or(|k| super::bound::kind_index(k) == kind)
+                    })
+                    .collect();
+                if applies.is_empty() {
+                    continue;
+                }
+                let mut least = u64::MAX;
+                for &(line, qty, _) in &d.lines {
+                    let Some(ol) = self.facts.order.lines.get(line) else {
+                        least = 0;
+                        break;
+                    };
+                    let drops = |units: u64| {
+                        let a = units as f64;
+                        let scope = Scope {
+                            line: Some((line, ol)),
+                            terms: Terms {
+                                atp: a,
+                                stock_cover: a / qty.max(1) as f64,
+                                ..Terms::default()
+                            },
+                            ..base
+                        };
+                        applies
+                            .iter()
+                            .any(|e| !matches!(scope.eval(&e.cond), Val::Bool(false)))
+                    };
+                    let mut units = 1;
+                    while units < FLOOR_CAP && drops(units) {
+                        units += 1;
+                    }
+                    least = least.min(units);
+                }
+                *at = least;
+            }
+        }
+        if !failed_before && self.facts.failure.borrow_mut().take().is_some() {
+            return vec![[0; crate::index::KINDS]; demand.len()];
+        }
+        out
+    }
+
     /// The best score of one location shipping all of `target` (SKU positions as in
     /// `demand`): the members already looked at, then the holders of its rarest SKU
     /// nearest-bound first, until none left can beat the best (a single shipment carries the
@@ -472,7 +590,7 @@ impl Step<'_> {
         &self,
         (s, tier, per_cost, max_days, flat): (&CompiledStrategy, usize, f64, f64, Option<f64>),
         (target, demand): (&[SkuDemand], &[SkuDemand]),
-        cursor: &dyn Fn(usize) -> crate::index::Cursor<'c>,
+        cursor: &dyn Fn(usize) -> Walk<'c>,
         member: &dyn Fn(&Cand) -> bool,
         seen: &mut Looked,
         look: &mut dyn FnMut(u32, Vec<u64>, &mut Looked),
@@ -746,6 +864,7 @@ impl Step<'_> {
             fastest_km_per_day: ranges.fastest_km_per_day,
         };
         let dest = crate::geo::unit_vector(order.ship_to.lat, order.ship_to.lon);
+        let floors = self.unit_floors(s, &demand);
         // Every location looked at, by index: its candidate, or `None` when it is none.
         let mut seen: FxHashMap<u32, Option<Cand>> = FxHashMap::default();
         let mut dropped: Vec<Option<String>> = vec![None; order.lines.len()];
@@ -817,17 +936,30 @@ impl Step<'_> {
             let open_skus: Vec<usize> = (0..left.len())
                 .filter(|&k| left.get(k).is_some_and(|d| d.total() > 0))
                 .collect();
-            let cursor = |k: usize| {
+            let walk = |k: usize, scale: ObjectiveScale| {
                 let sku = demand.get(k).map_or(u32::MAX, |d| d.sku);
-                self.stock.index.cursor_by(
+                let cursor = self
+                    .stock
+                    .index
+                    .cursor_by(
+                        sku,
+                        dest,
+                        dc,
+                        std::collections::BinaryHeap::with_capacity(64),
+                        Some(scale),
+                        kinds,
+                    )
+                    .with_floor(
+                        floors.get(k).copied().unwrap_or_default(),
+                        self.stock.atp_cells(),
+                    );
+                Walk {
+                    cursor,
                     sku,
-                    dest,
-                    dc,
-                    std::collections::BinaryHeap::with_capacity(64),
-                    Some(scale(tier)),
-                    kinds,
-                )
+                    reads: self.reads,
+                }
             };
+            let cursor = |k: usize| walk(k, scale(tier));
             // Ranked by fewest shipments, then a flat objective (`in_market`), then distance:
             // the single locations are walked by distance (see `best_single`).
             let flat = (super::bound::singles_first(strategy)
@@ -843,21 +975,15 @@ impl Step<'_> {
                 }))
             .then_some(bound.offset);
             let by_km = |k: usize| {
-                let sku = demand.get(k).map_or(u32::MAX, |d| d.sku);
-                let scale = ObjectiveScale {
-                    per_cost: 0.0,
-                    per_km: 1.0,
-                    offset: 0.0,
-                    per_day: 0.0,
-                    ..scale(tier)
-                };
-                self.stock.index.cursor_by(
-                    sku,
-                    dest,
-                    dc,
-                    std::collections::BinaryHeap::with_capacity(64),
-                    Some(scale),
-                    kinds,
+                walk(
+                    k,
+                    ObjectiveScale {
+                        per_cost: 0.0,
+                        per_km: 1.0,
+                        offset: 0.0,
+                        per_day: 0.0,
+                        ..scale(tier)
+                    },
                 )
             };
             // Any plan carries the whole weight at the least rate per kg, at least.
@@ -903,7 +1029,7 @@ impl Step<'_> {
                 // Step 2: can two shipments ever beat it? Step 3 otherwise: gather every
                 // holder that could be part of a better split, each SKU until the pool
                 // covers it.
-                let mut cursors: Vec<(usize, crate::index::Cursor<'_>)> =
+                let mut cursors: Vec<(usize, Walk<'_>)> =
                     open_skus.iter().map(|&k| (k, cursor(k))).collect();
                 // What the tier's pool holds of each open SKU: in all, and at most at one.
                 let mut total = vec![0u64; left.len()];

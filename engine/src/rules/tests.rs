@@ -1203,3 +1203,25 @@ fn fill_says_how_it_ranks_in_explanations() {
     assert_eq!(r.criteria, ["filled by priority", "distance"]);
     assert_eq!(r.then, ["priority", "id"]);
 }
+
+/// The walk works out how many units a store needs by trying counts no store holds: a
+/// condition that divides by zero at one of them must not fail the order.
+#[test]
+fn a_stock_floor_tried_at_counts_no_store_holds_fails_nothing() {
+    let rules = r#"
+strategy "s" {
+  candidates stores, dcs
+  exclude store when line.qty / (atp - 1) > 1 reason "thin"
+  prefer stores
+  score cost
+}
+"#;
+    let e = engine(rules, &[(0, "A", 5), (1, "A", 4), (2, "A", 1)]);
+    let d = e.quote(&order(vec![line("A", 2, &[])]));
+    assert_eq!(d.status, Status::Sourced, "{d:?}");
+    assert_eq!(placed(&d), [("ST-FRANKFURT", vec![(0, 2)])]);
+    // A store at 2 units drops the line (2 / 1 > 1): the DC ships.
+    let e = engine(rules, &[(0, "A", 5), (1, "A", 2)]);
+    let d = e.quote(&order(vec![line("A", 2, &[])]));
+    assert_eq!(placed(&d), [("DC-KASSEL", vec![(0, 2)])]);
+}
