@@ -252,6 +252,9 @@ pub(crate) struct ObjectiveScale {
     /// The fastest service's kilometres per day: transit takes at least
     /// `max(1, ⌈km / fastest⌉)` days.
     pub fastest_km_per_day: f64,
+    /// What every holder of a kind scores beyond the bound at least, by its kind's own
+    /// ranges (a store's processing days, say, where a term grows with the days).
+    pub kind_offset: [f64; KINDS],
 }
 
 impl ObjectiveScale {
@@ -307,12 +310,12 @@ impl Cursor<'_> {
     /// The bound of a holder (or ball) with least handling `handling` at least `km` away;
     /// infinite beyond the walk's distance limit.
     #[inline]
-    fn bound(&self, handling: f64, km: f64) -> f64 {
+    fn bound(&self, kind: u8, handling: f64, km: f64) -> f64 {
         let cost = handling + self.cost.at(km);
         match &self.scale {
             None => cost,
             Some(s) if km > s.max_km => f64::INFINITY,
-            Some(s) => s.apply(cost, km),
+            Some(s) => s.apply(cost, km) + s.kind_offset.get(kind as usize).copied().unwrap_or(0.0),
         }
     }
 
@@ -322,7 +325,7 @@ impl Cursor<'_> {
                 return; // a SKU without holders
             }
             let gap = (chord(&self.dest, &node.centre) - node.radius).max(0.0);
-            let bound = self.bound(node.min_handling, km_lower_bound(gap));
+            let bound = self.bound(node.kind, node.min_handling, km_lower_bound(gap));
             if bound < cutoff {
                 self.heap.push(Reverse((OrderedFloat(bound), id)));
             }
@@ -372,7 +375,7 @@ impl Cursor<'_> {
                     else {
                         continue;
                     };
-                    let b = self.bound(h, km_lower_bound(chord(&self.dest, unit)));
+                    let b = self.bound(node.kind, h, km_lower_bound(chord(&self.dest, unit)));
                     if b >= cutoff {
                         continue;
                     }
@@ -423,6 +426,7 @@ mod tests {
             per_day: 1.5,
             days_beyond: 0.0,
             fastest_km_per_day: 450.0,
+            kind_offset: [0.0; super::KINDS],
         };
         assert_eq!(scale.apply(4.0, 10.0), 4.0 + 1.5 + 1.5);
         assert_eq!(scale.apply(4.0, 450.0), 4.0 + 1.5 + 1.5);

@@ -45,12 +45,33 @@ pub(crate) struct NetworkRanges {
 
 impl NetworkRanges {
     pub fn of(network: &Network) -> NetworkRanges {
+        let all: Vec<&crate::model::network::Location> = network.locations.iter().collect();
+        NetworkRanges::over(network, &all)
+    }
+
+    /// The ranges over the locations of one kind, for shipments by carrier (the pickup
+    /// counter is never reached by a walk over holders): one day of transit at least.
+    /// `None` when the network has no location of that kind.
+    pub fn of_kind(network: &Network, kind: usize) -> Option<NetworkRanges> {
+        let locs: Vec<&crate::model::network::Location> = network
+            .locations
+            .iter()
+            .filter(|l| usize::from(crate::index::kind_number(l.kind)) == kind)
+            .collect();
+        if locs.is_empty() {
+            return None;
+        }
+        let mut r = NetworkRanges::over(network, &locs);
+        r.days.0 = r.processing_days.0 + 1.0;
+        Some(r)
+    }
+
+    fn over(network: &Network, locs: &[&crate::model::network::Location]) -> NetworkRanges {
         let range = |xs: &mut dyn Iterator<Item = f64>| {
             xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
                 (lo.min(x), hi.max(x))
             })
         };
-        let locs = &network.locations;
         let processing = range(&mut locs.iter().map(|l| f64::from(l.processing_days)));
         let slowest = network
             .services
@@ -212,6 +233,8 @@ enum Ab {
 
 struct Analysis<'a> {
     rules: &'a Rules,
+    /// The ranges of the locations the bound is for.
+    ranges: &'a NetworkRanges,
     scope: Scope<'a>,
     days: (f64, f64),
 }
@@ -263,7 +286,7 @@ impl<'a> Analysis<'a> {
                 }
             },
             ExprKind::Fact(Fact::Location(f)) => {
-                let r = &self.rules.ranges;
+                let r = self.ranges;
                 let (lo, hi) = match f {
                     LocationFact::HandlingCost => r.handling,
                     LocationFact::ProcessingDays => r.processing_days,
@@ -699,9 +722,48 @@ impl Rules {
         if let Some(why) = &s.full_scan {
             return Err(why.clone());
         }
+        self.objective_bound_in(s, facts, &self.ranges)
+    }
+
+    /// What a walk over each kind of location may add to `bound` for every holder of that
+    /// kind: that kind's own ranges (a store's processing days, say) can lift a term above
+    /// its least over the network. Zero where the objective grows with the days (the walk
+    /// counts a carrier's days itself) or where the kind's bound differs in its factors.
+    pub(crate) fn kind_offsets(
+        &self,
+        s: &CompiledStrategy,
+        facts: &OrderFacts<'_>,
+        bound: &ObjectiveBound,
+    ) -> [f64; crate::index::KINDS] {
+        let mut out = [0.0; crate::index::KINDS];
+        if bound.per_day != 0.0 {
+            return out;
+        }
+        for (extra, ranges) in out.iter_mut().zip(&self.kind_ranges) {
+            let Some(ranges) = ranges else { continue };
+            if let Ok(b) = self.objective_bound_in(s, facts, ranges) {
+                if b.per_cost == bound.per_cost
+                    && b.per_km == bound.per_km
+                    && b.per_day == 0.0
+                    && b.offset > bound.offset
+                {
+                    *extra = b.offset - bound.offset;
+                }
+            }
+        }
+        out
+    }
+
+    /// The bound over locations of the ranges `ranges`, leaving the order as it found it.
+    fn objective_bound_in(
+        &self,
+        s: &CompiledStrategy,
+        facts: &OrderFacts<'_>,
+        ranges: &NetworkRanges,
+    ) -> Result<ObjectiveBound, String> {
         let failed_before = facts.failure.borrow().is_some();
         let operations = facts.operations_left.get();
-        let bound = self.objective_bound_of(s, facts);
+        let bound = self.objective_bound_of(s, facts, ranges);
         if !failed_before && facts.failure.borrow_mut().take().is_some() {
             return Err("a term of the score fails for this order".into());
         }
@@ -713,6 +775,7 @@ impl Rules {
         &self,
         s: &CompiledStrategy,
         facts: &OrderFacts<'_>,
+        ranges: &NetworkRanges,
     ) -> Result<ObjectiveBound, String> {
         let strategy = &s.ir;
         let scope = Scope {
@@ -723,9 +786,10 @@ impl Rules {
             location: None,
             terms: Terms::default(),
         };
-        let days = self.ranges.days;
+        let days = ranges.days;
         let a = Analysis {
             rules: self,
+            ranges,
             scope,
             days,
         };

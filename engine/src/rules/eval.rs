@@ -109,6 +109,74 @@ impl Drop for Walk<'_> {
     }
 }
 
+/// Orders of more SKUs than this check dominance member by member.
+const DOMINANCE_SKUS: usize = 8;
+
+/// For the bounded search's dominance test: per set of SKU positions (a bit mask), the
+/// least fixed part of a member holding every open unit of each, at the least rate per kg.
+/// A holder with units of exactly those SKUs is beaten in every way by that member when its
+/// bound is above it (see `dominated` in [`Step::run_bounded`]). Members are counted as they
+/// are looked at, so a test costs one look-up however many are in hand.
+struct Dominance {
+    least: Vec<f64>,
+    /// Locations of `looked` counted so far.
+    counted: usize,
+}
+
+impl Dominance {
+    fn new(skus: usize) -> Dominance {
+        let size = if skus <= DOMINANCE_SKUS { 1 << skus } else { 0 };
+        Dominance {
+            least: vec![f64::INFINITY; size],
+            counted: 0,
+        }
+    }
+
+    /// The least fixed part of a member that holds every open unit of each SKU of `held` (a
+    /// mask of SKU positions), after counting the members looked at since the last call; `None` when the
+    /// order has too many SKUs for a table.
+    fn least(
+        &mut self,
+        looked: &[u32],
+        seen: &Looked,
+        member: &dyn Fn(&Cand) -> bool,
+        left: &[SkuDemand],
+        rate: f64,
+        held: usize,
+    ) -> Option<f64> {
+        if self.least.is_empty() {
+            return None;
+        }
+        for loc in looked.get(self.counted..).unwrap_or(&[]) {
+            let Some(Some(m)) = seen.get(loc) else {
+                continue;
+            };
+            if !member(m) || m.max_per_kg > rate {
+                continue;
+            }
+            let mut covers = 0usize;
+            for (k, d) in left.iter().enumerate() {
+                if m.atp.get(k).is_none_or(|&have| have >= d.total()) {
+                    covers |= 1 << k;
+                }
+            }
+            // Every subset of what it covers.
+            let mut sub = covers;
+            loop {
+                if let Some(x) = self.least.get_mut(sub) {
+                    *x = x.min(m.min_fixed);
+                }
+                if sub == 0 {
+                    break;
+                }
+                sub = (sub - 1) & covers;
+            }
+        }
+        self.counted = looked.len();
+        Some(self.least.get(held).copied().unwrap_or(f64::INFINITY))
+    }
+}
+
 /// A candidate with what the objective needs beyond the allocator's view.
 struct Cand {
     location: u32,
@@ -849,6 +917,7 @@ impl Step<'_> {
         // A carrier takes the fewest processing days and a day of transit at least, more
         // with the distance: beyond the fewest days the offset counts.
         let ranges = &self.rules.ranges;
+        let kind_offset = self.rules.kind_offsets(s, self.facts, &bound);
         let min_processing = if ranges.processing_days.0.is_finite() {
             ranges.processing_days.0
         } else {
@@ -862,6 +931,7 @@ impl Step<'_> {
             per_day: bound.per_day,
             days_beyond: min_processing - ranges.days.0,
             fastest_km_per_day: ranges.fastest_km_per_day,
+            kind_offset,
         };
         let dest = crate::geo::unit_vector(order.ship_to.lat, order.ship_to.lon);
         let floors = self.unit_floors(s, &demand);
@@ -871,11 +941,15 @@ impl Step<'_> {
         let mut held_in_set = vec![false; order.lines.len()];
         // Looks at a holder as a candidate, once, with what it holds (`raw`, read by the
         // caller to decide whether to look).
+        // The locations looked at, in the order they were: what the dominance table has
+        // not counted yet is at the end.
+        let looked = std::cell::RefCell::new(Vec::<u32>::new());
         let mut look = |loc: u32, raw: Vec<u64>, seen: &mut Looked| {
             if let std::collections::hash_map::Entry::Vacant(slot) = seen.entry(loc) {
                 let c =
                     self.candidate(s, loc, raw, pickup, &demand, &mut dropped, &mut held_in_set);
                 slot.insert(c);
+                looked.borrow_mut().push(loc);
             }
         };
         let slot_locs = self.stock.slot_locations();
@@ -902,23 +976,44 @@ impl Step<'_> {
             // dearer per kg than any shipment can be, stock for every unit it could ship —
             // is in no plan as good as the best: swapping it for that member is cheaper.
             let rate = bound.per_cost * self.tables.rate_floor;
-            let dominated = |lower: f64, raw: &[u64], seen: &FxHashMap<u32, Option<Cand>>| {
-                max_days.is_infinite()
-                    && lower > 2.0 * COST_EPS
-                    && seen
-                        .values()
-                        .flatten()
-                        .filter(|m| member(m))
-                        .take(32)
-                        .any(|m| {
-                            m.min_fixed < lower - 2.0 * COST_EPS
-                                && m.max_per_kg <= rate
-                                && left
-                                    .iter()
-                                    .zip(&m.atp)
-                                    .zip(raw)
-                                    .all(|((d, &have), &units)| units == 0 || have >= d.total())
-                        })
+            let table = std::cell::RefCell::new(Dominance::new(left.len()));
+            let dominated = |lower: f64, loc: u32, raw: &[u64], seen: &Looked| {
+                if !max_days.is_infinite() || lower <= 2.0 * COST_EPS {
+                    return false;
+                }
+                let limit = lower - 2.0 * COST_EPS;
+                // What it could ship: units below its kind's floor it cannot (every line of
+                // that SKU is excluded there).
+                let kind = self
+                    .network
+                    .locations
+                    .get(loc as usize)
+                    .map_or(0, |l| usize::from(crate::index::kind_number(l.kind)));
+                let held = raw
+                    .iter()
+                    .zip(&floors)
+                    .take(left.len())
+                    .enumerate()
+                    .filter(|(_, (&u, floor))| u > 0 && u >= floor.get(kind).copied().unwrap_or(0))
+                    .fold(0usize, |mask, (k, _)| mask | 1 << k);
+                let mut table = table.borrow_mut();
+                if let Some(least) = table.least(&looked.borrow(), seen, &member, &left, rate, held)
+                {
+                    return least < limit;
+                }
+                seen.values()
+                    .flatten()
+                    .filter(|m| member(m))
+                    .take(32)
+                    .any(|m| {
+                        m.min_fixed < limit
+                            && m.max_per_kg <= rate
+                            && left
+                                .iter()
+                                .zip(&m.atp)
+                                .zip(raw)
+                                .all(|((d, &have), &units)| units == 0 || have >= d.total())
+                    })
             };
             // The pickup store is a candidate whatever its bound: its counter costs no
             // distance.
@@ -982,6 +1077,7 @@ impl Step<'_> {
                         per_km: 1.0,
                         offset: 0.0,
                         per_day: 0.0,
+                        kind_offset: [0.0; crate::index::KINDS],
                         ..scale(tier)
                     },
                 )
@@ -1084,7 +1180,7 @@ impl Step<'_> {
                                     continue;
                                 }
                                 let (raw, slots) = self.peek_holding(loc, &demand, (k, slot));
-                                let beaten = dominated(lower, &raw, &seen);
+                                let beaten = dominated(lower, loc, &raw, &seen);
                                 self.write_reads(s, &demand, &slots, !beaten);
                                 if beaten {
                                     continue;
@@ -1156,7 +1252,7 @@ impl Step<'_> {
                                     continue;
                                 }
                                 let (raw, slots) = self.peek_holding(loc, &demand, (k, slot));
-                                let beaten = dominated(lower, &raw, &seen);
+                                let beaten = dominated(lower, loc, &raw, &seen);
                                 self.write_reads(s, &demand, &slots, !beaten);
                                 if beaten || !self.may_serve(s, loc, tier, &left, &raw, false, None)
                                 {
@@ -1256,7 +1352,7 @@ impl Step<'_> {
                         // cheaper question, asked first, and it reads of their stock only
                         // whether any is left.
                         let (raw, slots) = self.peek_holding(loc, &demand, (*k, slot));
-                        let beaten = dominated(lower, &raw, &seen);
+                        let beaten = dominated(lower, loc, &raw, &seen);
                         self.write_reads(s, &demand, &slots, !beaten);
                         if !beaten && self.may_serve(s, loc, tier, &left, &raw, false, None) {
                             look(loc, raw, &mut seen);
@@ -2275,4 +2371,75 @@ pub(crate) fn kind_matches(rk: ir::LocationKind, k: LocationKind) -> bool {
 
 fn offer_distance(l: &crate::model::network::Location, order: &crate::model::order::Order) -> f64 {
     crate::geo::haversine_km(l.lat, l.lon, order.ship_to.lat, order.ship_to.lon)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cand, Dominance, Looked, SkuDemand};
+
+    fn member(location: u32, atp: Vec<u64>, min_fixed: f64, max_per_kg: f64) -> Cand {
+        Cand {
+            location,
+            distance_km: 0.0,
+            tier: 0,
+            atp,
+            options: Vec::new(),
+            ties: Vec::new(),
+            min_fixed,
+            max_per_kg,
+            fill: Vec::new(),
+        }
+    }
+
+    /// Per set of SKUs a holder could ship, the cheapest member holding all of their open
+    /// units: members counted as they come, at the least rate per kg only.
+    #[test]
+    fn the_dominance_table_keeps_the_cheapest_member_per_set_of_skus() {
+        let left = vec![
+            SkuDemand {
+                sku: 0,
+                lines: vec![(0, 2, 1.0)],
+            },
+            SkuDemand {
+                sku: 1,
+                lines: vec![(1, 1, 1.0)],
+            },
+        ];
+        let mut seen = Looked::default();
+        let mut looked = Vec::new();
+        // Holds both SKUs, dear; holds the first only, cheap; holds the second at a rate
+        // per kg above the least (never counted); holds too little of the first.
+        for (loc, c) in [
+            (1, member(1, vec![2, 1], 9.0, 0.35)),
+            (2, member(2, vec![5, 0], 6.0, 0.35)),
+            (3, member(3, vec![0, 4], 1.0, 0.80)),
+            (4, member(4, vec![1, 1], 2.0, 0.35)),
+        ] {
+            seen.insert(loc, Some(c));
+            looked.push(loc);
+        }
+        seen.insert(5, None);
+        looked.push(5);
+        let mut table = Dominance::new(left.len());
+        let any = |_: &Cand| true;
+        let least = |table: &mut Dominance, held: usize| {
+            table
+                .least(&looked, &seen, &any, &left, 0.35, held)
+                .expect("a table for two SKUs")
+        };
+        assert_eq!(least(&mut table, 0b01), 6.0);
+        assert_eq!(least(&mut table, 0b10), 2.0);
+        assert_eq!(least(&mut table, 0b11), 9.0);
+        assert_eq!(least(&mut table, 0b00), 2.0);
+        // Too many SKUs for a table: the caller checks member by member.
+        let many: Vec<SkuDemand> = (0..9)
+            .map(|sku| SkuDemand {
+                sku,
+                lines: vec![(sku as usize, 1, 1.0)],
+            })
+            .collect();
+        assert!(Dominance::new(many.len())
+            .least(&looked, &seen, &any, &many, 0.35, 1)
+            .is_none());
+    }
 }

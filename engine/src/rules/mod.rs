@@ -158,6 +158,8 @@ pub struct Rules {
     groups: Vec<Vec<bool>>,
     /// Ranges of the network's location facts, for the search's bounds.
     pub(crate) ranges: bound::NetworkRanges,
+    /// The same per kind of location (as the holder trees number them), for walks.
+    pub(crate) kind_ranges: [Option<bound::NetworkRanges>; crate::index::KINDS],
     /// Search every holder, never the bounded walk: the reference the bounded search is
     /// tested against.
     pub(crate) full_scan_only: bool,
@@ -196,6 +198,7 @@ impl Rules {
                 .collect(),
             groups: Vec::new(),
             ranges: bound::NetworkRanges::of(network),
+            kind_ranges: [0, 1, 2].map(|k| bound::NetworkRanges::of_kind(network, k)),
             full_scan_only: false,
             static_failure: std::sync::OnceLock::new(),
             set,

@@ -1225,3 +1225,40 @@ strategy "s" {
     let d = e.quote(&order(vec![line("A", 2, &[])]));
     assert_eq!(placed(&d), [("DC-KASSEL", vec![(0, 2)])]);
 }
+
+/// A surcharge on orders that travel more than a day, written as a script of `days`: every
+/// store (one processing day, then transit) pays it, the DC (same-day processing) not
+/// always. A walk over stores may count it for every store before looking at one; a walk
+/// over DCs may not.
+#[test]
+fn a_walk_over_one_kind_counts_what_that_kind_scores_at_least() {
+    let rules = r#"
+strategy "s" {
+  candidates stores, dcs
+  score cost + surcharge(days)
+}
+script surcharge(transit: days) -> money {
+  if transit > 1 { 2.0 } else { 0.0 }
+}
+"#;
+    let net = network();
+    let (set, diags) = sourcing_dsl::compile_source("test.rules", rules);
+    assert!(!diags.has_errors(), "{}", diags.render());
+    let compiled = Rules::compile(set.expect("rule set"), &net).expect("compiles");
+    let o = order(vec![line("A", 1, &[])]);
+    let facts = super::expr::OrderFacts::new(&o);
+    let s = &compiled.strategies[0];
+    let bound = compiled.objective_bound(s, &facts).expect("a bound");
+    // Over the network a shipment may take one day: no surcharge at least.
+    assert_eq!(bound.offset, 0.0);
+    let extra = compiled.kind_offsets(s, &facts, &bound);
+    let [dc, store, vendor] = extra;
+    assert_eq!(dc, 0.0, "a DC ships in one day");
+    assert_eq!(store, 2.0, "a store takes two days at least");
+    assert_eq!(vendor, 2.0, "the vendor takes three days at least");
+    // The decision is the full scan's: the Frankfurt store next door pays the surcharge and
+    // loses to the Kassel DC.
+    let e = engine(rules, &[(0, "A", 5), (1, "A", 5)]);
+    let d = e.quote(&o);
+    assert_eq!(placed(&d), [("DC-KASSEL", vec![(0, 1)])]);
+}
