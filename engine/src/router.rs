@@ -48,6 +48,9 @@ pub(crate) struct RouterTables {
     pub distance_cost: DistanceCost,
     /// Least handling plus base cost of any location and service: the floor of any shipment.
     pub fixed_floor: f64,
+    /// The same per kind of location, as the holder trees number them (infinite for a kind
+    /// the network does not have).
+    pub kind_fixed_floor: [f64; crate::index::KINDS],
     /// Least cost per kg of any service.
     pub rate_floor: f64,
     /// Rank of every location by (priority, id).
@@ -94,6 +97,19 @@ impl RouterTables {
             } else {
                 0.0
             },
+            kind_fixed_floor: [0, 1, 2].map(|kind| {
+                let handling = network
+                    .locations
+                    .iter()
+                    .filter(|l| usize::from(crate::index::kind_number(l.kind)) == kind)
+                    .map(|l| l.handling_cost)
+                    .fold(f64::INFINITY, f64::min);
+                match (handling.is_finite(), min_base.is_finite()) {
+                    (true, true) => handling + min_base,
+                    (true, false) => 0.0,
+                    (false, _) => f64::INFINITY,
+                }
+            }),
             rate_floor: if rate_floor.is_finite() {
                 rate_floor
             } else {

@@ -972,6 +972,30 @@ impl Step<'_> {
                 ..limits
             };
             let member = |c: &Cand| c.tier <= tier && !used.contains(&c.location);
+            // The least a carrier shipment of the tier scores, by the kinds of location it
+            // holds (the pickup store's too: it is in every tier by name), and the least any
+            // of its shipments scores, the pickup counter's included.
+            let (floor, other_floor) = {
+                let mut kinds = s
+                    .tier_kinds
+                    .get(tier)
+                    .copied()
+                    .unwrap_or(crate::index::ALL_KINDS);
+                if let Some(l) = pickup.and_then(|p| self.network.locations.get(p as usize)) {
+                    if let Some(k) = kinds.get_mut(usize::from(crate::index::kind_number(l.kind))) {
+                        *k = true;
+                    }
+                }
+                let carrier = kinds
+                    .iter()
+                    .zip(&self.tables.kind_fixed_floor)
+                    .zip(&kind_offset)
+                    .filter(|((&walked, _), _)| walked)
+                    .map(|((_, &fixed), &extra)| bound.at(fixed, 0.0) + extra)
+                    .fold(f64::INFINITY, f64::min)
+                    .max(floor);
+                (carrier, carrier.min(counter_floor))
+            };
             // A holder some member beats in every way — a fixed part below its bound, no
             // dearer per kg than any shipment can be, stock for every unit it could ship —
             // is in no plan as good as the best: swapping it for that member is cheaper.
@@ -1149,6 +1173,8 @@ impl Step<'_> {
                 };
                 let mut searched = false;
                 let mut widened = 0;
+                // Every holder of the tier that is not beaten by one in hand is in hand.
+                let mut exhausted = false;
                 loop {
                     // A SKU the pool does not cover yet: its holders in bound order, all of
                     // them if need be (what the tier holds of it decides the cut).
@@ -1228,6 +1254,11 @@ impl Step<'_> {
                         Some((plan, _)) if !probe.truncated && arrives_by(&plan, max_days) => {
                             best = plan.cost
                         }
+                        None if !probe.truncated && exhausted => {
+                            return Err("the split limit leaves no plan among the holders of \
+                                        the tier"
+                                .into())
+                        }
                         None if !probe.truncated && widened < MAX_WIDEN => {
                             // The split limit leaves no plan among these holders: the next
                             // nearest ones, as many again as are in hand, join them.
@@ -1266,12 +1297,9 @@ impl Step<'_> {
                                     }
                                 }
                             }
-                            if more > 0 {
-                                // Every holder of the tier is in hand and none gives a plan.
-                                return Err("the split limit leaves no plan among the \
-                                            holders of the tier"
-                                    .into());
-                            }
+                            // The walks ran out before as many again were found: what
+                            // they found joins the search once more, for the last time.
+                            exhausted = more > 0;
                             continue;
                         }
                         _ => {

@@ -1262,3 +1262,53 @@ script surcharge(transit: days) -> money {
     let d = e.quote(&o);
     assert_eq!(placed(&d), [("DC-KASSEL", vec![(0, 1)])]);
 }
+
+/// The nearest holder of each SKU, one shipment each, is more than the split limit allows:
+/// the search widens to the farther holders until they run out, and then plans with what
+/// it found (a farther store holding two of the SKUs) instead of scanning every holder.
+#[test]
+fn a_widened_search_plans_with_the_last_holders_it_found() {
+    let rules = r#"
+strategy "s" {
+  candidates stores
+  score cost
+  split at most 2
+}
+"#;
+    let mut net = network();
+    for (id, lat) in [("ST-F1", 50.111), ("ST-F2", 50.112), ("ST-F3", 50.113)] {
+        net.locations
+            .push(loc(id, LocationKind::Store, lat, 8.68, 3.0, 1, &[]));
+    }
+    // Frankfurt (1) holds nothing; ST-F1..3 (4..6) one SKU each, Hamburg (2) two of them.
+    let e = engine_on(
+        net,
+        rules,
+        &[
+            (4, "A", 5),
+            (5, "B", 5),
+            (6, "C", 5),
+            (2, "A", 5),
+            (2, "B", 5),
+        ],
+    );
+    let o = order(vec![
+        line("A", 1, &[]),
+        line("B", 1, &[]),
+        line("C", 1, &[]),
+    ]);
+    let (d, why) = e.route_explained(&o);
+    assert_eq!(
+        placed(&d),
+        [
+            ("ST-F3", vec![(2, 1)]),
+            ("ST-HAMBURG", vec![(0, 1), (1, 1)])
+        ]
+    );
+    let searched: Vec<(&str, Option<&str>)> = why
+        .search
+        .iter()
+        .map(|s| (s.search, s.why.as_deref()))
+        .collect();
+    assert_eq!(searched, [("bounded", None)]);
+}
