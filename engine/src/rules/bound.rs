@@ -665,6 +665,32 @@ pub(crate) fn exact_reads(s: &ir::Strategy) -> (bool, bool) {
     (stock, capacity)
 }
 
+/// Whether a strategy's objective (its rank keys, score and penalties) reads anything whose
+/// range differs by kind of location: a location fact, `days`, or a script.
+pub(crate) fn reads_by_kind(s: &ir::Strategy) -> bool {
+    let mut exprs: Vec<&Expr> = Vec::new();
+    exprs.extend(s.objective.score.as_ref());
+    exprs.extend(s.split.penalty.as_ref());
+    if let PromisePolicy::Preferred { penalty: Some(p) } = &s.promise {
+        exprs.push(p);
+    }
+    for k in &s.objective.rank {
+        if let Criterion::Expr(e) = &k.criterion {
+            exprs.push(e);
+        }
+    }
+    exprs.iter().any(|e| {
+        e.any(|x| {
+            matches!(
+                x.kind,
+                ExprKind::Fact(Fact::Location(_))
+                    | ExprKind::Fact(Fact::Term(Term::Days))
+                    | ExprKind::Script(..)
+            )
+        })
+    })
+}
+
 /// A strategy searched by a scan of every holder for every order, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchNote {
@@ -736,11 +762,18 @@ impl Rules {
         bound: &ObjectiveBound,
     ) -> [f64; crate::index::KINDS] {
         let mut out = [0.0; crate::index::KINDS];
-        if bound.per_day != 0.0 {
+        if bound.per_day != 0.0 || !s.by_kind {
             return out;
         }
-        for (extra, ranges) in out.iter_mut().zip(&self.kind_ranges) {
-            let Some(ranges) = ranges else { continue };
+        let walked = s
+            .tier_kinds
+            .last()
+            .copied()
+            .unwrap_or(crate::index::ALL_KINDS);
+        for ((extra, ranges), walked) in out.iter_mut().zip(&self.kind_ranges).zip(walked) {
+            let Some(ranges) = ranges.as_ref().filter(|_| walked) else {
+                continue;
+            };
             if let Ok(b) = self.objective_bound_in(s, facts, ranges) {
                 if b.per_cost == bound.per_cost
                     && b.per_km == bound.per_km

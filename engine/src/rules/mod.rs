@@ -96,6 +96,9 @@ pub(crate) struct CompiledStrategy {
     pub tier_max_km: Vec<f64>,
     /// Per tier, the location kinds its walk over holders visits.
     pub tier_kinds: Vec<[bool; crate::index::KINDS]>,
+    /// Whether its objective reads what differs by kind of location (a location fact,
+    /// `days`, a script): then a walk bounds each kind by its own ranges.
+    pub by_kind: bool,
     /// Whether its rules read stock counts (`atp`, `stock_cover`) and today's shipments left
     /// (`capacity_left`, `capacity_utilisation`) exactly.
     pub exact_reads: (bool, bool),
@@ -275,6 +278,7 @@ impl Rules {
                 full_scan: bound::static_obstacle(s).map(|(_, why)| why),
                 tier_max_km: bound::tier_max_km(&rules.set, s),
                 tier_kinds: bound::tier_kinds(s),
+                by_kind: bound::reads_by_kind(s),
                 exact_reads: bound::exact_reads(s),
                 sets_early: eval::sets_early(s),
                 ir: s.clone(),

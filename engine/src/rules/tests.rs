@@ -1234,7 +1234,7 @@ strategy "s" {
 fn a_walk_over_one_kind_counts_what_that_kind_scores_at_least() {
     let rules = r#"
 strategy "s" {
-  candidates stores, dcs
+  candidates all
   score cost + surcharge(days)
 }
 script surcharge(transit: days) -> money {
