@@ -628,12 +628,19 @@ fn opaque_script(e: &Expr) -> Option<sourcing_dsl::Span> {
     found.get()
 }
 
-/// What of the stock a strategy's plans depend on exactly: (the units of a slot, beyond
-/// whether they cover the order; a location's shipments left today, beyond none or some).
-/// Without `atp` or `stock_cover` in its rules, a plan reads a slot's units only up to the
-/// order's demand; without `capacity_left` or `capacity_utilisation`, a location's count
-/// only as full or not.
-pub(crate) fn exact_reads(s: &ir::Strategy) -> (bool, bool) {
+/// What of the stock a strategy's plans depend on exactly: (per kind of location, as the
+/// holder trees number them, the units of a slot, beyond whether they cover the order; a
+/// location's shipments left today, beyond none or some). Without `atp` or `stock_cover`
+/// in its rules for a kind (an exclusion of stores reads none of a DC's), a plan reads a
+/// slot's units only up to the order's demand; without `capacity_left` or
+/// `capacity_utilisation`, a location's count only as full or not.
+pub(crate) fn exact_reads(s: &ir::Strategy) -> ([bool; 3], bool) {
+    let mut stock = [false; 3];
+    for x in s.exclusions.iter().filter(|x| x.cond.deps.stock) {
+        for (k, exact) in stock.iter_mut().enumerate() {
+            *exact |= x.applies_to.is_none_or(|a| kind_index(a) == k);
+        }
+    }
     let mut exprs: Vec<&Expr> = Vec::new();
     exprs.extend(s.exclusions.iter().map(|x| &x.cond));
     exprs.extend(s.objective.score.as_ref());
@@ -653,7 +660,10 @@ pub(crate) fn exact_reads(s: &ir::Strategy) -> (bool, bool) {
             }
         }
     }
-    let stock = exprs.iter().any(|e| e.deps.stock);
+    // Anything but an exclusion reads the stock of every kind alike.
+    if exprs.iter().skip(s.exclusions.len()).any(|e| e.deps.stock) {
+        stock = [true; 3];
+    }
     let capacity = exprs.iter().any(|e| {
         e.any(|x| {
             matches!(

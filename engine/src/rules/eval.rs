@@ -265,13 +265,12 @@ impl Step<'_> {
         let mut held_in_set = vec![false; order.lines.len()];
         // Every holder's stock of every open SKU, read SKU by SKU (each SKU's slots lie
         // together), then visited in location order so reasons do not depend on hashing.
-        let up_to = self.read_up_to(s);
         let mut rows: Vec<(u32, u32, u64)> = Vec::new();
         {
             let mut reads = self.reads.borrow_mut();
             for (k, d) in demand.iter().enumerate() {
                 for slot in self.stock.slots_of(d.sku) {
-                    reads.slots.push((d.sku, slot, up_to));
+                    reads.slots.push((d.sku, slot, self.read_up_to(s, slot)));
                     let mut units = self.stock.slot_atp(slot);
                     if !self.planned.is_empty() {
                         units = units.saturating_sub(self.planned.get(&slot).copied().unwrap_or(0));
@@ -455,10 +454,16 @@ impl Step<'_> {
     }
 
     /// Up to how many units a slot's count matters to strategy `s`: every unit when its
-    /// rules read `atp` or `stock_cover`, else the order's units twice (what it asks, plus
-    /// what its earlier strategies planned there), beyond which a plan cannot tell.
-    fn read_up_to(&self, s: &CompiledStrategy) -> u64 {
-        if s.exact_reads.0 {
+    /// rules read `atp` or `stock_cover` for the kind of location of the slot, else the
+    /// order's units twice (what it asks, plus what its earlier strategies planned there),
+    /// beyond which a plan cannot tell.
+    fn read_up_to(&self, s: &CompiledStrategy, slot: u32) -> u64 {
+        let kind = self
+            .network
+            .locations
+            .get(self.stock.slot_location(slot) as usize)
+            .map_or(0, |l| usize::from(crate::index::kind_number(l.kind)));
+        if s.exact_reads.0.get(kind).copied().unwrap_or(true) {
             return u64::MAX;
         }
         let units: u64 = self
@@ -478,7 +483,7 @@ impl Step<'_> {
         self.reads
             .borrow_mut()
             .slots
-            .push((d.sku, slot, self.read_up_to(s)));
+            .push((d.sku, slot, self.read_up_to(s, slot)));
         let units = self.stock.slot_atp(slot);
         match self.planned.get(&slot) {
             Some(p) => units.saturating_sub(*p),
@@ -488,11 +493,11 @@ impl Step<'_> {
 
     /// Units of each demanded SKU at `loc` that earlier strategies of the order left.
     fn holding(&self, s: &CompiledStrategy, loc: u32, demand: &[SkuDemand]) -> Vec<u64> {
-        let up_to = self.read_up_to(s);
         demand
             .iter()
             .map(|d| match self.stock.slot(loc, d.sku) {
                 Some(slot) => {
+                    let up_to = self.read_up_to(s, slot);
                     self.reads.borrow_mut().slots.push((d.sku, slot, up_to));
                     let units = self.stock.slot_atp(slot);
                     match self.planned.get(&slot) {
@@ -552,12 +557,11 @@ impl Step<'_> {
         slots: &[Option<u32>],
         full: bool,
     ) {
-        let up_to = self.read_up_to(s);
         let mut reads = self.reads.borrow_mut();
         for (d, slot) in demand.iter().zip(slots) {
             let Some(slot) = *slot else { continue };
             let read = if full {
-                up_to
+                self.read_up_to(s, slot)
             } else {
                 // Whether anything is left after what earlier strategies planned there.
                 self.planned

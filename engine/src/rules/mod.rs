@@ -101,7 +101,7 @@ pub(crate) struct CompiledStrategy {
     pub by_kind: bool,
     /// Whether its rules read stock counts (`atp`, `stock_cover`) and today's shipments left
     /// (`capacity_left`, `capacity_utilisation`) exactly.
-    pub exact_reads: (bool, bool),
+    pub exact_reads: ([bool; crate::index::KINDS], bool),
     /// Whether membership of its candidate sets is known before a candidate's terms are
     /// (see [`eval::sets_early`]).
     pub sets_early: bool,
