@@ -675,6 +675,148 @@ pub(crate) fn exact_reads(s: &ir::Strategy) -> ([bool; 3], bool) {
     (stock, capacity)
 }
 
+/// How a number moves as a location's stock of the line's SKU grows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Slope {
+    Flat,
+    Rises,
+    Falls,
+}
+
+impl Slope {
+    fn flip(self) -> Slope {
+        match self {
+            Slope::Rises => Slope::Falls,
+            Slope::Falls => Slope::Rises,
+            Slope::Flat => Slope::Flat,
+        }
+    }
+
+    fn join(self, other: Slope) -> Option<Slope> {
+        match (self, other) {
+            (Slope::Flat, x) | (x, Slope::Flat) => Some(x),
+            (x, y) if x == y => Some(x),
+            _ => None,
+        }
+    }
+}
+
+/// The sign of a number written in the rules (a literal or a constant), if known.
+fn sign_of(set: &ir::RuleSet, e: &Expr) -> Option<f64> {
+    let n = match &e.kind {
+        ExprKind::Number(n) => *n,
+        ExprKind::Const(id) => match set.consts.get(id.0).map(|c| c.value) {
+            Some(ir::Value::Number(n)) => n,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    (!n.is_nan()).then(|| n.signum() * f64::from(u8::from(n != 0.0)))
+}
+
+/// How a number moves with the stock (`atp`, and `stock_cover`, its count over the line's
+/// units); `None` when it cannot be told.
+fn slope(set: &ir::RuleSet, e: &Expr) -> Option<Slope> {
+    if !e.deps.stock {
+        return Some(Slope::Flat);
+    }
+    let scaled = |x: Slope, k: f64| -> Option<Slope> {
+        if k > 0.0 {
+            Some(x)
+        } else if k < 0.0 {
+            Some(x.flip())
+        } else {
+            Some(Slope::Flat)
+        }
+    };
+    match &e.kind {
+        ExprKind::Fact(Fact::Term(Term::Atp | Term::StockCover)) => Some(Slope::Rises),
+        ExprKind::Neg(x) => slope(set, x).map(Slope::flip),
+        ExprKind::Arith(ArithOp::Add, a, b) => slope(set, a)?.join(slope(set, b)?),
+        ExprKind::Arith(ArithOp::Sub, a, b) => slope(set, a)?.join(slope(set, b)?.flip()),
+        ExprKind::Arith(ArithOp::Mul, a, b) => match (sign_of(set, a), sign_of(set, b)) {
+            (Some(k), _) => scaled(slope(set, b)?, k),
+            (_, Some(k)) => scaled(slope(set, a)?, k),
+            _ => None,
+        },
+        ExprKind::Arith(ArithOp::Div, a, b) => match sign_of(set, b) {
+            Some(k) if k != 0.0 => scaled(slope(set, a)?, k),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// How a condition moves with the stock: `Falls` when it holds below some count and never
+/// above it (`atp - line.qty < keep`), `Rises` the other way round; `None` when it cannot
+/// be told.
+fn truth_slope(set: &ir::RuleSet, e: &Expr) -> Option<Slope> {
+    if !e.deps.stock {
+        return Some(Slope::Flat);
+    }
+    match &e.kind {
+        ExprKind::Compare(op, a, b) => {
+            // `a < b` holds while `a - b` is below zero.
+            let gap = slope(set, a)?.join(slope(set, b)?.flip())?;
+            match op {
+                ir::CmpOp::Lt | ir::CmpOp::Le => Some(gap.flip()),
+                ir::CmpOp::Gt | ir::CmpOp::Ge => Some(gap),
+                _ if gap == Slope::Flat => Some(Slope::Flat),
+                _ => None,
+            }
+        }
+        ExprKind::Not(x) => truth_slope(set, x).map(Slope::flip),
+        ExprKind::And(a, b) | ExprKind::Or(a, b) => truth_slope(set, a)?.join(truth_slope(set, b)?),
+        _ => None,
+    }
+}
+
+/// Per kind of location (as the holder trees number them), whether the strategy reads that
+/// kind's stock only through exclusions per line that fall with it and read nothing of the
+/// location, the pair, the shipment or a script (`exclude store when atp - line.qty <
+/// keep`): such an exclusion drops a line below a floor it works out per order and never
+/// above, so a plan depends on a count only up to that floor and the order's units.
+pub(crate) fn floored_reads(set: &ir::RuleSet, s: &ir::Strategy) -> [bool; 3] {
+    let (exact, _) = exact_reads(s);
+    let mut out = exact;
+    for x in s.exclusions.iter().filter(|x| x.cond.deps.stock) {
+        let d = x.cond.deps;
+        let blind = x.per_line && !(d.location || d.pair || d.shipment || d.plan || d.script);
+        let falls = blind && truth_slope(set, &x.cond) == Some(Slope::Falls);
+        if !falls {
+            for (k, floored) in out.iter_mut().enumerate() {
+                if x.applies_to.is_none_or(|a| kind_index(a) == k) {
+                    *floored = false;
+                }
+            }
+        }
+    }
+    // Anything but an exclusion that reads the stock reads it exactly.
+    let others = s
+        .objective
+        .score
+        .iter()
+        .chain(s.split.penalty.iter())
+        .any(|e| e.deps.stock)
+        || matches!(&s.promise, PromisePolicy::Preferred { penalty: Some(p) } if p.deps.stock)
+        || s.objective
+            .rank
+            .iter()
+            .any(|k| matches!(&k.criterion, Criterion::Expr(e) if e.deps.stock))
+        || s.candidates
+            .iter()
+            .chain(s.prefer.iter().flatten())
+            .any(|set| {
+                set.filters
+                    .iter()
+                    .any(|f| matches!(f, ir::LocationFilter::Where(e) if e.deps.stock))
+            });
+    if others {
+        out = [false; 3];
+    }
+    out
+}
+
 /// Whether a strategy's objective (its rank keys, score and penalties) reads anything whose
 /// range differs by kind of location: a location fact, `days`, or a script.
 pub(crate) fn reads_by_kind(s: &ir::Strategy) -> bool {

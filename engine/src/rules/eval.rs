@@ -55,6 +55,10 @@ pub(crate) struct Step<'a> {
     pub shape: Option<&'a Shape>,
     /// What the step reads of the stock, written down as it reads.
     pub reads: &'a std::cell::RefCell<crate::plan::Reads>,
+    /// Per SKU id, the most units any line of it needs at a location of each kind to pass
+    /// the exclusions that fall with the stock ([`Step::unit_floors`]): beyond that, and
+    /// beyond the order's units, a count cannot change the plan.
+    pub read_floors: std::cell::RefCell<Vec<(u32, [u64; crate::index::KINDS])>>,
     /// Search nodes the order has spent so far, over every search of every strategy: all
     /// draw on one budget ([`super::ORDER_BUDGET`]).
     pub spent: &'a std::cell::Cell<u64>,
@@ -270,7 +274,9 @@ impl Step<'_> {
             let mut reads = self.reads.borrow_mut();
             for (k, d) in demand.iter().enumerate() {
                 for slot in self.stock.slots_of(d.sku) {
-                    reads.slots.push((d.sku, slot, self.read_up_to(s, slot)));
+                    reads
+                        .slots
+                        .push((d.sku, slot, self.read_up_to(s, slot, d.sku)));
                     let mut units = self.stock.slot_atp(slot);
                     if !self.planned.is_empty() {
                         units = units.saturating_sub(self.planned.get(&slot).copied().unwrap_or(0));
@@ -457,15 +463,12 @@ impl Step<'_> {
     /// rules read `atp` or `stock_cover` for the kind of location of the slot, else the
     /// order's units twice (what it asks, plus what its earlier strategies planned there),
     /// beyond which a plan cannot tell.
-    fn read_up_to(&self, s: &CompiledStrategy, slot: u32) -> u64 {
+    fn read_up_to(&self, s: &CompiledStrategy, slot: u32, sku: u32) -> u64 {
         let kind = self
             .network
             .locations
             .get(self.stock.slot_location(slot) as usize)
             .map_or(0, |l| usize::from(crate::index::kind_number(l.kind)));
-        if s.exact_reads.0.get(kind).copied().unwrap_or(true) {
-            return u64::MAX;
-        }
         let units: u64 = self
             .facts
             .order
@@ -473,7 +476,24 @@ impl Step<'_> {
             .iter()
             .map(|l| u64::from(l.qty))
             .sum();
-        units.saturating_mul(2)
+        let demand = units.saturating_mul(2);
+        if !s.exact_reads.0.get(kind).copied().unwrap_or(true) {
+            return demand;
+        }
+        // Exclusions that fall with the stock drop a line below a floor and never above:
+        // the count matters up to the highest floor.
+        if s.floored_reads.get(kind).copied().unwrap_or(false) {
+            let floor = self
+                .read_floors
+                .borrow()
+                .iter()
+                .find(|(id, _)| *id == sku)
+                .and_then(|(_, f)| f.get(kind).copied());
+            if let Some(floor) = floor.filter(|&f| f < FLOOR_CAP) {
+                return floor.max(demand);
+            }
+        }
+        u64::MAX
     }
 
     /// Units of `slot` (of the SKU of `d`) that earlier strategies of the order left,
@@ -483,7 +503,7 @@ impl Step<'_> {
         self.reads
             .borrow_mut()
             .slots
-            .push((d.sku, slot, self.read_up_to(s, slot)));
+            .push((d.sku, slot, self.read_up_to(s, slot, d.sku)));
         let units = self.stock.slot_atp(slot);
         match self.planned.get(&slot) {
             Some(p) => units.saturating_sub(*p),
@@ -497,7 +517,7 @@ impl Step<'_> {
             .iter()
             .map(|d| match self.stock.slot(loc, d.sku) {
                 Some(slot) => {
-                    let up_to = self.read_up_to(s, slot);
+                    let up_to = self.read_up_to(s, slot, d.sku);
                     self.reads.borrow_mut().slots.push((d.sku, slot, up_to));
                     let units = self.stock.slot_atp(slot);
                     match self.planned.get(&slot) {
@@ -561,7 +581,7 @@ impl Step<'_> {
         for (d, slot) in demand.iter().zip(slots) {
             let Some(slot) = *slot else { continue };
             let read = if full {
-                self.read_up_to(s, slot)
+                self.read_up_to(s, slot, d.sku)
             } else {
                 // Whether anything is left after what earlier strategies planned there.
                 self.planned
@@ -601,11 +621,13 @@ impl Step<'_> {
         }
         let base = self.scope();
         let failed_before = self.facts.failure.borrow().is_some();
+        let mut highest: Vec<(u32, [u64; crate::index::KINDS])> = Vec::with_capacity(demand.len());
         for (floor, d) in out.iter_mut().zip(demand) {
             if d.lines.is_empty() {
                 continue;
             }
-            for (kind, at) in floor.iter_mut().enumerate() {
+            let mut most = [0; crate::index::KINDS];
+            for ((kind, at), most) in floor.iter_mut().enumerate().zip(&mut most) {
                 let applies: Vec<&ir::Exclusion> = blind
                     .iter()
                     .copied()
@@ -621,6 +643,7 @@ impl Step<'_> {
                 for &(line, qty, _) in &d.lines {
                     let Some(ol) = self.facts.order.lines.get(line) else {
                         least = 0;
+                        *most = FLOOR_CAP;
                         break;
                     };
                     let drops = |units: u64| {
@@ -643,13 +666,17 @@ impl Step<'_> {
                         units += 1;
                     }
                     least = least.min(units);
+                    *most = (*most).max(units);
                 }
                 *at = least;
             }
+            highest.push((d.sku, most));
         }
         if !failed_before && self.facts.failure.borrow_mut().take().is_some() {
+            self.read_floors.borrow_mut().clear();
             return vec![[0; crate::index::KINDS]; demand.len()];
         }
+        *self.read_floors.borrow_mut() = highest;
         out
     }
 

@@ -102,6 +102,9 @@ pub(crate) struct CompiledStrategy {
     /// Whether its rules read stock counts (`atp`, `stock_cover`) and today's shipments left
     /// (`capacity_left`, `capacity_utilisation`) exactly.
     pub exact_reads: ([bool; crate::index::KINDS], bool),
+    /// Per kind, whether those exact reads go only up to the stock floors of falling
+    /// exclusions (see [`bound::floored_reads`]).
+    pub floored_reads: [bool; crate::index::KINDS],
     /// Whether membership of its candidate sets is known before a candidate's terms are
     /// (see [`eval::sets_early`]).
     pub sets_early: bool,
@@ -280,6 +283,7 @@ impl Rules {
                 tier_kinds: bound::tier_kinds(s),
                 by_kind: bound::reads_by_kind(s),
                 exact_reads: bound::exact_reads(s),
+                floored_reads: bound::floored_reads(&rules.set, s),
                 sets_early: eval::sets_early(s),
                 ir: s.clone(),
             });

@@ -1312,3 +1312,50 @@ strategy "s" {
         .collect();
     assert_eq!(searched, [("bounded", None)]);
 }
+
+/// A plan reads a store's count only up to the stock floor when every exclusion that reads
+/// the stock of that kind falls with it and reads nothing of the location.
+#[test]
+fn reads_stop_at_the_stock_floor_only_for_exclusions_that_fall_with_the_stock() {
+    let floored = |clauses: &str| -> [bool; 3] {
+        let rules = format!(
+            "const keep = 2\nstrategy \"s\" {{\n  candidates all\n{clauses}  score cost\n}}\n"
+        );
+        let (set, diags) = sourcing_dsl::compile_source("test.rules", &rules);
+        assert!(!diags.has_errors(), "{}", diags.render());
+        let set = set.expect("rule set");
+        let s = &set.strategies[0];
+        super::bound::floored_reads(&set, s)
+    };
+    // [dc, store, dropship]: a DC's count is not read exactly at all here.
+    assert_eq!(
+        floored("  exclude store when atp - line.qty < keep reason \"keep\"\n"),
+        [false, true, false]
+    );
+    assert_eq!(
+        floored("  exclude location when stock_cover < 2 or line.qty > 3 reason \"thin\"\n"),
+        [true, true, true]
+    );
+    assert_eq!(
+        floored("  exclude store when not (atp >= 2 * line.qty) reason \"half\"\n"),
+        [false, true, false]
+    );
+    // Rises with the stock, reads the location, or compares for equality: exact.
+    for clause in [
+        "  exclude store when atp > 10 reason \"full\"\n",
+        "  exclude store when atp < location.priority reason \"prio\"\n",
+        "  exclude store when atp == 3 reason \"three\"\n",
+        "  exclude store when atp * line.qty < 4 reason \"product\"\n",
+    ] {
+        assert_eq!(floored(clause), [false; 3], "{clause}");
+    }
+    // A score that reads the stock reads it exactly for every kind.
+    let rules = "strategy \"s\" {\n  candidates all\n  exclude store when atp < 3 reason \"k\"\n  score cost + 0.01 EUR * atp\n}\n";
+    let (set, diags) = sourcing_dsl::compile_source("test.rules", rules);
+    assert!(!diags.has_errors(), "{}", diags.render());
+    let set = set.expect("rule set");
+    assert_eq!(
+        super::bound::floored_reads(&set, &set.strategies[0]),
+        [false; 3]
+    );
+}

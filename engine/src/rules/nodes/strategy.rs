@@ -88,6 +88,7 @@ pub(super) fn run(w: &mut Walk<'_>, at: NodeIndex, i: usize) -> Flow {
             planned: &w.progress.planned,
             shape: w.shape.as_ref(),
             reads: &w.reads,
+            read_floors: Default::default(),
             spent: &w.progress.spent,
             trace: w.trace,
         };
