@@ -449,11 +449,12 @@ pub struct ClauseCount {
     pub cost_change: f64,
 }
 
-/// A thread pool for one of two sides replayed at once: half the threads of the current
-/// pool, at least one. The decisions do not depend on it.
+/// A thread pool for one of two sides replayed at once: as many threads as the current
+/// pool, so that the side with the heavier rules plans ahead on the cores the other leaves
+/// idle. The decisions do not depend on it.
 fn side_pool() -> Result<rayon::ThreadPool, Failure> {
     rayon::ThreadPoolBuilder::new()
-        .num_threads((rayon::current_num_threads() / 2).max(1))
+        .num_threads(rayon::current_num_threads().max(1))
         .build()
         .map_err(|e| Failure::Input(format!("cannot start a thread: {e}")))
 }
@@ -471,10 +472,10 @@ fn run_pair(
     let (tx, rx) = std::sync::mpsc::sync_channel::<Decision>(4096);
     let mut comparer = Comparer::new(&inputs.network, Comparer::fallbacks_of(&b.set), &b.scenario)
         .with_rules(Some(&a.set), Some(&b.set));
-    // The two sides share the cores: each replays on its half of them. With two cores,
-    // each side routes on one thread and plans nothing ahead, which under rules that read
-    // exact stock is mostly planned again at commit (about half the CPU of a side, for
-    // no gain in time when the other side keeps the second core busy).
+    // The two sides share the cores, each with a pool as large as the whole: the lighter
+    // side waits on the channel (or on the heavier one's decisions) most of the time, and
+    // the heavier one plans ahead on the core it leaves. A plan made ahead under rules is
+    // kept while nothing it read changed, so little is planned twice.
     let (pool_a, pool_b) = (side_pool()?, side_pool()?);
     let (ra, rb) = std::thread::scope(|scope| {
         let bars_a = &bars;
