@@ -817,6 +817,92 @@ pub(crate) fn floored_reads(set: &ir::RuleSet, s: &ir::Strategy) -> [bool; 3] {
     out
 }
 
+/// Most distinct sets of location facts kept per kind for one exclusion: beyond, telling
+/// whether it drops every location of the kind would cost more than walking them.
+const MAX_PROFILES: usize = 16;
+
+/// For an exclusion per line that reads nothing but the line, the order, constants and
+/// location facts (`line.tags has "hazmat" and not location.tags has "hazmat"`): per kind
+/// of location (as the holder trees number them), one location of each distinct set of the
+/// facts it reads. Whether it drops a line at every location of a kind is then told by
+/// those few. `None` for any other exclusion, or when a kind has too many such sets.
+pub(crate) fn location_profiles(x: &ir::Exclusion, network: &Network) -> Option<[Vec<u32>; 3]> {
+    let d = x.cond.deps;
+    if !x.per_line || d.stock || d.pair || d.shipment || d.plan || d.script {
+        return None;
+    }
+    let found = std::cell::RefCell::new(Vec::<LocationFact>::new());
+    x.cond.any(|e| {
+        if let ExprKind::Fact(Fact::Location(f)) = &e.kind {
+            let mut facts = found.borrow_mut();
+            if !facts.contains(f) {
+                facts.push(f.clone());
+            }
+        }
+        false
+    });
+    let facts = found.into_inner();
+    let key = |l: &crate::model::network::Location| -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        for f in &facts {
+            match f {
+                LocationFact::Id => l.id.hash(&mut h),
+                LocationFact::Kind => crate::index::kind_number(l.kind).hash(&mut h),
+                LocationFact::Country => l.country.hash(&mut h),
+                LocationFact::Region => l.region.hash(&mut h),
+                LocationFact::Tags => l.tags.hash(&mut h),
+                LocationFact::HandlingCost => l.handling_cost.to_bits().hash(&mut h),
+                LocationFact::ProcessingDays => l.processing_days.hash(&mut h),
+                LocationFact::DailyCapacity => l.daily_capacity.hash(&mut h),
+                LocationFact::Priority => l.priority.hash(&mut h),
+                LocationFact::Attr(name) => l.attr.get(name).map(|v| v.to_string()).hash(&mut h),
+            }
+        }
+        h.finish()
+    };
+    let alike = |a: &crate::model::network::Location, b: &crate::model::network::Location| {
+        facts.iter().all(|f| match f {
+            LocationFact::Id => a.id == b.id,
+            LocationFact::Kind => a.kind == b.kind,
+            LocationFact::Country => a.country == b.country,
+            LocationFact::Region => a.region == b.region,
+            LocationFact::Tags => a.tags == b.tags,
+            LocationFact::HandlingCost => a.handling_cost.to_bits() == b.handling_cost.to_bits(),
+            LocationFact::ProcessingDays => a.processing_days == b.processing_days,
+            LocationFact::DailyCapacity => a.daily_capacity == b.daily_capacity,
+            LocationFact::Priority => a.priority == b.priority,
+            LocationFact::Attr(name) => a.attr.get(name) == b.attr.get(name),
+        })
+    };
+    // Locations alike in every fact it reads give the same answer: one of each, found by
+    // the facts' hash and confirmed fact by fact.
+    let mut out: [Vec<u32>; 3] = Default::default();
+    let mut keys: [Vec<u64>; 3] = Default::default();
+    for (i, l) in network.locations.iter().enumerate() {
+        let kind = usize::from(crate::index::kind_number(l.kind));
+        let (Some(reps), Some(seen)) = (out.get_mut(kind), keys.get_mut(kind)) else {
+            continue;
+        };
+        let k = if facts.is_empty() { 0 } else { key(l) };
+        let known = seen.iter().zip(reps.iter()).any(|(&sk, &r)| {
+            sk == k
+                && network
+                    .locations
+                    .get(r as usize)
+                    .is_some_and(|rep| alike(l, rep))
+        });
+        if !known {
+            if seen.len() == MAX_PROFILES {
+                return None;
+            }
+            seen.push(k);
+            reps.push(i as u32);
+        }
+    }
+    Some(out)
+}
+
 /// Whether a strategy's objective (its rank keys, score and penalties) reads anything whose
 /// range differs by kind of location: a location fact, `days`, or a script.
 pub(crate) fn reads_by_kind(s: &ir::Strategy) -> bool {

@@ -55,6 +55,7 @@ fn rule_file(rng: &mut Rng) -> String {
             "exclude store when line.qty > 2 reason \"bulky\"",
             "exclude location when stock_cover < 2 and kind == store reason \"cover\"",
             "exclude dropship when not in_market reason \"abroad\"",
+            "exclude location when line.tags has \"hazmat\" and not location.tags has \"hazmat\" reason \"hazmat\"",
         ];
         for ex in exclusions {
             if rng.chance(0.3) {

@@ -680,6 +680,67 @@ impl Step<'_> {
         out
     }
 
+    /// For each SKU of `demand`, the kinds of location (as the holder trees number them)
+    /// where an exclusion reading only the line, the order and location facts drops every
+    /// line of that SKU at every location (hazardous goods, and no store equipped for
+    /// them): a walk for that SKU leaves those kinds out. Told by one location of each
+    /// distinct set of the facts the exclusion reads ([`CompiledStrategy::profiles`]); a
+    /// condition that holds nothing for sure there (a failure, a missing value) closes
+    /// nothing, and fails nothing.
+    fn closed_kinds(
+        &self,
+        s: &CompiledStrategy,
+        demand: &[SkuDemand],
+    ) -> Vec<[bool; crate::index::KINDS]> {
+        let mut out = vec![[false; crate::index::KINDS]; demand.len()];
+        if s.profiles.iter().all(Option::is_none) {
+            return out;
+        }
+        let base = self.scope();
+        let failed_before = self.facts.failure.borrow().is_some();
+        let operations = self.facts.operations_left.get();
+        for (closed, d) in out.iter_mut().zip(demand) {
+            if d.lines.is_empty() {
+                continue;
+            }
+            for (kind, closed) in closed.iter_mut().enumerate() {
+                *closed = d.lines.iter().all(|&(line, _, _)| {
+                    let Some(ol) = self.facts.order.lines.get(line) else {
+                        return false;
+                    };
+                    s.ir.exclusions
+                        .iter()
+                        .zip(&s.profiles)
+                        .filter(|(x, _)| {
+                            x.applies_to
+                                .is_none_or(|k| super::bound::kind_index(k) == kind)
+                        })
+                        .any(|(x, profiles)| {
+                            let Some(reps) = profiles.as_ref().and_then(|p| p.get(kind)) else {
+                                return false;
+                            };
+                            !reps.is_empty()
+                                && reps.iter().all(|&r| {
+                                    let location = self.network.locations.get(r as usize);
+                                    let scope = Scope {
+                                        line: Some((line, ol)),
+                                        location,
+                                        ..base
+                                    };
+                                    location.is_some()
+                                        && matches!(scope.eval(&x.cond), Val::Bool(true))
+                                })
+                        })
+                });
+            }
+        }
+        if !failed_before && self.facts.failure.borrow_mut().take().is_some() {
+            self.facts.operations_left.set(operations);
+            return vec![[false; crate::index::KINDS]; demand.len()];
+        }
+        out
+    }
+
     /// The best score of one location shipping all of `target` (SKU positions as in
     /// `demand`): the members already looked at, then the holders of its rarest SKU
     /// nearest-bound first, until none left can beat the best (a single shipment carries the
@@ -966,6 +1027,7 @@ impl Step<'_> {
         };
         let dest = crate::geo::unit_vector(order.ship_to.lat, order.ship_to.lon);
         let floors = self.unit_floors(s, &demand);
+        let closed = self.closed_kinds(s, &demand);
         // Every location looked at, by index: its candidate, or `None` when it is none.
         let mut seen: FxHashMap<u32, Option<Cand>> = FxHashMap::default();
         let mut dropped: Vec<Option<String>> = vec![None; order.lines.len()];
@@ -1088,6 +1150,13 @@ impl Step<'_> {
                 .collect();
             let walk = |k: usize, scale: ObjectiveScale| {
                 let sku = demand.get(k).map_or(u32::MAX, |d| d.sku);
+                // Kinds where every line of the SKU is excluded whatever the stock: left out.
+                let mut open_kinds = kinds;
+                if let Some(shut) = closed.get(k) {
+                    for (open, &shut) in open_kinds.iter_mut().zip(shut) {
+                        *open &= !shut;
+                    }
+                }
                 let cursor = self
                     .stock
                     .index
@@ -1097,7 +1166,7 @@ impl Step<'_> {
                         dc,
                         std::collections::BinaryHeap::with_capacity(64),
                         Some(scale),
-                        kinds,
+                        open_kinds,
                     )
                     .with_floor(
                         floors.get(k).copied().unwrap_or_default(),

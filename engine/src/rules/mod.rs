@@ -105,6 +105,11 @@ pub(crate) struct CompiledStrategy {
     /// Per kind, whether those exact reads go only up to the stock floors of falling
     /// exclusions (see [`bound::floored_reads`]).
     pub floored_reads: [bool; crate::index::KINDS],
+    /// Per exclusion that reads only the line, the order and location facts, one location
+    /// (index) per distinct set of the facts it reads, per kind of location: whether it
+    /// drops a line at every location of a kind is told by a few of them (see
+    /// [`bound::location_profiles`]). `None` for any other exclusion.
+    pub profiles: Vec<Option<[Vec<u32>; crate::index::KINDS]>>,
     /// Whether membership of its candidate sets is known before a candidate's terms are
     /// (see [`eval::sets_early`]).
     pub sets_early: bool,
@@ -284,6 +289,11 @@ impl Rules {
                 by_kind: bound::reads_by_kind(s),
                 exact_reads: bound::exact_reads(s),
                 floored_reads: bound::floored_reads(&rules.set, s),
+                profiles: s
+                    .exclusions
+                    .iter()
+                    .map(|x| bound::location_profiles(x, network))
+                    .collect(),
                 sets_early: eval::sets_early(s),
                 ir: s.clone(),
             });

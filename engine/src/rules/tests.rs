@@ -1359,3 +1359,61 @@ fn reads_stop_at_the_stock_floor_only_for_exclusions_that_fall_with_the_stock() 
         [false; 3]
     );
 }
+
+/// An exclusion that reads only the line and location facts is told for a whole kind of
+/// location by one location of each distinct set of the facts it reads.
+#[test]
+fn location_profiles_keep_one_location_per_distinct_set_of_facts_read() {
+    let rules = r#"
+strategy "s" {
+  candidates all
+  exclude location when line.tags has "hazmat" and not location.tags has "hazmat" reason "hazmat"
+  exclude store when location.id == "ST-HAMBURG" and line.qty > 1 reason "north"
+  exclude store when atp - line.qty < 2 reason "keep"
+  exclude location when distance > 500 km reason "far"
+  score cost
+}
+"#;
+    let mut net = network();
+    let (set, diags) = sourcing_dsl::compile_source("test.rules", rules);
+    assert!(!diags.has_errors(), "{}", diags.render());
+    let set = set.expect("rule set");
+    let x = &set.strategies[0].exclusions;
+    // DC 0 (hazmat), stores 1 and 2 (both tagged `pickup`), vendor 3.
+    assert_eq!(
+        super::bound::location_profiles(&x[0], &net),
+        Some([vec![0], vec![1], vec![3]])
+    );
+    assert_eq!(
+        super::bound::location_profiles(&x[1], &net),
+        Some([vec![0], vec![1, 2], vec![3]])
+    );
+    assert_eq!(
+        super::bound::location_profiles(&x[2], &net),
+        None,
+        "reads the stock"
+    );
+    assert_eq!(
+        super::bound::location_profiles(&x[3], &net),
+        None,
+        "reads the pair"
+    );
+    // Too many distinct ids among the stores: none kept.
+    for i in 0..20 {
+        net.locations.push(loc(
+            &format!("ST-X{i}"),
+            LocationKind::Store,
+            50.0,
+            8.0,
+            3.0,
+            1,
+            &[],
+        ));
+    }
+    assert_eq!(super::bound::location_profiles(&x[1], &net), None);
+
+    // Hazardous goods and no store equipped for them: the Kassel DC ships, as before.
+    let e = engine(rules, &[(0, "OIL", 9), (1, "OIL", 9), (2, "OIL", 9)]);
+    let d = e.quote(&order(vec![line("OIL", 1, &["hazmat"])]));
+    assert_eq!(placed(&d), [("DC-KASSEL", vec![(0, 1)])]);
+}
