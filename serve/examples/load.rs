@@ -207,6 +207,39 @@ fn main() {
                 value("sourcing_ledger_batch_size_sum") / commits,
                 value("sourcing_ledger_commit_seconds_sum") / commits * 1e3
             );
+            // The tail's share that slow commits explain: one over 5 ms holds every
+            // change waiting behind it.
+            let slow = |le: &str| {
+                1.0 - value(&format!(
+                    "sourcing_ledger_commit_seconds_bucket{{le=\"{le}\"}}"
+                )) / commits
+            };
+            println!(
+                "ledger: {:.1} % of commits over 5 ms, {:.2} % over 10 ms",
+                slow("0.005") * 100.0,
+                slow("0.01") * 100.0
+            );
+        }
+        // Time in the service (the handler, from the request read to the answer made),
+        // apart from the connection and the load generator's own wait for a core.
+        for (kind, endpoint) in [
+            ("quote", "/v1/quote"),
+            ("route", "/v1/route"),
+            ("reserve", "/v1/reservations"),
+        ] {
+            let bucket = |le: &str| {
+                value(&format!(
+                    "sourcing_request_seconds_bucket{{endpoint=\"{endpoint}\",le=\"{le}\"}}"
+                ))
+            };
+            let all = bucket("+Inf");
+            if all > 0.0 {
+                println!(
+                    "service time, {kind}: {:.1} % within 5 ms, {:.1} % within 10 ms",
+                    bucket("0.005") / all * 100.0,
+                    bucket("0.01") / all * 100.0
+                );
+            }
         }
     }
     if let Some((stop, server)) = local {

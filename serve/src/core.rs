@@ -98,7 +98,8 @@ struct Job {
     undo: Vec<Undo>,
     key: Option<String>,
     answer: Option<(Answer, watch::Sender<Shared>)>,
-    reply: Option<oneshot::Sender<Result<(), NotDone>>>,
+    /// Answered with the job's undo once durable: the caller drops it, not the writer.
+    reply: Option<oneshot::Sender<Result<Vec<Undo>, NotDone>>>,
     held_change: i64,
 }
 
@@ -107,7 +108,7 @@ enum Pending {
     Earlier(watch::Receiver<Shared>),
     /// Handed to the writer: its reply and the answer.
     Queued(
-        oneshot::Receiver<Result<(), NotDone>>,
+        oneshot::Receiver<Result<Vec<Undo>, NotDone>>,
         watch::Receiver<Shared>,
     ),
 }
@@ -398,24 +399,32 @@ impl Core {
                 Ok(committed) => {
                     // A shared ledger numbers entries at commit time: answers naming a
                     // seq (movements) say the number it gave.
-                    let numbers = renumbered(&batch, committed.first_seq);
-                    let moved = numbers.iter().any(|(from, to)| from != to);
-                    if moved {
+                    let moved = batch
+                        .entries
+                        .iter()
+                        .zip(committed.first_seq..)
+                        .any(|(e, seq)| e.seq != seq);
+                    let numbers = if moved {
                         let last = committed.first_seq + batch.entries.len() as u64 - 1;
                         let mut seq = self.lock();
                         seq.next = seq.next.max(last + 1);
-                    }
+                        renumbered(&batch, committed.first_seq)
+                    } else {
+                        std::collections::BTreeMap::new()
+                    };
                     let held: i64 = jobs.iter().map(|j| j.held_change).sum();
                     self.metrics.reservations_held.add(held);
-                    for job in jobs {
+                    for mut job in jobs {
                         if let Some((mut answer, shared)) = job.answer {
                             if moved {
                                 answer.body = renumber_answer(&answer.body, &numbers);
                             }
                             let _ = shared.send(Some(Ok(answer)));
                         }
+                        // What the change took in memory is dropped by its caller, off
+                        // the one thread every change passes.
                         if let Some(reply) = job.reply {
-                            let _ = reply.send(Ok(()));
+                            let _ = reply.send(Ok(std::mem::take(&mut job.undo)));
                         }
                     }
                 }
@@ -622,7 +631,7 @@ impl Core {
                     return answer.unwrap_or_else(|| Err(failed_first()));
                 }
                 Pending::Queued(reply, shared) => match reply.await {
-                    Ok(Ok(())) => {
+                    Ok(Ok(_undo)) => {
                         let answer = shared.borrow().clone();
                         return answer
                             .unwrap_or_else(|| Err(ApiError::new(503, "no answer was recorded")));

@@ -1,6 +1,7 @@
 //! The ledger as the stock of record: rebuilding gives exactly the stock the process had,
-//! a failed commit changes nothing, concurrent retries of one key change stock once, and
-//! a rule swap under load fails no request.
+//! a failed commit changes nothing, concurrent retries of one key change stock once, a
+//! rule swap under load fails no request, and a ledger that numbers entries at commit
+//! time is followed in answers and in the next numbers.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -456,4 +457,63 @@ async fn a_reservation_stored_once_answers_its_key_and_comes_back_whole_after_a_
         "a held reservation comes back with its decision"
     );
     again.shutdown();
+}
+
+/// A ledger that numbers a batch's entries from `shift` past the numbers the batch gave
+/// them, as a shared ledger does when other instances committed first.
+struct Shifted {
+    inner: SqliteLedger,
+    shift: u64,
+}
+
+impl Ledger for Shifted {
+    fn initialised(&self) -> Result<bool, LedgerError> {
+        self.inner.initialised()
+    }
+    fn initialise(&self, snapshot: &[SnapshotRow]) -> Result<(), LedgerError> {
+        self.inner.initialise(snapshot)
+    }
+    fn load(&self) -> Result<Stored, LedgerError> {
+        self.inner.load()
+    }
+    fn commit(&self, batch: &Batch) -> Result<Committed, CommitError> {
+        let done = self.inner.commit(batch)?;
+        Ok(Committed {
+            first_seq: done.first_seq + self.shift,
+        })
+    }
+    fn entries(&self, after: u64, limit: usize) -> Result<Vec<Entry>, LedgerError> {
+        self.inner.entries(after, limit)
+    }
+    fn reservation(&self, id: &str) -> Result<Option<Reservation>, LedgerError> {
+        self.inner.reservation(id)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_movement_answers_the_seq_the_ledger_gave_and_later_changes_number_after_it() {
+    for shift in [0, 7] {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Arc::new(Shifted {
+            inner: SqliteLedger::open(&dir.path().join("ledger.db")).unwrap(),
+            shift,
+        });
+        let core = open_with(ledger, None);
+        let before = core.next_seq();
+        let m = Movement {
+            location: "DC-KASSEL".into(),
+            sku: "TSHIRT-M".into(),
+            kind: MovementKind::Receipt,
+            change: Change::Delta(5),
+        };
+        let a = core
+            .movement(m, "receipt".into(), None, None)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        assert_eq!(v["seq"].as_u64(), Some(before + shift), "{}", a.body);
+        // The next change is numbered after what the ledger gave, not what was asked.
+        assert_eq!(core.next_seq(), before + shift + 1);
+        core.shutdown();
+    }
 }
