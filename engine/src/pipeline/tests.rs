@@ -204,52 +204,64 @@ fn receipts_and_corrections(sc: &Scenario) -> Vec<StockEvent> {
         .collect()
 }
 
+/// Decisions and the stock left, the order's due stock events applied before each order:
+/// one by one on this thread (`threads` 0), or through the pipeline.
+fn with_adjustments(
+    sc: &Scenario,
+    rules: Option<&str>,
+    events: &[StockEvent],
+    (threads, window): (usize, usize),
+) -> (Vec<String>, Vec<u64>) {
+    let e = engine(sc, rules);
+    let mut apply = due(events);
+    if threads == 0 {
+        let got = sc
+            .orders
+            .iter()
+            .map(|o| {
+                apply(o, &mut |ev| {
+                    let _ = e.stock().adjust(ev.location, &ev.sku, ev.delta);
+                });
+                json(&e.consume(o))
+            })
+            .collect();
+        return (got, left(sc, &e));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a pool");
+    let mut got = Vec::new();
+    pool.install(|| {
+        Pipeline::new(&e).window(window).run(
+            &sc.orders,
+            |o, stock| {
+                apply(o, &mut |ev| {
+                    let _ = stock.adjust(ev.location, &ev.sku, ev.delta);
+                })
+            },
+            |_, d, _| {
+                got.push(json(&d));
+                Ok::<(), ()>(())
+            },
+        )
+    })
+    .expect("runs");
+    (got, left(sc, &e))
+}
+
 #[test]
 fn stock_events_between_orders_are_seen_by_plans_made_ahead() {
     let sc = contended(3);
     let events = receipts_and_corrections(&sc);
-    // One by one: events, then the order.
-    let e = engine(&sc, None);
-    let mut apply = due(&events);
-    let want: Vec<String> = sc
-        .orders
-        .iter()
-        .map(|o| {
-            apply(o, &mut |ev| {
-                let _ = e.stock().adjust(ev.location, &ev.sku, ev.delta);
-            });
-            json(&e.consume(o))
-        })
-        .collect();
-    let want_left = left(&sc, &e);
+    let (want, want_left) = with_adjustments(&sc, None, &events, (0, 0));
     for (threads, window) in [(2, 7), (4, 100)] {
-        let e = engine(&sc, None);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("a pool");
-        let mut apply = due(&events);
-        let mut got = Vec::new();
-        pool.install(|| {
-            Pipeline::new(&e).window(window).run(
-                &sc.orders,
-                |o, stock| {
-                    apply(o, &mut |ev| {
-                        let _ = stock.adjust(ev.location, &ev.sku, ev.delta);
-                    })
-                },
-                |_, d, _| {
-                    got.push(json(&d));
-                    Ok::<(), ()>(())
-                },
-            )
-        })
-        .expect("runs");
+        let (got, got_left) = with_adjustments(&sc, None, &events, (threads, window));
         assert_eq!(got.len(), want.len());
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             assert_eq!(g, w, "order {i} with {threads} threads, window {window}");
         }
-        assert_eq!(left(&sc, &e), want_left);
+        assert_eq!(got_left, want_left);
     }
 }
 
@@ -392,44 +404,11 @@ strategy "stores-first" {
             }
         })
         .collect();
-    let e = engine(&sc, Some(rules));
-    let mut apply = due(&events);
-    let want: Vec<String> = sc
-        .orders
-        .iter()
-        .map(|o| {
-            apply(o, &mut |ev| {
-                let _ = e.stock().adjust(ev.location, &ev.sku, ev.delta);
-            });
-            json(&e.consume(o))
-        })
-        .collect();
-    let want_left = left(&sc, &e);
-    let e = engine(&sc, Some(rules));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(4)
-        .build()
-        .expect("a pool");
-    let mut apply = due(&events);
-    let mut got = Vec::new();
-    pool.install(|| {
-        Pipeline::new(&e).window(100).run(
-            &sc.orders,
-            |o, stock| {
-                apply(o, &mut |ev| {
-                    let _ = stock.adjust(ev.location, &ev.sku, ev.delta);
-                })
-            },
-            |_, d, _| {
-                got.push(json(&d));
-                Ok::<(), ()>(())
-            },
-        )
-    })
-    .expect("runs");
+    let (want, want_left) = with_adjustments(&sc, Some(rules), &events, (0, 0));
+    let (got, got_left) = with_adjustments(&sc, Some(rules), &events, (4, 100));
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
         assert_eq!(g, w, "order {i}");
     }
     assert_eq!(got.len(), want.len());
-    assert_eq!(left(&sc, &e), want_left);
+    assert_eq!(got_left, want_left);
 }

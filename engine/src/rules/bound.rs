@@ -641,25 +641,9 @@ pub(crate) fn exact_reads(s: &ir::Strategy) -> ([bool; 3], bool) {
             *exact |= x.applies_to.is_none_or(|a| kind_index(a) == k);
         }
     }
-    let mut exprs: Vec<&Expr> = Vec::new();
-    exprs.extend(s.exclusions.iter().map(|x| &x.cond));
-    exprs.extend(s.objective.score.as_ref());
-    exprs.extend(s.split.penalty.as_ref());
-    if let PromisePolicy::Preferred { penalty: Some(p) } = &s.promise {
-        exprs.push(p);
-    }
-    for k in &s.objective.rank {
-        if let Criterion::Expr(e) = &k.criterion {
-            exprs.push(e);
-        }
-    }
-    for set in s.candidates.iter().chain(s.prefer.iter().flatten()) {
-        for f in &set.filters {
-            if let ir::LocationFilter::Where(e) = f {
-                exprs.push(e);
-            }
-        }
-    }
+    let mut exprs: Vec<&Expr> = s.exclusions.iter().map(|x| &x.cond).collect();
+    exprs.extend(objective_exprs(s));
+    exprs.extend(filter_exprs(s));
     // Anything but an exclusion reads the stock of every kind alike.
     if exprs.iter().skip(s.exclusions.len()).any(|e| e.deps.stock) {
         stock = [true; 3];
@@ -792,29 +776,44 @@ pub(crate) fn floored_reads(set: &ir::RuleSet, s: &ir::Strategy) -> [bool; 3] {
         }
     }
     // Anything but an exclusion that reads the stock reads it exactly.
-    let others = s
-        .objective
-        .score
-        .iter()
-        .chain(s.split.penalty.iter())
-        .any(|e| e.deps.stock)
-        || matches!(&s.promise, PromisePolicy::Preferred { penalty: Some(p) } if p.deps.stock)
-        || s.objective
-            .rank
-            .iter()
-            .any(|k| matches!(&k.criterion, Criterion::Expr(e) if e.deps.stock))
-        || s.candidates
-            .iter()
-            .chain(s.prefer.iter().flatten())
-            .any(|set| {
-                set.filters
-                    .iter()
-                    .any(|f| matches!(f, ir::LocationFilter::Where(e) if e.deps.stock))
-            });
+    let others = objective_exprs(s)
+        .into_iter()
+        .chain(filter_exprs(s))
+        .any(|e| e.deps.stock);
     if others {
         out = [false; 3];
     }
     out
+}
+
+/// The expressions a strategy's plans are compared by: its score, split and promise
+/// penalties, and rank keys written as expressions.
+fn objective_exprs(s: &ir::Strategy) -> Vec<&Expr> {
+    let mut exprs: Vec<&Expr> = Vec::new();
+    exprs.extend(s.objective.score.as_ref());
+    exprs.extend(s.split.penalty.as_ref());
+    if let PromisePolicy::Preferred { penalty: Some(p) } = &s.promise {
+        exprs.push(p);
+    }
+    for k in &s.objective.rank {
+        if let Criterion::Expr(e) = &k.criterion {
+            exprs.push(e);
+        }
+    }
+    exprs
+}
+
+/// The `where` filters of a strategy's candidate and preferred sets.
+fn filter_exprs(s: &ir::Strategy) -> Vec<&Expr> {
+    let mut exprs: Vec<&Expr> = Vec::new();
+    for set in s.candidates.iter().chain(s.prefer.iter().flatten()) {
+        for f in &set.filters {
+            if let ir::LocationFilter::Where(e) = f {
+                exprs.push(e);
+            }
+        }
+    }
+    exprs
 }
 
 /// Most distinct sets of location facts kept per kind for one exclusion: beyond, telling
@@ -906,18 +905,7 @@ pub(crate) fn location_profiles(x: &ir::Exclusion, network: &Network) -> Option<
 /// Whether a strategy's objective (its rank keys, score and penalties) reads anything whose
 /// range differs by kind of location: a location fact, `days`, or a script.
 pub(crate) fn reads_by_kind(s: &ir::Strategy) -> bool {
-    let mut exprs: Vec<&Expr> = Vec::new();
-    exprs.extend(s.objective.score.as_ref());
-    exprs.extend(s.split.penalty.as_ref());
-    if let PromisePolicy::Preferred { penalty: Some(p) } = &s.promise {
-        exprs.push(p);
-    }
-    for k in &s.objective.rank {
-        if let Criterion::Expr(e) = &k.criterion {
-            exprs.push(e);
-        }
-    }
-    exprs.iter().any(|e| {
+    objective_exprs(s).iter().any(|e| {
         e.any(|x| {
             matches!(
                 x.kind,
