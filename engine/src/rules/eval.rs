@@ -136,9 +136,9 @@ impl Dominance {
         }
     }
 
-    /// The least fixed part of a member that holds every open unit of each SKU of `held` (a
-    /// mask of SKU positions), after counting the members looked at since the last call; `None` when the
-    /// order has too many SKUs for a table.
+    /// The least fixed part of a member that holds every open unit of each SKU of `held`
+    /// (a mask of SKU positions), after counting the members looked at since the last
+    /// call; `None` when the order has too many SKUs for a table.
     fn least(
         &mut self,
         looked: &[u32],
