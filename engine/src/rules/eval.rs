@@ -269,11 +269,29 @@ impl Step<'_> {
         let mut held_in_set = vec![false; order.lines.len()];
         // Every holder's stock of every open SKU, read SKU by SKU (each SKU's slots lie
         // together), then visited in location order so reasons do not depend on hashing.
+        // A holder outside the candidate sets, told by the location's and the order's facts
+        // alone, is none (what `candidate` would find first, without its work): its stock is
+        // neither read nor sorted. Asked once per location (0: not yet, 1: may be, 2: not).
+        let mut member = vec![0u8; self.network.locations.len()];
         let mut rows: Vec<(u32, u32, u64)> = Vec::new();
         {
             let mut reads = self.reads.borrow_mut();
             for (k, d) in demand.iter().enumerate() {
                 for slot in self.stock.slots_of(d.sku) {
+                    let loc = self.stock.slot_location(slot);
+                    let Some(known) = member.get_mut(loc as usize) else {
+                        continue;
+                    };
+                    if *known == 0 {
+                        *known = if self.may_be_candidate(s, loc, pickup) {
+                            1
+                        } else {
+                            2
+                        };
+                    }
+                    if *known != 1 {
+                        continue;
+                    }
                     reads
                         .slots
                         .push((d.sku, slot, self.read_up_to(s, slot, d.sku)));
@@ -281,7 +299,7 @@ impl Step<'_> {
                     if !self.planned.is_empty() {
                         units = units.saturating_sub(self.planned.get(&slot).copied().unwrap_or(0));
                     }
-                    rows.push((self.stock.slot_location(slot), k as u32, units));
+                    rows.push((loc, k as u32, units));
                 }
             }
         }
@@ -291,11 +309,6 @@ impl Step<'_> {
             let Some(&(loc, _, _)) = group.first() else {
                 continue;
             };
-            // A holder outside the candidate sets, told by the location's and the order's
-            // facts alone, is none (what `candidate` would find first, without its work).
-            if !self.may_be_candidate(s, loc, pickup) {
-                continue;
-            }
             let mut raw_atp = vec![0; demand.len()];
             for &(_, k, units) in group {
                 if let Some(a) = raw_atp.get_mut(k as usize) {
