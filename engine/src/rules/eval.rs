@@ -2254,6 +2254,9 @@ impl Step<'_> {
         // A limit key whose searches ran out of budget keeps the limit found so far (the
         // decision then says it is not exact).
         let spent = || self.spent.get() >= super::ORDER_BUDGET;
+        // The candidates built for the last limits, kept for the final search when the
+        // limits did not move since.
+        let mut built: Option<((f64, f64), Vec<Candidate>)> = None;
         for key in &s.ir.objective.rank {
             match &key.criterion {
                 Criterion::FewestShipments => {
@@ -2261,6 +2264,7 @@ impl Step<'_> {
                     let found = (1..=max_shipments.min(cands.len()))
                         .take_while(|_| !spent())
                         .find(|&k| run(&cands, k, false, result).is_some());
+                    built = Some(((max_days, max_priority), cands));
                     match found {
                         Some(k) => max_shipments = k,
                         None if spent() => {
@@ -2304,7 +2308,10 @@ impl Step<'_> {
                 _ => break,
             }
         }
-        let cands = build(max_days, max_priority);
+        let cands = match built {
+            Some((limits, cands)) if limits == (max_days, max_priority) => cands,
+            _ => build(max_days, max_priority),
+        };
         let plan = run(&cands, max_shipments, true, result)?;
         Some((plan, cands))
     }
