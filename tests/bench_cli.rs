@@ -28,11 +28,7 @@ const TINY: [&str; 11] = [
 fn bench_prints_a_row_per_size_and_per_line_count() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = support::sourcing(dir.path(), &TINY);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let lines: Vec<&str> = text.lines().collect();
     let header = lines
@@ -79,11 +75,7 @@ fn bench_json_has_every_measurement() {
     let mut args = TINY.to_vec();
     args.push("--json");
     let out = support::sourcing(dir.path(), &args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let sizes = report["sizes"].as_array().expect("sizes");
     assert_eq!(sizes.len(), 2);
@@ -153,11 +145,7 @@ fn bench_routes_with_a_rule_file() {
     args[at + 1] = "0";
     args.extend(["--rules", &rules, "--json"]);
     let out = support::sourcing(dir.path(), &args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(report["rules"], rules.as_str());
     assert_eq!(report["sizes"][1]["same_decisions"], true);

@@ -39,11 +39,7 @@ fn gen_in(out: &Path, seed: &str, extra: &[&str]) {
         .arg(out)
         .output()
         .unwrap();
-    assert!(
-        done.status.success(),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    support::assert_success(&done);
 }
 
 #[test]
@@ -68,21 +64,13 @@ fn the_same_seed_gives_the_same_files_and_they_route() {
             != std::fs::read(c.join("orders.jsonl")).unwrap()
     );
     let routed = support::route(&a, &[]);
-    assert!(
-        routed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&routed.stderr)
-    );
+    support::assert_success(&routed);
     assert_eq!(String::from_utf8_lossy(&routed.stdout).lines().count(), 300);
 }
 
 fn route(dir: &Path) -> Vec<serde_json::Value> {
     let routed = support::route(dir, &[]);
-    assert!(
-        routed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&routed.stderr)
-    );
+    support::assert_success(&routed);
     String::from_utf8_lossy(&routed.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -180,11 +168,7 @@ fn a_network_of_dcs_alone_is_generated_and_routes() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        done.status.success(),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    support::assert_success(&done);
     let network: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("network.json")).unwrap()).unwrap();
     assert_eq!(network["locations"].as_array().unwrap().len(), 1);

@@ -43,11 +43,7 @@ fn contended(dir: &Path) {
             "3",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     // `gen` replaces its folder whole, so it writes a folder of its own.
     for f in ["network.json", "inventory.csv", "orders.jsonl"] {
         std::fs::rename(dir.join("gen").join(f), dir.join(f)).expect("generated");
@@ -81,11 +77,7 @@ fn run_with_threads(dir: &Path, threads: &str, args: &[&str]) -> Vec<u8> {
         .args(args)
         .output()
         .expect("the binary runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     out.stdout
 }
 

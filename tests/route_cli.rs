@@ -23,11 +23,7 @@ fn decisions(out: &Output) -> Vec<serde_json::Value> {
 #[test]
 fn no_consume_reaches_every_least_cost_of_the_examples() {
     let out = route(&example_dir(), &["--no-consume"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let got = decisions(&out);
     let expected: Vec<serde_json::Value> =
         std::fs::read_to_string(example_dir().join("expected-min-cost.jsonl"))
@@ -233,11 +229,7 @@ fn a_pickup_order_whose_ship_to_is_not_its_store_is_refused_there() {
     let routed = |orders: &str| {
         let dir = with_file("orders.jsonl", orders);
         let out = route(dir.path(), &[]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_success(&out);
         out.stdout
     };
     assert_eq!(routed(&near), routed(&exact));
@@ -309,11 +301,7 @@ fn control_characters_from_the_user_are_shown_escaped() {
     assert_ne!(hostile, first);
     std::fs::write(dir.path().join("orders.jsonl"), format!("{hostile}\n")).unwrap();
     let explained = support::explain(dir.path(), "EX-\u{1b}[2J");
-    assert!(
-        explained.status.success(),
-        "{}",
-        String::from_utf8_lossy(&explained.stderr)
-    );
+    support::assert_success(&explained);
     let text = String::from_utf8_lossy(&explained.stdout);
     assert!(text.contains("order EX-\\u{1b}[2J:"), "{text}");
     let missing = support::explain(dir.path(), "NO\u{1b}]0;pwned\u{7}\nPE");

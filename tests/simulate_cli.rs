@@ -55,11 +55,7 @@ fn writes_decisions_kpis_and_a_report_the_same_every_time() {
     let dir = tempfile::tempdir().unwrap();
     let first = dir.path().join("one");
     let out = simulate(&first, &orders, true);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     for f in [
         "decisions.jsonl",
         "decisions-vs.jsonl",
@@ -130,11 +126,7 @@ fn a_sweep_gives_one_row_per_value() {
     };
     let out = dir.path().join("sweep");
     let done = run("store_keep=0,10", &out);
-    assert!(
-        done.status.success(),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    support::assert_success(&done);
     let kpis: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("kpis.json")).unwrap()).unwrap();
     let rows = kpis["sweep"]["rows"].as_array().unwrap();
@@ -185,11 +177,7 @@ fn stock_events_change_the_replay_and_bad_ones_are_located() {
     // Kassel's lamp oil is written off at 09:25, before EX-5 (09:30) and EX-10 ask for it.
     let less = dir.path().join("less");
     let done = run("{\"at\":\"2026-11-23T09:25:00Z\",\"location\":\"DC-KASSEL\",\"sku\":\"LAMP-OIL\",\"delta\":-30}\n", &less);
-    assert!(
-        done.status.success(),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    support::assert_success(&done);
     assert_eq!(
         fill(&less) + 3,
         fill(&none),
@@ -272,11 +260,7 @@ fn one_thread_or_four_the_same_bytes() {
             .args(["--sweep", "store_keep=0,1,2,3,10"])
             .output()
             .unwrap();
-        assert!(
-            done.status.success(),
-            "{}",
-            String::from_utf8_lossy(&done.stderr)
-        );
+        support::assert_success(&done);
         assert!(
             done.stderr.is_empty(),
             "no progress bar when stderr is not a terminal"
@@ -332,11 +316,7 @@ fn the_report_is_self_contained_its_charts_are_well_formed_and_differences_are_m
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let run = simulate(&out, &example_orders(), true);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    support::assert_success(&run);
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
 
     // Nothing comes from elsewhere: no script or style file, no remote image or font.
@@ -435,11 +415,7 @@ fn changes_csv_lists_every_changed_order_with_its_category() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let run = simulate(&out, &example_orders(), true);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    support::assert_success(&run);
     let csv = std::fs::read_to_string(out.join("changes.csv")).unwrap();
     let rows: Vec<Vec<&str>> = csv
         .lines()
@@ -531,11 +507,7 @@ fn changes_csv_names_the_clause_behind_each_change() {
         .args(["--out", "out"])
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    support::assert_success(&run);
     let csv = std::fs::read_to_string(dir.path().join("out/changes.csv")).unwrap();
     let mut lines = csv.lines();
     let header = csv_fields(lines.next().unwrap());
@@ -607,11 +579,7 @@ fn a_scenario_is_compared_with_its_baseline_under_the_same_rules() {
         .arg(&s)
         .output()
         .unwrap();
-    assert!(
-        done.status.success(),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    support::assert_success(&done);
     assert!(String::from_utf8_lossy(&done.stdout).contains("changes.csv"));
     let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
     let kassel: Vec<String> = read("decisions.jsonl")
@@ -732,11 +700,7 @@ fn a_grid_sweep_on_both_sides_is_the_same_on_one_and_two_threads() {
             ])
             .output()
             .unwrap();
-        assert!(
-            done.status.success(),
-            "{}",
-            String::from_utf8_lossy(&done.stderr)
-        );
+        support::assert_success(&done);
         out
     };
     let (one, two) = (run("1"), run("2"));
@@ -786,11 +750,7 @@ fn a_sweep_point_is_the_run_with_its_value_set_whether_replayed_or_reused() {
     let mut cmd = simulate_cmd("ship-from-store-first.rules", &example_orders(), &swept);
     with_vs(&mut cmd);
     let done = cmd.args(["--sweep", "store_keep=0,2"]).output().unwrap();
-    assert!(
-        done.status.success(),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    support::assert_success(&done);
     let read_json = |p: &Path| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
     };
@@ -805,11 +765,7 @@ fn a_sweep_point_is_the_run_with_its_value_set_whether_replayed_or_reused() {
             .args(["--set", &format!("store_keep={value}")])
             .output()
             .unwrap();
-        assert!(
-            done.status.success(),
-            "{}",
-            String::from_utf8_lossy(&done.stderr)
-        );
+        support::assert_success(&done);
         let files = row["decisions"].as_array().unwrap();
         assert_eq!(files.len(), 2, "{row}");
         for (f, own) in files.iter().zip(["decisions.jsonl", "decisions-vs.jsonl"]) {
@@ -844,11 +800,7 @@ fn no_decisions_writes_the_same_figures_changes_and_report_without_decision_file
             cmd.arg("--no-decisions");
         }
         let done = cmd.output().unwrap();
-        assert!(
-            done.status.success(),
-            "{}",
-            String::from_utf8_lossy(&done.stderr)
-        );
+        support::assert_success(&done);
         (out, String::from_utf8(done.stdout).unwrap())
     };
     let (with, _) = run("with", false);

@@ -93,6 +93,16 @@ pub fn example_copy() -> tempfile::TempDir {
     dir
 }
 
+/// Fails the test with the run's stderr unless it succeeded.
+#[track_caller]
+pub fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// What a run wrote on stderr, as text.
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

@@ -482,6 +482,23 @@ impl Step<'_> {
             .locations
             .get(self.stock.slot_location(slot) as usize)
             .map_or(0, |l| usize::from(crate::index::kind_number(l.kind)));
+        let exact = s.exact_reads.0.get(kind).copied().unwrap_or(true);
+        let floored = s.floored_reads.get(kind).copied().unwrap_or(false);
+        // Exclusions that fall with the stock drop a line below a floor and never above:
+        // the count matters up to the highest floor.
+        let floor = if exact && floored {
+            self.read_floors
+                .borrow()
+                .iter()
+                .find(|(id, _)| *id == sku)
+                .and_then(|(_, f)| f.get(kind).copied())
+                .filter(|&f| f < FLOOR_CAP)
+        } else {
+            None
+        };
+        if exact && floor.is_none() {
+            return u64::MAX;
+        }
         let units: u64 = self
             .facts
             .order
@@ -490,23 +507,7 @@ impl Step<'_> {
             .map(|l| u64::from(l.qty))
             .sum();
         let demand = units.saturating_mul(2);
-        if !s.exact_reads.0.get(kind).copied().unwrap_or(true) {
-            return demand;
-        }
-        // Exclusions that fall with the stock drop a line below a floor and never above:
-        // the count matters up to the highest floor.
-        if s.floored_reads.get(kind).copied().unwrap_or(false) {
-            let floor = self
-                .read_floors
-                .borrow()
-                .iter()
-                .find(|(id, _)| *id == sku)
-                .and_then(|(_, f)| f.get(kind).copied());
-            if let Some(floor) = floor.filter(|&f| f < FLOOR_CAP) {
-                return floor.max(demand);
-            }
-        }
-        u64::MAX
+        floor.map_or(demand, |f| f.max(demand))
     }
 
     /// Units of `slot` (of the SKU of `d`) that earlier strategies of the order left,

@@ -180,24 +180,21 @@ impl SqliteLedger {
             )
             .map_err(err(&context))?;
         write.execute_batch(SCHEMA).map_err(err(&context))?;
-        // A ledger made before entries carried `placed_at` gets the column (empty).
-        let has_placed_at = write
-            .prepare("SELECT placed_at FROM entries LIMIT 0")
-            .is_ok();
-        if !has_placed_at {
-            write
-                .execute_batch("ALTER TABLE entries ADD COLUMN placed_at TEXT;")
-                .map_err(err(&context))?;
-        }
-        // A ledger made before decisions were stored once gets the column (empty: its
-        // rows hold their decisions).
-        let has_answer_row = write
-            .prepare("SELECT answer_row FROM reservations LIMIT 0")
-            .is_ok();
-        if !has_answer_row {
-            write
-                .execute_batch("ALTER TABLE reservations ADD COLUMN answer_row INTEGER;")
-                .map_err(err(&context))?;
+        // A ledger made before entries carried `placed_at` gets the column (empty); one made
+        // before decisions were stored once gets `answer_row` (empty: its rows hold their
+        // decisions).
+        for (table, column, kind) in [
+            ("entries", "placed_at", "TEXT"),
+            ("reservations", "answer_row", "INTEGER"),
+        ] {
+            let has = write
+                .prepare(&format!("SELECT {column} FROM {table} LIMIT 0"))
+                .is_ok();
+            if !has {
+                write
+                    .execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind};"))
+                    .map_err(err(&context))?;
+            }
         }
         let read = Connection::open(path).map_err(err(&context))?;
         read.execute_batch("PRAGMA busy_timeout=5000;")
