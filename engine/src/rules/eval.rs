@@ -1483,9 +1483,51 @@ impl Step<'_> {
                         threshold = threshold.min(limit.max(4.0 * COST_EPS));
                     }
                 }
-                for (k, cur) in &mut cursors {
-                    while let Some((slot, lower)) = cur.next(threshold, units, slot_locs, handling)
-                    {
+                // The SKUs with the fewest holders are walked first. Once a SKU's walk is
+                // done, every holder that could ship any of it has been judged: a holder met
+                // later ships only SKUs not walked yet, so the member holding all of those
+                // beats it when its bound passes that member's fixed part (see `dominated`),
+                // and the later walks stop there.
+                let mut by_holders: Vec<usize> = (0..cursors.len()).collect();
+                by_holders.sort_by_key(|&i| {
+                    let sku = cursors
+                        .get(i)
+                        .and_then(|(k, _)| demand.get(*k))
+                        .map_or(u32::MAX, |d| d.sku);
+                    (self.stock.holder_count(sku), i)
+                });
+                let all_skus = (1usize << left.len().min(usize::BITS as usize - 1)) - 1;
+                // The bound past which a holder shipping only SKUs of `rest` is beaten.
+                let beaten_beyond = |threshold: f64, rest: usize, seen: &Looked| -> f64 {
+                    if !max_days.is_infinite() {
+                        return threshold;
+                    }
+                    let least = table.borrow_mut().least(
+                        &looked.borrow(),
+                        seen,
+                        &member,
+                        &left,
+                        rate,
+                        rest,
+                    );
+                    match least.filter(|l| l.is_finite()) {
+                        // With room for rounding, as for `universal`.
+                        Some(least) => threshold.min(
+                            (least + 4.0 * COST_EPS + 4.0 * f64::EPSILON * least.abs())
+                                .max(4.0 * COST_EPS),
+                        ),
+                        None => threshold,
+                    }
+                };
+                let mut walked = 0usize;
+                for i in by_holders {
+                    let Some((k, cur)) = cursors.get_mut(i) else {
+                        continue;
+                    };
+                    let rest = all_skus & !walked;
+                    let mut cutoff = beaten_beyond(threshold, rest, &seen);
+                    walked |= 1usize << (*k).min(usize::BITS as usize - 1);
+                    while let Some((slot, lower)) = cur.next(cutoff, units, slot_locs, handling) {
                         let loc = self.stock.slot_location(slot);
                         if seen.contains_key(&loc) {
                             continue;
@@ -1498,6 +1540,7 @@ impl Step<'_> {
                         self.write_reads(s, &demand, &slots, !beaten);
                         if !beaten && self.may_serve(s, loc, tier, &left, &raw, false, None) {
                             look(loc, raw, &mut seen);
+                            cutoff = beaten_beyond(cutoff, rest, &seen);
                         }
                     }
                 }
