@@ -181,6 +181,39 @@ impl Dominance {
     }
 }
 
+/// What a scan of the holders found about the lines it leaves open.
+struct OpenWhy<'a> {
+    /// Per line, the first exclusion its holders met, in location order.
+    dropped: &'a [Option<String>],
+    /// Per line, what the cut noted (kits apart, packs).
+    shape_reason: &'a [Option<UnsourcedReason>],
+    /// Per line, whether a location in the candidate sets holds its SKU.
+    held_in_set: &'a [bool],
+    /// Per SKU position, the units the candidates hold in all.
+    held: &'a [u64],
+    /// Whether a shipment limit or whole lines bound the plan.
+    limited: bool,
+}
+
+impl OpenWhy<'_> {
+    /// Why `qty` units of `line` (SKU position `k`) stay open.
+    fn of(&self, line: usize, k: usize, qty: u64) -> UnsourcedReason {
+        if let Some(Some(r)) = self.dropped.get(line) {
+            return UnsourcedReason::excluded(r);
+        }
+        if let Some(Some(r)) = self.shape_reason.get(line) {
+            return r.clone();
+        }
+        match self.held_in_set.get(line) {
+            Some(true) if self.limited && self.held.get(k).is_some_and(|&h| h >= qty) => {
+                UnsourcedReason::SplitLimit
+            }
+            Some(true) => UnsourcedReason::InsufficientStock,
+            _ => UnsourcedReason::NoStock,
+        }
+    }
+}
+
 /// A candidate with what the objective needs beyond the allocator's view.
 struct Cand {
     location: u32,
@@ -404,22 +437,14 @@ impl Step<'_> {
                     .sum()
             })
             .collect();
-        let limited = limits.max_shipments != usize::MAX || limits.lines_whole;
-        let reason_of = |line: usize, k: usize, qty: u64| -> UnsourcedReason {
-            if let Some(Some(r)) = dropped.get(line) {
-                return UnsourcedReason::excluded(r);
-            }
-            if let Some(Some(r)) = shape_reason.get(line) {
-                return r.clone();
-            }
-            match held_in_set.get(line) {
-                Some(true) if limited && held.get(k).is_some_and(|&h| h >= qty) => {
-                    UnsourcedReason::SplitLimit
-                }
-                Some(true) => UnsourcedReason::InsufficientStock,
-                _ => UnsourcedReason::NoStock,
-            }
+        let why = OpenWhy {
+            dropped: &dropped,
+            shape_reason: &shape_reason,
+            held_in_set: &held_in_set,
+            held: &held,
+            limited: limits.max_shipments != usize::MAX || limits.lines_whole,
         };
+        let reason_of = |line: usize, k: usize, qty: u64| why.of(line, k, qty);
         if strategy.all_or_nothing && (unknown_sku || left.iter().any(|d| d.total() > 0)) {
             // Nothing is placed: each short line says why, the others that they were held
             // back with the order.
@@ -1070,507 +1095,621 @@ impl Step<'_> {
             if left.iter().all(|d| d.total() == 0) {
                 break;
             }
-            let room = limits.max_shipments.saturating_sub(result.shipments.len());
-            if room == 0 {
-                return Err("the shipment limit leaves units open".into());
-            }
-            let tier_limits = Limits {
-                max_shipments: room,
-                ..limits
-            };
-            let member = |c: &Cand| c.tier <= tier && !used.contains(&c.location);
-            // The least a carrier shipment of the tier scores, by the kinds of location it
-            // holds (the pickup store's too: it is in every tier by name), and the least any
-            // of its shipments scores, the pickup counter's included.
-            let (floor, other_floor) = {
-                let mut kinds = s
+            // What the tier plans for: every open unit; ranked by fewest shipments, once the
+            // tier turns out to hold less, what it holds.
+            let mut cut_to: Option<Vec<SkuDemand>> = None;
+            'plan: loop {
+                let want: &[SkuDemand] = cut_to.as_deref().unwrap_or(&left);
+                let room = limits.max_shipments.saturating_sub(result.shipments.len());
+                if room == 0 {
+                    return Err("the shipment limit leaves units open".into());
+                }
+                let tier_limits = Limits {
+                    max_shipments: room,
+                    ..limits
+                };
+                let member = |c: &Cand| c.tier <= tier && !used.contains(&c.location);
+                // The least a carrier shipment of the tier scores, by the kinds of location it
+                // holds (the pickup store's too: it is in every tier by name), and the least any
+                // of its shipments scores, the pickup counter's included.
+                let (floor, other_floor) = {
+                    let mut kinds = s
+                        .tier_kinds
+                        .get(tier)
+                        .copied()
+                        .unwrap_or(crate::index::ALL_KINDS);
+                    if let Some(l) = pickup.and_then(|p| self.network.locations.get(p as usize)) {
+                        if let Some(k) =
+                            kinds.get_mut(usize::from(crate::index::kind_number(l.kind)))
+                        {
+                            *k = true;
+                        }
+                    }
+                    let carrier = kinds
+                        .iter()
+                        .zip(&self.tables.kind_fixed_floor)
+                        .zip(&kind_offset)
+                        .filter(|((&walked, _), _)| walked)
+                        .map(|((_, &fixed), &extra)| bound.at(fixed, 0.0) + extra)
+                        .fold(f64::INFINITY, f64::min)
+                        .max(floor);
+                    (carrier, carrier.min(counter_floor))
+                };
+                // A holder some member beats in every way — a fixed part below its bound, no
+                // dearer per kg than any shipment can be, stock for every unit it could ship —
+                // is in no plan as good as the best: swapping it for that member is cheaper.
+                let rate = bound.per_cost * self.tables.rate_floor;
+                let table = std::cell::RefCell::new(Dominance::new(want.len()));
+                let dominated = |lower: f64, loc: u32, raw: &[u64], seen: &Looked| {
+                    if !max_days.is_infinite() || lower <= 2.0 * COST_EPS {
+                        return false;
+                    }
+                    let limit = lower - 2.0 * COST_EPS;
+                    // What it could ship: units below its kind's floor it cannot (every line of
+                    // that SKU is excluded there).
+                    let kind = self
+                        .network
+                        .locations
+                        .get(loc as usize)
+                        .map_or(0, |l| usize::from(crate::index::kind_number(l.kind)));
+                    let held = raw
+                        .iter()
+                        .zip(&floors)
+                        .take(want.len())
+                        .enumerate()
+                        .filter(|(_, (&u, floor))| {
+                            u > 0 && u >= floor.get(kind).copied().unwrap_or(0)
+                        })
+                        .fold(0usize, |mask, (k, _)| mask | 1 << k);
+                    let mut table = table.borrow_mut();
+                    if let Some(least) =
+                        table.least(&looked.borrow(), seen, &member, want, rate, held)
+                    {
+                        return least < limit;
+                    }
+                    seen.values()
+                        .flatten()
+                        .filter(|m| member(m))
+                        .take(32)
+                        .any(|m| {
+                            m.min_fixed < limit
+                                && m.max_per_kg <= rate
+                                && want
+                                    .iter()
+                                    .zip(&m.atp)
+                                    .zip(raw)
+                                    .all(|((d, &have), &units)| units == 0 || have >= d.total())
+                        })
+                };
+                // The pickup store is a candidate whatever its bound: its counter costs no
+                // distance.
+                if let Some(p) = pickup {
+                    if !seen.contains_key(&p) {
+                        look(p, self.holding(s, p, &demand), &mut seen);
+                    }
+                }
+                let weight: f64 = want.iter().map(SkuDemand::weight).sum();
+                let kinds = s
                     .tier_kinds
                     .get(tier)
                     .copied()
                     .unwrap_or(crate::index::ALL_KINDS);
-                if let Some(l) = pickup.and_then(|p| self.network.locations.get(p as usize)) {
-                    if let Some(k) = kinds.get_mut(usize::from(crate::index::kind_number(l.kind))) {
-                        *k = true;
+                let open_skus: Vec<usize> = (0..want.len())
+                    .filter(|&k| want.get(k).is_some_and(|d| d.total() > 0))
+                    .collect();
+                let walk = |k: usize, scale: ObjectiveScale| {
+                    let sku = demand.get(k).map_or(u32::MAX, |d| d.sku);
+                    // Kinds where every line of the SKU is excluded whatever the stock: left out.
+                    let mut open_kinds = kinds;
+                    if let Some(shut) = closed.get(k) {
+                        for (open, &shut) in open_kinds.iter_mut().zip(shut) {
+                            *open &= !shut;
+                        }
                     }
-                }
-                let carrier = kinds
-                    .iter()
-                    .zip(&self.tables.kind_fixed_floor)
-                    .zip(&kind_offset)
-                    .filter(|((&walked, _), _)| walked)
-                    .map(|((_, &fixed), &extra)| bound.at(fixed, 0.0) + extra)
-                    .fold(f64::INFINITY, f64::min)
-                    .max(floor);
-                (carrier, carrier.min(counter_floor))
-            };
-            // A holder some member beats in every way — a fixed part below its bound, no
-            // dearer per kg than any shipment can be, stock for every unit it could ship —
-            // is in no plan as good as the best: swapping it for that member is cheaper.
-            let rate = bound.per_cost * self.tables.rate_floor;
-            let table = std::cell::RefCell::new(Dominance::new(left.len()));
-            let dominated = |lower: f64, loc: u32, raw: &[u64], seen: &Looked| {
-                if !max_days.is_infinite() || lower <= 2.0 * COST_EPS {
-                    return false;
-                }
-                let limit = lower - 2.0 * COST_EPS;
-                // What it could ship: units below its kind's floor it cannot (every line of
-                // that SKU is excluded there).
-                let kind = self
-                    .network
-                    .locations
-                    .get(loc as usize)
-                    .map_or(0, |l| usize::from(crate::index::kind_number(l.kind)));
-                let held = raw
-                    .iter()
-                    .zip(&floors)
-                    .take(left.len())
-                    .enumerate()
-                    .filter(|(_, (&u, floor))| u > 0 && u >= floor.get(kind).copied().unwrap_or(0))
-                    .fold(0usize, |mask, (k, _)| mask | 1 << k);
-                let mut table = table.borrow_mut();
-                if let Some(least) = table.least(&looked.borrow(), seen, &member, &left, rate, held)
-                {
-                    return least < limit;
-                }
-                seen.values()
-                    .flatten()
-                    .filter(|m| member(m))
-                    .take(32)
-                    .any(|m| {
-                        m.min_fixed < limit
-                            && m.max_per_kg <= rate
-                            && left
-                                .iter()
-                                .zip(&m.atp)
-                                .zip(raw)
-                                .all(|((d, &have), &units)| units == 0 || have >= d.total())
-                    })
-            };
-            // The pickup store is a candidate whatever its bound: its counter costs no
-            // distance.
-            if let Some(p) = pickup {
-                if !seen.contains_key(&p) {
-                    look(p, self.holding(s, p, &demand), &mut seen);
-                }
-            }
-            let weight: f64 = left.iter().map(SkuDemand::weight).sum();
-            let kinds = s
-                .tier_kinds
-                .get(tier)
-                .copied()
-                .unwrap_or(crate::index::ALL_KINDS);
-            let open_skus: Vec<usize> = (0..left.len())
-                .filter(|&k| left.get(k).is_some_and(|d| d.total() > 0))
-                .collect();
-            let walk = |k: usize, scale: ObjectiveScale| {
-                let sku = demand.get(k).map_or(u32::MAX, |d| d.sku);
-                // Kinds where every line of the SKU is excluded whatever the stock: left out.
-                let mut open_kinds = kinds;
-                if let Some(shut) = closed.get(k) {
-                    for (open, &shut) in open_kinds.iter_mut().zip(shut) {
-                        *open &= !shut;
-                    }
-                }
-                let cursor = self
-                    .stock
-                    .index
-                    .cursor_by(
+                    let cursor = self
+                        .stock
+                        .index
+                        .cursor_by(
+                            sku,
+                            dest,
+                            dc,
+                            std::collections::BinaryHeap::with_capacity(64),
+                            Some(scale),
+                            open_kinds,
+                        )
+                        .with_floor(
+                            floors.get(k).copied().unwrap_or_default(),
+                            self.stock.atp_cells(),
+                        );
+                    Walk {
+                        cursor,
                         sku,
-                        dest,
-                        dc,
-                        std::collections::BinaryHeap::with_capacity(64),
-                        Some(scale),
-                        open_kinds,
+                        reads: self.reads,
+                    }
+                };
+                let cursor = |k: usize| walk(k, scale(tier));
+                // Ranked by fewest shipments, then a flat objective (`in_market`), then distance:
+                // the single locations are walked by distance (see `best_single`).
+                let flat = (super::bound::singles_first(strategy)
+                    && bound.per_cost == 0.0
+                    && bound.per_km == 0.0
+                    && s.tie_keys.first().is_some_and(|&(i, key)| {
+                        !key.descending
+                            && strategy
+                                .objective
+                                .rank
+                                .get(i)
+                                .is_some_and(|k| matches!(k.criterion, Criterion::Distance))
+                    }))
+                .then_some(bound.offset);
+                let by_km = |k: usize| {
+                    walk(
+                        k,
+                        ObjectiveScale {
+                            per_cost: 0.0,
+                            per_km: 1.0,
+                            offset: 0.0,
+                            per_day: 0.0,
+                            kind_offset: [0.0; crate::index::KINDS],
+                            ..scale(tier)
+                        },
                     )
-                    .with_floor(
-                        floors.get(k).copied().unwrap_or_default(),
-                        self.stock.atp_cells(),
-                    );
-                Walk {
-                    cursor,
-                    sku,
-                    reads: self.reads,
-                }
-            };
-            let cursor = |k: usize| walk(k, scale(tier));
-            // Ranked by fewest shipments, then a flat objective (`in_market`), then distance:
-            // the single locations are walked by distance (see `best_single`).
-            let flat = (super::bound::singles_first(strategy)
-                && bound.per_cost == 0.0
-                && bound.per_km == 0.0
-                && s.tie_keys.first().is_some_and(|&(i, key)| {
-                    !key.descending
-                        && strategy
-                            .objective
-                            .rank
-                            .get(i)
-                            .is_some_and(|k| matches!(k.criterion, Criterion::Distance))
-                }))
-            .then_some(bound.offset);
-            let by_km = |k: usize| {
-                walk(
-                    k,
-                    ObjectiveScale {
-                        per_cost: 0.0,
-                        per_km: 1.0,
-                        offset: 0.0,
-                        per_day: 0.0,
-                        kind_offset: [0.0; crate::index::KINDS],
-                        ..scale(tier)
-                    },
-                )
-            };
-            // Any plan carries the whole weight at the least rate per kg, at least.
-            let carried = bound.per_cost * self.tables.rate_floor * weight;
-            let split_carried = if pickup.is_some() { 0.0 } else { carried };
-            // Step 1: the best single location, among the holders of the rarest SKU.
-            let mut best = match flat {
-                Some(least) => self.best_single(
-                    (s, tier, bound.per_cost, max_days, Some(least)),
-                    (&left, &demand),
-                    &by_km,
-                    &member,
-                    &mut seen,
-                    &mut look,
-                ),
-                None => self.best_single(
-                    (s, tier, bound.per_cost, max_days, None),
-                    (&left, &demand),
-                    &cursor,
-                    &member,
-                    &mut seen,
-                    &mut look,
-                ),
-            };
-            // Ranked by fewest shipments first: a location that holds everything wins over
-            // any split, and the single locations are all in hand. When none holds it all,
-            // the best plan has two shipments at least: a plan of two among the nearest
-            // holders bounds the gathering as a split does for a score.
-            let singles = super::bound::singles_first(strategy);
-            if singles && best.is_infinite() && flat.is_some() {
-                return Err(
-                    "no location of the tier holds every unit (fewest_shipments then weighs \
-                     every split)"
-                        .into(),
-                );
-            }
-            let gather = if singles {
-                best.is_infinite()
-            } else {
-                best.is_infinite() || floor + other_floor + split_carried < best + 2.0 * COST_EPS
-            };
-            if gather {
-                // Step 2: can two shipments ever beat it? Step 3 otherwise: gather every
-                // holder that could be part of a better split, each SKU until the pool
-                // covers it.
-                let mut cursors: Vec<(usize, Walk<'_>)> =
-                    open_skus.iter().map(|&k| (k, cursor(k))).collect();
-                // What the tier's pool holds of each open SKU: in all, and at most at one.
-                let mut total = vec![0u64; left.len()];
-                let mut most = vec![0u64; left.len()];
-                let count = |c: &Cand, total: &mut [u64], most: &mut [u64]| {
-                    for ((t, m), &a) in total.iter_mut().zip(most.iter_mut()).zip(&c.atp) {
-                        *t += a;
-                        *m = (*m).max(a);
-                    }
                 };
-                for c in seen.values().flatten().filter(|c| member(c)) {
-                    count(c, &mut total, &mut most);
-                }
-                let covered = |k: usize, total: &[u64], most: &[u64]| -> bool {
-                    let Some(d) = left.get(k) else { return true };
-                    let (t, m) = (
-                        total.get(k).copied().unwrap_or(0),
-                        most.get(k).copied().unwrap_or(0),
-                    );
-                    t >= d.total() && (!tier_limits.lines_whole || d.lines.iter().all(|l| l.1 <= m))
-                };
-                let mut searched = false;
-                let mut widened = 0;
-                // Every holder of the tier that is not beaten by one in hand is in hand.
-                let mut exhausted = false;
-                loop {
-                    // A SKU the pool does not cover yet: its holders in bound order, all of
-                    // them if need be (what the tier holds of it decides the cut).
-                    let next = cursors
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, (k, _))| !covered(*k, &total, &most))
-                        .filter_map(|(i, (_, c))| c.peek_bound().map(|b| (b, i)))
-                        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                    if let Some((_, i)) = next {
-                        let (k, popped) = match cursors.get_mut(i) {
-                            Some((k, cur)) => {
-                                (*k, cur.next(f64::INFINITY, units, slot_locs, handling))
-                            }
-                            None => (usize::MAX, None),
-                        };
-                        if let Some((slot, lower)) = popped {
-                            let loc = self.stock.slot_location(slot);
-                            if !seen.contains_key(&loc) {
-                                // Counted for the SKU not covered yet: a holder that can give
-                                // none of it counts for nothing here (the walk of the covered
-                                // SKUs still meets it, by its bound). That is told by its
-                                // stock of this SKU alone; the rest is read only if it can.
-                                let mut only = vec![0; demand.len()];
-                                if let Some(u) = only.get_mut(k) {
-                                    *u = self.slot_units(s, slot, demand.get(k));
-                                }
-                                if !self.may_serve(s, loc, tier, &left, &only, false, Some(k)) {
-                                    continue;
-                                }
-                                let (raw, slots) = self.peek_holding(loc, &demand, (k, slot));
-                                let beaten = dominated(lower, loc, &raw, &seen);
-                                self.write_reads(s, &demand, &slots, !beaten);
-                                if beaten {
-                                    continue;
-                                }
-                                look(loc, raw, &mut seen);
-                                if let Some(Some(c)) = seen.get(&loc) {
-                                    if member(c) {
-                                        count(c, &mut total, &mut most);
-                                    }
-                                }
-                            }
-                        }
-                        continue;
-                    }
-                    if tier == tiers && open_skus.iter().any(|&k| !covered(k, &total, &most)) {
-                        // The last tier cannot place every unit: the full scan says why.
-                        return Err("some units stay open".into());
-                    }
-                    if searched || best.is_finite() {
-                        break;
-                    }
-                    // A first search over what covers the demand gives the bound.
-                    let refs = members(&seen, &member);
-                    let placeable = cut(&left, &refs, tier_limits, &mut shape_reason);
-                    if placeable.iter().all(|d| d.total() == 0) {
-                        // This tier holds nothing of what is open: the next one places it.
-                        continue 'tiers;
-                    }
-                    let mut probe = StepResult::default();
-                    match self.best_plan(s, &placeable, &refs, tier_limits, &mut probe) {
-                        // Fewest shipments first: only a plan of two proves the least count
-                        // (no single location holds everything), so only it bounds the rest.
-                        Some((plan, _))
-                            if singles
-                                && (plan.shipments.len() != 2
-                                    || placeable
-                                        .iter()
-                                        .zip(&left)
-                                        .any(|(p, l)| p.total() < l.total())) =>
-                        {
-                            return Err("no two of the nearest holders hold every unit \
-                                        (fewest_shipments then weighs every split)"
-                                .into())
-                        }
-                        Some((plan, _)) if !probe.truncated && arrives_by(&plan, max_days) => {
-                            best = plan.cost
-                        }
-                        None if !probe.truncated && exhausted => {
-                            return Err("the split limit leaves no plan among the holders of \
-                                        the tier"
-                                .into())
-                        }
-                        None if !probe.truncated && widened < MAX_WIDEN => {
-                            // The split limit leaves no plan among these holders: the next
-                            // nearest ones, as many again as are in hand, join them.
-                            widened += 1;
-                            let mut more = refs.len().max(8);
-                            while more > 0 {
-                                let next = cursors
-                                    .iter()
-                                    .enumerate()
-                                    .filter_map(|(i, (_, c))| c.peek_bound().map(|b| (b, i)))
-                                    .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                                let Some((_, i)) = next else { break };
-                                let popped = cursors.get_mut(i).and_then(|(k, cur)| {
-                                    cur.next(f64::INFINITY, units, slot_locs, handling)
-                                        .map(|(slot, lower)| (*k, slot, lower))
-                                });
-                                let Some((k, slot, lower)) = popped else {
-                                    continue;
-                                };
-                                let loc = self.stock.slot_location(slot);
-                                if seen.contains_key(&loc) {
-                                    continue;
-                                }
-                                let (raw, slots) = self.peek_holding(loc, &demand, (k, slot));
-                                let beaten = dominated(lower, loc, &raw, &seen);
-                                self.write_reads(s, &demand, &slots, !beaten);
-                                if beaten || !self.may_serve(s, loc, tier, &left, &raw, false, None)
-                                {
-                                    continue;
-                                }
-                                look(loc, raw, &mut seen);
-                                if let Some(Some(c)) = seen.get(&loc) {
-                                    if member(c) {
-                                        count(c, &mut total, &mut most);
-                                        more -= 1;
-                                    }
-                                }
-                            }
-                            // The walks ran out before as many again were found: what
-                            // they found joins the search once more, for the last time.
-                            exhausted = more > 0;
-                            continue;
-                        }
-                        _ => {
-                            return Err("the split limit leaves no plan among the nearest \
-                                        holders"
-                                .into())
-                        }
-                    }
-                    searched = true;
-                }
-                // Every holder whose bound leaves room for another shipment under the best.
-                // (When the tier cannot place every open unit, the single locations of what
-                // it can place were not all looked at: they count too.)
-                let placeable = cut(
-                    &left,
-                    &members(&seen, &member),
-                    tier_limits,
-                    &mut shape_reason,
-                );
-                let cut_short = placeable
-                    .iter()
-                    .zip(&left)
-                    .any(|(p, l)| p.total() < l.total());
-                let mut least_other = other_floor + split_carried;
-                if cut_short {
-                    // The tier places less than was asked: its single locations for what it
-                    // can place, and whether a split of that could ever beat them.
-                    best = best.min(self.best_single(
+                // Any plan carries the whole weight at the least rate per kg, at least.
+                let carried = bound.per_cost * self.tables.rate_floor * weight;
+                let split_carried = if pickup.is_some() { 0.0 } else { carried };
+                // Step 1: the best single location, among the holders of the rarest SKU.
+                let mut best = match flat {
+                    Some(least) => self.best_single(
+                        (s, tier, bound.per_cost, max_days, Some(least)),
+                        (want, &demand),
+                        &by_km,
+                        &member,
+                        &mut seen,
+                        &mut look,
+                    ),
+                    None => self.best_single(
                         (s, tier, bound.per_cost, max_days, None),
-                        (&placeable, &demand),
+                        (want, &demand),
                         &cursor,
                         &member,
                         &mut seen,
                         &mut look,
-                    ));
-                    let w: f64 = placeable.iter().map(SkuDemand::weight).sum();
-                    least_other = other_floor;
-                    if pickup.is_none() {
-                        least_other += bound.per_cost * self.tables.rate_floor * w;
-                    }
-                    if floor + least_other >= best + 2.0 * COST_EPS {
-                        // No split beats the best single location: nothing more to gather.
-                        least_other = f64::INFINITY;
-                    }
-                }
-                let mut threshold = best + 2.0 * COST_EPS - least_other;
-                // A member holding every open unit at the least rate per kg beats every holder
-                // whose bound passes its fixed part (see `dominated`): the walk stops there.
-                if max_days.is_infinite() {
-                    let rate = bound.per_cost * self.tables.rate_floor;
-                    let universal = seen
-                        .values()
-                        .flatten()
-                        .filter(|m| {
-                            member(m)
-                                && m.max_per_kg <= rate
-                                && left.iter().zip(&m.atp).all(|(d, &have)| have >= d.total())
-                                && m.atp.len() >= left.len()
-                        })
-                        .map(|m| m.min_fixed)
-                        .fold(f64::INFINITY, f64::min);
-                    if universal.is_finite() {
-                        // With room for rounding: a holder near the limit goes through the
-                        // checks one by one.
-                        let limit =
-                            universal + 4.0 * COST_EPS + 4.0 * f64::EPSILON * universal.abs();
-                        threshold = threshold.min(limit.max(4.0 * COST_EPS));
-                    }
-                }
-                // The SKUs with the fewest holders are walked first. Once a SKU's walk is
-                // done, every holder that could ship any of it has been judged: a holder met
-                // later ships only SKUs not walked yet, so the member holding all of those
-                // beats it when its bound passes that member's fixed part (see `dominated`),
-                // and the later walks stop there.
-                let mut by_holders: Vec<usize> = (0..cursors.len()).collect();
-                by_holders.sort_by_key(|&i| {
-                    let sku = cursors
-                        .get(i)
-                        .and_then(|(k, _)| demand.get(*k))
-                        .map_or(u32::MAX, |d| d.sku);
-                    (self.stock.holder_count(sku), i)
-                });
-                let all_skus = (1usize << left.len().min(usize::BITS as usize - 1)) - 1;
-                // The bound past which a holder shipping only SKUs of `rest` is beaten.
-                let beaten_beyond = |threshold: f64, rest: usize, seen: &Looked| -> f64 {
-                    if !max_days.is_infinite() {
-                        return threshold;
-                    }
-                    let least = table.borrow_mut().least(
-                        &looked.borrow(),
-                        seen,
-                        &member,
-                        &left,
-                        rate,
-                        rest,
-                    );
-                    match least.filter(|l| l.is_finite()) {
-                        // With room for rounding, as for `universal`.
-                        Some(least) => threshold.min(
-                            (least + 4.0 * COST_EPS + 4.0 * f64::EPSILON * least.abs())
-                                .max(4.0 * COST_EPS),
-                        ),
-                        None => threshold,
-                    }
+                    ),
                 };
-                let mut walked = 0usize;
-                for i in by_holders {
-                    let Some((k, cur)) = cursors.get_mut(i) else {
-                        continue;
+                // Ranked by fewest shipments first: a location that holds everything wins over
+                // any split, and the single locations are all in hand. When none holds it all,
+                // the best plan has two shipments at least: a plan of two among the nearest
+                // holders bounds the gathering as a split does for a score.
+                let singles = super::bound::singles_first(strategy);
+                if singles && best.is_infinite() && flat.is_some() {
+                    return Err(
+                        "no location of the tier holds every unit (fewest_shipments then weighs \
+                         every split)"
+                            .into(),
+                    );
+                }
+                let gather = if singles {
+                    best.is_infinite()
+                } else {
+                    best.is_infinite()
+                        || floor + other_floor + split_carried < best + 2.0 * COST_EPS
+                };
+                if gather {
+                    // Step 2: can two shipments ever beat it? Step 3 otherwise: gather every
+                    // holder that could be part of a better split, each SKU until the pool
+                    // covers it.
+                    let mut cursors: Vec<(usize, Walk<'_>)> =
+                        open_skus.iter().map(|&k| (k, cursor(k))).collect();
+                    // What the tier's pool holds of each open SKU: in all, and at most at one.
+                    let mut total = vec![0u64; want.len()];
+                    let mut most = vec![0u64; want.len()];
+                    let count = |c: &Cand, total: &mut [u64], most: &mut [u64]| {
+                        for ((t, m), &a) in total.iter_mut().zip(most.iter_mut()).zip(&c.atp) {
+                            *t += a;
+                            *m = (*m).max(a);
+                        }
                     };
-                    let rest = all_skus & !walked;
-                    let mut cutoff = beaten_beyond(threshold, rest, &seen);
-                    walked |= 1usize << (*k).min(usize::BITS as usize - 1);
-                    while let Some((slot, lower)) = cur.next(cutoff, units, slot_locs, handling) {
-                        let loc = self.stock.slot_location(slot);
-                        if seen.contains_key(&loc) {
+                    for c in seen.values().flatten().filter(|c| member(c)) {
+                        count(c, &mut total, &mut most);
+                    }
+                    let covered = |k: usize, total: &[u64], most: &[u64]| -> bool {
+                        let Some(d) = want.get(k) else { return true };
+                        let (t, m) = (
+                            total.get(k).copied().unwrap_or(0),
+                            most.get(k).copied().unwrap_or(0),
+                        );
+                        t >= d.total()
+                            && (!tier_limits.lines_whole || d.lines.iter().all(|l| l.1 <= m))
+                    };
+                    let mut searched = false;
+                    let mut widened = 0;
+                    // Every holder of the tier that is not beaten by one in hand is in hand.
+                    let mut exhausted = false;
+                    loop {
+                        // A SKU the pool does not cover yet: its holders in bound order, all of
+                        // them if need be (what the tier holds of it decides the cut).
+                        let next = cursors
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, (k, _))| !covered(*k, &total, &most))
+                            .filter_map(|(i, (_, c))| c.peek_bound().map(|b| (b, i)))
+                            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                        if let Some((_, i)) = next {
+                            let (k, popped) = match cursors.get_mut(i) {
+                                Some((k, cur)) => {
+                                    (*k, cur.next(f64::INFINITY, units, slot_locs, handling))
+                                }
+                                None => (usize::MAX, None),
+                            };
+                            if let Some((slot, lower)) = popped {
+                                let loc = self.stock.slot_location(slot);
+                                if !seen.contains_key(&loc) {
+                                    // Counted for the SKU not covered yet: a holder that can give
+                                    // none of it counts for nothing here (the walk of the covered
+                                    // SKUs still meets it, by its bound). That is told by its
+                                    // stock of this SKU alone; the rest is read only if it can.
+                                    let mut only = vec![0; demand.len()];
+                                    if let Some(u) = only.get_mut(k) {
+                                        *u = self.slot_units(s, slot, demand.get(k));
+                                    }
+                                    if !self.may_serve(s, loc, tier, want, &only, false, Some(k)) {
+                                        continue;
+                                    }
+                                    let (raw, slots) = self.peek_holding(loc, &demand, (k, slot));
+                                    let beaten = dominated(lower, loc, &raw, &seen);
+                                    self.write_reads(s, &demand, &slots, !beaten);
+                                    if beaten {
+                                        continue;
+                                    }
+                                    look(loc, raw, &mut seen);
+                                    if let Some(Some(c)) = seen.get(&loc) {
+                                        if member(c) {
+                                            count(c, &mut total, &mut most);
+                                        }
+                                    }
+                                }
+                            }
                             continue;
                         }
-                        // Most holders this far out are beaten by one in hand: that is the
-                        // cheaper question, asked first, and it reads of their stock only
-                        // whether any is left.
-                        let (raw, slots) = self.peek_holding(loc, &demand, (*k, slot));
-                        let beaten = dominated(lower, loc, &raw, &seen);
-                        self.write_reads(s, &demand, &slots, !beaten);
-                        if !beaten && self.may_serve(s, loc, tier, &left, &raw, false, None) {
-                            look(loc, raw, &mut seen);
-                            cutoff = beaten_beyond(cutoff, rest, &seen);
+                        if tier == tiers
+                            && strategy.all_or_nothing
+                            && open_skus.iter().any(|&k| !covered(k, &total, &most))
+                        {
+                            // All or nothing, and the last tier cannot place every unit: the
+                            // full scan says why for each line.
+                            return Err("some units stay open".into());
+                        }
+                        if searched || best.is_finite() {
+                            break;
+                        }
+                        // A first search over what covers the demand gives the bound.
+                        let refs = members(&seen, &member);
+                        let placeable = cut(want, &refs, tier_limits, &mut shape_reason);
+                        if placeable.iter().all(|d| d.total() == 0) {
+                            // This tier holds nothing of what is open: the next one places it.
+                            continue 'tiers;
+                        }
+                        let mut probe = StepResult::default();
+                        match self.best_plan(s, &placeable, &refs, tier_limits, &mut probe) {
+                            // Fewest shipments first, and the tier holds less than is open: what
+                            // it holds is what its plan places (as the full scan plans it), and
+                            // the search starts over for that.
+                            Some(_)
+                                if singles
+                                    && cut_to.is_none()
+                                    && placeable
+                                        .iter()
+                                        .zip(want)
+                                        .any(|(p, l)| p.total() < l.total()) =>
+                            {
+                                cut_to = Some(placeable.clone());
+                                continue 'plan;
+                            }
+                            // Fewest shipments first: only a plan of two proves the least count
+                            // (no single location holds everything), so only it bounds the rest.
+                            Some((plan, _))
+                                if singles
+                                    && (plan.shipments.len() != 2
+                                        || placeable
+                                            .iter()
+                                            .zip(want)
+                                            .any(|(p, l)| p.total() < l.total())) =>
+                            {
+                                return Err("no two of the nearest holders hold every unit \
+                                            (fewest_shipments then weighs every split)"
+                                    .into())
+                            }
+                            Some((plan, _)) if !probe.truncated && arrives_by(&plan, max_days) => {
+                                best = plan.cost
+                            }
+                            None if !probe.truncated && exhausted => {
+                                return Err("the split limit leaves no plan among the holders of \
+                                            the tier"
+                                    .into())
+                            }
+                            None if !probe.truncated && widened < MAX_WIDEN => {
+                                // The split limit leaves no plan among these holders: the next
+                                // nearest ones, as many again as are in hand, join them.
+                                widened += 1;
+                                let mut more = refs.len().max(8);
+                                while more > 0 {
+                                    let next = cursors
+                                        .iter()
+                                        .enumerate()
+                                        .filter_map(|(i, (_, c))| c.peek_bound().map(|b| (b, i)))
+                                        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                                    let Some((_, i)) = next else { break };
+                                    let popped = cursors.get_mut(i).and_then(|(k, cur)| {
+                                        cur.next(f64::INFINITY, units, slot_locs, handling)
+                                            .map(|(slot, lower)| (*k, slot, lower))
+                                    });
+                                    let Some((k, slot, lower)) = popped else {
+                                        continue;
+                                    };
+                                    let loc = self.stock.slot_location(slot);
+                                    if seen.contains_key(&loc) {
+                                        continue;
+                                    }
+                                    let (raw, slots) = self.peek_holding(loc, &demand, (k, slot));
+                                    let beaten = dominated(lower, loc, &raw, &seen);
+                                    self.write_reads(s, &demand, &slots, !beaten);
+                                    if beaten
+                                        || !self.may_serve(s, loc, tier, want, &raw, false, None)
+                                    {
+                                        continue;
+                                    }
+                                    look(loc, raw, &mut seen);
+                                    if let Some(Some(c)) = seen.get(&loc) {
+                                        if member(c) {
+                                            count(c, &mut total, &mut most);
+                                            more -= 1;
+                                        }
+                                    }
+                                }
+                                // The walks ran out before as many again were found: what
+                                // they found joins the search once more, for the last time.
+                                exhausted = more > 0;
+                                continue;
+                            }
+                            _ => {
+                                return Err("the split limit leaves no plan among the nearest \
+                                            holders"
+                                    .into())
+                            }
+                        }
+                        searched = true;
+                    }
+                    // Every holder whose bound leaves room for another shipment under the best.
+                    // (When the tier cannot place every open unit, the single locations of what
+                    // it can place were not all looked at: they count too.)
+                    let placeable = cut(
+                        want,
+                        &members(&seen, &member),
+                        tier_limits,
+                        &mut shape_reason,
+                    );
+                    let cut_short = placeable
+                        .iter()
+                        .zip(want)
+                        .any(|(p, l)| p.total() < l.total());
+                    let mut least_other = other_floor + split_carried;
+                    if cut_short {
+                        // The tier places less than was asked: its single locations for what it
+                        // can place, and whether a split of that could ever beat them.
+                        best = best.min(self.best_single(
+                            (s, tier, bound.per_cost, max_days, None),
+                            (&placeable, &demand),
+                            &cursor,
+                            &member,
+                            &mut seen,
+                            &mut look,
+                        ));
+                        let w: f64 = placeable.iter().map(SkuDemand::weight).sum();
+                        least_other = other_floor;
+                        if pickup.is_none() {
+                            least_other += bound.per_cost * self.tables.rate_floor * w;
+                        }
+                        if floor + least_other >= best + 2.0 * COST_EPS {
+                            // No split beats the best single location: nothing more to gather.
+                            least_other = f64::INFINITY;
+                        }
+                    }
+                    let mut threshold = best + 2.0 * COST_EPS - least_other;
+                    // A member holding every open unit at the least rate per kg beats every holder
+                    // whose bound passes its fixed part (see `dominated`): the walk stops there.
+                    if max_days.is_infinite() {
+                        let rate = bound.per_cost * self.tables.rate_floor;
+                        let universal = seen
+                            .values()
+                            .flatten()
+                            .filter(|m| {
+                                member(m)
+                                    && m.max_per_kg <= rate
+                                    && want.iter().zip(&m.atp).all(|(d, &have)| have >= d.total())
+                                    && m.atp.len() >= want.len()
+                            })
+                            .map(|m| m.min_fixed)
+                            .fold(f64::INFINITY, f64::min);
+                        if universal.is_finite() {
+                            // With room for rounding: a holder near the limit goes through the
+                            // checks one by one.
+                            let limit =
+                                universal + 4.0 * COST_EPS + 4.0 * f64::EPSILON * universal.abs();
+                            threshold = threshold.min(limit.max(4.0 * COST_EPS));
+                        }
+                    }
+                    // The SKUs with the fewest holders are walked first. Once a SKU's walk is
+                    // done, every holder that could ship any of it has been judged: a holder met
+                    // later ships only SKUs not walked yet, so the member holding all of those
+                    // beats it when its bound passes that member's fixed part (see `dominated`),
+                    // and the later walks stop there.
+                    let mut by_holders: Vec<usize> = (0..cursors.len()).collect();
+                    by_holders.sort_by_key(|&i| {
+                        let sku = cursors
+                            .get(i)
+                            .and_then(|(k, _)| demand.get(*k))
+                            .map_or(u32::MAX, |d| d.sku);
+                        (self.stock.holder_count(sku), i)
+                    });
+                    let all_skus = (1usize << want.len().min(usize::BITS as usize - 1)) - 1;
+                    // The bound past which a holder shipping only SKUs of `rest` is beaten.
+                    let beaten_beyond = |threshold: f64, rest: usize, seen: &Looked| -> f64 {
+                        if !max_days.is_infinite() {
+                            return threshold;
+                        }
+                        let least = table.borrow_mut().least(
+                            &looked.borrow(),
+                            seen,
+                            &member,
+                            want,
+                            rate,
+                            rest,
+                        );
+                        match least.filter(|l| l.is_finite()) {
+                            // With room for rounding, as for `universal`.
+                            Some(least) => threshold.min(
+                                (least + 4.0 * COST_EPS + 4.0 * f64::EPSILON * least.abs())
+                                    .max(4.0 * COST_EPS),
+                            ),
+                            None => threshold,
+                        }
+                    };
+                    let mut walked = 0usize;
+                    for i in by_holders {
+                        let Some((k, cur)) = cursors.get_mut(i) else {
+                            continue;
+                        };
+                        let rest = all_skus & !walked;
+                        let mut cutoff = beaten_beyond(threshold, rest, &seen);
+                        walked |= 1usize << (*k).min(usize::BITS as usize - 1);
+                        while let Some((slot, lower)) = cur.next(cutoff, units, slot_locs, handling)
+                        {
+                            let loc = self.stock.slot_location(slot);
+                            if seen.contains_key(&loc) {
+                                continue;
+                            }
+                            // Most holders this far out are beaten by one in hand: that is the
+                            // cheaper question, asked first, and it reads of their stock only
+                            // whether any is left.
+                            let (raw, slots) = self.peek_holding(loc, &demand, (*k, slot));
+                            let beaten = dominated(lower, loc, &raw, &seen);
+                            self.write_reads(s, &demand, &slots, !beaten);
+                            if !beaten && self.may_serve(s, loc, tier, want, &raw, false, None) {
+                                look(loc, raw, &mut seen);
+                                cutoff = beaten_beyond(cutoff, rest, &seen);
+                            }
                         }
                     }
                 }
+                let refs = members(&seen, &member);
+                let placeable = cut(want, &refs, tier_limits, &mut shape_reason);
+                if placeable.iter().all(|d| d.total() == 0) {
+                    continue 'tiers;
+                }
+                let Some((plan, pool_cands)) =
+                    self.best_plan(s, &placeable, &refs, tier_limits, &mut result)
+                else {
+                    return Err("no plan for what the tier holds".into());
+                };
+                if result.truncated {
+                    return Err("the search hit its work limit".into());
+                }
+                if !arrives_by(&plan, max_days) {
+                    return Err(
+                        "no plan of the nearest holders arrives as early as a shipment can \
+                                (`rank by days` then weighs every holder)"
+                            .into(),
+                    );
+                }
+                place(&plan, &pool_cands, &refs, &mut used, &mut left, &mut result);
+                break 'plan;
             }
-            let refs = members(&seen, &member);
-            let placeable = cut(&left, &refs, tier_limits, &mut shape_reason);
-            if placeable.iter().all(|d| d.total() == 0) {
-                continue;
-            }
-            let Some((plan, pool_cands)) =
-                self.best_plan(s, &placeable, &refs, tier_limits, &mut result)
-            else {
-                return Err("no plan for what the tier holds".into());
-            };
-            if result.truncated {
-                return Err("the search hit its work limit".into());
-            }
-            if !arrives_by(&plan, max_days) {
-                return Err(
-                    "no plan of the nearest holders arrives as early as a shipment can \
-                            (`rank by days` then weighs every holder)"
-                        .into(),
-                );
-            }
-            place(&plan, &pool_cands, &refs, &mut used, &mut left, &mut result);
         }
         if left.iter().any(|d| d.total() > 0) {
-            return Err("some units stay open".into());
+            if strategy.all_or_nothing {
+                return Err("some units stay open".into());
+            }
+            self.open_reasons(s, &demand, &left, pickup, limits, &mut result);
         }
         Ok(result)
+    }
+
+    /// Why the units of `left` stay open, exactly as the full scan says it: the holders of
+    /// their SKUs (and only those: a reason of a line comes from a location holding its
+    /// SKU), in location order, each judged as a candidate with all it holds of the order.
+    /// The scan stops once every open line has met an exclusion, the first reason standing.
+    /// Its candidates are not noted in the explanation: the search already listed those it
+    /// weighed.
+    fn open_reasons(
+        &self,
+        s: &CompiledStrategy,
+        demand: &[SkuDemand],
+        left: &[SkuDemand],
+        pickup: Option<u32>,
+        limits: Limits,
+        result: &mut StepResult,
+    ) {
+        let lines = self.facts.order.lines.len();
+        let open: Vec<usize> = (0..left.len())
+            .filter(|&k| left.get(k).is_some_and(|d| d.total() > 0))
+            .collect();
+        let mut locs: Vec<u32> = open
+            .iter()
+            .filter_map(|&k| demand.get(k))
+            .flat_map(|d| self.stock.slots_of(d.sku))
+            .map(|slot| self.stock.slot_location(slot))
+            .collect();
+        locs.sort_unstable();
+        locs.dedup();
+        let quiet = Step {
+            trace: None,
+            read_floors: Default::default(),
+            ..*self
+        };
+        let mut dropped: Vec<Option<String>> = vec![None; lines];
+        let mut held_in_set = vec![false; lines];
+        let mut held = vec![0u64; demand.len()];
+        let open_lines = || {
+            open.iter()
+                .filter_map(|&k| left.get(k))
+                .flat_map(|d| d.lines.iter().map(|l| l.0))
+        };
+        for loc in locs {
+            if open_lines().all(|line| dropped.get(line).is_some_and(Option::is_some)) {
+                break;
+            }
+            if !self.may_be_candidate(s, loc, pickup) {
+                continue;
+            }
+            let raw = self.holding(s, loc, demand);
+            let found = quiet.candidate_in_sets(
+                s,
+                loc,
+                raw,
+                pickup,
+                demand,
+                &mut dropped,
+                &mut held_in_set,
+            );
+            if let Some(c) = found {
+                for (h, &a) in held.iter_mut().zip(&c.atp) {
+                    *h += a;
+                }
+            }
+        }
+        let why = OpenWhy {
+            dropped: &dropped,
+            shape_reason: &[],
+            held_in_set: &held_in_set,
+            held: &held,
+            limited: limits.max_shipments != usize::MAX || limits.lines_whole,
+        };
+        for &k in &open {
+            for &(line, qty, _) in left.get(k).map_or(&[][..], |d| &d.lines[..]) {
+                result.reasons.insert(line, why.of(line, k, qty));
+            }
+        }
     }
 
     /// Whether `loc` may be a candidate of `s`, told by the location's and the order's facts
