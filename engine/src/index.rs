@@ -10,7 +10,6 @@
 //! radius `r`, and an arc is never shorter than its chord: the bound is always safe.
 
 use crate::geo::{chord, km_lower_bound, Unit};
-use ordered_float::OrderedFloat;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
@@ -178,7 +177,7 @@ impl HolderIndex {
         sku: u32,
         dest: Unit,
         cost: &'a DistanceCost,
-        heap: BinaryHeap<Reverse<(OrderedFloat<f64>, u32)>>,
+        heap: CursorHeap,
     ) -> Cursor<'a> {
         self.cursor_by(sku, dest, cost, heap, None, ALL_KINDS)
     }
@@ -191,7 +190,7 @@ impl HolderIndex {
         sku: u32,
         dest: Unit,
         cost: &'a DistanceCost,
-        heap: BinaryHeap<Reverse<(OrderedFloat<f64>, u32)>>,
+        heap: CursorHeap,
         scale: Option<ObjectiveScale>,
         kinds: [bool; KINDS],
     ) -> Cursor<'a> {
@@ -269,6 +268,33 @@ impl ObjectiveScale {
     }
 }
 
+/// The heap of a walk: (bound as [`bound_key`], node or slot), least first. Integer keys
+/// compare in one instruction where floats need their NaN cases.
+pub(crate) type CursorHeap = BinaryHeap<Reverse<(u64, u32)>>;
+
+/// A bound as an integer of the same order: finite and infinite bounds, negative ones
+/// included, compare as their keys do (`-0.0` counts as `0.0`). Bounds are never NaN (the
+/// walk pushes only bounds below its cutoff).
+#[inline]
+fn bound_key(bound: f64) -> u64 {
+    let bits = (bound + 0.0).to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+/// The bound a key was made of.
+#[inline]
+fn key_bound(key: u64) -> f64 {
+    if key >> 63 == 1 {
+        f64::from_bits(key & !(1 << 63))
+    } else {
+        f64::from_bits(!key)
+    }
+}
+
 /// Marks heap entries that are slots rather than nodes.
 const SLOT_BIT: u32 = 1 << 31;
 
@@ -278,7 +304,7 @@ pub(crate) struct Cursor<'a> {
     index: &'a HolderIndex,
     dest: Unit,
     cost: &'a DistanceCost,
-    heap: BinaryHeap<Reverse<(OrderedFloat<f64>, u32)>>,
+    heap: CursorHeap,
     scale: Option<ObjectiveScale>,
     /// The fewest units a holder of each kind needs to be yielded, with the units of every
     /// slot (see [`Cursor::with_floor`]).
@@ -327,14 +353,14 @@ impl Cursor<'_> {
             let gap = (chord(&self.dest, &node.centre) - node.radius).max(0.0);
             let bound = self.bound(node.kind, node.min_handling, km_lower_bound(gap));
             if bound < cutoff {
-                self.heap.push(Reverse((OrderedFloat(bound), id)));
+                self.heap.push(Reverse((bound_key(bound), id)));
             }
         }
     }
 
     /// The bound of the next slot or node, `None` when the walk is over.
     pub fn peek_bound(&self) -> Option<f64> {
-        self.heap.peek().map(|Reverse((b, _))| b.0)
+        self.heap.peek().map(|Reverse((b, _))| key_bound(*b))
     }
 
     /// The next slot and its cost bound (handling plus the cheapest distance cost), if that
@@ -350,13 +376,14 @@ impl Cursor<'_> {
         slot_location: &[u32],
         handling: &[f64],
     ) -> Option<(u32, f64)> {
-        while let Some(Reverse((bound, item))) = self.heap.pop() {
-            if bound.0 >= cutoff {
+        while let Some(Reverse((key, item))) = self.heap.pop() {
+            let bound = key_bound(key);
+            if bound >= cutoff {
                 self.heap.clear();
                 return None;
             }
             if item & SLOT_BIT != 0 {
-                return Some((item & !SLOT_BIT, bound.0));
+                return Some((item & !SLOT_BIT, bound));
             }
             let Some(node) = self.index.nodes.get(item as usize) else {
                 continue;
@@ -388,7 +415,7 @@ impl Cursor<'_> {
                             continue;
                         }
                     }
-                    self.heap.push(Reverse((OrderedFloat(b), slot | SLOT_BIT)));
+                    self.heap.push(Reverse((bound_key(b), slot | SLOT_BIT)));
                 }
             } else {
                 let (l, r) = (node.a, node.b);
@@ -412,7 +439,40 @@ pub(crate) fn kind_number(kind: crate::model::network::LocationKind) -> u8 {
 
 #[cfg(test)]
 mod tests {
-    use super::ObjectiveScale;
+    use super::{bound_key, key_bound, ObjectiveScale};
+    use ordered_float::OrderedFloat;
+
+    /// The walk's integer keys order bounds exactly as `OrderedFloat` does, and give them
+    /// back.
+    #[test]
+    fn bound_keys_order_as_ordered_floats() {
+        let mut values = vec![
+            f64::NEG_INFINITY,
+            -1e300,
+            -3.5,
+            -f64::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            1e-12,
+            0.35,
+            7.81,
+            7.810_000_000_000_001,
+            1e300,
+            f64::INFINITY,
+        ];
+        values.extend((0..200).map(|i| (f64::from(i) - 100.0) * 0.137));
+        for &a in &values {
+            assert_eq!(key_bound(bound_key(a)), a + 0.0);
+            for &b in &values {
+                assert_eq!(
+                    bound_key(a).cmp(&bound_key(b)),
+                    OrderedFloat(a).cmp(&OrderedFloat(b)),
+                    "{a} against {b}"
+                );
+            }
+        }
+    }
 
     /// `cost + 1.5 EUR * days`, carriers at 450 km a day, every location one processing day
     /// at least and the offset counting one day: the walk adds the carrier's transit days.

@@ -592,7 +592,7 @@ impl Ctx<'_> {
             .iter()
             .min_by_key(|d| (self.stock.holder_count(d.sku), d.sku))?;
         let dc = &self.tables.distance_cost;
-        let heap = std::collections::BinaryHeap::new();
+        let heap = crate::index::CursorHeap::new();
         let mut cursor = self.stock.index.cursor(rarest.sku, self.dest, dc, heap);
         let slot_locs = self.stock.slot_locations();
         let (units, handling) = (&self.stock.units, &self.stock.handling);
@@ -670,7 +670,7 @@ impl Ctx<'_> {
         let mut cursors: Vec<_> = demand
             .iter()
             .map(|d| {
-                let heap = std::collections::BinaryHeap::new();
+                let heap = crate::index::CursorHeap::new();
                 self.stock.index.cursor(d.sku, self.dest, dc, heap)
             })
             .collect();

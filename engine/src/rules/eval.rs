@@ -1213,7 +1213,7 @@ impl Step<'_> {
                             sku,
                             dest,
                             dc,
-                            std::collections::BinaryHeap::with_capacity(64),
+                            crate::index::CursorHeap::with_capacity(64),
                             Some(scale),
                             open_kinds,
                         )
