@@ -1289,11 +1289,19 @@ impl Step<'_> {
                             .into(),
                     );
                 }
+                // A split needs two parts at least: two units, or two lines where lines
+                // ship whole.
+                let parts: u64 = if tier_limits.lines_whole {
+                    want.iter().map(|d| d.lines.len() as u64).sum()
+                } else {
+                    want.iter().map(SkuDemand::total).sum()
+                };
                 let gather = if singles {
                     best.is_infinite()
                 } else {
                     best.is_infinite()
-                        || floor + other_floor + split_carried < best + 2.0 * COST_EPS
+                        || (parts > 1
+                            && floor + other_floor + split_carried < best + 2.0 * COST_EPS)
                 };
                 if gather {
                     // Step 2: can two shipments ever beat it? Step 3 otherwise: gather every
