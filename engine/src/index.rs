@@ -402,10 +402,9 @@ impl Cursor<'_> {
                     else {
                         continue;
                     };
-                    let b = self.bound(node.kind, h, km_lower_bound(chord(&self.dest, unit)));
-                    if b >= cutoff {
-                        continue;
-                    }
+                    // The floor first: a count is one load, a bound a square root. A slot
+                    // below it is noted whatever its bound (noting one that could not have
+                    // mattered only makes a plan made ahead a little more careful).
                     if let Some((min, atp)) = floor {
                         let units = atp
                             .get(slot as usize)
@@ -414,6 +413,10 @@ impl Cursor<'_> {
                             self.passed.push((slot, min));
                             continue;
                         }
+                    }
+                    let b = self.bound(node.kind, h, km_lower_bound(chord(&self.dest, unit)));
+                    if b >= cutoff {
+                        continue;
                     }
                     self.heap.push(Reverse((bound_key(b), slot | SLOT_BIT)));
                 }
