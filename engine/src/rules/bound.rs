@@ -917,6 +917,101 @@ pub(crate) fn reads_by_kind(s: &ir::Strategy) -> bool {
     })
 }
 
+/// Bounds per order worked out for one strategy, by the order facts its objective reads
+/// (the same facts give the same bound: scripts are pure functions of their arguments).
+#[derive(Debug, Default)]
+pub(crate) struct BoundMemo {
+    /// The facts the objective reads; `None` when one of them cannot make a key (a list,
+    /// an unknown field, the order id), and nothing is kept.
+    facts: Option<Vec<Expr>>,
+    bounds: std::sync::Mutex<rustc_hash::FxHashMap<Vec<u8>, Result<ObjectiveBound, String>>>,
+}
+
+/// Bounds one strategy keeps at most; past it the memo starts over.
+const BOUND_MEMO_SIZE: usize = 4096;
+
+impl BoundMemo {
+    pub(crate) fn new(s: &ir::Strategy) -> BoundMemo {
+        let mut facts: Vec<Expr> = Vec::new();
+        let mut keyable = true;
+        for e in objective_exprs(s) {
+            let found = std::cell::RefCell::new(Vec::new());
+            e.any(|x| {
+                if let ExprKind::Fact(Fact::Order(f)) = &x.kind {
+                    found.borrow_mut().push((f.clone(), x.clone()));
+                }
+                false
+            });
+            for (f, x) in found.into_inner() {
+                match f {
+                    ir::OrderFact::Tags
+                    | ir::OrderFact::PickupStoreTags
+                    | ir::OrderFact::Attr(_)
+                    | ir::OrderFact::Id => keyable = false,
+                    _ => {
+                        let known = facts
+                            .iter()
+                            .any(|y| matches!(&y.kind, ExprKind::Fact(Fact::Order(g)) if *g == f));
+                        if !known {
+                            facts.push(x);
+                        }
+                    }
+                }
+            }
+        }
+        BoundMemo {
+            facts: keyable.then_some(facts),
+            bounds: Default::default(),
+        }
+    }
+
+    /// The key of an order's bound over the ranges numbered `which`: the values of the
+    /// facts the objective reads.
+    fn key(&self, which: u8, scope: &Scope<'_>) -> Option<Vec<u8>> {
+        let facts = self.facts.as_ref()?;
+        let mut key = vec![which];
+        for f in facts {
+            match scope.eval(f) {
+                Val::Num(n) => {
+                    key.push(0);
+                    key.extend(n.to_bits().to_le_bytes());
+                }
+                Val::Bool(b) => key.extend([1, u8::from(b)]),
+                Val::Str(t) => {
+                    key.push(2);
+                    key.extend(u64::try_from(t.len()).unwrap_or(u64::MAX).to_le_bytes());
+                    key.extend(t.as_bytes());
+                }
+                Val::Date(d) => {
+                    key.push(3);
+                    key.extend(d.to_le_bytes());
+                }
+                Val::Missing => key.push(4),
+                other => {
+                    let text = format!("{other:?}");
+                    key.push(5);
+                    key.extend(u64::try_from(text.len()).unwrap_or(u64::MAX).to_le_bytes());
+                    key.extend(text.as_bytes());
+                }
+            }
+        }
+        Some(key)
+    }
+
+    fn get(&self, key: &[u8]) -> Option<Result<ObjectiveBound, String>> {
+        self.bounds.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: Vec<u8>, bound: &Result<ObjectiveBound, String>) {
+        if let Ok(mut bounds) = self.bounds.lock() {
+            if bounds.len() >= BOUND_MEMO_SIZE {
+                bounds.clear();
+            }
+            bounds.insert(key, bound.clone());
+        }
+    }
+}
+
 /// A strategy searched by a scan of every holder for every order, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchNote {
@@ -1021,13 +1116,45 @@ impl Rules {
         ranges: &NetworkRanges,
     ) -> Result<ObjectiveBound, String> {
         let failed_before = facts.failure.borrow().is_some();
+        // Orders that agree on every order fact the objective reads share its bound: one
+        // look-up instead of working it out again (for these ranges: the network's, or a
+        // kind's).
+        let which = if std::ptr::eq(ranges, &self.ranges) {
+            Some(u8::MAX)
+        } else {
+            self.kind_ranges
+                .iter()
+                .position(|r| r.as_ref().is_some_and(|r| std::ptr::eq(r, ranges)))
+                .and_then(|k| u8::try_from(k).ok())
+        };
+        let key = which
+            .filter(|_| !failed_before)
+            .and_then(|which| s.bound_memo.key(which, &self.scope_of(facts)));
+        if let Some(hit) = key.as_ref().and_then(|k| s.bound_memo.get(k)) {
+            return hit;
+        }
         let operations = facts.operations_left.get();
         let bound = self.objective_bound_of(s, facts, ranges);
         if !failed_before && facts.failure.borrow_mut().take().is_some() {
             return Err("a term of the score fails for this order".into());
         }
         facts.operations_left.set(operations);
+        if let Some(key) = key {
+            s.bound_memo.put(key, &bound);
+        }
         bound
+    }
+
+    /// The scope of an order's facts alone.
+    fn scope_of<'s>(&'s self, facts: &'s OrderFacts<'s>) -> Scope<'s> {
+        Scope {
+            consts: &self.set.consts,
+            scripts: &self.scripts,
+            order: facts,
+            line: None,
+            location: None,
+            terms: Terms::default(),
+        }
     }
 
     fn objective_bound_of(

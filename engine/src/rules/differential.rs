@@ -96,6 +96,8 @@ fn rule_file(rng: &mut Rng) -> String {
                 " + (meets_promise ? 0 EUR : 2 EUR)",
                 " + 0.002 EUR * distance * (order.value > 50 EUR ? 2 : 1)",
                 " + (location.processing_days > 1 ? 0.7 EUR : 0 EUR)",
+                // An order fact through a script: the bound is kept per hour.
+                " + late(order.placed_at.hour, days)",
             ];
             for t in terms {
                 if rng.chance(0.3) {
@@ -140,6 +142,10 @@ fn rule_file(rng: &mut Rng) -> String {
         }
         out.push_str("}\n\n");
     }
+    out.push_str(
+        "script late(hour: number, transit: days) -> money {\n  \
+         if hour >= 12 && transit > 1 { 0.80 } else { 0.0 }\n}\n",
+    );
     out
 }
 

@@ -113,6 +113,8 @@ pub(crate) struct CompiledStrategy {
     /// Whether membership of its candidate sets is known before a candidate's terms are
     /// (see [`eval::sets_early`]).
     pub sets_early: bool,
+    /// Its objective's bound per set of the order facts the objective reads.
+    pub bound_memo: bound::BoundMemo,
 }
 
 /// Search nodes one order may spend in all, over every search of every strategy it runs
@@ -295,6 +297,7 @@ impl Rules {
                     .map(|x| bound::location_profiles(x, network))
                     .collect(),
                 sets_early: eval::sets_early(s),
+                bound_memo: bound::BoundMemo::new(s),
                 ir: s.clone(),
             });
         }
