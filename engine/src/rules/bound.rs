@@ -1164,14 +1164,7 @@ impl Rules {
         ranges: &NetworkRanges,
     ) -> Result<ObjectiveBound, String> {
         let strategy = &s.ir;
-        let scope = Scope {
-            consts: &self.set.consts,
-            scripts: &self.scripts,
-            order: facts,
-            line: None,
-            location: None,
-            terms: Terms::default(),
-        };
+        let scope = self.scope_of(facts);
         let days = ranges.days;
         let a = Analysis {
             rules: self,
