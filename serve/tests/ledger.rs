@@ -156,10 +156,13 @@ async fn rebuilding_from_the_ledger_gives_exactly_the_stock_the_process_had() {
     again.shutdown();
 }
 
-/// A ledger whose commits fail while `fail` is set.
+/// A ledger over SQLite whose commits fail while `fail` is set, and that numbers a batch's
+/// entries from `shift` past the numbers the batch gave them, as a shared ledger does when
+/// other instances committed first.
 struct Flaky {
     inner: SqliteLedger,
     fail: AtomicBool,
+    shift: u64,
 }
 
 impl Ledger for Flaky {
@@ -176,7 +179,10 @@ impl Ledger for Flaky {
         if self.fail.load(Ordering::SeqCst) {
             return Err(CommitError::Failed(LedgerError("disk full".into())));
         }
-        self.inner.commit(batch)
+        let done = self.inner.commit(batch)?;
+        Ok(Committed {
+            first_seq: done.first_seq + self.shift,
+        })
     }
     fn entries(&self, after: u64, limit: usize) -> Result<Vec<Entry>, LedgerError> {
         self.inner.entries(after, limit)
@@ -192,6 +198,7 @@ async fn a_batch_that_fails_to_commit_is_undone_in_memory_and_fails_its_requests
     let flaky = Arc::new(Flaky {
         inner: SqliteLedger::open(&dir.path().join("ledger.db")).unwrap(),
         fail: AtomicBool::new(false),
+        shift: 0,
     });
     let core = open_with(flaky.clone(), None);
     let first = order("F-1", "TSHIRT-M", 2);
@@ -459,43 +466,13 @@ async fn a_reservation_stored_once_answers_its_key_and_comes_back_whole_after_a_
     again.shutdown();
 }
 
-/// A ledger that numbers a batch's entries from `shift` past the numbers the batch gave
-/// them, as a shared ledger does when other instances committed first.
-struct Shifted {
-    inner: SqliteLedger,
-    shift: u64,
-}
-
-impl Ledger for Shifted {
-    fn initialised(&self) -> Result<bool, LedgerError> {
-        self.inner.initialised()
-    }
-    fn initialise(&self, snapshot: &[SnapshotRow]) -> Result<(), LedgerError> {
-        self.inner.initialise(snapshot)
-    }
-    fn load(&self) -> Result<Stored, LedgerError> {
-        self.inner.load()
-    }
-    fn commit(&self, batch: &Batch) -> Result<Committed, CommitError> {
-        let done = self.inner.commit(batch)?;
-        Ok(Committed {
-            first_seq: done.first_seq + self.shift,
-        })
-    }
-    fn entries(&self, after: u64, limit: usize) -> Result<Vec<Entry>, LedgerError> {
-        self.inner.entries(after, limit)
-    }
-    fn reservation(&self, id: &str) -> Result<Option<Reservation>, LedgerError> {
-        self.inner.reservation(id)
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_movement_answers_the_seq_the_ledger_gave_and_later_changes_number_after_it() {
     for shift in [0, 7] {
         let dir = tempfile::tempdir().unwrap();
-        let ledger = Arc::new(Shifted {
+        let ledger = Arc::new(Flaky {
             inner: SqliteLedger::open(&dir.path().join("ledger.db")).unwrap(),
+            fail: AtomicBool::new(false),
             shift,
         });
         let core = open_with(ledger, None);

@@ -15,7 +15,7 @@
 //! day count a shipment can take. Whatever cannot be bounded gives `None`, with the reason,
 //! and the strategy is searched by a full scan for that order.
 
-use super::expr::{OrderFacts, Scope, Terms, Val};
+use super::expr::{OrderFacts, Scope, Val};
 use super::script::Probed;
 use super::{is_limit, CompiledStrategy, Rules};
 use crate::model::network::Network;
@@ -927,6 +927,9 @@ pub(crate) struct BoundMemo {
     bounds: std::sync::Mutex<rustc_hash::FxHashMap<Vec<u8>, Result<ObjectiveBound, String>>>,
 }
 
+/// The memo's number for the network's ranges (a kind's ranges go by the kind's number).
+const NETWORK_RANGES: u8 = u8::MAX;
+
 /// Bounds one strategy keeps at most; past it the memo starts over.
 const BOUND_MEMO_SIZE: usize = 4096;
 
@@ -1069,7 +1072,7 @@ impl Rules {
         if let Some(why) = &s.full_scan {
             return Err(why.clone());
         }
-        self.objective_bound_in(s, facts, &self.ranges)
+        self.objective_bound_in(s, facts, &self.ranges, NETWORK_RANGES)
     }
 
     /// What a walk over each kind of location may add to `bound` for every holder of that
@@ -1091,11 +1094,13 @@ impl Rules {
             .last()
             .copied()
             .unwrap_or(crate::index::ALL_KINDS);
-        for ((extra, ranges), walked) in out.iter_mut().zip(&self.kind_ranges).zip(walked) {
+        for (kind, ((extra, ranges), walked)) in
+            (0u8..).zip(out.iter_mut().zip(&self.kind_ranges).zip(walked))
+        {
             let Some(ranges) = ranges.as_ref().filter(|_| walked) else {
                 continue;
             };
-            if let Ok(b) = self.objective_bound_in(s, facts, ranges) {
+            if let Ok(b) = self.objective_bound_in(s, facts, ranges, kind) {
                 if b.per_cost == bound.per_cost
                     && b.per_km == bound.per_km
                     && b.per_day == 0.0
@@ -1108,28 +1113,21 @@ impl Rules {
         out
     }
 
-    /// The bound over locations of the ranges `ranges`, leaving the order as it found it.
+    /// The bound over locations of the ranges `ranges` (`which`: the network's,
+    /// [`NETWORK_RANGES`], or a kind's number), leaving the order as it found it.
     fn objective_bound_in(
         &self,
         s: &CompiledStrategy,
         facts: &OrderFacts<'_>,
         ranges: &NetworkRanges,
+        which: u8,
     ) -> Result<ObjectiveBound, String> {
         let failed_before = facts.failure.borrow().is_some();
         // Orders that agree on every order fact the objective reads share its bound: one
-        // look-up instead of working it out again (for these ranges: the network's, or a
-        // kind's).
-        let which = if std::ptr::eq(ranges, &self.ranges) {
-            Some(u8::MAX)
-        } else {
-            self.kind_ranges
-                .iter()
-                .position(|r| r.as_ref().is_some_and(|r| std::ptr::eq(r, ranges)))
-                .and_then(|k| u8::try_from(k).ok())
-        };
-        let key = which
-            .filter(|_| !failed_before)
-            .and_then(|which| s.bound_memo.key(which, &self.scope_of(facts)));
+        // look-up instead of working it out again.
+        let key = (!failed_before)
+            .then(|| s.bound_memo.key(which, &self.order_scope(facts)))
+            .flatten();
         if let Some(hit) = key.as_ref().and_then(|k| s.bound_memo.get(k)) {
             return hit;
         }
@@ -1145,18 +1143,6 @@ impl Rules {
         bound
     }
 
-    /// The scope of an order's facts alone.
-    fn scope_of<'s>(&'s self, facts: &'s OrderFacts<'s>) -> Scope<'s> {
-        Scope {
-            consts: &self.set.consts,
-            scripts: &self.scripts,
-            order: facts,
-            line: None,
-            location: None,
-            terms: Terms::default(),
-        }
-    }
-
     fn objective_bound_of(
         &self,
         s: &CompiledStrategy,
@@ -1164,7 +1150,7 @@ impl Rules {
         ranges: &NetworkRanges,
     ) -> Result<ObjectiveBound, String> {
         let strategy = &s.ir;
-        let scope = self.scope_of(facts);
+        let scope = self.order_scope(facts);
         let days = ranges.days;
         let a = Analysis {
             rules: self,

@@ -236,14 +236,7 @@ struct Cand {
 
 impl Step<'_> {
     fn scope(&self) -> Scope<'_> {
-        Scope {
-            consts: &self.rules.set.consts,
-            scripts: &self.rules.scripts,
-            order: self.facts,
-            line: None,
-            location: None,
-            terms: Terms::default(),
-        }
+        self.rules.order_scope(self.facts)
     }
 
     /// Runs strategy `s` on the open units (`open[line]`): the bounded search when the

@@ -181,6 +181,19 @@ pub struct Rules {
 }
 
 impl Rules {
+    /// The scope of an order's facts alone (no line, location or candidate terms), for
+    /// `when`, the bounds and the other order-level expressions.
+    pub(crate) fn order_scope<'s>(&'s self, facts: &'s OrderFacts<'s>) -> Scope<'s> {
+        Scope {
+            consts: &self.set.consts,
+            scripts: &self.scripts,
+            order: facts,
+            line: None,
+            location: None,
+            terms: Terms::default(),
+        }
+    }
+
     /// Compiles a checked rule set for a network.
     pub fn compile(set: ir::RuleSet, network: &Network) -> Result<Rules, RulesError> {
         if let Some(cur) = &set.currency {

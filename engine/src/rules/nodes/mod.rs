@@ -13,7 +13,7 @@ mod select;
 mod strategy;
 mod unsourced;
 
-use super::expr::{OrderFacts, Scope, Terms};
+use super::expr::{OrderFacts, Scope};
 use super::graph::Node;
 use super::Rules;
 use crate::explain::Trace;
@@ -65,14 +65,7 @@ pub(super) struct Walk<'a> {
 impl Walk<'_> {
     /// The scope of order facts, for `when` and the other order-level expressions.
     pub fn scope(&self) -> Scope<'_> {
-        Scope {
-            consts: &self.rules.set.consts,
-            scripts: &self.rules.scripts,
-            order: &self.facts,
-            line: None,
-            location: None,
-            terms: Terms::default(),
-        }
+        self.rules.order_scope(&self.facts)
     }
 
     /// The decision for an order whose rules failed (a script error or limit, a value that
